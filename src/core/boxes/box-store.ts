@@ -1,0 +1,93 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+
+/**
+ * The box store: `<home>/boxes/<name>/<version>/<provider>/metadata.json`,
+ * Vagrant's layout. A `/` in a box name is stored as `-VAGRANTSLASH-`, as
+ * Vagrant does, so `hangar/debian-busybox` is one folder.
+ */
+export interface BoxEntry {
+  name: string;
+  version: string;
+  provider: string;
+  /** Folder holding the box's files. */
+  path: string;
+  /** Set when the box folder is unusable; says why. Such a box is listed so the user can remove it. */
+  problem?: string;
+}
+
+const SLASH = "-VAGRANTSLASH-";
+
+export function boxNameToDir(name: string): string {
+  return name.split("/").join(SLASH);
+}
+
+export function boxDirToName(dir: string): string {
+  return dir.split(SLASH).join("/");
+}
+
+export class BoxStore {
+  readonly root: string;
+
+  constructor(hangarHome: string) {
+    this.root = path.join(hangarHome, "boxes");
+  }
+
+  /** Every box version and provider in the store, sorted by name, then version (newest first). */
+  async list(): Promise<BoxEntry[]> {
+    const boxes: BoxEntry[] = [];
+    for (const nameDir of await subdirs(this.root)) {
+      for (const version of await subdirs(path.join(this.root, nameDir))) {
+        for (const provider of await subdirs(path.join(this.root, nameDir, version))) {
+          const dir = path.join(this.root, nameDir, version, provider);
+          const entry: BoxEntry = { name: boxDirToName(nameDir), version, provider, path: dir };
+          const problem = await checkMetadata(dir);
+          if (problem) entry.problem = problem;
+          boxes.push(entry);
+        }
+      }
+    }
+    return boxes.sort((a, b) => a.name.localeCompare(b.name) || compareVersionsDesc(a.version, b.version) || a.provider.localeCompare(b.provider));
+  }
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+async function checkMetadata(dir: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, "metadata.json"), "utf8");
+  } catch {
+    return "metadata.json is missing; remove this box and add it again.";
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return "metadata.json is not a JSON object; remove this box and add it again.";
+  } catch {
+    return "metadata.json is not valid JSON; remove this box and add it again.";
+  }
+  return undefined;
+}
+
+/** Dotted numeric versions compare numerically ("1.10" > "1.9"); anything else falls back to text order. */
+export function compareVersionsDesc(a: string, b: string): number {
+  const pa = a.split(".");
+  const pb = b.split(".");
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? "0";
+    const y = pb[i] ?? "0";
+    const nx = Number(x);
+    const ny = Number(y);
+    const cmp = Number.isFinite(nx) && Number.isFinite(ny) ? ny - nx : y.localeCompare(x);
+    if (cmp !== 0) return cmp;
+  }
+  return 0;
+}

@@ -1,0 +1,30 @@
+import * as vscode from "vscode";
+import { errorMessage } from "../../core/util/errors";
+import type { CommandEnv, HangarCommand } from "./hangar-command";
+import { refreshBoxes } from "./boxes/refresh";
+import { revealBoxStore } from "./boxes/reveal-store";
+import { createVagrantfile } from "./vagrantfile/create";
+import { createDockerfile } from "./dockerfile/create";
+import { showLog } from "./log/show";
+
+export const COMMANDS: HangarCommand[] = [refreshBoxes, revealBoxStore, createVagrantfile, createDockerfile, showLog];
+
+/**
+ * Registers every command, wrapped so a failure is logged and shown to the
+ * user with a "Show Log" action instead of an unexplained rejected promise.
+ */
+export function registerCommands(env: CommandEnv): void {
+  for (const command of COMMANDS) {
+    const disposable = vscode.commands.registerCommand(command.id, async (...args: unknown[]) => {
+      try {
+        return await command.run(env, ...args);
+      } catch (err) {
+        env.hangar.log.error(`${command.id} failed:`, err);
+        const choice = await vscode.window.showErrorMessage(errorMessage(err), "Show Log");
+        if (choice === "Show Log") env.hangar.log.show(true);
+        return undefined;
+      }
+    });
+    env.hangar.extension.subscriptions.push(disposable);
+  }
+}

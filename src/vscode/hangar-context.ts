@@ -1,0 +1,30 @@
+import * as vscode from "vscode";
+import { BoxStore } from "../core/boxes/box-store";
+import { resolveHangarHome } from "../core/util/hangar-home";
+
+/**
+ * What commands and views share: the log channel and the core services.
+ * Services are created lazily on first use so activation stays cheap.
+ */
+export class HangarContext implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  private boxStore?: BoxStore;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel("Hangar", { log: true });
+  }
+
+  get hangarHome(): string {
+    return resolveHangarHome(vscode.workspace.getConfiguration("hangar").get<string>("home"));
+  }
+
+  get boxes(): BoxStore {
+    const home = this.hangarHome;
+    if (!this.boxStore || this.boxStore.root !== new BoxStore(home).root) this.boxStore = new BoxStore(home);
+    return this.boxStore;
+  }
+
+  dispose(): void {
+    this.log.dispose();
+  }
+}

@@ -1,0 +1,31 @@
+import * as vscode from "vscode";
+import type { HangarContext } from "../hangar-context";
+import { BoxesTreeProvider } from "./boxes/boxes-tree";
+import { NoItemsTreeProvider } from "./no-items-tree";
+
+export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers"] as const;
+export type ViewId = (typeof VIEW_IDS)[number];
+
+export interface HangarTrees {
+  boxes: BoxesTreeProvider;
+  views: Record<ViewId, vscode.TreeView<vscode.TreeItem>>;
+}
+
+/** Creates all four Hangar views. Providers do no I/O until their view is shown. */
+export function registerTrees(hangar: HangarContext): HangarTrees {
+  const boxes = new BoxesTreeProvider(hangar);
+  const empty = new NoItemsTreeProvider();
+  const create = (id: ViewId, provider: vscode.TreeDataProvider<vscode.TreeItem>): vscode.TreeView<vscode.TreeItem> => {
+    const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: false });
+    hangar.extension.subscriptions.push(view);
+    return view;
+  };
+  const views = {
+    "hangar.boxes": create("hangar.boxes", boxes),
+    "hangar.machines": create("hangar.machines", empty),
+    "hangar.images": create("hangar.images", empty),
+    "hangar.containers": create("hangar.containers", empty),
+  };
+  hangar.extension.subscriptions.push(boxes);
+  return { boxes, views };
+}
