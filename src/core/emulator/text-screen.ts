@@ -11,12 +11,24 @@ export interface ScreenEvents {
 export class TextScreen {
   private readonly rows: string[][] = [];
   private waiters: Array<() => void> = [];
+  private wakeScheduled = false;
   private readonly onChar = ([row, col, chr]: [number, number, number]): void => {
-    (this.rows[row] ??= [])[col] = String.fromCharCode(chr);
+    // NUL is how VGA text memory says "blank".
+    (this.rows[row] ??= [])[col] = chr === 0 ? " " : String.fromCharCode(chr);
+    // Characters arrive one event each, thousands per screen: match waiters
+    // once per burst, not once per character, or matching starves the guest.
+    if (this.waiters.length && !this.wakeScheduled) {
+      this.wakeScheduled = true;
+      setTimeout(() => this.wake(), 20);
+    }
+  };
+
+  private wake(): void {
+    this.wakeScheduled = false;
     const waiters = this.waiters;
     this.waiters = [];
-    for (const wake of waiters) wake();
-  };
+    for (const check of waiters) check();
+  }
 
   constructor(private readonly source: ScreenEvents) {
     source.add_listener("screen-put-char", this.onChar);
