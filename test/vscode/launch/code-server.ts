@@ -1,0 +1,156 @@
+// Launcher (a): runs test/vscode/suite inside a real VS Code that this machine
+// can install from the npm registry — code-server 4.100.3 (VS Code 1.100.3) —
+// with its workbench in headless Debian chromium driven by playwright-core.
+// The tests start through the workbench's payload URL (extensionDevelopmentPath
+// + extensionTestsPath), the mechanism VS Code's own browser tests use. While
+// they run, a small HTTP "UI bridge" on 127.0.0.1 lets them take screenshots
+// and read the workbench DOM (see suite/ui-bridge.ts).
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as path from "node:path";
+import { format } from "node:util";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { outputDir, prepareWorkspace, repoRoot, testsEntry } from "./workspace";
+
+const CODE_SERVER = path.join(repoRoot, ".vscode-test", "code-server", "node_modules", ".bin", "code-server");
+const CHROMIUM = process.env.HANGAR_CHROMIUM ?? "/usr/bin/chromium";
+const TEST_TIMEOUT_MS = Number(process.env.HANGAR_VSCODE_TEST_TIMEOUT_MS ?? 10 * 60_000);
+
+function log(message: string): void {
+  console.log(`[code-server launcher] ${message}`);
+}
+
+/** Serves the tests' requests for what only the page can see. */
+function startUiBridge(page: () => Page | undefined): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", async () => {
+      const reply = (status: number, value: unknown): void => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(value));
+      };
+      try {
+        const p = page();
+        if (!p) return reply(503, "the workbench page is not open");
+        const args = JSON.parse(body || "{}") as { selector?: string; name?: string };
+        switch (req.url) {
+          case "/query":
+            return reply(200, await p.$$eval(args.selector ?? "body", (els) => els.map((e) => (e.textContent ?? "").trim())));
+          case "/screenshot": {
+            if (!args.name || !/^[\w.-]+$/.test(args.name)) return reply(400, "screenshot needs a plain file name");
+            const file = path.join(outputDir, `${args.name}.png`);
+            if (args.selector) await p.locator(args.selector).first().screenshot({ path: file });
+            else await p.screenshot({ path: file });
+            return reply(200, { path: file });
+          }
+          default:
+            return reply(404, `unknown action ${req.url}`);
+        }
+      } catch (err) {
+        reply(500, String(err));
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+function waitForPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.toString();
+      const m = /HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(seen);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`code-server exited (${code}) before listening:\n${seen}`)));
+    setTimeout(() => reject(new Error(`code-server did not start listening within 60 s:\n${seen}`)), 60_000).unref();
+  });
+}
+
+async function main(): Promise<number> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (or set HANGAR_CHROMIUM).`);
+  execFileSync("bash", [path.join(repoRoot, "scripts", "install-code-server.sh")], { stdio: "inherit" });
+  execFileSync(process.execPath, [path.join(repoRoot, "test", "vscode", "build-tests.mjs")], { stdio: "inherit", cwd: repoRoot });
+  mkdirSync(outputDir, { recursive: true });
+  const { tmp, workspace } = prepareWorkspace();
+
+  let page: Page | undefined;
+  const bridge = await startUiBridge(() => page);
+  const bridgeUrl = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}`;
+
+  const xdg = (name: string): string => path.join(tmp, name);
+  const server = spawn(
+    CODE_SERVER,
+    ["--bind-addr", "127.0.0.1:0", "--auth", "none", "--user-data-dir", xdg("user-data"), "--extensions-dir", xdg("extensions"),
+      "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", "--ignore-last-opened"],
+    {
+      detached: true, // its own process group, so the whole tree is killed at the end
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        EXTENSIONS_GALLERY: "{}",
+        XDG_CONFIG_HOME: xdg("config"),
+        XDG_DATA_HOME: xdg("data"),
+        XDG_CACHE_HOME: xdg("cache"),
+        HANGAR_HOME: xdg("hangar-home"),
+        HANGAR_TEST_UI_BRIDGE: bridgeUrl,
+      },
+    },
+  );
+  let browser: Browser | undefined;
+  try {
+    const port = await waitForPort(server);
+    const origin = `http://127.0.0.1:${port}`;
+    const remote = (p: string): string => `vscode-remote://127.0.0.1:${port}${p}`;
+    const payload = [["extensionDevelopmentPath", remote(repoRoot)], ["extensionTestsPath", remote(testsEntry)], ["skipWelcome", "true"]];
+    const url = `${origin}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    log(`code-server listening on ${origin}; workspace ${workspace}`);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    let resolveExit!: (code: number) => void;
+    const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+    await page.exposeFunction("codeAutomationLog", (_type: string, args: unknown) => {
+      // The workbench forwards console calls as [format, ...values].
+      const text = Array.isArray(args) ? format(...(args as unknown[])) : String(args);
+      process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+    });
+    await page.exposeFunction("codeAutomationExit", (code: number) => resolveExit(code));
+    page.on("pageerror", (err) => log(`page error: ${err.message}`));
+    await page.goto(url);
+    const timeout = new Promise<number>((resolve) => setTimeout(() => {
+      log(`tests did not finish within ${TEST_TIMEOUT_MS / 1000} s`);
+      resolve(1);
+    }, TEST_TIMEOUT_MS).unref());
+    const code = await Promise.race([exited, timeout]);
+    await page.screenshot({ path: path.join(outputDir, "vscode-final.png") }).catch(() => undefined);
+    log(`extension host tests finished with exit code ${code}`);
+    return code;
+  } finally {
+    await browser?.close().catch(() => undefined);
+    bridge.close();
+    try {
+      process.kill(-server.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

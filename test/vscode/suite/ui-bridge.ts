@@ -1,0 +1,38 @@
+// The tests run in the extension host, which cannot see the workbench's
+// pixels or DOM. The code-server launcher drives the workbench page with
+// playwright and serves these requests on 127.0.0.1 (HANGAR_TEST_UI_BRIDGE).
+// Under @vscode/test-electron there is no bridge: UI checks skip, saying so.
+
+const base = process.env.HANGAR_TEST_UI_BRIDGE;
+
+export const uiBridgeAvailable = Boolean(base);
+
+async function call<T>(action: string, body: object): Promise<T> {
+  if (!base) throw new Error("No UI bridge: run the tests with the code-server launcher (npm run test:vscode).");
+  const res = await fetch(`${base}/${action}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`UI bridge ${action} failed: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** textContent of every element matching `selector` in the workbench page. */
+export function queryText(selector: string): Promise<string[]> {
+  return call<string[]>("query", { selector });
+}
+
+/** Polls until some element's text matching `selector` satisfies `pred`; returns all texts. */
+export async function waitForText(selector: string, pred: (texts: string[]) => boolean, timeoutMs = 15_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let texts: string[] = [];
+  while (Date.now() < deadline) {
+    texts = await queryText(selector);
+    if (pred(texts)) return texts;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Timed out waiting on ${selector}; last texts: ${JSON.stringify(texts)}`);
+}
+
+/** Writes test-output/<name>.png of the element matching `selector` (or the whole window); returns its path. */
+export async function screenshot(name: string, selector?: string): Promise<string> {
+  return (await call<{ path: string }>("screenshot", { name, selector })).path;
+}
