@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { BoxStore } from "../core/boxes/box-store";
 import { resolveHangarHome } from "../core/util/hangar-home";
+import { ProjectFiles } from "./workspace/project-files";
 
 /**
  * What commands and views share: the log channel and the core services.
@@ -8,6 +9,7 @@ import { resolveHangarHome } from "../core/util/hangar-home";
  */
 export class HangarContext implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
+  readonly projectFiles = new ProjectFiles();
   private boxStore?: BoxStore;
 
   constructor(readonly extension: vscode.ExtensionContext) {
@@ -26,5 +28,6 @@ export class HangarContext implements vscode.Disposable {
 
   dispose(): void {
     this.log.dispose();
+    this.projectFiles.dispose();
   }
 }

@@ -5,9 +5,11 @@ import { refreshBoxes } from "./boxes/refresh";
 import { revealBoxStore } from "./boxes/reveal-store";
 import { createVagrantfile } from "./vagrantfile/create";
 import { createDockerfile } from "./dockerfile/create";
+import { openVagrantfile } from "./vagrantfile/open";
+import { openDockerfile } from "./dockerfile/open";
 import { showLog } from "./log/show";
 
-export const COMMANDS: HangarCommand[] = [refreshBoxes, revealBoxStore, createVagrantfile, createDockerfile, showLog];
+export const COMMANDS: HangarCommand[] = [refreshBoxes, revealBoxStore, createVagrantfile, openVagrantfile, createDockerfile, openDockerfile, showLog];
 
 /**
  * Registers every command, wrapped so a failure is logged and shown to the

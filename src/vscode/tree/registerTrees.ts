@@ -26,6 +26,11 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
     "hangar.images": create("hangar.images", empty),
     "hangar.containers": create("hangar.containers", empty),
   };
+  // The Machines and Images welcome content depends on which project files exist: look once they are shown.
+  for (const view of [views["hangar.machines"], views["hangar.images"]]) {
+    if (view.visible) hangar.projectFiles.warmUp();
+    hangar.extension.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && hangar.projectFiles.warmUp()));
+  }
   hangar.extension.subscriptions.push(boxes);
   return { boxes, views };
 }

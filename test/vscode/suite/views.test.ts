@@ -10,6 +10,13 @@ const VIEW_NAMES = ["Boxes", "Machines", "Images", "Containers"];
 const SIDEBAR = ".part.sidebar";
 
 describe("Hangar views", () => {
+  it("Open Vagrantfile opens the workspace's Vagrantfile", async () => {
+    await activateHangar();
+    const opened = await vscode.commands.executeCommand<vscode.Uri>("hangar.vagrantfile.open");
+    assert.equal(opened?.fsPath, vscode.Uri.joinPath(workspaceRoot(), "Vagrantfile").fsPath);
+    assert.equal(vscode.window.activeTextEditor?.document.languageId, "vagrantfile");
+  });
+
   it("the Hangar container shows its four views", async () => {
     const api = await activateHangar();
     await vscode.commands.executeCommand("workbench.view.extension.hangar");
@@ -22,9 +29,11 @@ describe("Hangar views", () => {
     await vscode.commands.executeCommand("workbench.view.extension.hangar");
     const titles = await waitForText(`${SIDEBAR} .pane-header h3.title`, (t) => VIEW_NAMES.every((n) => t.includes(n)));
     assert.deepEqual(titles.filter((t) => VIEW_NAMES.includes(t)), VIEW_NAMES);
-    const welcome = (await waitForText(`${SIDEBAR} .welcome-view-content`, (t) => t.join(" ").includes("Create Vagrantfile"))).join("\n");
-    assert.match(welcome, /No machines in this workspace/);
-    assert.match(welcome, /Create Dockerfile/);
+    // samples/workspace has a Vagrantfile and a Dockerfile: the welcome content offers to open them.
+    const welcome = (await waitForText(`${SIDEBAR} .welcome-view-content`, (t) => t.join(" ").includes("Open Dockerfile"))).join("\n");
+    assert.match(welcome, /No boxes yet/);
+    assert.match(welcome, /machines are described in its Vagrantfile\.\s*Open Vagrantfile/);
+    assert.doesNotMatch(welcome, /Create Vagrantfile/);
     assert.match(welcome, /No containers/);
     const file = await screenshot("hangar-sidebar", SIDEBAR);
     console.log(`    screenshot: ${file}`);
@@ -63,6 +72,11 @@ describe("Hangar views", () => {
     assert.equal(await fs.readFile(dockerfile.fsPath, "utf8"), original, "an existing Dockerfile must be left as it was");
     await fs.rm(dockerfile.fsPath);
     try {
+      if (uiBridgeAvailable) {
+        // The Images view follows the file system: without a Dockerfile it offers to create one.
+        await vscode.commands.executeCommand("workbench.view.extension.hangar");
+        await waitForText(`${SIDEBAR} .welcome-view-content`, (t) => t.join(" ").includes("Create Dockerfile"));
+      }
       await vscode.commands.executeCommand("hangar.dockerfile.create");
       const created = await fs.readFile(dockerfile.fsPath, "utf8");
       assert.match(created, /^FROM busybox:latest$/m);

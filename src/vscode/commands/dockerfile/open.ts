@@ -1,0 +1,7 @@
+import type { HangarCommand } from "../hangar-command";
+import { openProjectFile } from "../project-file-open";
+
+export const openDockerfile: HangarCommand = {
+  id: "hangar.dockerfile.open",
+  run: (env) => openProjectFile(env, "Dockerfile", "hangar.dockerfile.create"),
+};

@@ -1,0 +1,69 @@
+import * as vscode from "vscode";
+
+export type ProjectFileName = "Vagrantfile" | "Dockerfile";
+const NAMES: ProjectFileName[] = ["Vagrantfile", "Dockerfile"];
+const EXCLUDE = "**/{node_modules,.git,.hangar,.vagrant}/**";
+
+/**
+ * Knows which Vagrantfiles and Dockerfiles the workspace holds and mirrors
+ * that into the context keys `hangar.hasVagrantfile` / `hangar.hasDockerfile`
+ * (the views' welcome content depends on them). The search starts only when
+ * first needed (a view shown, a command run), never at activation, and then
+ * follows VS Code's own file watcher instead of searching again.
+ */
+export class ProjectFiles implements vscode.Disposable {
+  private files?: Promise<Map<ProjectFileName, vscode.Uri[]>>;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /** All files of that name in the workspace, sorted by path. */
+  async find(name: ProjectFileName): Promise<vscode.Uri[]> {
+    return (await this.load()).get(name) ?? [];
+  }
+
+  /** Starts the search (if not started) so the context keys get set. */
+  warmUp(): void {
+    void this.load();
+  }
+
+  private load(): Promise<Map<ProjectFileName, vscode.Uri[]>> {
+    this.files ??= this.search();
+    return this.files;
+  }
+
+  private async search(): Promise<Map<ProjectFileName, vscode.Uri[]>> {
+    const map = new Map<ProjectFileName, vscode.Uri[]>();
+    for (const name of NAMES) {
+      map.set(name, (await vscode.workspace.findFiles(`**/${name}`, EXCLUDE, 200)).sort((a, b) => a.fsPath.localeCompare(b.fsPath)));
+      const watcher = vscode.workspace.createFileSystemWatcher(`**/${name}`, false, true, false);
+      watcher.onDidCreate((uri) => this.update(map, name, (list) => (list.some((u) => u.toString() === uri.toString()) ? list : [...list, uri])));
+      watcher.onDidDelete((uri) => this.update(map, name, (list) => list.filter((u) => u.toString() !== uri.toString())));
+      this.disposables.push(watcher);
+      this.publish(map, name);
+    }
+    this.disposables.push(vscode.workspace.onDidChangeWorkspaceFolders(() => this.reset()));
+    return map;
+  }
+
+  private update(map: Map<ProjectFileName, vscode.Uri[]>, name: ProjectFileName, change: (list: vscode.Uri[]) => vscode.Uri[]): void {
+    map.set(name, change(map.get(name) ?? []).sort((a, b) => a.fsPath.localeCompare(b.fsPath)));
+    this.publish(map, name);
+  }
+
+  private publish(map: Map<ProjectFileName, vscode.Uri[]>, name: ProjectFileName): void {
+    void vscode.commands.executeCommand("setContext", `hangar.has${name}`, (map.get(name)?.length ?? 0) > 0);
+  }
+
+  private reset(): void {
+    this.disposeWatchers();
+    this.files = undefined;
+    this.warmUp();
+  }
+
+  private disposeWatchers(): void {
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  dispose(): void {
+    this.disposeWatchers();
+  }
+}
