@@ -18,6 +18,9 @@ const CODE_SERVER = path.join(repoRoot, ".vscode-test", "code-server", "node_mod
 const CHROMIUM = process.env.HANGAR_CHROMIUM ?? "/usr/bin/chromium";
 const TEST_TIMEOUT_MS = Number(process.env.HANGAR_VSCODE_TEST_TIMEOUT_MS ?? 10 * 60_000);
 
+// Workbench chatter that says nothing about Hangar; HANGAR_VSCODE_VERBOSE=1 shows it.
+const NOISE = /^(Ignoring fetching additional builtin|Updating additional builtin|Creating a socket|\[Service Worker\]|ChatSessionStore|Resolv(ing|ed) connection token)/;
+
 function log(message: string): void {
   console.log(`[code-server launcher] ${message}`);
 }
@@ -39,6 +42,8 @@ function startUiBridge(page: () => Page | undefined): Promise<http.Server> {
         switch (req.url) {
           case "/query":
             return reply(200, await p.$$eval(args.selector ?? "body", (els) => els.map((e) => (e.textContent ?? "").trim())));
+          case "/classes":
+            return reply(200, await p.$$eval(args.selector ?? "body", (els) => els.map((e) => e.className)));
           case "/screenshot": {
             if (!args.name || !/^[\w.-]+$/.test(args.name)) return reply(400, "screenshot needs a plain file name");
             const file = path.join(outputDir, `${args.name}.png`);
@@ -122,6 +127,7 @@ async function main(): Promise<number> {
     await page.exposeFunction("codeAutomationLog", (_type: string, args: unknown) => {
       // The workbench forwards console calls as [format, ...values].
       const text = Array.isArray(args) ? format(...(args as unknown[])) : String(args);
+      if (NOISE.test(text) && !process.env.HANGAR_VSCODE_VERBOSE) return;
       process.stdout.write(text.endsWith("\n") ? text : text + "\n");
     });
     await page.exposeFunction("codeAutomationExit", (code: number) => resolveExit(code));

@@ -20,6 +20,11 @@ export function queryText(selector: string): Promise<string[]> {
   return call<string[]>("query", { selector });
 }
 
+/** className of every element matching `selector`. */
+export function queryClasses(selector: string): Promise<string[]> {
+  return call<string[]>("classes", { selector });
+}
+
 /** Polls until some element's text matching `selector` satisfies `pred`; returns all texts. */
 export async function waitForText(selector: string, pred: (texts: string[]) => boolean, timeoutMs = 15_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
