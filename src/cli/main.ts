@@ -3,9 +3,10 @@ import { product } from "../core/product";
 import { errorMessage, HangarError } from "../core/util/errors";
 import { CliCommand, CliIo, UsageError } from "./cli-command";
 import { boxList } from "./commands/box-list";
+import { validate } from "./commands/validate";
 
 /** Every verb, in the order `hangar help` lists them. Later verbs register here. */
-const commands: CliCommand[] = [boxList];
+const commands: CliCommand[] = [validate, boxList];
 
 function versionText(): string {
   return `${product.name} ${product.version} (v86 ${product.v86Version}, node ${process.version})`;

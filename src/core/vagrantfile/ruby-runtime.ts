@@ -1,0 +1,40 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { HangarError } from "../util/errors";
+
+/**
+ * Files the Ruby process needs. The build copies them into `dist/ruby/`
+ * beside the bundles; from sources (tests) they come from node_modules and
+ * this folder.
+ */
+export interface RubyRuntime {
+  wasmFile: string;
+  preludeFile: string;
+  /** The script to fork, and the Node flags it needs. */
+  hostScript: string;
+  execArgv: string[];
+}
+
+// See ruby-host.ts: avoids a V8 abort seen under Node 20 while ruby.wasm grows its memory.
+const GC_FLAGS = ["--no-incremental-marking"];
+
+export function locateRubyRuntime(searchFrom: string = __dirname): RubyRuntime {
+  const bundled = path.join(searchFrom, "ruby");
+  if (existsSync(path.join(bundled, "ruby+stdlib.wasm"))) {
+    return {
+      wasmFile: path.join(bundled, "ruby+stdlib.wasm"),
+      preludeFile: path.join(bundled, "vagrant-dsl.rb"),
+      hostScript: path.join(searchFrom, "ruby-host.js"),
+      execArgv: GC_FLAGS,
+    };
+  }
+  const root = path.resolve(__dirname, "..", "..", "..");
+  const wasmFile = path.join(root, "node_modules", "@ruby", "3.3-wasm-wasi", "dist", "ruby+stdlib.wasm");
+  if (!existsSync(wasmFile)) throw new HangarError(`Ruby for evaluating Vagrantfiles was not found (looked in ${bundled} and ${wasmFile}).`, "Run `npm run build` (or reinstall Hangar).");
+  return {
+    wasmFile,
+    preludeFile: path.join(__dirname, "vagrant-dsl.rb"),
+    hostScript: path.join(__dirname, "ruby-host.ts"),
+    execArgv: [...GC_FLAGS, "--import", "tsx"],
+  };
+}

@@ -1,0 +1,169 @@
+import { existsSync } from "node:fs";
+import { isIP } from "node:net";
+import * as path from "node:path";
+import { forwardedPortId, provisionerOptions, type MergedMachine } from "./machine-config";
+import type { ConfigRecord, Json, NetworkRecord, RecorderRecord } from "./vagrant-record";
+import { FILE_PROVISIONER_OPTIONS, FORWARDED_PORT_OPTIONS, NAMESPACES, PRIVATE_NETWORK_OPTIONS, PUBLIC_NETWORK_OPTIONS, SHELL_PROVISIONER_OPTIONS, SYNCED_FOLDER_OPTIONS, type SettingDoc } from "./vagrant-settings";
+
+/** One problem found in a Vagrantfile, like a line of `vagrant validate`. */
+export interface VagrantfileIssue {
+  severity: "error" | "warning";
+  message: string;
+  /** 1-based line in the Vagrantfile, when known. */
+  line: number | null;
+  /** The machine it concerns; null for problems of the file as a whole. */
+  machine: string | null;
+}
+
+const PROVISIONER_TYPES = new Set(["shell", "file", "ansible", "ansible_local", "chef_solo", "chef_zero", "chef_client", "chef_apply", "docker", "podman", "puppet", "puppet_server", "salt", "cfengine"]);
+const names = (docs: SettingDoc[]): Set<string> => new Set(docs.map((d) => d.name));
+
+/**
+ * Checks one merged machine the way `vagrant validate` does. `dir` is the
+ * Vagrantfile's folder (relative host paths resolve against it).
+ */
+export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue[] {
+  const issues: VagrantfileIssue[] = [];
+  const error = (message: string, line: number | null): void => void issues.push({ severity: "error", message, line, machine: m.name });
+  const warn = (message: string, line: number | null): void => void issues.push({ severity: "warning", message, line, machine: m.name });
+
+  if (typeof m.vmSettings.box !== "string" || !m.vmSettings.box.trim()) {
+    error(`A box must be specified for machine '${m.name}': set config.vm.box.`, m.line);
+  }
+
+  // Forwarded ports: ranges, and one host port declared twice in the same scope.
+  for (const scope of [m.global.vm.networks, m.own?.vm.networks ?? []]) {
+    const used = new Map<string, number | null>();
+    for (const n of scope) {
+      if (n.type !== "forwarded_port") continue;
+      const key = `${n.options.host_ip ?? ""}${n.options.protocol ?? "tcp"}${n.options.host ?? ""}`;
+      if (n.options.host !== undefined && used.has(key) && n.options.id === undefined) {
+        error(`Forwarded port '${String(n.options.host)}' (host port) is declared multiple times with the protocol '${String(n.options.protocol ?? "tcp")}'.`, n.line);
+      }
+      used.set(key, n.line);
+    }
+  }
+  const hostPorts = new Map<string, string>();
+  for (const n of m.networks) issues.push(...validateNetwork(n, m.name));
+  for (const n of m.networks.filter((x) => x.type === "forwarded_port")) {
+    const key = `${n.options.host_ip ?? ""}${n.options.protocol ?? "tcp"}${n.options.host ?? ""}`;
+    const id = forwardedPortId(n.options);
+    if (hostPorts.has(key) && hostPorts.get(key) !== id) {
+      error(`Forwarded port '${String(n.options.host)}' (host port) is declared multiple times with the protocol '${String(n.options.protocol ?? "tcp")}'.`, n.line);
+    }
+    hostPorts.set(key, id);
+  }
+
+  for (const f of m.syncedFolders) {
+    for (const key of Object.keys(f.options)) {
+      if (!names(SYNCED_FOLDER_OPTIONS).has(key) && !/^[a-z]+__/.test(key)) error(`Unknown synced folder option '${key}' for ${f.guestPath}.`, f.line);
+    }
+    if (f.options.disabled === true) continue;
+    if (!f.guestPath.startsWith("/")) error(`The guest path of a synced folder must be absolute: '${f.guestPath}'.`, f.line);
+    const host = path.resolve(dir, f.hostPath.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
+    if (f.options.create !== true && !existsSync(host)) error(`The host path of the shared folder is missing: ${f.hostPath}`, f.line);
+  }
+
+  for (const p of m.provisioners) {
+    const { type, name, options } = provisionerOptions(p);
+    const label = name ? `'${name}' (${type})` : type;
+    if (!PROVISIONER_TYPES.has(type)) {
+      error(`The '${type}' provisioner could not be found.`, p.line);
+      continue;
+    }
+    const run = options.run;
+    if (run !== undefined && !["once", "always", "never"].includes(String(run))) error(`Provisioner ${label}: run must be "once", "always" or "never", not '${String(run)}'.`, p.line);
+    if (type === "shell") {
+      unknownOptions(options, SHELL_PROVISIONER_OPTIONS, `shell provisioner`, p.line, issues, m.name);
+      const hasInline = options.inline !== undefined && options.inline !== null;
+      const hasPath = options.path !== undefined && options.path !== null;
+      if (hasInline === hasPath) error(hasInline ? `Shell provisioner ${label}: only one of \`path\` or \`inline\` may be set.` : `Shell provisioner ${label}: one of \`path\` or \`inline\` must be set.`, p.line);
+      if (hasPath && typeof options.path === "string" && !/^https?:\/\//.test(options.path) && !existsSync(path.resolve(dir, options.path))) {
+        error(`\`path\` for shell provisioner does not exist on the host system: ${path.resolve(dir, options.path)}`, p.line);
+      }
+    } else if (type === "file") {
+      unknownOptions(options, FILE_PROVISIONER_OPTIONS, "file provisioner", p.line, issues, m.name);
+      if (typeof options.source !== "string") error(`File provisioner ${label}: \`source\` must be set.`, p.line);
+      if (typeof options.destination !== "string") error(`File provisioner ${label}: \`destination\` must be set.`, p.line);
+    } else {
+      warn(`Hangar runs shell and file provisioners only; the ${type} provisioner will be skipped.`, p.line);
+    }
+  }
+
+  for (const [provider, settings] of Object.entries(m.providers)) {
+    for (const key of ["memory", "cpus"]) {
+      const v = settings[key];
+      if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v > 0) && !(typeof v === "string" && /^\d+$/.test(v) && Number(v) > 0)) {
+        const p = [...m.global.vm.providers, ...(m.own?.vm.providers ?? [])].find((x) => x.name === provider);
+        error(`${provider} provider: ${key} must be a positive whole number, not ${JSON.stringify(v)}.`, p?.block.lines[key] ?? p?.line ?? null);
+      }
+    }
+  }
+
+  const timeout = m.vmSettings.boot_timeout;
+  if (timeout !== undefined && !(typeof timeout === "number" && timeout > 0)) error(`config.vm.boot_timeout must be a positive number of seconds, not ${JSON.stringify(timeout)}.`, null);
+  // The two duplicate-port checks can both see one pair; report it once.
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.line}:${i.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
+function unknownOptions(options: Record<string, Json>, docs: SettingDoc[], what: string, line: number | null, issues: VagrantfileIssue[], machine: string): void {
+  const known = names(docs);
+  const bad = Object.keys(options).filter((k) => !known.has(k));
+  if (bad.length) issues.push({ severity: "error", message: `${what}: The following settings shouldn't exist: ${bad.join(", ")}`, line, machine });
+}
+
+function validateNetwork(n: NetworkRecord, machine: string): VagrantfileIssue[] {
+  const issues: VagrantfileIssue[] = [];
+  const error = (message: string): void => void issues.push({ severity: "error", message, line: n.line, machine });
+  const o = n.options;
+  if (n.type === "forwarded_port") {
+    unknownOptions(o, FORWARDED_PORT_OPTIONS, "forwarded_port", n.line, issues, machine);
+    if (o.guest === undefined || o.host === undefined) error('Forwarded port definitions require a "host" and "guest" value.');
+    for (const key of ["guest", "host"] as const) {
+      const v = o[key];
+      if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535)) error(`Forwarded port '${JSON.stringify(v)}' (${key} port) is not a port number between 1 and 65535.`);
+    }
+    if (o.protocol !== undefined && o.protocol !== "tcp" && o.protocol !== "udp") error(`Forwarded port protocol must be "tcp" or "udp", not '${String(o.protocol)}'.`);
+    for (const key of ["host_ip", "guest_ip"] as const) {
+      if (typeof o[key] === "string" && !isIP(o[key] as string) && o[key] !== "localhost") error(`The IP address '${String(o[key])}' (${key}) is not valid.`);
+    }
+  } else if (n.type === "private_network" || n.type === "public_network") {
+    unknownOptions(o, n.type === "private_network" ? PRIVATE_NETWORK_OPTIONS : PUBLIC_NETWORK_OPTIONS, n.type, n.line, issues, machine);
+    if (o.ip !== undefined && (typeof o.ip !== "string" || !isIP(o.ip))) error(`The IP address '${String(o.ip)}' is not valid.`);
+    if (n.type === "private_network" && o.ip === undefined && o.type !== "dhcp") error('A private network needs an IP address (ip: "192.168.56.10") or type: "dhcp".');
+    if (o.type !== undefined && !["dhcp", "static"].includes(String(o.type))) error(`Network type '${String(o.type)}' is invalid: use "dhcp" or "static".`);
+  } else {
+    error(`Network type '${n.type}' is invalid. Please use a valid network type: forwarded_port, private_network or public_network.`);
+  }
+  return issues;
+}
+
+/**
+ * Settings no Vagrant namespace has, like `vagrant validate`'s "The following
+ * settings shouldn't exist", and plugin sections. Checked per config object
+ * (global, and each define block's) so lines point at the right place.
+ */
+export function validateConfigNames(config: ConfigRecord, machine: string | null): VagrantfileIssue[] {
+  const issues: VagrantfileIssue[] = [];
+  for (const [ns, docs] of Object.entries(NAMESPACES)) {
+    const record = config[ns as keyof ConfigRecord] as RecorderRecord | undefined;
+    if (!record) continue;
+    const known = names(docs);
+    const bad = new Map<string, number | null>();
+    for (const key of Object.keys(record.settings)) if (!known.has(key)) bad.set(key, record.lines[key] ?? null);
+    for (const r of record.reads) if (!known.has(r.name) && !bad.has(r.name)) bad.set(r.name, r.line);
+    for (const c of record.calls) if (!known.has(c.name) && !bad.has(c.name)) bad.set(c.name, c.line);
+    if (bad.size) {
+      const firstLine = [...bad.values()].find((l) => l !== null) ?? null;
+      issues.push({ severity: "error", message: `${ns}: The following settings shouldn't exist: ${[...bad.keys()].map((k) => `config.${ns}.${k}`).join(", ")}`, line: firstLine, machine });
+    }
+  }
+  for (const u of config.unknownSections) {
+    issues.push({ severity: "error", message: `Unknown configuration section '${u.name}' (config.${u.name}): it belongs to a Vagrant plugin, which Hangar does not load. Guard it with \`if Vagrant.has_plugin?("…")\`.`, line: u.line, machine });
+  }
+  return issues;
+}
