@@ -1,7 +1,9 @@
 // Builds the two bundles and copies runtime assets into dist/:
 //   src/extension.ts -> dist/extension.js   (CommonJS, `vscode` external)
 //   src/cli/main.ts  -> dist/cli.js         (CommonJS, executable `hangar`)
+//   src/core/vagrantfile/ruby-host.ts -> dist/ruby-host.js (the Ruby process)
 //   v86's ESM build and wasm -> dist/v86/  (loaded at run time, see src/core/emulator/v86-runtime.ts)
+//   ruby.wasm and the Vagrant DSL -> dist/ruby/ (see src/core/vagrantfile/ruby-runtime.ts)
 // Flags: --watch rebuilds on change; --production minifies.
 import * as esbuild from "esbuild";
 import { chmod, cp, mkdir, rm } from "node:fs/promises";
@@ -12,6 +14,7 @@ const require = createRequire(import.meta.url);
 const watch = process.argv.includes("--watch");
 const production = process.argv.includes("--production");
 const v86Build = path.dirname(require.resolve("v86/build/libv86.mjs"));
+const rubyWasm = require.resolve("@ruby/3.3-wasm-wasi/dist/ruby+stdlib.wasm");
 
 const common = {
   bundle: true,
@@ -27,6 +30,10 @@ async function copyAssets() {
   await mkdir("dist/v86", { recursive: true });
   for (const file of ["libv86.mjs", "v86.wasm"]) await cp(path.join(v86Build, file), path.join("dist/v86", file));
   await cp(path.join(path.dirname(v86Build), "LICENSE"), "dist/v86/LICENSE");
+  await mkdir("dist/ruby", { recursive: true });
+  await cp(rubyWasm, "dist/ruby/ruby+stdlib.wasm");
+  await cp(path.join(path.dirname(rubyWasm), "LICENSE"), "dist/ruby/LICENSE");
+  await cp("src/core/vagrantfile/vagrant-dsl.rb", "dist/ruby/vagrant-dsl.rb");
 }
 
 const builds = [
@@ -40,7 +47,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { cli: "src/cli/main.ts" },
+    entryPoints: { cli: "src/cli/main.ts", "ruby-host": "src/core/vagrantfile/ruby-host.ts" },
     outdir: "dist", // the source's #! line is kept by esbuild
   },
 ];

@@ -1,6 +1,7 @@
 import { hasErrors, loadVagrantfile } from "../../core/vagrantfile/load-vagrantfile";
 import { RubyEvaluator } from "../../core/vagrantfile/ruby-evaluator";
 import { findVagrantfile } from "../../core/vagrantfile/vagrantfile-locator";
+import { validationReport } from "../../core/vagrantfile/validation-report";
 import { CliCommand, UsageError } from "../cli-command";
 
 /**
@@ -26,13 +27,8 @@ export const validate: CliCommand = {
     const evaluator = new RubyEvaluator();
     try {
       const result = await loadVagrantfile(file, evaluator, io.env);
-      const errors = result.issues.filter((i) => i.severity === "error");
       if (json) {
-        if (errors.length) {
-          io.out(JSON.stringify({ error: errors.map((e) => e.message).join("\n"), line: errors[0].line, issues: result.issues, output: result.output }));
-        } else {
-          io.out(JSON.stringify({ machines: result.machines.map(({ ssh: _ssh, ...m }) => m), warnings: result.issues, output: result.output }));
-        }
+        io.out(JSON.stringify(validationReport(result)));
       } else {
         if (result.output) io.err(result.output.trimEnd());
         for (const i of result.issues) io.err(`${i.severity === "error" ? "Error" : "Warning"}: ${file}${i.line ? `:${i.line}` : ""}${i.machine ? ` (${i.machine})` : ""}: ${i.message}`);
