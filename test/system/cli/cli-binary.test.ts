@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -24,5 +24,30 @@ test("the built `hangar` binary runs by itself: --version, help, box list", asyn
     await assert.rejects(run(CLI, ["nope"], opts), (err: { code?: number; stderr?: string }) => err.code === 2 && /unknown verb/.test(err.stderr ?? ""));
   } finally {
     await rm(home, { recursive: true, force: true });
+  }
+});
+
+test("the built `hangar validate --json` evaluates a Vagrantfile with the shipped Ruby, and fails clearly on a broken one", { timeout: 60_000 }, async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-cli-validate-"));
+  try {
+    const sample = path.resolve(__dirname, "..", "..", "..", "samples", "workspace", "Vagrantfile");
+    await copyFile(sample, path.join(dir, "Vagrantfile"));
+    await mkdir(path.join(dir, "sub"));
+    // Run from a subfolder: the Vagrantfile is found upwards, as Vagrant does.
+    const ok = await run(CLI, ["validate", "--json"], { cwd: path.join(dir, "sub") });
+    const report = JSON.parse(ok.stdout) as { machines: Array<{ name: string; memory: number; forwardedPorts: Array<{ host: number }> }> };
+    assert.deepEqual(report.machines.map((m) => [m.name, m.memory, m.forwardedPorts[0].host]), [["web", 256, 18080], ["db", 256, 15432]]);
+
+    await writeFile(path.join(dir, "Vagrantfile"), 'Vagrant.configure("2") do |config|\n  config.vm.box = "b"\n  config.vm.boxx = "typo"\nend\n');
+    const bad = await run(CLI, ["validate", "--json"], { cwd: dir }).then(
+      () => assert.fail("validate should exit 1 on an invalid Vagrantfile"),
+      (err: { code?: number; stdout?: string }) => err,
+    );
+    assert.equal(bad.code, 1);
+    const error = JSON.parse(bad.stdout ?? "") as { error: string; line: number };
+    assert.match(error.error, /shouldn't exist: config\.vm\.boxx/);
+    assert.equal(error.line, 3);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

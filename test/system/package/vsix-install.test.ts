@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import packageJson from "../../../package.json";
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, "..", "..", "..");
+const CODE_SERVER = path.join(ROOT, ".vscode-test", "code-server", "node_modules", ".bin", "code-server");
+
+test("`npm run package` makes a .vsix that a real VS Code installs offline, holding only what runs", { timeout: 300_000 }, async () => {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "hangar-vsix-"));
+  try {
+    const vsix = path.join(tmp, "hangar.vsix");
+    await run(process.execPath, ["scripts/package.mjs", vsix], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    console.log(`hangar.vsix: ${((await stat(vsix)).size / 1024).toFixed(0)} KiB`);
+    await run("bash", [path.join(ROOT, "scripts", "install-code-server.sh")], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    const dirs = ["--extensions-dir", path.join(tmp, "ext"), "--user-data-dir", path.join(tmp, "ud")];
+    // No gallery and XDG dirs under tmp: the install must work offline and touch nothing else.
+    const env = { ...process.env, EXTENSIONS_GALLERY: "{}", XDG_CONFIG_HOME: path.join(tmp, "config"), XDG_DATA_HOME: path.join(tmp, "data"), XDG_CACHE_HOME: path.join(tmp, "cache") };
+    const installed = await run(CODE_SERVER, [...dirs, "--install-extension", vsix], { env });
+    assert.match(installed.stdout + installed.stderr, /successfully installed/i);
+    const listed = await run(CODE_SERVER, [...dirs, "--list-extensions", "--show-versions"], { env });
+    assert.match(listed.stdout, new RegExp(`^hangar-dev\\.hangar@${packageJson.version.replace(/\./g, "\\.")}$`, "m"));
+
+    const folder = (await readdir(path.join(tmp, "ext"))).find((d) => d.startsWith("hangar-dev.hangar-"));
+    assert.ok(folder, "the extension folder should exist after install");
+    const ext = path.join(tmp, "ext", folder);
+    for (const f of ["package.json", "dist/extension.js", "dist/cli.js", "dist/ruby-host.js", "dist/v86/v86.wasm", "dist/ruby/ruby+stdlib.wasm", "dist/ruby/vagrant-dsl.rb", "media/hangar.svg", "syntaxes/vagrantfile.tmLanguage.json", "language-configuration/vagrantfile.json"]) {
+      assert.ok(existsSync(path.join(ext, f)), `${f} should be in the installed extension`);
+    }
+    for (const f of ["src", "test", "node_modules", "samples", "scripts", "dist/extension.js.map"]) {
+      assert.ok(!existsSync(path.join(ext, f)), `${f} must not be shipped`);
+    }
+    // The installed CLI runs from the extension folder alone.
+    const version = await run(process.execPath, [path.join(ext, "dist", "cli.js"), "--version"], { cwd: tmp });
+    assert.match(version.stdout, new RegExp(`^Hangar ${packageJson.version.replace(/\./g, "\\.")} `));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+    // package.mjs built dist/ for production; rebuild the development bundles the other tests expect.
+    await run(process.execPath, ["esbuild.mjs"], { cwd: ROOT });
+  }
+});
