@@ -3,6 +3,7 @@ import { product } from "./core/product";
 import { HangarContext } from "./vscode/hangar-context";
 import { registerCommands } from "./vscode/commands/registerCommands";
 import { registerTrees, type ViewId } from "./vscode/tree/registerTrees";
+import { registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
 
 // Set by the bundle's first line (esbuild banner), so module loading counts too.
 declare const __hangarLoadStart: number | undefined;
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   context.subscriptions.push(hangar);
   const trees = registerTrees(hangar);
   registerCommands({ hangar, trees });
+  registerVagrantfileLanguage(hangar);
   const activationMs = performance.now() - loadedAt;
   hangar.log.info(`${product.name} ${product.version} activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}).`);
   return { version: product.version, activationMs, views: trees.views };

@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { BoxStore } from "../core/boxes/box-store";
 import { resolveHangarHome } from "../core/util/hangar-home";
+import { RubyEvaluator } from "../core/vagrantfile/ruby-evaluator";
 import { ProjectFiles } from "./workspace/project-files";
 
 /**
@@ -11,6 +12,7 @@ export class HangarContext implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly projectFiles = new ProjectFiles();
   private boxStore?: BoxStore;
+  private rubyEvaluator?: RubyEvaluator;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel("Hangar", { log: true });
@@ -26,7 +28,13 @@ export class HangarContext implements vscode.Disposable {
     return this.boxStore;
   }
 
+  /** Evaluates Vagrantfiles; its Ruby process starts with the first evaluation, not here. */
+  get ruby(): RubyEvaluator {
+    return (this.rubyEvaluator ??= new RubyEvaluator());
+  }
+
   dispose(): void {
+    this.rubyEvaluator?.dispose();
     this.log.dispose();
     this.projectFiles.dispose();
   }
