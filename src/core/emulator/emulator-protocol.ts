@@ -1,0 +1,45 @@
+/**
+ * Messages between a machine's emulator worker (emulator-worker.ts, which owns
+ * v86 and the guest's network stack) and the main thread (emulator-host.ts).
+ * Byte streams to guest TCP ports travel on their own MessagePorts so a busy
+ * SSH session never queues behind control messages.
+ */
+export interface EmulatorBoot {
+  /** Absolute paths; read in the worker so large files never cross threads. */
+  wasmFile: string;
+  biosFile: string;
+  vgaBiosFile: string;
+  /** Cold boot: kernel + initramfs + command line. */
+  kernelFile?: string;
+  initrdFile?: string;
+  cmdline?: string;
+  /** Warm start: a saved state (raw, or zstd-compressed as v86 saves it). */
+  stateFile?: string;
+  memoryMiB: number;
+}
+
+export type ToWorker =
+  | { type: "boot"; boot: EmulatorBoot; moduleFile: string }
+  | { type: "serial"; text: string }
+  | { type: "save"; id: number; file: string }
+  | { type: "tcp"; id: number; port: number; channel: MessagePortLike }
+  | { type: "stop"; id: number };
+
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "serial"; text: string }
+  | { type: "saved"; id: number; bytes: number }
+  | { type: "stopped"; id: number }
+  | { type: "tcp-error"; id: number; message: string }
+  | { type: "failed"; id?: number; message: string };
+
+/** The structural part of worker_threads.MessagePort both sides use. */
+export interface MessagePortLike {
+  postMessage(value: unknown, transferList?: readonly ArrayBuffer[]): void;
+  on(event: "message", listener: (value: unknown) => void): unknown;
+  on(event: "close", listener: () => void): unknown;
+  close(): void;
+}
+
+/** On a stream port: data frames, an end-of-stream marker, or a close. */
+export type StreamFrame = { type: "data"; data: Uint8Array } | { type: "end" } | { type: "connect" };

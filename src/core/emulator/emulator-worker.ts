@@ -1,0 +1,121 @@
+// One machine's emulator, in its own worker thread: v86 and the guest's
+// network stack live here so the extension host's event loop never stalls
+// while the guest computes. Driven by messages (emulator-protocol.ts).
+import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { parentPort } from "node:worker_threads";
+import { pathToFileURL } from "node:url";
+import type { V86 as V86Class } from "v86" with { "resolution-mode": "import" };
+import type { EmulatorBoot, FromWorker, MessagePortLike, StreamFrame, ToWorker } from "./emulator-protocol";
+import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
+
+if (!parentPort) throw new Error("emulator-worker.ts must run in a worker thread");
+const port = parentPort;
+let emulator: V86Class | undefined;
+
+function send(msg: FromWorker): void {
+  port.postMessage(msg);
+}
+
+function arrayBuffer(file: string): ArrayBuffer {
+  const b = readFileSync(file);
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}
+
+async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
+  const { V86 } = (await import(pathToFileURL(moduleFile).href)) as { V86: typeof V86Class };
+  const options: Record<string, unknown> = {
+    wasm_path: b.wasmFile,
+    bios: { buffer: arrayBuffer(b.biosFile) },
+    vga_bios: { buffer: arrayBuffer(b.vgaBiosFile) },
+    memory_size: b.memoryMiB * 1024 * 1024,
+    vga_memory_size: 2 * 1024 * 1024,
+    filesystem: {},
+    net_device: { type: "virtio", relay_url: "fetch" },
+    // Keep the MAC the guest had when its state was saved, or its network breaks after restore.
+    preserve_mac_from_state_image: true,
+    autostart: true,
+    disable_speaker: true,
+    disable_keyboard: true,
+    disable_mouse: true,
+  };
+  if (b.stateFile) options.initial_state = { buffer: arrayBuffer(b.stateFile) };
+  else {
+    if (!b.kernelFile || !b.initrdFile) throw new Error("A cold boot needs a kernel and an initramfs.");
+    options.bzimage = { buffer: arrayBuffer(b.kernelFile) };
+    options.initrd = { buffer: arrayBuffer(b.initrdFile) };
+    options.cmdline = b.cmdline ?? "console=ttyS0";
+  }
+  const emu = new V86(options as unknown as ConstructorParameters<typeof V86Class>[0]);
+  emulator = emu;
+  let line = "";
+  emu.add_listener("serial0-output-byte", (byte: number) => {
+    line += String.fromCharCode(byte);
+    if (byte === 10 || line.length > 1024) {
+      send({ type: "serial", text: line });
+      line = "";
+    }
+  });
+  emu.add_listener("emulator-ready", () => send({ type: "ready" }));
+}
+
+function openTcp(id: number, guestPort: number, channel: MessagePortLike): void {
+  const adapter = (emulator as unknown as { network_adapter?: { connect(port: number): V86TcpConnection } } | undefined)?.network_adapter;
+  if (!adapter) {
+    send({ type: "tcp-error", id, message: "The machine has no network adapter." });
+    channel.close();
+    return;
+  }
+  const frame = (f: StreamFrame): void => channel.postMessage(f);
+  const tcp = new GuestTcp(adapter.connect(guestPort), {
+    onConnect: () => frame({ type: "connect" }),
+    onData: (data) => frame({ type: "data", data }),
+    onEnd: () => {
+      frame({ type: "end" });
+    },
+  });
+  channel.on("message", (value) => {
+    const f = value as StreamFrame;
+    if (f.type === "data") tcp.write(f.data);
+    else if (f.type === "end") tcp.close();
+  });
+  channel.on("close", () => tcp.close());
+}
+
+async function save(id: number, file: string): Promise<void> {
+  if (!emulator) throw new Error("No machine is running.");
+  const state = new Uint8Array(await emulator.save_state());
+  // Temp file, fsync, rename: a crash leaves the previous state or the new one.
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, state);
+  const fd = openSync(tmp, "r+");
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, file);
+  send({ type: "saved", id, bytes: state.byteLength });
+}
+
+port.on("message", (msg: ToWorker) => {
+  const fail = (err: unknown, id?: number): void => send({ type: "failed", id, message: err instanceof Error ? err.message : String(err) });
+  switch (msg.type) {
+    case "boot":
+      boot(msg.boot, msg.moduleFile).catch((err) => fail(err));
+      break;
+    case "serial":
+      emulator?.serial0_send(msg.text);
+      break;
+    case "save":
+      save(msg.id, msg.file).catch((err) => fail(err, msg.id));
+      break;
+    case "tcp":
+      openTcp(msg.id, msg.port, msg.channel);
+      break;
+    case "stop":
+      Promise.resolve(emulator?.destroy())
+        .catch(() => undefined)
+        .then(() => {
+          emulator = undefined;
+          send({ type: "stopped", id: msg.id });
+        });
+      break;
+  }
+});

@@ -1,0 +1,50 @@
+/**
+ * A connection from the host into a guest TCP port through v86's user-mode
+ * network stack (`network_adapter.connect(port)`), without any host socket.
+ * Two quirks of that stack, found by running it, are handled here:
+ *  - bytes written before the guest's SYN-ACK make the stack reset the
+ *    connection, so writes wait for "connect";
+ *  - a connection is a small event emitter with one handler per event.
+ */
+export interface V86TcpConnection {
+  state: string;
+  on(event: "connect" | "close" | "shutdown", handler: () => void): void;
+  on(event: "data", handler: (data: Uint8Array) => void): void;
+  write(data: Uint8Array): void;
+  close(): void;
+}
+
+export interface GuestTcpHandlers {
+  onConnect(): void;
+  onData(data: Uint8Array): void;
+  onEnd(): void;
+}
+
+export class GuestTcp {
+  private readonly queued: Uint8Array[] = [];
+  private ended = false;
+
+  constructor(private readonly conn: V86TcpConnection, handlers: GuestTcpHandlers) {
+    conn.on("connect", () => {
+      for (const chunk of this.queued.splice(0)) conn.write(chunk);
+      handlers.onConnect();
+    });
+    conn.on("data", (data) => handlers.onData(data.slice()));
+    const end = (): void => {
+      if (this.ended) return;
+      this.ended = true;
+      handlers.onEnd();
+    };
+    conn.on("shutdown", end);
+    conn.on("close", end);
+  }
+
+  write(data: Uint8Array): void {
+    if (this.conn.state === "established" || this.conn.state === "close-wait") this.conn.write(data);
+    else this.queued.push(data);
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}
