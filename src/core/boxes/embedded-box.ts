@@ -1,0 +1,53 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { HangarError } from "../util/errors";
+
+/**
+ * An embedded-provider box on disk: what v86 needs to boot it. Its
+ * metadata.json (Vagrant's file, with Hangar's fields) names the files.
+ */
+export interface EmbeddedBoxMetadata {
+  provider: "embedded";
+  format: 1;
+  kernel: string;
+  initrd: string;
+  bios: string;
+  vgaBios: string;
+  cmdline: string;
+  /** Private key the box accepts until a machine installs its own (Vagrant's insecure key). */
+  bootstrapKey: string;
+  /** Printed on the serial console when SSH is up. */
+  readyMarker: string;
+}
+
+export class EmbeddedBox {
+  private constructor(readonly dir: string, readonly metadata: EmbeddedBoxMetadata) {}
+
+  static async open(dir: string): Promise<EmbeddedBox> {
+    let meta: EmbeddedBoxMetadata;
+    try {
+      meta = JSON.parse(await fs.readFile(path.join(dir, "metadata.json"), "utf8")) as EmbeddedBoxMetadata;
+    } catch (err) {
+      throw new HangarError(`The box at ${dir} has no readable metadata.json (${(err as Error).message}).`, "Remove the box and add or build it again.");
+    }
+    if (meta.provider !== "embedded" || meta.format !== 1) throw new HangarError(`The box at ${dir} is for provider '${String(meta.provider)}', not Hangar's embedded emulator.`);
+    for (const key of ["kernel", "initrd", "bios", "vgaBios", "bootstrapKey"] as const) {
+      const file = path.join(dir, meta[key]);
+      try {
+        await fs.access(file);
+      } catch {
+        throw new HangarError(`The box at ${dir} is incomplete: ${meta[key]} is missing.`, "Remove the box and add or build it again.");
+      }
+    }
+    return new EmbeddedBox(dir, meta);
+  }
+
+  file(key: "kernel" | "initrd" | "bios" | "vgaBios" | "bootstrapKey"): string {
+    return path.join(this.dir, this.metadata[key]);
+  }
+
+  /** The saved state of this box just after boot, for this memory size and emulator version (states are not portable across either). */
+  bootedStateFile(memoryMiB: number, emulatorVersion: string): string {
+    return path.join(this.dir, `booted-${emulatorVersion}-${memoryMiB}m.state`);
+  }
+}
