@@ -25,6 +25,8 @@ const common = {
   sourcemap: production ? false : "linked",
   minify: production,
   logLevel: "info",
+  // ssh2's optional native add-ons: left as failing requires, ssh2 falls back to pure JS (no per-platform binaries shipped).
+  external: ["*.node"],
 };
 
 async function copyAssets() {
@@ -42,13 +44,13 @@ const builds = [
     ...common,
     entryPoints: { extension: "src/extension.ts" },
     outdir: "dist",
-    external: ["vscode"],
+    external: ["vscode", "*.node"],
     // First statement of the bundle: activation time is measured from here.
     banner: { js: "var __hangarLoadStart = performance.now();" },
   },
   {
     ...common,
-    entryPoints: { cli: "src/cli/main.ts", "ruby-host": "src/core/vagrantfile/ruby-host.ts", "emulator-worker": "src/core/emulator/emulator-worker.ts" },
+    entryPoints: { cli: "src/cli/main.ts", daemon: "src/cli/daemon.ts", "ruby-host": "src/core/vagrantfile/ruby-host.ts", "emulator-worker": "src/core/emulator/emulator-worker.ts" },
     outdir: "dist", // the source's #! line is kept by esbuild
   },
 ];

@@ -1,0 +1,107 @@
+import * as path from "node:path";
+import { ProjectMachines } from "../../core/machines/project-machines";
+import { resolveHangarHome } from "../../core/util/hangar-home";
+import { HangarError } from "../../core/util/errors";
+import { RubyEvaluator } from "../../core/vagrantfile/ruby-evaluator";
+import { findVagrantfile } from "../../core/vagrantfile/vagrantfile-locator";
+import type { CliCommand, CliIo } from "../cli-command";
+import { UsageError } from "../cli-command";
+
+/** Runs `fn` with the project of the Vagrantfile found from the current folder. */
+export async function withProject<T>(io: CliIo, fn: (project: ProjectMachines) => Promise<T>): Promise<T> {
+  const file = await findVagrantfile(io.cwd, io.env);
+  if (!file) throw new HangarError(`No Vagrantfile found in ${io.cwd} or its parent folders.`, "Run `hangar init` to create one.");
+  const ruby = new RubyEvaluator();
+  try {
+    return await fn(new ProjectMachines(file, resolveHangarHome(undefined, io.env), ruby, io.env));
+  } finally {
+    ruby.dispose();
+  }
+}
+
+function names(args: string[], allowed: string[] = []): string[] {
+  const bad = args.find((a) => a.startsWith("-") && !allowed.includes(a));
+  if (bad) throw new UsageError(`Unknown option: ${bad}`);
+  return args.filter((a) => !a.startsWith("-"));
+}
+
+/** A progress line per step; on a terminal the line is rewritten in place. */
+function progressPrinter(io: CliIo): (fraction: number, message: string) => void {
+  const tty = process.stderr.isTTY;
+  return (fraction, message) => {
+    const line = `==> ${message} (${Math.round(fraction * 100)}%)`;
+    if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+    else io.err(line);
+  };
+}
+
+export const up: CliCommand = {
+  words: ["up"],
+  usage: "hangar up [NAME...]",
+  summary: "Create and start machines (restores the box's booted state; resumes suspended machines).",
+  run: (args, io) =>
+    withProject(io, async (p) => {
+      const started = await p.up(names(args), progressPrinter(io));
+      if (process.stderr.isTTY) process.stderr.write("\n");
+      for (const s of started) io.out(`${s.name}: running (ssh on 127.0.0.1:${s.sshPort})`);
+      return 0;
+    }),
+};
+
+export const status: CliCommand = {
+  words: ["status"],
+  usage: "hangar status [NAME...]",
+  summary: "State of this project's machines (running, saved, poweroff, aborted, not created).",
+  run: (args, io) =>
+    withProject(io, async (p) => {
+      const list = await p.status(names(args));
+      io.out("Current machine states:\n");
+      for (const s of list) io.out(`${s.name.padEnd(20)} ${s.state.replace("_", " ")} (embedded)`);
+      return 0;
+    }),
+};
+
+export const halt: CliCommand = {
+  words: ["halt"],
+  usage: "hangar halt [NAME...]",
+  summary: "Stop machines (their disks' state is kept for the next up).",
+  run: (args, io) =>
+    withProject(io, async (p) => {
+      await p.halt(names(args, ["-f", "--force"]));
+      io.out("Halted.");
+      return 0;
+    }),
+};
+
+export const suspend: CliCommand = {
+  words: ["suspend"],
+  usage: "hangar suspend [NAME...]",
+  summary: "Save running machines' whole state to disk and stop them; `up` or `resume` continues them.",
+  run: (args, io) =>
+    withProject(io, async (p) => {
+      await p.suspend(names(args));
+      io.out("Suspended.");
+      return 0;
+    }),
+};
+
+export const resume: CliCommand = {
+  words: ["resume"],
+  usage: "hangar resume [NAME...]",
+  summary: "Continue suspended machines.",
+  run: (args, io) => up.run(args, io),
+};
+
+export const destroy: CliCommand = {
+  words: ["destroy"],
+  usage: "hangar destroy -f [NAME...]",
+  summary: "Stop machines and delete everything Hangar keeps for them.",
+  run: (args, io) =>
+    withProject(io, async (p) => {
+      if (!args.includes("-f") && !args.includes("--force")) throw new UsageError("destroy deletes the machines' state: confirm with -f.");
+      const list = names(args, ["-f", "--force"]);
+      await p.destroy(list);
+      io.out(`Destroyed${list.length ? ` ${list.join(", ")}` : ""} (${path.join(p.dir, ".hangar")}).`);
+      return 0;
+    }),
+};

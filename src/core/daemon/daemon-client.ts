@@ -1,0 +1,87 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { HangarError } from "../util/errors";
+import type { DaemonReply, DaemonRequest } from "./daemon-protocol";
+import { daemonSocketPath } from "./machine-daemon";
+
+type Method = DaemonRequest["method"];
+type Params<M extends Method> = Extract<DaemonRequest, { method: M }>["params"];
+
+/** Talks to the machine daemon of a HANGAR_HOME, starting it when none runs. */
+export class DaemonClient {
+  private nextId = 1;
+
+  private constructor(private readonly socket: net.Socket) {}
+
+  static async connect(hangarHome: string, options: { start?: boolean; daemonScript?: string } = {}): Promise<DaemonClient> {
+    const socketPath = daemonSocketPath(hangarHome);
+    try {
+      return new DaemonClient(await open(socketPath));
+    } catch (err) {
+      if (options.start === false) throw new HangarError(`No Hangar machine daemon is running for ${hangarHome} (${(err as Error).message}).`);
+    }
+    startDaemon(hangarHome, options.daemonScript);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        return new DaemonClient(await open(socketPath));
+      } catch (err) {
+        if (Date.now() > deadline) throw new HangarError(`The Hangar machine daemon did not start (${(err as Error).message}).`, `See ${path.join(hangarHome, "hangard.log")}.`);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    }
+  }
+
+  call<M extends Method>(method: M, params: Params<M>, onProgress?: (fraction: number, message: string) => void): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      let buffer = "";
+      const onData = (chunk: Buffer): void => {
+        buffer += chunk.toString();
+        let nl: number;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+          const reply = JSON.parse(buffer.slice(0, nl)) as DaemonReply;
+          buffer = buffer.slice(nl + 1);
+          if (reply.id !== id) continue;
+          if ("progress" in reply) onProgress?.(reply.progress.fraction, reply.progress.message);
+          else {
+            this.socket.off("data", onData);
+            this.socket.off("close", onClose);
+            if ("error" in reply) reject(new HangarError(reply.error));
+            else resolve(reply.result);
+          }
+        }
+      };
+      const onClose = (): void => reject(new HangarError("The Hangar machine daemon closed the connection (did it crash? see hangard.log)."));
+      this.socket.on("data", onData);
+      this.socket.once("close", onClose);
+      this.socket.write(JSON.stringify({ id, method, params }) + "\n");
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
+
+function open(socketPath: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(socketPath);
+    s.once("connect", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+function startDaemon(hangarHome: string, script?: string): void {
+  const bundled = path.join(__dirname, "daemon.js");
+  const entry = script ?? (existsSync(bundled) ? bundled : path.join(__dirname, "..", "..", "cli", "daemon.ts"));
+  const execArgv = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const child = spawn(process.execPath, [...execArgv, entry, hangarHome], {
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: "1" },
+  });
+  child.unref();
+}

@@ -1,0 +1,37 @@
+/**
+ * The machine daemon's protocol: JSON lines over a Unix socket (a named pipe
+ * on Windows) under HANGAR_HOME. Embedded machines live in the daemon, so they
+ * outlive one CLI command or an extension-host restart, and the CLI and VS Code
+ * see the same machines — as Docker Desktop's dockerd outlives `docker`.
+ *   → { id, method, params }
+ *   ← { id, progress: { fraction, message } }*  then  { id, result } | { id, error }
+ */
+export interface UpParams {
+  /** Stable key of the machine: "<Vagrantfile folder>#<machine name>". */
+  key: string;
+  boxDir: string;
+  memoryMiB: number;
+  keyFile: string;
+  hostname: string | null;
+  /** Resume from this saved state instead of the box's booted state. */
+  resumeFrom?: string;
+  sshPort?: number;
+}
+
+export interface MachineInfo {
+  key: string;
+  sshPort: number;
+  startedAt: string;
+}
+
+export type DaemonRequest =
+  | { id: number; method: "up"; params: UpParams }
+  | { id: number; method: "halt"; params: { key: string } }
+  | { id: number; method: "suspend"; params: { key: string; stateFile: string } }
+  | { id: number; method: "list"; params: Record<string, never> }
+  | { id: number; method: "ping"; params: Record<string, never> };
+
+export type DaemonReply =
+  | { id: number; progress: { fraction: number; message: string } }
+  | { id: number; result: unknown }
+  | { id: number; error: string };

@@ -1,0 +1,134 @@
+import { promises as fs } from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { EmbeddedBox } from "../boxes/embedded-box";
+import { MachineRunner } from "../machines/machine-runner";
+import { errorMessage, HangarError } from "../util/errors";
+import type { DaemonReply, DaemonRequest, MachineInfo } from "./daemon-protocol";
+
+export function daemonSocketPath(hangarHome: string): string {
+  return process.platform === "win32" ? `\\\\.\\pipe\\hangar-${Buffer.from(hangarHome).toString("hex").slice(0, 40)}` : path.join(hangarHome, "hangard.sock");
+}
+
+/** Holds running machines and answers the protocol in daemon-protocol.ts. */
+export class MachineDaemon {
+  private readonly machines = new Map<string, { runner: MachineRunner; info: MachineInfo }>();
+  private readonly starting = new Map<string, Promise<MachineInfo>>();
+
+  constructor(private readonly server: net.Server) {}
+
+  static async listen(hangarHome: string): Promise<MachineDaemon> {
+    await fs.mkdir(hangarHome, { recursive: true });
+    const socket = daemonSocketPath(hangarHome);
+    // A socket file left by a daemon that died: remove it, but only if nothing answers on it.
+    if (process.platform !== "win32" && (await isStale(socket))) await fs.rm(socket, { force: true });
+    const server = net.createServer();
+    const daemon = new MachineDaemon(server);
+    server.on("connection", (conn) => daemon.serve(conn));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(socket, () => resolve());
+    });
+    return daemon;
+  }
+
+  private serve(conn: net.Socket): void {
+    let buffer = "";
+    conn.on("data", (chunk) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (!line.trim()) continue;
+        const reply = (r: DaemonReply): void => void (conn.writable && conn.write(JSON.stringify(r) + "\n"));
+        let req: DaemonRequest;
+        try {
+          req = JSON.parse(line) as DaemonRequest;
+        } catch {
+          reply({ id: -1, error: "The request is not JSON." });
+          continue;
+        }
+        this.handle(req, (fraction, message) => reply({ id: req.id, progress: { fraction, message } })).then(
+          (result) => reply({ id: req.id, result }),
+          (err: unknown) => reply({ id: req.id, error: errorMessage(err) }),
+        );
+      }
+    });
+    conn.on("error", () => undefined);
+  }
+
+  private async handle(req: DaemonRequest, progress: (f: number, m: string) => void): Promise<unknown> {
+    switch (req.method) {
+      case "ping":
+        return { pid: process.pid };
+      case "list":
+        return [...this.machines.values()].map((m) => m.info);
+      case "up": {
+        const p = req.params;
+        const running = this.machines.get(p.key);
+        if (running) return running.info;
+        const pending = this.starting.get(p.key);
+        if (pending) return pending;
+        const start = (async (): Promise<MachineInfo> => {
+          const box = await EmbeddedBox.open(p.boxDir);
+          const runner = await MachineRunner.start({ box, memoryMiB: p.memoryMiB, keyFile: p.keyFile, hostname: p.hostname, resumeFrom: p.resumeFrom, sshPort: p.sshPort, onProgress: progress });
+          const info: MachineInfo = { key: p.key, sshPort: runner.relay.port, startedAt: new Date().toISOString() };
+          this.machines.set(p.key, { runner, info });
+          runner.emulator.once("exit", () => this.machines.delete(p.key));
+          return info;
+        })();
+        this.starting.set(p.key, start);
+        try {
+          return await start;
+        } finally {
+          this.starting.delete(p.key);
+        }
+      }
+      case "halt": {
+        const m = this.take(req.params.key);
+        // A clean shutdown: sync the guest's file systems before the power goes.
+        await m.runner.ssh.exec("sync").catch(() => undefined);
+        await m.runner.stop();
+        return { halted: req.params.key };
+      }
+      case "suspend": {
+        const m = this.machines.get(req.params.key);
+        if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
+        progress(0.3, "Saving the machine's state");
+        const bytes = await m.runner.save(req.params.stateFile);
+        this.machines.delete(req.params.key);
+        await m.runner.stop();
+        return { bytes };
+      }
+    }
+  }
+
+  private take(key: string): { runner: MachineRunner; info: MachineInfo } {
+    const m = this.machines.get(key);
+    if (!m) throw new HangarError(`Machine ${key} is not running.`);
+    this.machines.delete(key);
+    return m;
+  }
+
+  machineCount(): number {
+    return this.machines.size + this.starting.size;
+  }
+
+  async close(): Promise<void> {
+    for (const m of this.machines.values()) await m.runner.stop().catch(() => undefined);
+    this.machines.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function isStale(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socket);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(false);
+    });
+    c.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED" || err.code === "ENOENT" ? err.code === "ECONNREFUSED" : false));
+  });
+}

@@ -1,0 +1,199 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { BoxStore } from "../boxes/box-store";
+import { DaemonClient } from "../daemon/daemon-client";
+import type { MachineInfo } from "../daemon/daemon-protocol";
+import { writeFileAtomic } from "../util/atomic-file";
+import { HangarError } from "../util/errors";
+import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
+import type { MachineConfig } from "../vagrantfile/machine-config";
+import type { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
+
+/** Vagrant's machine states. */
+export type MachineState = "not_created" | "running" | "saved" | "poweroff" | "aborted";
+
+export interface MachineStatus {
+  name: string;
+  state: MachineState;
+  sshPort?: number;
+}
+
+/** What `.hangar/machines/<name>/machine.json` records (written atomically). */
+interface MachineRecord {
+  box: string;
+  boxVersion: string;
+  boxDir: string;
+  createdAt: string;
+  /** What the last command left it as; "running" with no daemon entry means it died: aborted. */
+  state: "running" | "saved" | "poweroff";
+}
+
+export type Progress = (fraction: number, message: string) => void;
+
+/**
+ * The machines of one Vagrantfile, with Vagrant's lifecycle. Per-project
+ * state lives in `.hangar/` beside the Vagrantfile (like `.vagrant/`); running
+ * machines live in the machine daemon of HANGAR_HOME.
+ */
+export class ProjectMachines {
+  readonly dir: string;
+
+  constructor(
+    readonly vagrantfile: string,
+    private readonly hangarHome: string,
+    private readonly ruby: RubyEvaluator,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.dir = path.dirname(path.resolve(vagrantfile));
+  }
+
+  async configs(): Promise<MachineConfig[]> {
+    const result = await loadVagrantfile(this.vagrantfile, this.ruby, this.env);
+    if (hasErrors(result)) {
+      const e = result.issues.find((i) => i.severity === "error")!;
+      throw new HangarError(`The Vagrantfile has errors (${this.vagrantfile}${e.line ? `:${e.line}` : ""}): ${e.message}`, "Fix it, then try again (`hangar validate` lists every problem).");
+    }
+    return result.machines;
+  }
+
+  /** The machines a command acts on: the named ones, or every machine (autostart ones for `up`). */
+  async select(names: string[], forUp = false): Promise<MachineConfig[]> {
+    const all = await this.configs();
+    if (!names.length) return forUp ? all.filter((m) => m.autostart) : all;
+    return names.map((n) => {
+      const m = all.find((x) => x.name === n);
+      if (!m) throw new HangarError(`The Vagrantfile defines no machine named '${n}' (it has ${all.map((x) => `'${x.name}'`).join(", ")}).`);
+      return m;
+    });
+  }
+
+  private stateDir(name: string): string {
+    return path.join(this.dir, ".hangar", "machines", name);
+  }
+
+  private key(name: string): string {
+    return `${this.dir}#${name}`;
+  }
+
+  private async record(name: string): Promise<MachineRecord | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.stateDir(name), "machine.json"), "utf8")) as MachineRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeRecord(name: string, record: MachineRecord): Promise<void> {
+    await fs.mkdir(this.stateDir(name), { recursive: true });
+    await writeFileAtomic(path.join(this.stateDir(name), "machine.json"), JSON.stringify(record, null, 2) + "\n");
+  }
+
+  private async running(start = false): Promise<{ client: DaemonClient; list: MachineInfo[] } | undefined> {
+    try {
+      const client = await DaemonClient.connect(this.hangarHome, { start });
+      return { client, list: (await client.call("list", {})) as MachineInfo[] };
+    } catch (err) {
+      if (start) throw err;
+      return undefined;
+    }
+  }
+
+  async status(names: string[] = []): Promise<MachineStatus[]> {
+    const machines = await this.select(names);
+    const daemon = await this.running(false);
+    daemon?.client.close();
+    const out: MachineStatus[] = [];
+    for (const m of machines) {
+      const rec = await this.record(m.name);
+      const live = daemon?.list.find((i) => i.key === this.key(m.name));
+      if (live) out.push({ name: m.name, state: "running", sshPort: live.sshPort });
+      else if (!rec) out.push({ name: m.name, state: "not_created" });
+      else if (rec.state === "running") out.push({ name: m.name, state: "aborted" });
+      else out.push({ name: m.name, state: rec.state });
+    }
+    return out;
+  }
+
+  private async resolveBox(m: MachineConfig): Promise<{ dir: string; version: string }> {
+    if (!m.box) throw new HangarError(`Machine '${m.name}' has no box: set config.vm.box.`);
+    const boxes = (await new BoxStore(this.hangarHome).list()).filter((b) => b.name === m.box && b.provider === "embedded" && !b.problem);
+    const wanted = m.boxVersion ? boxes.filter((b) => b.version === m.boxVersion) : boxes;
+    if (!wanted.length) throw new HangarError(`The box '${m.box}'${m.boxVersion ? ` version ${m.boxVersion}` : ""} is not installed for the embedded provider.`, "Add it with `hangar box add`.");
+    return { dir: wanted[0].path, version: wanted[0].version };
+  }
+
+  async up(names: string[], progress: Progress = () => undefined): Promise<MachineStatus[]> {
+    const machines = await this.select(names, true);
+    const daemon = (await this.running(true))!;
+    try {
+      const result: MachineStatus[] = [];
+      for (const m of machines) {
+        const rec = await this.record(m.name);
+        const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m);
+        const savedState = path.join(this.stateDir(m.name), "saved.state");
+        const resume = rec?.state === "saved" && (await exists(savedState));
+        await this.writeRecord(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running" });
+        const info = (await daemon.client.call(
+          "up",
+          { key: this.key(m.name), boxDir: box.dir, memoryMiB: m.memory ?? 256, keyFile: path.join(this.stateDir(m.name), "private_key"), hostname: m.hostname, ...(resume ? { resumeFrom: savedState } : {}) },
+          (f, msg) => progress(f, `${m.name}: ${msg}`),
+        )) as MachineInfo;
+        if (resume) await fs.rm(savedState, { force: true });
+        result.push({ name: m.name, state: "running", sshPort: info.sshPort });
+      }
+      return result;
+    } finally {
+      daemon.client.close();
+    }
+  }
+
+  async halt(names: string[]): Promise<void> {
+    const machines = await this.select(names);
+    const daemon = await this.running(false);
+    try {
+      for (const m of machines) {
+        const rec = await this.record(m.name);
+        if (!rec) continue;
+        if (daemon?.list.some((i) => i.key === this.key(m.name))) await daemon.client.call("halt", { key: this.key(m.name) });
+        await fs.rm(path.join(this.stateDir(m.name), "saved.state"), { force: true });
+        await this.writeRecord(m.name, { ...rec, state: "poweroff" });
+      }
+    } finally {
+      daemon?.client.close();
+    }
+  }
+
+  async suspend(names: string[]): Promise<void> {
+    const machines = await this.select(names);
+    const daemon = await this.running(false);
+    try {
+      for (const m of machines) {
+        const rec = await this.record(m.name);
+        if (!rec || !daemon?.list.some((i) => i.key === this.key(m.name))) throw new HangarError(`Machine '${m.name}' is not running, so it cannot be suspended.`);
+        await daemon.client.call("suspend", { key: this.key(m.name), stateFile: path.join(this.stateDir(m.name), "saved.state") });
+        await this.writeRecord(m.name, { ...rec, state: "saved" });
+      }
+    } finally {
+      daemon?.client.close();
+    }
+  }
+
+  async destroy(names: string[]): Promise<void> {
+    await this.halt(names);
+    for (const m of await this.select(names)) await fs.rm(this.stateDir(m.name), { recursive: true, force: true });
+  }
+
+  /** Where `ssh` connects for a running machine. */
+  async sshTarget(name: string): Promise<{ port: number; keyFile: string }> {
+    const [s] = await this.status([name]);
+    if (s.state !== "running" || !s.sshPort) throw new HangarError(`Machine '${name}' is ${s.state.replace("_", " ")}; run \`hangar up ${name}\` first.`);
+    return { port: s.sshPort, keyFile: path.join(this.stateDir(name), "private_key") };
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
+}
