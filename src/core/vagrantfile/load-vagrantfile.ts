@@ -37,7 +37,7 @@ export async function loadVagrantfile(file: string, evaluator: RubyEvaluator, en
   }
   const dir = path.dirname(path.resolve(file));
   const issues: VagrantfileIssue[] = validateConfigNames(record.global, null);
-  const merged = record.machines.length ? record.machines.map((m) => mergeMachine(record.global, m)) : [mergeMachine(record.global, null)];
+  const merged = record.machines.length ? record.machines.map((m) => mergeMachine(record.global, m)) : [mergeMachine(record.global, null, record.configureLine)];
   for (const m of record.machines) issues.push(...validateConfigNames(m.config, m.name));
   const machines: MachineConfig[] = [];
   for (const m of merged) {

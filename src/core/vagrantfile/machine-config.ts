@@ -205,12 +205,13 @@ export interface MergedMachine {
   providers: Record<string, JsonObject>;
 }
 
-export function mergeMachine(global: ConfigRecord, machine: MachineRecord | null): MergedMachine {
+/** `line`: where the machine is declared; the implicit "default" machine points at Vagrant.configure. */
+export function mergeMachine(global: ConfigRecord, machine: MachineRecord | null, configureLine: number | null = null): MergedMachine {
   const own = machine?.config ?? null;
   return {
     name: machine?.name ?? "default",
     options: machine?.options ?? {},
-    line: machine?.line ?? null,
+    line: machine?.line ?? configureLine,
     global,
     own,
     vmSettings: mergeSettings(global.vm, own?.vm),

@@ -168,6 +168,8 @@ module Hangar
 
   # One Vagrantfile's evaluation: every configure block configures this root.
   class Evaluation
+    attr_accessor :configure_line
+
     def root
       @root ||= Root.new
     end
@@ -218,6 +220,7 @@ module Hangar
       JSON.generate({
         "global" => global.to_record,
         "machines" => machines,
+        "configureLine" => evaluation.configure_line,
         "output" => output.string,
       })
     rescue ScriptError, StandardError, SystemExit => e
@@ -239,7 +242,8 @@ module Hangar
     else
       loc = (e.backtrace_locations || []).find { |l| l.path == path }
       line = loc && loc.lineno
-      message = message.sub(/ for #<Module:0x\h+>/, "").sub(/ for main:Object/, "")
+      # The Vagrantfile runs inside an anonymous module (see evaluate): hide that detail.
+      message = message.sub(/ for (module )?#<Module:0x\h+>/, "").sub(/ for main:Object/, "")
     end
     { "message" => message.strip, "class" => e.class.name, "line" => line }
   end
@@ -261,6 +265,7 @@ module Vagrant
       raise ArgumentError, "Unknown configuration version #{version.inspect}: use Vagrant.configure(\"2\")."
     end
     evaluation = Thread.current[:hangar_evaluation] or raise "Vagrant.configure called outside a Vagrantfile"
+    evaluation.configure_line ||= Hangar.vagrantfile_line
     root = evaluation.root
     block.call(root) if block
     root

@@ -91,5 +91,5 @@ export interface RubyError {
 }
 
 export type EvaluationRecord =
-  | { global: ConfigRecord; machines: MachineRecord[]; output: string; error?: undefined }
+  | { global: ConfigRecord; machines: MachineRecord[]; configureLine: number | null; output: string; error?: undefined }
   | { error: RubyError; output: string };

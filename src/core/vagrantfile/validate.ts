@@ -66,25 +66,25 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
 
   for (const p of m.provisioners) {
     const { type, name, options } = provisionerOptions(p);
-    const label = name ? `'${name}' (${type})` : type;
+    const label = name ? ` '${name}'` : "";
     if (!PROVISIONER_TYPES.has(type)) {
       error(`The '${type}' provisioner could not be found.`, p.line);
       continue;
     }
     const run = options.run;
-    if (run !== undefined && !["once", "always", "never"].includes(String(run))) error(`Provisioner ${label}: run must be "once", "always" or "never", not '${String(run)}'.`, p.line);
+    if (run !== undefined && !["once", "always", "never"].includes(String(run))) error(`Provisioner${label || ` (${type})`}: run must be "once", "always" or "never", not '${String(run)}'.`, p.line);
     if (type === "shell") {
       unknownOptions(options, SHELL_PROVISIONER_OPTIONS, `shell provisioner`, p.line, issues, m.name);
       const hasInline = options.inline !== undefined && options.inline !== null;
       const hasPath = options.path !== undefined && options.path !== null;
-      if (hasInline === hasPath) error(hasInline ? `Shell provisioner ${label}: only one of \`path\` or \`inline\` may be set.` : `Shell provisioner ${label}: one of \`path\` or \`inline\` must be set.`, p.line);
+      if (hasInline === hasPath) error(hasInline ? `Shell provisioner${label}: only one of \`path\` or \`inline\` may be set.` : `Shell provisioner${label}: one of \`path\` or \`inline\` must be set.`, p.line);
       if (hasPath && typeof options.path === "string" && !/^https?:\/\//.test(options.path) && !existsSync(path.resolve(dir, options.path))) {
         error(`\`path\` for shell provisioner does not exist on the host system: ${path.resolve(dir, options.path)}`, p.line);
       }
     } else if (type === "file") {
       unknownOptions(options, FILE_PROVISIONER_OPTIONS, "file provisioner", p.line, issues, m.name);
-      if (typeof options.source !== "string") error(`File provisioner ${label}: \`source\` must be set.`, p.line);
-      if (typeof options.destination !== "string") error(`File provisioner ${label}: \`destination\` must be set.`, p.line);
+      if (typeof options.source !== "string") error(`File provisioner${label}: \`source\` must be set.`, p.line);
+      if (typeof options.destination !== "string") error(`File provisioner${label}: \`destination\` must be set.`, p.line);
     } else {
       warn(`Hangar runs shell and file provisioners only; the ${type} provisioner will be skipped.`, p.line);
     }

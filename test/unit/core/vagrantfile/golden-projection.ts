@@ -1,0 +1,30 @@
+import type { ValidationReport } from "../../../../src/core/vagrantfile/validation-report";
+
+/** The environment golden cases evaluate with: fixed, never the caller's. */
+export const GOLDEN_ENV: Record<string, string> = { HOME: "/nonexistent-home", HANGAR_TEST_MEMORY: "768" };
+
+/**
+ * The documented contract of `hangar validate --json`, and nothing more: the
+ * fields each golden expected.json pins down.
+ */
+export function project(report: ValidationReport): unknown {
+  if ("error" in report) return { error: report.error, line: report.line };
+  return {
+    machines: report.machines.map((m) => ({
+      name: m.name,
+      primary: m.primary,
+      autostart: m.autostart,
+      box: m.box,
+      boxVersion: m.boxVersion,
+      hostname: m.hostname,
+      memory: m.memory,
+      cpus: m.cpus,
+      forwardedPorts: m.forwardedPorts.map((p) => ({ guest: p.guest, host: p.host, hostIp: p.hostIp, protocol: p.protocol, id: p.id })),
+      privateNetworks: m.privateNetworks.map((n) => ({ ip: n.ip, type: n.type })),
+      syncedFolders: m.syncedFolders.map((f) => ({ hostPath: f.hostPath, guestPath: f.guestPath, disabled: f.disabled, type: f.type, exclude: f.exclude })),
+      provisioners: m.provisioners.map((p) => ({ type: p.type, name: p.name, inline: p.inline, path: p.path, args: p.args, run: p.run, privileged: p.privileged })),
+      providers: m.providers,
+    })),
+    output: report.output,
+  };
+}
