@@ -32,8 +32,9 @@ export async function loadVagrantfile(file: string, evaluator: RubyEvaluator, en
   const record = await evaluator.evaluate(text, path.resolve(file), plainEnv);
   if (record.error) {
     const { message, line } = record.error;
-    const kind = record.error.class === "SyntaxError" ? "syntax error" : record.error.class;
-    return { file, machines: [], issues: [{ severity: "error", message: `${kind}: ${message}`, line, machine: null }], output: record.output };
+    // Ruby's own syntax messages already start "syntax error"; other errors get their class as a prefix (NameError: …).
+    const text = record.error.class === "SyntaxError" ? (/^syntax error/.test(message) ? message : `syntax error: ${message}`) : `${record.error.class}: ${message}`;
+    return { file, machines: [], issues: [{ severity: "error", message: text, line, machine: null }], output: record.output };
   }
   const dir = path.dirname(path.resolve(file));
   const issues: VagrantfileIssue[] = validateConfigNames(record.global, null);

@@ -7,6 +7,8 @@ import type { ConfigRecord, Json, JsonObject, MachineRecord, NetworkRecord, Prov
  */
 export interface MachineConfig {
   name: string;
+  /** Line of its `config.vm.define` (of `Vagrant.configure` for the implicit default machine). */
+  line: number | null;
   primary: boolean;
   autostart: boolean;
   box: string | null;
@@ -248,6 +250,7 @@ export function toMachineConfig(m: MergedMachine, isOnlyMachine: boolean, memory
   }
   return {
     name: m.name,
+    line: m.line,
     primary: m.options.primary === true || isOnlyMachine,
     autostart: m.options.autostart !== false,
     box: str(vm.box),

@@ -8,8 +8,9 @@ import { createDockerfile } from "./dockerfile/create";
 import { openVagrantfile } from "./vagrantfile/open";
 import { openDockerfile } from "./dockerfile/open";
 import { showLog } from "./log/show";
+import { upMachine } from "./machines/up";
 
-export const COMMANDS: HangarCommand[] = [refreshBoxes, revealBoxStore, createVagrantfile, openVagrantfile, createDockerfile, openDockerfile, showLog];
+export const COMMANDS: HangarCommand[] = [refreshBoxes, revealBoxStore, createVagrantfile, openVagrantfile, createDockerfile, openDockerfile, showLog, upMachine];
 
 /**
  * Registers every command, wrapped so a failure is logged and shown to the

@@ -57,7 +57,7 @@ describe("Vagrantfile diagnostics, completion and hover", () => {
       assert.deepEqual(more, []);
       assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
       assert.equal(d.source, "Hangar");
-      assert.equal(d.message, "syntax error: syntax error, unexpected ')'");
+      assert.equal(d.message, "syntax error, unexpected ')'");
       // Line 4 (1-based), from its first non-blank character to its end.
       assert.deepEqual([d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character], [3, 2, 3, "  config.vm.hostname = )".length]);
 
