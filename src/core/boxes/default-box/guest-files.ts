@@ -47,6 +47,13 @@ else
 fi
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host9p /mnt/host9p 2>/dev/null || true
 hostname hangar
+# The box's bootstrap public key comes on the kernel command line, so the
+# initramfs stays byte-identical for the same packages.
+mkdir -p /root/.ssh && chmod 700 /root/.ssh
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in hangar.key=*) echo "\${arg#hangar.key=}" | base64 -d > /root/.ssh/authorized_keys ;; esac
+done
+chmod 600 /root/.ssh/authorized_keys 2>/dev/null
 dropbear -R -s -p 22 -P /run/dropbear.pid
 echo "${READY_MARKER}"
 exec setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
