@@ -1,0 +1,82 @@
+// The embedded machine lifecycle end to end, as a user drives it: the built
+// `hangar` CLI builds the default box from the real Debian repository (mirror
+// from this machine's apt configuration), then up, ssh -c, suspend/resume,
+// halt, destroy on a real guest.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import packageJson from "../../../package.json";
+
+const exec = promisify(execFile);
+const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
+let home = "";
+let project = "";
+
+async function hangar(args: string[], allowFail = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await exec(process.execPath, [CLI, ...args], { cwd: project, env: { ...process.env, HANGAR_HOME: home }, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (!allowFail) throw new Error(`hangar ${args.join(" ")} failed (${e.code}): ${e.stderr}`);
+    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+after(async () => {
+  if (project) await hangar(["destroy", "-f"], true).catch(() => undefined);
+  // Stop this test's machine daemon (it would otherwise exit on its own when idle).
+  await exec("pkill", ["-f", `daemon.js ${home}`]).catch(() => undefined);
+  if (home) await rm(home, { recursive: true, force: true });
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+test("box build → up → ssh -c → suspend/resume → halt → destroy on a real guest", { timeout: 600_000 }, async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), "hangar-home-"));
+  project = await mkdtemp(path.join(os.tmpdir(), "hangar-project-"));
+  await writeFile(
+    path.join(project, "Vagrantfile"),
+    `Vagrant.configure("2") do |config|\n  config.vm.box = "hangar/debian-busybox"\n  config.vm.hostname = "lifecycle"\n  config.vm.provider "hangar" do |h|\n    h.memory = 128\n  end\nend\n`,
+  );
+
+  const built = await hangar(["box", "build"]);
+  assert.match(built.stdout, /^Built hangar\/debian-busybox 1\.0\.\d+/m);
+  assert.match(built.stdout, /initramfs sha256 [0-9a-f]{64}/);
+  assert.match((await hangar(["box", "list"])).stdout, /^hangar\/debian-busybox\s+\(embedded, 1\.0\.\d+\)$/m);
+  assert.match((await hangar(["status"])).stdout, /default\s+not created/);
+
+  let t = performance.now();
+  await hangar(["up"]);
+  const coldUp = performance.now() - t;
+  assert.match((await hangar(["status"])).stdout, /default\s+running/);
+
+  const uname = await hangar(["ssh", "-c", "uname -m; hostname"]);
+  assert.equal(uname.stdout, "i686\nlifecycle\n");
+  const failing = await hangar(["ssh", "-c", "echo out; echo err >&2; exit 7"], true);
+  assert.deepEqual([failing.code, failing.stdout, failing.stderr.trim()], [7, "out\n", "err"]);
+
+  await hangar(["ssh", "-c", "echo kept > /root/marker"]);
+  await hangar(["suspend"]);
+  assert.match((await hangar(["status"])).stdout, /default\s+saved/);
+  t = performance.now();
+  await hangar(["resume"]);
+  const resume = performance.now() - t;
+  assert.equal((await hangar(["ssh", "-c", "cat /root/marker"])).stdout, "kept\n");
+
+  await hangar(["halt"]);
+  assert.match((await hangar(["status"])).stdout, /default\s+poweroff/);
+  t = performance.now();
+  await hangar(["up"]);
+  const warmUp = performance.now() - t;
+  assert.equal((await hangar(["ssh", "-c", "hostname"])).stdout, "lifecycle\n");
+
+  await hangar(["destroy", "-f"]);
+  assert.match((await hangar(["status"])).stdout, /default\s+not created/);
+  assert.ok(!existsSync(path.join(project, ".hangar", "machines", "default")), "destroy leaves nothing behind");
+  console.log(`cold up ${Math.round(coldUp)} ms (boots once, saves the booted state), resume ${Math.round(resume)} ms, up from booted state ${Math.round(warmUp)} ms`);
+});
