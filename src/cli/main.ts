@@ -5,11 +5,11 @@ import { CliCommand, CliIo, UsageError } from "./cli-command";
 import { boxList } from "./commands/box-list";
 import { boxBuild } from "./commands/box-build";
 import { validate } from "./commands/validate";
-import { destroy, halt, resume, status, suspend, up } from "./commands/machine-lifecycle";
+import { destroy, halt, provision, reload, resume, status, suspend, up } from "./commands/machine-lifecycle";
 import { ssh } from "./commands/ssh";
 
 /** Every verb, in the order `hangar help` lists them. Later verbs register here. */
-const commands: CliCommand[] = [up, status, ssh, halt, suspend, resume, destroy, validate, boxList, boxBuild];
+const commands: CliCommand[] = [up, status, ssh, provision, reload, halt, suspend, resume, destroy, validate, boxList, boxBuild];
 
 function versionText(): string {
   return `${product.name} ${product.version} (v86 ${product.v86Version}, node ${process.version})`;

@@ -37,11 +37,15 @@ function progressPrinter(io: CliIo): (fraction: number, message: string) => void
 
 export const up: CliCommand = {
   words: ["up"],
-  usage: "hangar up [NAME...]",
+  usage: "hangar up [NAME...] [--provision|--no-provision]",
   summary: "Create and start machines (restores the box's booted state; resumes suspended machines).",
   run: (args, io) =>
     withProject(io, async (p) => {
-      const started = await p.up(names(args), progressPrinter(io));
+      const started = await p.up(names(args, ["--provision", "--no-provision"]), {
+        progress: progressPrinter(io),
+        onOutput: (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)),
+        ...(args.includes("--provision") ? { provision: true } : args.includes("--no-provision") ? { provision: false } : {}),
+      });
       if (process.stderr.isTTY) process.stderr.write("\n");
       for (const s of started) io.out(`${s.name}: running (ssh on 127.0.0.1:${s.sshPort})`);
       return 0;
@@ -104,4 +108,28 @@ export const destroy: CliCommand = {
       io.out(`Destroyed${list.length ? ` ${list.join(", ")}` : ""} (${path.join(p.dir, ".hangar")}).`);
       return 0;
     }),
+};
+
+export const provision: CliCommand = {
+  words: ["provision"],
+  usage: "hangar provision [NAME...] [--provision-with NAME[,NAME]]",
+  summary: "Run provisioners on running machines.",
+  run: (args, io) =>
+    withProject(io, async (p) => {
+      const w = args.indexOf("--provision-with");
+      const only = w >= 0 ? (args[w + 1] ?? "").split(",").filter(Boolean) : [];
+      if (w >= 0 && !only.length) throw new UsageError("--provision-with needs provisioner names.");
+      await p.provision(names(args.filter((_a, i) => w < 0 || (i !== w && i !== w + 1))), only, (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)));
+      return 0;
+    }),
+};
+
+export const reload: CliCommand = {
+  words: ["reload"],
+  usage: "hangar reload [NAME...] [--provision]",
+  summary: "Halt and start machines again (picks up Vagrantfile changes).",
+  run: async (args, io) => {
+    await halt.run(args.filter((a) => a !== "--provision"), io);
+    return up.run(args, io);
+  },
 };

@@ -8,6 +8,9 @@ import { HangarError } from "../util/errors";
 import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
 import type { MachineConfig } from "../vagrantfile/machine-config";
 import type { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
+import { uploadFolder } from "./folder-upload";
+import { MachineSession } from "./machine-session";
+import { runProvisioners } from "./provision";
 
 /** Vagrant's machine states. */
 export type MachineState = "not_created" | "running" | "saved" | "poweroff" | "aborted";
@@ -26,6 +29,16 @@ interface MachineRecord {
   createdAt: string;
   /** What the last command left it as; "running" with no daemon entry means it died: aborted. */
   state: "running" | "saved" | "poweroff";
+  /** `run: once` provisioners have run (Vagrant's first-up provisioning). */
+  provisioned?: boolean;
+}
+
+export interface UpOptions {
+  progress?: Progress;
+  /** Provisioner output, one line at a time, prefixed with the machine's name. */
+  onOutput?(line: string, stream: "stdout" | "stderr"): void;
+  /** --provision / --no-provision; default: provision on first up only. */
+  provision?: boolean;
 }
 
 export type Progress = (fraction: number, message: string) => void;
@@ -122,7 +135,10 @@ export class ProjectMachines {
     return { dir: wanted[0].path, version: wanted[0].version };
   }
 
-  async up(names: string[], progress: Progress = () => undefined): Promise<MachineStatus[]> {
+  async up(names: string[], options: UpOptions | Progress = {}): Promise<MachineStatus[]> {
+    const o: UpOptions = typeof options === "function" ? { progress: options } : options;
+    const progress = o.progress ?? (() => undefined);
+    const onOutput = o.onOutput ?? (() => undefined);
     const machines = await this.select(names, true);
     const daemon = (await this.running(true))!;
     try {
@@ -140,10 +156,41 @@ export class ProjectMachines {
         )) as MachineInfo;
         if (resume) await fs.rm(savedState, { force: true });
         result.push({ name: m.name, state: "running", sshPort: info.sshPort });
+        // A resumed guest kept its files and provisioning; a booted one starts from the box.
+        if (!resume) {
+          const session = await MachineSession.open(info.sshPort, path.join(this.stateDir(m.name), "private_key"));
+          try {
+            for (const f of m.syncedFolders.filter((x) => !x.disabled)) {
+              progress(0.9, `${m.name}: copying ${f.hostPath} to ${f.guestPath}`);
+              await uploadFolder(f, this.dir, session);
+            }
+            const firstUp = !rec?.provisioned;
+            if (o.provision !== false && (firstUp || o.provision || m.provisioners.some((p) => p.run === "always"))) {
+              await runProvisioners(m, this.dir, session, { firstUp: firstUp || o.provision === true, onLine: onOutput });
+            }
+            const now = (await this.record(m.name))!;
+            await this.writeRecord(m.name, { ...now, provisioned: true });
+          } finally {
+            session.close();
+          }
+        }
       }
       return result;
     } finally {
       daemon.client.close();
+    }
+  }
+
+  /** `hangar provision`: runs provisioners on running machines (`only`: --provision-with). */
+  async provision(names: string[], only: string[], onOutput: (line: string, stream: "stdout" | "stderr") => void): Promise<void> {
+    for (const m of await this.select(names)) {
+      const target = await this.sshTarget(m.name);
+      const session = await MachineSession.open(target.port, target.keyFile);
+      try {
+        await runProvisioners(m, this.dir, session, { firstUp: true, explicit: true, only, onLine: onOutput });
+      } finally {
+        session.close();
+      }
     }
   }
 
@@ -156,7 +203,9 @@ export class ProjectMachines {
         if (!rec) continue;
         if (daemon?.list.some((i) => i.key === this.key(m.name))) await daemon.client.call("halt", { key: this.key(m.name) });
         await fs.rm(path.join(this.stateDir(m.name), "saved.state"), { force: true });
-        await this.writeRecord(m.name, { ...rec, state: "poweroff" });
+        // The embedded guest's root is in memory: after a halt it boots fresh from the box,
+        // so its first-up provisioning runs again (unlike a VirtualBox disk).
+        await this.writeRecord(m.name, { ...rec, state: "poweroff", provisioned: false });
       }
     } finally {
       daemon?.client.close();

@@ -41,8 +41,18 @@ test("box build → up → ssh -c → suspend/resume → halt → destroy on a r
   project = await mkdtemp(path.join(os.tmpdir(), "hangar-project-"));
   await writeFile(
     path.join(project, "Vagrantfile"),
-    `Vagrant.configure("2") do |config|\n  config.vm.box = "hangar/debian-busybox"\n  config.vm.hostname = "lifecycle"\n  config.vm.provider "hangar" do |h|\n    h.memory = 128\n  end\nend\n`,
+    `Vagrant.configure("2") do |config|
+  config.vm.box = "hangar/debian-busybox"
+  config.vm.hostname = "lifecycle"
+  config.vm.provider "hangar" do |h|
+    h.memory = 128
+  end
+  config.vm.provision "shell", inline: "echo provisioned on $(hostname) > /root/provisioned; cat /vagrant/project.txt"
+  config.vm.provision "failing", type: "shell", inline: "echo about to fail; exit 3", run: "never"
+end
+`,
   );
+  await writeFile(path.join(project, "project.txt"), "a file from the project folder\n");
 
   const built = await hangar(["box", "build"]);
   assert.match(built.stdout, /^Built hangar\/debian-busybox 1\.0\.\d+/m);
@@ -51,8 +61,15 @@ test("box build → up → ssh -c → suspend/resume → halt → destroy on a r
   assert.match((await hangar(["status"])).stdout, /default\s+not created/);
 
   let t = performance.now();
-  await hangar(["up"]);
+  const upOut = await hangar(["up"]);
   const coldUp = performance.now() - t;
+  // First up: the project folder is at /vagrant and provisioners ran, output prefixed with the machine's name.
+  assert.match(upOut.stdout, /^default: a file from the project folder$/m);
+  assert.equal((await hangar(["ssh", "-c", "cat /root/provisioned /vagrant/project.txt"])).stdout, "provisioned on lifecycle\na file from the project folder\n");
+  const failed = await hangar(["provision", "--provision-with", "failing"], true);
+  assert.equal(failed.code, 1);
+  assert.match(failed.stdout, /^default: about to fail$/m);
+  assert.match(failed.stderr, /exited with status 3/);
   assert.match((await hangar(["status"])).stdout, /default\s+running/);
 
   const uname = await hangar(["ssh", "-c", "uname -m; hostname"]);

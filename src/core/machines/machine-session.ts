@@ -1,0 +1,51 @@
+import { promises as fs } from "node:fs";
+import { Client } from "ssh2";
+import { HangarError } from "../util/errors";
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * An SSH session to a running machine through its 127.0.0.1 relay, from any
+ * process (CLI, extension host). Exec streams output, separates stderr,
+ * returns the exit code, and can feed stdin (uploads).
+ */
+export class MachineSession {
+  private constructor(private readonly client: Client) {}
+
+  static async open(port: number, keyFile: string): Promise<MachineSession> {
+    const privateKey = await fs.readFile(keyFile, "utf8");
+    const client = new Client();
+    await new Promise<void>((resolve, reject) =>
+      client
+        .once("ready", resolve)
+        .once("error", (err) => reject(new HangarError(`SSH to the machine (127.0.0.1:${port}) failed: ${err.message}`)))
+        .connect({ host: "127.0.0.1", port, username: "root", privateKey, readyTimeout: 30_000 }),
+    );
+    return new MachineSession(client);
+  }
+
+  run(command: string, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void } = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, ch) => {
+        if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let code = -1;
+        ch.on("data", (d: Buffer) => (out.push(d), o.onStdout?.(d)));
+        ch.stderr.on("data", (d: Buffer) => (errs.push(d), o.onStderr?.(d)));
+        ch.on("exit", (c: number | null) => (code = c ?? -1));
+        ch.on("close", () => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errs).toString() }));
+        if (o.stdin !== undefined) ch.end(o.stdin);
+        else ch.end();
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
