@@ -7,9 +7,10 @@ import { boxBuild } from "./commands/box-build";
 import { validate } from "./commands/validate";
 import { destroy, halt, provision, reload, resume, status, suspend, up } from "./commands/machine-lifecycle";
 import { ssh } from "./commands/ssh";
+import { snapshot } from "./commands/snapshot";
 
 /** Every verb, in the order `hangar help` lists them. Later verbs register here. */
-const commands: CliCommand[] = [up, status, ssh, provision, reload, halt, suspend, resume, destroy, validate, boxList, boxBuild];
+const commands: CliCommand[] = [up, status, ssh, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild];
 
 function versionText(): string {
   return `${product.name} ${product.version} (v86 ${product.v86Version}, node ${process.version})`;

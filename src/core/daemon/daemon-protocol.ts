@@ -28,6 +28,7 @@ export type DaemonRequest =
   | { id: number; method: "up"; params: UpParams }
   | { id: number; method: "halt"; params: { key: string } }
   | { id: number; method: "suspend"; params: { key: string; stateFile: string } }
+  | { id: number; method: "save"; params: { key: string; stateFile: string } }
   | { id: number; method: "list"; params: Record<string, never> }
   | { id: number; method: "ping"; params: Record<string, never> };
 

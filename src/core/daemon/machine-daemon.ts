@@ -92,6 +92,11 @@ export class MachineDaemon {
         await m.runner.stop();
         return { halted: req.params.key };
       }
+      case "save": {
+        const m = this.machines.get(req.params.key);
+        if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
+        return { bytes: await m.runner.save(req.params.stateFile) };
+      }
       case "suspend": {
         const m = this.machines.get(req.params.key);
         if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
@@ -101,6 +106,8 @@ export class MachineDaemon {
         await m.runner.stop();
         return { bytes };
       }
+      default:
+        throw new HangarError(`The machine daemon does not know '${(req as { method: string }).method}'; it may be an older Hangar's (stop it: it restarts on demand).`);
     }
   }
 

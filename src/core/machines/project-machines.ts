@@ -194,6 +194,54 @@ export class ProjectMachines {
     }
   }
 
+  private snapshotDir(name: string): string {
+    return path.join(this.stateDir(name), "snapshots");
+  }
+
+  /** Snapshot names, oldest first. */
+  async snapshots(name: string): Promise<Array<{ name: string; createdAt: string; bytes: number }>> {
+    const dir = this.snapshotDir(name);
+    const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(".state"));
+    const out = await Promise.all(files.map(async (f) => ({ name: f.slice(0, -".state".length), st: await fs.stat(path.join(dir, f)) })));
+    return out.sort((a, b) => a.st.mtimeMs - b.st.mtimeMs).map((x) => ({ name: x.name, createdAt: x.st.mtime.toISOString(), bytes: x.st.size }));
+  }
+
+  /** Saves the running machine's whole state as a named snapshot; the machine keeps running. */
+  async snapshotSave(name: string, snapshot: string): Promise<void> {
+    if (!/^[\w.-]+$/.test(snapshot)) throw new HangarError(`Snapshot names use letters, digits, '.', '_' and '-' ('${snapshot}' does not).`);
+    const daemon = await this.running(false);
+    try {
+      if (!daemon?.list.some((i) => i.key === this.key(name))) throw new HangarError(`Machine '${name}' is not running; start it to take a snapshot.`);
+      await fs.mkdir(this.snapshotDir(name), { recursive: true });
+      await daemon.client.call("save", { key: this.key(name), stateFile: path.join(this.snapshotDir(name), `${snapshot}.state`) });
+    } finally {
+      daemon?.client.close();
+    }
+  }
+
+  /** Brings the machine back to a snapshot (it runs afterwards, as with Vagrant). */
+  async snapshotRestore(name: string, snapshot: string, progress: Progress = () => undefined): Promise<void> {
+    const file = path.join(this.snapshotDir(name), `${snapshot}.state`);
+    if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}' (it has: ${(await this.snapshots(name)).map((s) => s.name).join(", ") || "none"}).`);
+    const rec = await this.record(name);
+    if (!rec) throw new HangarError(`Machine '${name}' is not created.`);
+    const [m] = await this.select([name]);
+    const daemon = (await this.running(true))!;
+    try {
+      if (daemon.list.some((i) => i.key === this.key(name))) await daemon.client.call("halt", { key: this.key(name) });
+      await this.writeRecord(name, { ...rec, state: "running" });
+      await daemon.client.call("up", { key: this.key(name), boxDir: rec.boxDir, memoryMiB: m.memory ?? 256, keyFile: path.join(this.stateDir(name), "private_key"), hostname: null, resumeFrom: file }, progress);
+    } finally {
+      daemon.client.close();
+    }
+  }
+
+  async snapshotDelete(name: string, snapshot: string): Promise<void> {
+    const file = path.join(this.snapshotDir(name), `${snapshot}.state`);
+    if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}'.`);
+    await fs.rm(file);
+  }
+
   async halt(names: string[]): Promise<void> {
     const machines = await this.select(names);
     const daemon = await this.running(false);
