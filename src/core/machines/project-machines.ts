@@ -9,6 +9,7 @@ import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
 import type { MachineConfig } from "../vagrantfile/machine-config";
 import type { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
 import { uploadFolder } from "./folder-upload";
+import { MachineIndex } from "./machine-index";
 import { MachineSession } from "./machine-session";
 import { runProvisioners } from "./provision";
 
@@ -148,7 +149,8 @@ export class ProjectMachines {
         const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m);
         const savedState = path.join(this.stateDir(m.name), "saved.state");
         const resume = rec?.state === "saved" && (await exists(savedState));
-        await this.writeRecord(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running" });
+        await this.writeRecord(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running", provisioned: rec?.provisioned ?? false });
+        await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
         const info = (await daemon.client.call(
           "up",
           { key: this.key(m.name), boxDir: box.dir, memoryMiB: m.memory ?? 256, keyFile: path.join(this.stateDir(m.name), "private_key"), hostname: m.hostname, ...(resume ? { resumeFrom: savedState } : {}) },
@@ -277,7 +279,10 @@ export class ProjectMachines {
 
   async destroy(names: string[]): Promise<void> {
     await this.halt(names);
-    for (const m of await this.select(names)) await fs.rm(this.stateDir(m.name), { recursive: true, force: true });
+    for (const m of await this.select(names)) {
+      await fs.rm(this.stateDir(m.name), { recursive: true, force: true });
+      await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
+    }
   }
 
   /** Where `ssh` connects for a running machine. */

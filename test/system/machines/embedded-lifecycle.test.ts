@@ -6,7 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -96,4 +96,48 @@ end
   assert.match((await hangar(["status"])).stdout, /default\s+not created/);
   assert.ok(!existsSync(path.join(project, ".hangar", "machines", "default")), "destroy leaves nothing behind");
   console.log(`cold up ${Math.round(coldUp)} ms (boots once, saves the booted state), resume ${Math.round(resume)} ms, up from booted state ${Math.round(warmUp)} ms`);
+});
+
+test("a killed CLI mid-up or a killed daemon leaves an honest state, and the next up recovers", { timeout: 300_000 }, async () => {
+  assert.ok(home && project, "runs after the lifecycle test, which built the box");
+  // The CLI killed while it brings the machine up: the next up still works.
+  const child = execFile(process.execPath, [CLI, "up"], { cwd: project, env: { ...process.env, HANGAR_HOME: home } });
+  await new Promise((r) => setTimeout(r, 1500));
+  child.kill("SIGKILL");
+  await hangar(["up"]);
+  assert.equal((await hangar(["ssh", "-c", "echo alive"])).stdout, "alive\n");
+  // The daemon holding the machine dies: the machine is reported aborted, not running, and up starts it again.
+  await exec("pkill", ["-9", "-f", `daemon.js ${home}`]);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.match((await hangar(["status"])).stdout, /default\s+aborted/);
+  assert.match((await hangar(["global-status"])).stdout, new RegExp(`default\\s+aborted\\s+hangar/debian-busybox\\s+${project.replace(/[/\\]/g, ".")}`));
+  await hangar(["up"]);
+  assert.equal((await hangar(["ssh", "-c", "echo recovered"])).stdout, "recovered\n");
+  await hangar(["destroy", "-f"]);
+});
+
+test("a broken Vagrantfile and a damaged box give clear errors and change nothing", { timeout: 120_000 }, async () => {
+  assert.ok(home && project, "runs after the lifecycle test, which built the box");
+  const vagrantfile = path.join(project, "Vagrantfile");
+  const good = await readFile(vagrantfile, "utf8");
+  await writeFile(vagrantfile, good.replace('config.vm.hostname = "lifecycle"', 'config.vm.hostname = "lifecycle"\n  config.vm.memroy = 1'));
+  const broken = await hangar(["up"], true);
+  assert.equal(broken.code, 1);
+  assert.match(broken.stderr, /Vagrantfile has errors \(.*Vagrantfile:4\): vm: The following settings shouldn't exist: config\.vm\.memroy/);
+  assert.ok(!existsSync(path.join(project, ".hangar", "machines", "default")), "a broken Vagrantfile creates no machine");
+  await writeFile(vagrantfile, good);
+
+  const boxDir = (await hangar(["box", "list", "--json"])).stdout;
+  const dir = (JSON.parse(boxDir) as { boxes: Array<{ path: string }> }).boxes[0].path;
+  const metadata = await readFile(path.join(dir, "metadata.json"), "utf8");
+  await writeFile(path.join(dir, "metadata.json"), metadata.slice(0, 40));
+  try {
+    assert.match((await hangar(["box", "list"])).stdout, /metadata\.json is not valid JSON/);
+    const damaged = await hangar(["up"], true);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.stderr, /box '?hangar\/debian-busybox'? .*is not installed|no readable metadata\.json/);
+    assert.match((await hangar(["status"])).stdout, /default\s+(not created|poweroff)/);
+  } finally {
+    await writeFile(path.join(dir, "metadata.json"), metadata);
+  }
 });
