@@ -4,6 +4,7 @@ import { errorMessage, HangarError } from "../core/util/errors";
 import { CliCommand, CliIo, UsageError } from "./cli-command";
 import { boxList } from "./commands/box-list";
 import { boxBuild } from "./commands/box-build";
+import { boxAdd, boxPackage, boxRemove } from "./commands/box-manage";
 import { validate } from "./commands/validate";
 import { destroy, halt, provision, reload, resume, status, suspend, up } from "./commands/machine-lifecycle";
 import { ssh } from "./commands/ssh";
@@ -12,7 +13,7 @@ import { globalStatus } from "./commands/global-status";
 import { init } from "./commands/init";
 
 /** Every verb, in the order `hangar help` lists them. Later verbs register here. */
-const commands: CliCommand[] = [init, up, status, globalStatus, ssh, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild];
+const commands: CliCommand[] = [init, up, status, globalStatus, ssh, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild, boxAdd, boxRemove, boxPackage];
 
 function versionText(): string {
   return `${product.name} ${product.version} (v86 ${product.v86Version}, node ${process.version})`;

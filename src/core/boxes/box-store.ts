@@ -51,6 +51,17 @@ export class BoxStore {
   }
 }
 
+/** Removes one box version/provider (all versions/providers when not given); returns what was removed. */
+export async function removeBox(store: BoxStore, name: string, version?: string, provider?: string): Promise<BoxEntry[]> {
+  const matches = (await store.list()).filter((b) => b.name === name && (!version || b.version === version) && (!provider || b.provider === provider));
+  for (const b of matches) {
+    await fs.rm(b.path, { recursive: true, force: true });
+    // Drop emptied version and name folders too.
+    for (const dir of [path.dirname(b.path), path.dirname(path.dirname(b.path))]) await fs.rmdir(dir).catch(() => undefined);
+  }
+  return matches;
+}
+
 async function subdirs(dir: string): Promise<string[]> {
   try {
     const entries = await fs.readdir(dir, { withFileTypes: true });

@@ -4,6 +4,9 @@ import { BoxStore } from "../boxes/box-store";
 import { DaemonClient } from "../daemon/daemon-client";
 import type { MachineInfo } from "../daemon/daemon-protocol";
 import { writeFileAtomic } from "../util/atomic-file";
+import { writeBoxFile } from "../boxes/box-archive";
+import { EmbeddedBox } from "../boxes/embedded-box";
+import { product } from "../product";
 import { HangarError } from "../util/errors";
 import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
 import type { MachineConfig } from "../vagrantfile/machine-config";
@@ -242,6 +245,45 @@ export class ProjectMachines {
     const file = path.join(this.snapshotDir(name), `${snapshot}.state`);
     if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}'.`);
     await fs.rm(file);
+  }
+
+  /**
+   * `box package`: a .box of the machine as it is now — the box's files plus
+   * the machine's running state as the new box's booted state, so machines
+   * made from it start provisioned. The box's bootstrap key is put back into
+   * the guest first, so new machines can log in and install their own.
+   */
+  async package(name: string, out: string): Promise<void> {
+    const rec = await this.record(name);
+    const target = await this.sshTarget(name);
+    const box = await EmbeddedBox.open(rec!.boxDir);
+    const bootstrapPub = /hangar\.key=(\S+)/.exec(box.metadata.cmdline)?.[1];
+    if (!bootstrapPub) throw new HangarError(`The box at ${box.dir} has no bootstrap key on its command line; it cannot be repackaged.`);
+    const session = await MachineSession.open(target.port, target.keyFile);
+    try {
+      const r = await session.run(`echo ${bootstrapPub} | base64 -d >> /root/.ssh/authorized_keys && sync`);
+      if (r.code !== 0) throw new HangarError(`Preparing machine '${name}' for packaging failed: ${r.stderr.trim()}`);
+    } finally {
+      session.close();
+    }
+    const [m] = await this.select([name]);
+    const staging = path.join(this.stateDir(name), "package");
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.mkdir(staging, { recursive: true });
+    try {
+      const stateName = path.basename(box.bootedStateFile(m.memory ?? 256, product.v86Version));
+      const daemon = (await this.running(false))!;
+      try {
+        await daemon.client.call("save", { key: this.key(name), stateFile: path.join(staging, stateName) });
+      } finally {
+        daemon.client.close();
+      }
+      const files = ["metadata.json", box.metadata.kernel, box.metadata.initrd, box.metadata.bios, box.metadata.vgaBios, box.metadata.bootstrapKey];
+      for (const f of files) await fs.copyFile(path.join(box.dir, f), path.join(staging, f));
+      await writeBoxFile(staging, [...files, stateName], path.resolve(this.dir, out));
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
   }
 
   async halt(names: string[]): Promise<void> {

@@ -1,0 +1,95 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream, promises as fs } from "node:fs";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip } from "node:zlib";
+import * as tar from "tar-stream";
+import { HangarError } from "../util/errors";
+import { boxNameToDir } from "./box-store";
+
+export class BoxAddError extends HangarError {}
+
+/**
+ * `box add`: a `.box` file (tar.gz with metadata.json at its root, Vagrant's
+ * format) or a folder with metadata.json, copied into the store as
+ * <name>/<version>/<provider>. Unpacked into a temporary folder first and
+ * renamed into place only when whole, so a corrupt or truncated box adds
+ * nothing.
+ */
+export async function addBox(hangarHome: string, source: string, name: string, version = "0", force = false): Promise<string> {
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(name)) throw new BoxAddError(`'${name}' is not a box name (use letters, digits, '.', '_', '-', and one '/').`);
+  const boxesRoot = path.join(hangarHome, "boxes");
+  const tmp = path.join(boxesRoot, `.tmp-${randomBytes(6).toString("hex")}`);
+  await fs.mkdir(tmp, { recursive: true });
+  try {
+    const st = await fs.stat(source).catch(() => undefined);
+    if (!st) throw new BoxAddError(`${source} does not exist.`);
+    if (st.isDirectory()) await fs.cp(source, tmp, { recursive: true });
+    else await unpackBox(source, tmp);
+    let meta: { provider?: unknown };
+    try {
+      meta = JSON.parse(await fs.readFile(path.join(tmp, "metadata.json"), "utf8")) as { provider?: unknown };
+    } catch {
+      throw new BoxAddError(`${source} has no valid metadata.json at its root: it is not a box.`);
+    }
+    const provider = typeof meta.provider === "string" && /^[\w-]+$/.test(meta.provider) ? meta.provider : undefined;
+    if (!provider) throw new BoxAddError(`${source}'s metadata.json names no provider.`);
+    const dest = path.join(boxesRoot, boxNameToDir(name), version, provider);
+    if (await fs.stat(dest).catch(() => undefined)) {
+      if (!force) throw new BoxAddError(`The box ${name} ${version} (${provider}) is already installed.`, "Remove it first, or add with --force to replace it.");
+      await fs.rm(dest, { recursive: true, force: true });
+    }
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.rename(tmp, dest);
+    return dest;
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function unpackBox(file: string, dest: string): Promise<void> {
+  const extract = tar.extract();
+  extract.on("entry", (header, stream, next) => {
+    const name = path.posix.normalize(header.name).replace(/^\.\//, "");
+    if (name.startsWith("../") || name.startsWith("/") || name === "..") {
+      stream.resume();
+      extract.destroy(new BoxAddError(`${file} contains an unsafe path (${header.name}); refusing it.`));
+      return;
+    }
+    const target = path.join(dest, name);
+    if (header.type === "directory") {
+      fs.mkdir(target, { recursive: true }).then(() => stream.resume().on("end", next), (e: Error) => extract.destroy(e));
+    } else if (header.type === "file") {
+      fs.mkdir(path.dirname(target), { recursive: true })
+        .then(() => pipeline(stream, createWriteStream(target, { mode: header.mode ?? 0o644 })))
+        .then(() => next(), (e: Error) => extract.destroy(e));
+    } else {
+      stream.resume().on("end", next); // links and devices have no place in a box
+    }
+  });
+  try {
+    await pipeline(createReadStream(file), createGunzip(), extract);
+  } catch (err) {
+    if (err instanceof HangarError) throw err;
+    throw new BoxAddError(`${file} is not a readable .box (a gzip-compressed tar): ${(err as Error).message}. It may be truncated or corrupt; nothing was added.`);
+  }
+}
+
+/** Writes `files` (names relative to `dir`) as a .box: tar.gz with metadata.json first. */
+export async function writeBoxFile(dir: string, files: string[], out: string): Promise<void> {
+  const pack = tar.pack();
+  const tmp = `${out}.${randomBytes(4).toString("hex")}.tmp`;
+  const done = pipeline(pack, createGzip(), createWriteStream(tmp));
+  const ordered = [...files].sort((a, b) => (a === "metadata.json" ? -1 : b === "metadata.json" ? 1 : a.localeCompare(b)));
+  for (const f of ordered) {
+    const st = await fs.stat(path.join(dir, f));
+    await new Promise<void>((resolve, reject) => {
+      const entry = pack.entry({ name: f, size: st.size, mode: st.mode & 0o7777, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+      createReadStream(path.join(dir, f)).on("error", reject).pipe(entry);
+    });
+  }
+  pack.finalize();
+  await done;
+  await fs.rename(tmp, out);
+}
