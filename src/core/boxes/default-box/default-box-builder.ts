@@ -6,11 +6,11 @@ import { writeFileAtomic } from "../../util/atomic-file";
 import { HangarError } from "../../util/errors";
 import { boxNameToDir } from "../box-store";
 import type { EmbeddedBoxMetadata } from "../embedded-box";
-import { resolveDebianMirror } from "../debian/apt-sources";
-import { readDebData, type DebEntry } from "../debian/deb-file";
-import { DebianPackages, type DebianPackage } from "../debian/debian-packages";
-import { DownloadStore } from "../download-store";
-import { writeCpio, type CpioEntry } from "../initramfs-cpio";
+import { resolveDebianMirror } from "../debian/apt-mirror";
+import { readDeb, type DebEntry } from "../debian/deb-archive";
+import { DebianRepository, type DebianPackage } from "../debian/debian-repository";
+import { DownloadCache } from "../download-cache";
+import { CpioWriter } from "../cpio-writer";
 import { GROUP, GUEST_MODULES, initScript, KERNEL_CMDLINE, PASSWD, READY_MARKER, SHELLS, UDHCPC_SCRIPT } from "./guest-files";
 
 export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
@@ -39,55 +39,54 @@ export interface BuiltBox {
  */
 export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   const progress = o.onProgress ?? (() => undefined);
-  const { url: mirror } = await resolveDebianMirror({ setting: o.mirror, env: o.env });
-  const store = new DownloadStore(path.join(o.hangarHome, "cache", "debian"));
+  const { url: mirror } = resolveDebianMirror({ setting: o.mirror, env: o.env });
+  const cache = new DownloadCache(path.join(o.hangarHome, "cache", "debian"));
+  const repo = new DebianRepository(mirror, cache);
   progress(0.02, "Reading the Debian package index");
-  const index = await DebianPackages.load(mirror, store, { signal: o.signal });
-  const kernel = index.latestKernel();
-  const busybox = index.require("busybox-static");
-  const seabios = index.require("seabios");
-  const dropbear = index.closure(["dropbear-bin"]);
-  const all = [kernel, busybox, seabios, ...dropbear];
-  const total = all.reduce((n, p) => n + p.size, 0);
+  await repo.loadIndex({ signal: o.signal });
+  const kernel = repo.findLatestKernel();
+  const busybox = repo.require("busybox-static");
+  const seabios = repo.require("seabios");
+  const dropbear = repo.resolveDependencies(["dropbear-bin"]);
+  const all: DebianPackage[] = [kernel, busybox, seabios, ...dropbear];
+  const total = all.reduce((n, p) => n + p.Size, 0);
   let done = 0;
   const files = new Map<string, string>();
   for (const pkg of all) {
-    const file = await store.fetch(`${mirror}/${pkg.filename}`, {
-      sha256: pkg.sha256,
-      size: pkg.size,
-      signal: o.signal,
-      onProgress: (received) => progress(0.05 + (0.6 * (done + received)) / total, `Downloading ${pkg.name} ${pkg.version}`),
-    });
-    done += pkg.size;
-    files.set(pkg.name, file);
+    const file = await repo.download(pkg, (received) => progress(0.05 + (0.6 * (done + received)) / total, `Downloading ${pkg.Package} ${pkg.Version}`), o.signal);
+    done += pkg.Size;
+    files.set(pkg.Package, file);
   }
+  const entriesOf = async (pkg: DebianPackage, want: (p: string) => boolean): Promise<DebEntry[]> => {
+    const out: DebEntry[] = [];
+    for await (const e of (await readDeb(files.get(pkg.Package)!, { signal: o.signal })).entries({ filter: (p) => want(p), signal: o.signal })) out.push(e);
+    return out;
+  };
 
-  progress(0.7, `Unpacking ${kernel.name}`);
-  const kernelEntries = await readDebData(files.get(kernel.name)!, (p) => /^boot\/vmlinuz-/.test(p) || /^lib\/modules\/[^/]+\/modules\.(dep|order)$/.test(p) || isWantedModule(p));
-  const vmlinuz = kernelEntries.find((e) => e.path.startsWith("boot/vmlinuz-"));
-  if (!vmlinuz?.data) throw new HangarError(`${kernel.name} has no boot/vmlinuz-*.`);
-  const kernelVersion = vmlinuz.path.slice("boot/vmlinuz-".length);
+  progress(0.7, `Unpacking ${kernel.Package}`);
+  const kernelVersion = kernel.kernelRelease;
+  const kernelEntries = await entriesOf(kernel, (p) => p === `boot/vmlinuz-${kernelVersion}` || isWantedModule(p));
+  const vmlinuz = kernelEntries.find((e) => e.path === `boot/vmlinuz-${kernelVersion}`);
+  if (!vmlinuz?.content) throw new HangarError(`${kernel.Package} has no boot/vmlinuz-${kernelVersion}.`);
   const modulePaths = GUEST_MODULES.map((m) => {
     const e = kernelEntries.find((x) => x.path.startsWith(`lib/modules/${kernelVersion}/`) && x.path.endsWith(`/${m}.ko`));
-    if (!e) throw new HangarError(`${kernel.name} has no ${m}.ko module, which the default box needs.`);
+    if (!e) throw new HangarError(`${kernel.Package} has no ${m}.ko module, which the default box needs.`);
     return e;
   });
 
   progress(0.8, "Unpacking busybox, dropbear and libraries");
   const tree = new Map<string, DebEntry>();
   const addAll = (entries: DebEntry[]): void => entries.forEach((e) => tree.set(e.path, e));
-  addAll(await readDebData(files.get(busybox.name)!, (p) => p === "bin/busybox"));
-  for (const pkg of dropbear) {
-    addAll(await readDebData(files.get(pkg.name)!, (p) => p === "usr/sbin/dropbear" || isLibrary(p)));
-  }
+  addAll(await entriesOf(busybox, (p) => p === "bin/busybox"));
+  for (const pkg of dropbear) addAll(await entriesOf(pkg, (p) => p === "usr/sbin/dropbear" || isLibrary(p)));
   addAll(modulePaths);
-  const bios = await readDebData(files.get(seabios.name)!, (p) => p === "usr/share/seabios/bios.bin" || p === "usr/share/seabios/vgabios-stdvga.bin");
+  const bios = await entriesOf(seabios, (p) => p === "usr/share/seabios/bios.bin" || p === "usr/share/seabios/vgabios-stdvga.bin");
   const biosFile = bios.find((e) => e.path.endsWith("/bios.bin"));
   const vgaFile = bios.find((e) => e.path.endsWith("/vgabios-stdvga.bin"));
-  if (!biosFile?.data || !vgaFile?.data) throw new HangarError(`${seabios.name} lacks bios.bin or vgabios-stdvga.bin.`);
+  if (!biosFile?.content || !vgaFile?.content) throw new HangarError(`${seabios.Package} lacks bios.bin or vgabios-stdvga.bin.`);
 
   progress(0.88, "Writing the initramfs");
-  const initrd = writeCpio(initramfsEntries(tree, kernelVersion, modulePaths.map((m) => m.path.slice(`lib/modules/${kernelVersion}/`.length))));
+  const initrd = initramfs(tree, kernelVersion, modulePaths.map((m) => m.path.slice(`lib/modules/${kernelVersion}/`.length)));
   const initrdSha256 = createHash("sha256").update(initrd).digest("hex");
 
   // The box's bootstrap key pair (Vagrant's "insecure key", but per box).
@@ -104,7 +103,7 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
     cmdline: `${KERNEL_CMDLINE} hangar.key=${Buffer.from(pair.public).toString("base64")}`,
     bootstrapKey: "bootstrap_key",
     readyMarker: READY_MARKER,
-    built: { kernel: `${kernel.name} ${kernel.version}`, packages: all.map((p) => `${p.name} ${p.version}`), initrdSha256 },
+    built: { kernel: `${kernel.Package} ${kernel.Version}`, packages: all.map((p) => `${p.Package} ${p.Version}`), initrdSha256 },
   };
 
   progress(0.95, "Adding the box to the box store");
@@ -113,10 +112,10 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   const tmp = path.join(boxesRoot, `.tmp-${randomBytes(6).toString("hex")}`);
   await fs.mkdir(tmp, { recursive: true });
   try {
-    await fs.writeFile(path.join(tmp, "vmlinuz"), vmlinuz.data);
+    await fs.writeFile(path.join(tmp, "vmlinuz"), vmlinuz.content);
     await fs.writeFile(path.join(tmp, "initrd.img"), initrd);
-    await fs.writeFile(path.join(tmp, "bios.bin"), biosFile.data);
-    await fs.writeFile(path.join(tmp, "vgabios-stdvga.bin"), vgaFile.data);
+    await fs.writeFile(path.join(tmp, "bios.bin"), biosFile.content);
+    await fs.writeFile(path.join(tmp, "vgabios-stdvga.bin"), vgaFile.content);
     await writeFileAtomic(path.join(tmp, "bootstrap_key"), pair.private, { mode: 0o600 });
     await writeFileAtomic(path.join(tmp, "metadata.json"), JSON.stringify(metadata, null, 2) + "\n");
     // Publish whole or not at all: a half-built box is never visible.
@@ -128,7 +127,7 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
     throw err;
   }
   progress(1, `Built ${DEFAULT_BOX_NAME} ${version}`);
-  return { dir: finalDir, version, initrdSha256, packages: all.map((p: DebianPackage) => `${p.name} ${p.version}`) };
+  return { dir: finalDir, version, initrdSha256, packages: all.map((p) => `${p.Package} ${p.Version}`) };
 }
 
 function isWantedModule(p: string): boolean {
@@ -141,21 +140,21 @@ function isLibrary(p: string): boolean {
   return /^(usr\/)?lib\/(i386-linux-gnu\/)?[^/]+\.so(\.[\d.]+)?$/.test(p) || p === "lib/ld-linux.so.2" || /^(usr\/)?lib\/i386-linux-gnu\/ld-linux\.so\.2$/.test(p);
 }
 
-function initramfsEntries(tree: Map<string, DebEntry>, kernelVersion: string, moduleFiles: string[]): CpioEntry[] {
-  const entries: CpioEntry[] = [];
+/** The initramfs: the packages' files plus /init and its helpers, in a fixed order (same inputs → same bytes). */
+function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFiles: string[]): Buffer {
+  const cpio = new CpioWriter();
   const dirs = new Set<string>(["bin", "sbin", "usr", "usr/bin", "usr/sbin", "lib", "etc", "etc/hangar", "etc/dropbear", "proc", "sys", "dev", "tmp", "run", "root", "var", "var/log", "mnt", `lib/modules/${kernelVersion}`]);
   for (const p of tree.keys()) for (let d = path.posix.dirname(p); d !== "."; d = path.posix.dirname(d)) dirs.add(d);
-  for (const d of [...dirs].sort()) entries.push({ path: d, type: "directory", mode: d === "tmp" ? 0o1777 : d === "root" ? 0o700 : 0o755 });
-  entries.push({ path: "dev/console", type: "char", mode: 0o600, major: 5, minor: 1 });
+  for (const d of [...dirs].sort()) cpio.addDirectory(d, { mode: d === "tmp" ? 0o1777 : d === "root" ? 0o700 : 0o755 });
+  cpio.addCharDevice("dev/console", 5, 1, { mode: 0o600 });
   for (const [p, e] of [...tree.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    if (e.type === "file" && e.data) entries.push({ path: p, type: "file", mode: e.mode, data: e.data });
-    else if (e.type === "symlink" && e.linkname) entries.push({ path: p, type: "symlink", target: e.linkname });
+    if (e.type === "file" && e.content) cpio.addFile(p, e.content, { mode: e.mode });
+    else if (e.type === "symlink" && e.linkname) cpio.addSymlink(p, e.linkname);
   }
-  const text = (p: string, content: string, mode = 0o644): void => void entries.push({ path: p, type: "file", mode, data: Buffer.from(content) });
-  text("init", initScript(moduleFiles), 0o755);
-  text("etc/hangar/udhcpc.script", UDHCPC_SCRIPT, 0o755);
-  text("etc/passwd", PASSWD);
-  text("etc/group", GROUP);
-  text("etc/shells", SHELLS);
-  return entries;
+  cpio.addFile("init", initScript(moduleFiles), { mode: 0o755 });
+  cpio.addFile("etc/hangar/udhcpc.script", UDHCPC_SCRIPT, { mode: 0o755 });
+  cpio.addFile("etc/passwd", PASSWD, { mode: 0o644 });
+  cpio.addFile("etc/group", GROUP, { mode: 0o644 });
+  cpio.addFile("etc/shells", SHELLS, { mode: 0o644 });
+  return cpio.toBuffer();
 }
