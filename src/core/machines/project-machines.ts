@@ -149,6 +149,7 @@ export class ProjectMachines {
       const result: MachineStatus[] = [];
       for (const m of machines) {
         const rec = await this.record(m.name);
+        if ((m.cpus ?? 1) > 1) onOutput(`${m.name}: the embedded emulator runs one CPU; cpus = ${m.cpus} is ignored.`, "stderr");
         const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m);
         const savedState = path.join(this.stateDir(m.name), "saved.state");
         const resume = rec?.state === "saved" && (await exists(savedState));
