@@ -25,10 +25,13 @@ export function hasErrors(result: VagrantfileResult): boolean {
  * rules. Never throws for a bad Vagrantfile: problems come back as issues.
  * Throws only when the file cannot be read or Ruby cannot run at all.
  */
-export async function loadVagrantfile(file: string, evaluator: RubyEvaluator, env: NodeJS.ProcessEnv = process.env, source?: string): Promise<VagrantfileResult> {
+export async function loadVagrantfile(file: string, evaluator: RubyEvaluator, env: NodeJS.ProcessEnv = process.env, source?: string, platform: NodeJS.Platform = process.platform): Promise<VagrantfileResult> {
   const text = source ?? (await fs.readFile(file, "utf8"));
   const plainEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (typeof v === "string") plainEnv[k] = v;
+  // For Vagrant::Util::Platform.windows?/darwin?/linux?: Ruby itself runs as
+  // WebAssembly and cannot tell. vagrant-dsl.rb takes it out of the environment.
+  plainEnv.__HANGAR_HOST_PLATFORM__ = platform;
   const record = await evaluator.evaluate(text, path.resolve(file), plainEnv);
   if (record.error) {
     const { message, line } = record.error;

@@ -89,6 +89,9 @@ export interface Declared<T> {
 /** A provisioner with its recorded options, block settings merged in. */
 export function provisionerOptions(p: ProvisionerRecord): { type: string; name: string | null; options: JsonObject } {
   const options: JsonObject = { ...p.options, ...p.block.settings };
+  // `preserve_order` only steers merging (see mergeProvisioners); Vagrant
+  // removes it before the provisioner's own settings are checked.
+  delete options.preserve_order;
   // provision "shell", … → type shell; provision "name", type: "shell", … → a named provisioner.
   const typed = typeof options.type === "string";
   const type = typed ? (options.type as string) : p.name;
@@ -114,13 +117,25 @@ function mergeSettings(...records: Array<RecorderRecord | undefined>): JsonObjec
   return Object.assign({}, ...records.map((r) => r?.settings ?? {}));
 }
 
-/** Later networks with the same id replace earlier ones, in place. */
-function mergeNetworks(global: NetworkRecord[], machine: NetworkRecord[]): NetworkRecord[] {
+/** Vagrant's id of a network: forwarded ports by `forwardedPortId`, others only by an explicit `id:` (else unique). */
+function networkId(n: NetworkRecord): string | undefined {
+  if (n.type === "forwarded_port") return `fp:${forwardedPortId(n.options)}`;
+  return typeof n.options.id === "string" ? `${n.type}:${n.options.id}` : undefined;
+}
+
+/**
+ * One config object's networks. A network declared again in the same config
+ * object with the same id updates the earlier one: Vagrant merges the new
+ * options over the old (`@__networks[id][1].merge(options)`), so a forwarded
+ * port re-declared with the same host port is one forward, not a conflict.
+ */
+function scopeNetworks(scope: NetworkRecord[]): NetworkRecord[] {
   const result: NetworkRecord[] = [];
   const index = new Map<string, number>();
-  for (const n of [...global, ...machine]) {
-    const id = n.type === "forwarded_port" ? `fp:${forwardedPortId(n.options)}` : typeof n.options.id === "string" ? `${n.type}:${n.options.id}` : undefined;
-    if (id !== undefined && index.has(id)) result[index.get(id)!] = n;
+  for (const n of scope) {
+    const id = networkId(n);
+    const at = id === undefined ? undefined : index.get(id);
+    if (at !== undefined) result[at] = { ...n, options: { ...result[at].options, ...n.options } };
     else {
       if (id !== undefined) index.set(id, result.length);
       result.push(n);
@@ -129,29 +144,96 @@ function mergeNetworks(global: NetworkRecord[], machine: NetworkRecord[]): Netwo
   return result;
 }
 
-/** Synced folders are keyed by id (default: guest path); a later one's options merge over the earlier. */
-function mergeSyncedFolders(global: SyncedFolderRecord[], machine: SyncedFolderRecord[]): SyncedFolderRecord[] {
-  const byId = new Map<string, SyncedFolderRecord>();
-  const implicit: SyncedFolderRecord = { hostPath: ".", guestPath: "/vagrant", options: {}, line: null };
-  byId.set("/vagrant", implicit);
-  for (const f of [...global, ...machine]) {
-    const id = typeof f.options.id === "string" ? f.options.id : f.guestPath;
-    const before = byId.get(id);
-    byId.set(id, before ? { ...f, options: { ...before.options, ...f.options } } : f);
+/** Across config objects (global, then the define block), a later network with the same id replaces the earlier one, in place. */
+function mergeNetworks(global: NetworkRecord[], machine: NetworkRecord[]): NetworkRecord[] {
+  const result: NetworkRecord[] = [];
+  const index = new Map<string, number>();
+  for (const n of [...scopeNetworks(global), ...scopeNetworks(machine)]) {
+    const id = networkId(n);
+    const at = id === undefined ? undefined : index.get(id);
+    if (at !== undefined) result[at] = n;
+    else {
+      if (id !== undefined) index.set(id, result.length);
+      result.push(n);
+    }
   }
-  return [...byId.values()];
+  return result;
 }
 
-/** Global provisioners first, then the machine's; a machine provisioner with the name of a global one replaces it in place. */
-function mergeProvisioners(global: ProvisionerRecord[], machine: ProvisionerRecord[]): ProvisionerRecord[] {
-  const result = [...global];
-  for (const p of machine) {
-    const name = provisionerOptions(p).name;
-    const at = name === null ? -1 : result.findIndex((g) => provisionerOptions(g).name === name);
-    if (at >= 0) result[at] = p;
+/**
+ * Synced folders are keyed by id (default: guest path); a later one's options
+ * merge over the earlier. As in Vagrant's `synced_folder`: the guest path loses
+ * a trailing "/", and every declaration that does not say `disabled:` enables
+ * the folder (re-declaring a disabled folder turns it back on).
+ */
+function mergeSyncedFolders(global: SyncedFolderRecord[], machine: SyncedFolderRecord[]): SyncedFolderRecord[] {
+  const byId = new Map<string, SyncedFolderRecord>();
+  for (const f of [...global, ...machine]) {
+    const guestPath = f.guestPath.length > 1 ? f.guestPath.replace(/\/$/, "") : f.guestPath;
+    const options: JsonObject = { disabled: false, ...f.options };
+    const id = typeof options.id === "string" ? options.id : guestPath;
+    const before = byId.get(id);
+    byId.set(id, { ...f, guestPath, options: before ? { ...before.options, ...options } : options });
+  }
+  // Vagrant's finalize! adds the default "." -> /vagrant last, and only when no
+  // folder shares "." already (e.g. `synced_folder ".", "/srv/app"`).
+  const folders = [...byId.values()];
+  if (!byId.has("/vagrant") && !folders.some((f) => f.hostPath === ".")) folders.push({ hostPath: ".", guestPath: "/vagrant", options: { disabled: false }, line: null });
+  return folders;
+}
+
+/** A named provisioner declared again merges into the earlier one: its options over the earlier's. */
+function mergeProvisioner(earlier: ProvisionerRecord, later: ProvisionerRecord): ProvisionerRecord {
+  const options: JsonObject = { ...provisionerOptions(earlier).options, ...provisionerOptions(later).options };
+  // Vagrant keeps `preserve_order` on the provisioner until a later declaration sets it.
+  const preserve = later.options.preserve_order ?? earlier.options.preserve_order;
+  if (preserve !== undefined) options.preserve_order = preserve;
+  // Keep the later's first argument: it is the name when `type:` is given.
+  return { ...later, options, block: { settings: {}, lines: {}, calls: [], reads: [] } };
+}
+
+/** Vagrant's id of a provisioner: its name when declared `provision "name", type: …`; unnamed ones never merge. */
+function provisionerId(p: ProvisionerRecord): string | null {
+  return typeof p.options.type === "string" ? p.name : null;
+}
+
+/** One config object's provisioners: a named one declared again in it updates the first, in its place (Vagrant's `provision` finds it by name). */
+function scopeProvisioners(scope: ProvisionerRecord[]): ProvisionerRecord[] {
+  const result: ProvisionerRecord[] = [];
+  for (const p of scope) {
+    const name = provisionerId(p);
+    const at = name === null ? -1 : result.findIndex((q) => provisionerId(q) === name);
+    if (at >= 0) result[at] = { ...mergeProvisioner(result[at], p), line: result[at].line };
     else result.push(p);
   }
   return result;
+}
+
+/**
+ * Global provisioners first, then the machine's. A machine provisioner with
+ * the name of a global one overrides it as Vagrant's VMConfig#merge does: its
+ * options merge over the global one's, and it runs in the machine's order,
+ * the global one dropping out -- unless it says `preserve_order: true`, which
+ * keeps the global position.
+ */
+function mergeProvisioners(global: ProvisionerRecord[], machine: ProvisionerRecord[]): ProvisionerRecord[] {
+  const own = scopeProvisioners(machine);
+  const result: ProvisionerRecord[] = [];
+  for (const g of scopeProvisioners(global)) {
+    const name = provisionerId(g);
+    const at = name === null ? -1 : own.findIndex((p) => provisionerId(p) === name);
+    if (at < 0) {
+      result.push(g);
+      continue;
+    }
+    const override = own[at];
+    const merged = mergeProvisioner(g, override);
+    if (override.options.preserve_order === true) {
+      result.push(merged);
+      own.splice(at, 1);
+    } else own[at] = merged;
+  }
+  return [...result, ...own];
 }
 
 function mergeProviders(global: ProviderRecord[], machine: ProviderRecord[]): Record<string, JsonObject> {
@@ -168,22 +250,59 @@ function mergeProviders(global: ProviderRecord[], machine: ProviderRecord[]): Re
   return providers;
 }
 
-/** Memory/CPUs as Vagrant's providers would apply them; VirtualBox `customize` and VMware `vmx` win over plain settings. */
-export function providerResources(providers: Record<string, JsonObject>, order: readonly string[]): { memory: number | null; cpus: number | null } {
+type Resources = { memory: number | null; cpus: number | null };
+
+/** The modifyvm command of one `customize` call's arguments, as recorded: `[cmd]` or `[event, cmd]`. */
+function modifyvmCommand(args: Json[]): Json[] | null {
+  const [first, second] = args;
+  const command = args.length === 1 ? first : typeof first === "string" && ["pre-import", "pre-boot"].includes(first) ? second : null;
+  return Array.isArray(command) && command[0] === "modifyvm" ? command : null;
+}
+
+/**
+ * VirtualBox's memory and CPUs. In Vagrant's VirtualBox config `vb.memory = N`
+ * and `vb.cpus = N` are shorthands for `vb.customize ["modifyvm", :id,
+ * "--memory", N]`, so all of them apply in the order they were declared --
+ * global blocks, then the machine's, each in line order -- and the last wins.
+ */
+function virtualboxResources(blocks: ProviderRecord[]): Resources {
+  const result: Resources = { memory: null, cpus: null };
+  for (const p of blocks) {
+    if (p.name !== "virtualbox") continue;
+    const steps: Array<{ line: number; apply: () => void }> = [];
+    for (const key of ["memory", "cpus"] as const) {
+      if (p.block.settings[key] !== undefined) steps.push({ line: p.block.lines[key] ?? 0, apply: () => (result[key] = num(p.block.settings[key])) });
+    }
+    for (const call of p.block.calls) {
+      const command = call.name === "customize" ? modifyvmCommand(call.args) : null;
+      if (!command) continue;
+      steps.push({
+        line: call.line ?? 0,
+        apply: () => {
+          for (let i = 2; i + 1 < command.length; i++) {
+            if (command[i] === "--memory") result.memory = num(command[i + 1]) ?? result.memory;
+            if (command[i] === "--cpus") result.cpus = num(command[i + 1]) ?? result.cpus;
+          }
+        },
+      });
+    }
+    // A stable sort: on one line, an assignment counts before a customize call.
+    for (const step of steps.sort((a, b) => a.line - b.line)) step.apply();
+  }
+  return result;
+}
+
+/**
+ * Memory/CPUs as Vagrant's providers would apply them: from the first provider
+ * in `order` that sets either. VMware's `vmx` wins over its plain settings;
+ * VirtualBox's are `virtualbox`, worked out in declaration order by
+ * virtualboxResources (its `customize` calls are ordered with `memory =`).
+ */
+export function providerResources(providers: Record<string, JsonObject>, order: readonly string[], virtualbox: Resources): Resources {
   for (const name of order) {
     const p = providers[name];
     if (!p) continue;
-    let memory = num(p.memory);
-    let cpus = num(p.cpus);
-    if (name === "virtualbox" && Array.isArray(p.customize)) {
-      for (const c of p.customize) {
-        if (!Array.isArray(c) || c[0] !== "modifyvm") continue;
-        for (let i = 2; i + 1 < c.length; i++) {
-          if (c[i] === "--memory") memory = num(c[i + 1]) ?? memory;
-          if (c[i] === "--cpus") cpus = num(c[i + 1]) ?? cpus;
-        }
-      }
-    }
+    let { memory, cpus } = name === "virtualbox" ? virtualbox : { memory: num(p.memory), cpus: num(p.cpus) };
     if (name === "vmware_desktop" && p.vmx && typeof p.vmx === "object" && !Array.isArray(p.vmx)) {
       memory = num(p.vmx.memsize) ?? memory;
       cpus = num(p.vmx.numvcpus) ?? cpus;
@@ -205,6 +324,8 @@ export interface MergedMachine {
   syncedFolders: SyncedFolderRecord[];
   provisioners: ProvisionerRecord[];
   providers: Record<string, JsonObject>;
+  /** VirtualBox memory/CPUs in declaration order (see virtualboxResources). */
+  virtualbox: Resources;
 }
 
 /** `line`: where the machine is declared; the implicit "default" machine points at Vagrant.configure. */
@@ -221,12 +342,13 @@ export function mergeMachine(global: ConfigRecord, machine: MachineRecord | null
     syncedFolders: mergeSyncedFolders(global.vm.syncedFolders, own?.vm.syncedFolders ?? []),
     provisioners: mergeProvisioners(global.vm.provisioners, own?.vm.provisioners ?? []),
     providers: mergeProviders(global.vm.providers, own?.vm.providers ?? []),
+    virtualbox: virtualboxResources([...global.vm.providers, ...(own?.vm.providers ?? [])]),
   };
 }
 
 export function toMachineConfig(m: MergedMachine, isOnlyMachine: boolean, memoryProviders: readonly string[]): MachineConfig {
   const vm = m.vmSettings;
-  const { memory, cpus } = providerResources(m.providers, memoryProviders);
+  const { memory, cpus } = providerResources(m.providers, memoryProviders, m.virtualbox);
   const forwardedPorts: ForwardedPort[] = [];
   const privateNetworks: PrivateNetwork[] = [];
   const publicNetworks: PublicNetwork[] = [];

@@ -135,17 +135,40 @@ module Hangar
     end
   end
 
+  # config.trigger: `before`/`after` take the commands and a block that
+  # configures the trigger. Vagrant runs the block at once (so its errors
+  # surface); Hangar runs no triggers, so nothing is recorded.
+  class TriggerConfig < Recorder
+    def before(*_commands, **_options, &block)
+      block&.call(Recorder.new)
+      nil
+    end
+
+    def after(*_commands, **_options, &block)
+      block&.call(Recorder.new)
+      nil
+    end
+  end
+
   # The `config` object a configure block receives.
   class Root
     NAMESPACES = %w[vm ssh vagrant winrm winssh].freeze
+    # Sections Vagrant itself provides (kernel_v2's trigger, push and package)
+    # but Hangar has no use for: accepted, not recorded -- unlike plugin ones.
+    IGNORED_CORE_SECTIONS = { "trigger" => TriggerConfig, "push" => Recorder, "package" => Recorder }.freeze
 
     def initialize
       @namespaces = { "vm" => VmConfig.new }
+      @ignored = {}
       @unknown = []
     end
 
     NAMESPACES.each do |ns|
       define_method(ns) { @namespaces[ns] ||= Recorder.new }
+    end
+
+    IGNORED_CORE_SECTIONS.each do |ns, klass|
+      define_method(ns) { @ignored[ns] ||= klass.new }
     end
 
     # Plugin namespaces (config.hostmanager, …) are recorded as unknown: without
@@ -179,12 +202,18 @@ module Hangar
     end
   end
 
+  # Key of the host platform in the environment load-vagrantfile.ts sends.
+  HOST_PLATFORM_KEY = "__HANGAR_HOST_PLATFORM__"
+
   # Runs one Vagrantfile and returns the JSON record. Errors come back as
   # {"error": {...}} rather than raised, so the host never sees a Ruby exception.
   def self.evaluate(source, path, env)
     Thread.current[:hangar_vagrantfile] = path
     evaluation = Evaluation.new
     Thread.current[:hangar_evaluation] = evaluation
+    # The host's OS (Node's process.platform), for Vagrant::Util::Platform:
+    # RUBY_PLATFORM is WebAssembly's. Passed beside the environment, not in it.
+    Thread.current[:hangar_host_platform] = env.delete(HOST_PLATFORM_KEY) || "linux"
     ENV.replace(env)
     output = StringIO.new
     $stdout = output
@@ -287,10 +316,12 @@ module Vagrant
   end
 
   module Util
+    # Answers for the host Hangar runs on (see HOST_PLATFORM_KEY), as Vagrant's
+    # do for the host Vagrant runs on.
     module Platform
-      def self.windows? = false
-      def self.darwin? = RUBY_PLATFORM.include?("darwin")
-      def self.linux? = true
+      def self.windows? = Thread.current[:hangar_host_platform] == "win32"
+      def self.darwin? = Thread.current[:hangar_host_platform] == "darwin"
+      def self.linux? = Thread.current[:hangar_host_platform] == "linux"
     end
   end
 end

@@ -34,6 +34,14 @@ export const VM_ATTRIBUTES: SettingDoc[] = [
   s("allow_fstab_modification", "Allow Vagrant to add synced folders to /etc/fstab."),
   s("allow_hosts_modification", "Allow Vagrant to change /etc/hosts in the guest."),
   s("ignore_box_vagrantfile", "Ignore the Vagrantfile shipped inside the box."),
+  s("box_server_url", "Server to look boxes up on, instead of the public catalogue."),
+  s("box_download_ca_cert", "CA certificate for the box download."),
+  s("box_download_ca_path", "Folder of CA certificates for the box download."),
+  s("box_download_client_cert", "Client certificate for the box download."),
+  s("box_download_options", "Extra options for the box download (hash)."),
+  s("box_download_location_trusted", "Send credentials to redirected box download locations."),
+  s("allowed_synced_folder_types", "Synced folder implementations this machine may use."),
+  s("cloud_init_first_boot_only", "Apply cloud-init only on the first boot (default true)."),
 ];
 
 export const VM_METHODS: SettingDoc[] = [
@@ -72,6 +80,11 @@ export const SSH_ATTRIBUTES: SettingDoc[] = [
   s("export_command_template", "Template for exporting environment variables."),
   s("dsa_authentication", "Allow DSA keys."),
   s("paranoid", "Deprecated alias of verify_host_key."),
+  s("ssh_command", "Command used to run ssh."),
+  s("connect_retries", "How often to retry the SSH connection."),
+  s("connect_retry_delay", "Seconds between SSH connection retries."),
+  s("key_type", "Type of key generated for insert_key (e.g. ed25519)."),
+  s("disable_deprecated_algorithms", "Refuse deprecated SSH algorithms."),
 ];
 
 export const VAGRANT_ATTRIBUTES: SettingDoc[] = [

@@ -31,22 +31,15 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
     error(`A box must be specified for machine '${m.name}': set config.vm.box.`, m.line);
   }
 
-  // Forwarded ports: ranges, and one host port declared twice in the same scope.
-  for (const scope of [m.global.vm.networks, m.own?.vm.networks ?? []]) {
-    const used = new Map<string, number | null>();
-    for (const n of scope) {
-      if (n.type !== "forwarded_port") continue;
-      const key = `${n.options.host_ip ?? ""}${n.options.protocol ?? "tcp"}${n.options.host ?? ""}`;
-      if (n.options.host !== undefined && used.has(key) && n.options.id === undefined) {
-        error(`Forwarded port '${String(n.options.host)}' (host port) is declared multiple times with the protocol '${String(n.options.protocol ?? "tcp")}'.`, n.line);
-      }
-      used.set(key, n.line);
-    }
-  }
+  // One host port used by two forwarded ports. m.networks is merged by id as
+  // Vagrant does, so a forward re-declared with the same host IP, protocol and
+  // host port (its default id) is one forward; only forwards with different
+  // ids can collide -- in one scope or across global and define block.
   const hostPorts = new Map<string, string>();
   for (const n of m.networks) issues.push(...validateNetwork(n, m.name));
   for (const n of m.networks.filter((x) => x.type === "forwarded_port")) {
-    const key = `${n.options.host_ip ?? ""}${n.options.protocol ?? "tcp"}${n.options.host ?? ""}`;
+    if (n.options.host === undefined) continue;
+    const key = `${n.options.host_ip ?? ""}${n.options.protocol ?? "tcp"}${rubyToI(n.options.host) ?? ""}`;
     const id = forwardedPortId(n.options);
     if (hostPorts.has(key) && hostPorts.get(key) !== id) {
       error(`Forwarded port '${String(n.options.host)}' (host port) is declared multiple times with the protocol '${String(n.options.protocol ?? "tcp")}'.`, n.line);
@@ -60,7 +53,7 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
     }
     if (f.options.disabled === true) continue;
     if (!f.guestPath.startsWith("/")) error(`The guest path of a synced folder must be absolute: '${f.guestPath}'.`, f.line);
-    const host = path.resolve(dir, f.hostPath.replace(/^~(?=$|\/)/, process.env.HOME ?? "~"));
+    const host = path.resolve(dir, expandHome(f.hostPath));
     if (f.options.create !== true && !existsSync(host)) error(`The host path of the shared folder is missing: ${f.hostPath}`, f.line);
   }
 
@@ -84,6 +77,8 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
     } else if (type === "file") {
       unknownOptions(options, FILE_PROVISIONER_OPTIONS, "file provisioner", p.line, issues, m.name);
       if (typeof options.source !== "string") error(`File provisioner${label}: \`source\` must be set.`, p.line);
+      // As Vagrant's file provisioner config checks: the source must exist on the host.
+      else if (!existsSync(path.resolve(dir, expandHome(options.source)))) error(`File upload source file ${path.resolve(dir, expandHome(options.source))} must exist.`, p.line);
       if (typeof options.destination !== "string") error(`File provisioner${label}: \`destination\` must be set.`, p.line);
     } else {
       warn(`Hangar runs shell and file provisioners only; the ${type} provisioner will be skipped.`, p.line);
@@ -110,6 +105,24 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
   });
 }
 
+/** A leading `~` is the user's home, as Ruby's File.expand_path reads it. */
+function expandHome(p: string): string {
+  return p.replace(/^~(?=$|\/)/, process.env.HOME ?? "~");
+}
+
+/**
+ * Ruby's `to_i`, which Vagrant applies to forwarded ports before checking
+ * them: 8080 and "8080" are the same port, "http" is 0 (invalid).
+ */
+function rubyToI(v: Json | undefined): number | null {
+  if (typeof v === "number") return Math.trunc(v);
+  if (typeof v === "string") {
+    const m = /^\s*([+-]?\d+)/.exec(v);
+    return m ? Number(m[1]) : 0;
+  }
+  return null;
+}
+
 function unknownOptions(options: Record<string, Json>, docs: SettingDoc[], what: string, line: number | null, issues: VagrantfileIssue[], machine: string): void {
   const known = names(docs);
   const bad = Object.keys(options).filter((k) => !known.has(k));
@@ -125,7 +138,8 @@ function validateNetwork(n: NetworkRecord, machine: string): VagrantfileIssue[] 
     if (o.guest === undefined || o.host === undefined) error('Forwarded port definitions require a "host" and "guest" value.');
     for (const key of ["guest", "host"] as const) {
       const v = o[key];
-      if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535)) error(`Forwarded port '${JSON.stringify(v)}' (${key} port) is not a port number between 1 and 65535.`);
+      const port = rubyToI(v);
+      if (v !== undefined && !(port !== null && port >= 1 && port <= 65535)) error(`Forwarded port '${JSON.stringify(v)}' (${key} port) is not a port number between 1 and 65535.`);
     }
     if (o.protocol !== undefined && o.protocol !== "tcp" && o.protocol !== "udp") error(`Forwarded port protocol must be "tcp" or "udp", not '${String(o.protocol)}'.`);
     for (const key of ["host_ip", "guest_ip"] as const) {

@@ -1,0 +1,4 @@
+#!/bin/sh
+# usage: install-etcd.sh <name> <ip>
+set -eu
+echo "installing etcd ${ETCD_VERSION} on $1 ($2)"
