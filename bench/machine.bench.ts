@@ -68,7 +68,7 @@ export async function run(): Promise<BenchResult[]> {
     const rtts: number[] = [];
     for (let i = 0; i < 21; i++) {
       t = performance.now();
-      await m.ssh.exec("true");
+      await (await m.ssh()).exec("true");
       rtts.push(performance.now() - t);
     }
     const lines: Array<(l: string) => void> = [];

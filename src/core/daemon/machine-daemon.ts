@@ -88,7 +88,7 @@ export class MachineDaemon {
       case "halt": {
         const m = this.take(req.params.key);
         // A clean shutdown: sync the guest's file systems before the power goes.
-        await m.runner.ssh.exec("sync").catch(() => undefined);
+        await m.runner.serial("sync", 10_000).catch(() => undefined);
         await m.runner.stop();
         return { halted: req.params.key };
       }

@@ -32,11 +32,19 @@ export interface RunOptions {
  * exists and boots cold once to make it otherwise.
  */
 export class MachineRunner {
+  private sshSession?: Promise<GuestSsh>;
+
   private constructor(
     readonly emulator: Emulator,
-    readonly ssh: GuestSsh,
     readonly relay: SshRelay,
+    private readonly keyFile: string,
   ) {}
+
+  /** The machine's SSH connection, opened on first use and then reused. */
+  ssh(): Promise<GuestSsh> {
+    this.sshSession ??= fs.readFile(this.keyFile, "utf8").then((key) => GuestSsh.connect(this.emulator.connect(22), key));
+    return this.sshSession;
+  }
 
   static async start(o: RunOptions): Promise<MachineRunner> {
     const progress = o.onProgress ?? (() => undefined);
@@ -58,44 +66,37 @@ export class MachineRunner {
       await emulator.save(booted);
     }
     try {
-      progress(0.7, "Connecting over SSH");
-      const ssh = await MachineRunner.connectWithMachineKey(emulator, o);
-      if (o.hostname) {
-        const r = await ssh.exec(`hostname ${shellQuote(o.hostname)} && echo ${shellQuote(o.hostname)} > /etc/hostname`);
-        if (r.code !== 0) throw new HangarError(`Setting the hostname to ${o.hostname} failed: ${r.stderr.trim()}`);
-      }
+      progress(0.7, "Installing the machine's key");
+      await MachineRunner.installMachineKey(emulator, o);
       const relay = await SshRelay.listen(() => emulator.connect(22), o.sshPort ?? 0);
       progress(1, "Machine is running");
-      return new MachineRunner(emulator, ssh, relay);
+      return new MachineRunner(emulator, relay, o.keyFile);
     } catch (err) {
       await emulator.stop();
       throw err;
     }
   }
 
-  /** Vagrant's insecure-key scheme, with a per-box bootstrap key replaced by the machine's own. */
-  private static async connectWithMachineKey(emulator: Emulator, o: RunOptions): Promise<GuestSsh> {
-    let key = await fs.readFile(o.keyFile, "utf8").catch(() => undefined);
-    // A resumed guest already trusts the machine's key. A guest booted or
-    // restored from the box knows only the box's bootstrap key: log in with it,
-    // install the machine's key, and keep that one connection (each SSH
-    // handshake costs ~0.6 s of emulated crypto).
-    if (key && o.resumeFrom) return GuestSsh.connect(emulator.connect(22), key);
-    if (!key) {
+  /**
+   * Vagrant's insecure-key scheme, with a per-box bootstrap key replaced by
+   * the machine's own — done on the guest's serial console (a root shell the
+   * host alone can reach), so `up` pays for no SSH handshake (~1 s of
+   * emulated crypto on a freshly restored guest). A resumed guest already has
+   * the machine's key.
+   */
+  private static async installMachineKey(emulator: Emulator, o: RunOptions): Promise<void> {
+    if (!(await exists(o.keyFile))) {
       const pair = sshUtils.generateKeyPairSync("ed25519", { comment: "hangar machine key" });
       await writeFileAtomic(o.keyFile, pair.private, { mode: 0o600 });
       await writeFileAtomic(`${o.keyFile}.pub`, pair.public + "\n");
-      key = pair.private;
     }
-    const bootstrap = await fs.readFile(o.box.file("bootstrapKey"), "utf8");
-    const ssh = await GuestSsh.connect(emulator.connect(22), bootstrap);
-    const pub = (await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim();
-    const r = await ssh.exec(`umask 077 && mkdir -p /root/.ssh && printf '%s\\n' ${shellQuote(pub)} > /root/.ssh/authorized_keys`);
-    if (r.code !== 0) {
-      ssh.end();
-      throw new HangarError(`Installing the machine's SSH key failed: ${r.stderr.trim()}`);
+    const commands: string[] = [];
+    if (!o.resumeFrom) {
+      const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
+      commands.push(`umask 077; mkdir -p /root/.ssh; echo ${pub} | base64 -d > /root/.ssh/authorized_keys`);
     }
-    return ssh;
+    if (o.hostname) commands.push(`hostname ${shellQuote(o.hostname)}; echo ${shellQuote(o.hostname)} > /etc/hostname`);
+    if (commands.length) await serialRun(emulator, commands.join("; "), 30_000);
   }
 
   /** Saves the whole guest state to `file` (suspend, snapshots). */
@@ -103,19 +104,36 @@ export class MachineRunner {
     return this.emulator.save(file);
   }
 
+  /** Runs a command on the guest's serial console and waits until it has finished (no output is returned). */
+  serial(command: string, timeoutMs = 30_000): Promise<void> {
+    return serialRun(this.emulator, command, timeoutMs);
+  }
+
   async stop(): Promise<void> {
-    this.ssh.end();
+    if (this.sshSession) (await this.sshSession.catch(() => undefined))?.end();
     await this.relay.close();
     await this.emulator.stop();
   }
 }
 
-function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, onLine?: (line: string) => void): Promise<void> {
+/**
+ * Types `command` into the serial console's shell and resolves when the guest
+ * prints the completion marker. The marker is quoted in the typed line, so the
+ * terminal's echo of that line cannot match it.
+ */
+function serialRun(emulator: Emulator, command: string, timeoutMs: number): Promise<void> {
+  const nonce = Math.random().toString(36).slice(2);
+  const done = waitForSerial(emulator, `hangar-done-${nonce}`, timeoutMs, undefined, "answer on its serial console");
+  emulator.serial(`(${command}) >/dev/null 2>&1; echo hangar-done-"${nonce}"\n`);
+  return done;
+}
+
+function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, onLine?: (line: string) => void, what = "finish booting"): Promise<void> {
   return new Promise((resolve, reject) => {
     const tail: string[] = [];
     const timer = setTimeout(() => {
       emulator.off("serial", onSerial);
-      reject(new HangarError(`The machine did not finish booting within ${timeoutMs / 1000} s. Last console lines:\n${tail.join("")}`, "Raise config.vm.boot_timeout, or check the box."));
+      reject(new HangarError(`The machine did not ${what} within ${timeoutMs / 1000} s. Last console lines:\n${tail.join("")}`, what === "finish booting" ? "Raise config.vm.boot_timeout, or check the box." : undefined));
     }, timeoutMs);
     const onSerial = (line: string): void => {
       onLine?.(line);
