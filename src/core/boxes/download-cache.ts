@@ -1,6 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, promises as fs } from "node:fs";
 import * as path from "node:path";
+import { fsyncDir } from "../util/atomic-file";
 import { HangarError } from "../util/errors";
 
 export interface CacheFetchOptions {
@@ -227,13 +228,3 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Makes the rename durable; directories cannot be fsynced on Windows, where NTFS journaling covers it. */
-async function fsyncDir(dir: string): Promise<void> {
-  if (process.platform === "win32") return;
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

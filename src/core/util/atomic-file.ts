@@ -45,7 +45,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   await fsyncDir(dir);
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Makes a rename in `dir` durable. */
+export async function fsyncDir(dir: string): Promise<void> {
   // Directories cannot be opened for fsync on Windows; durability there comes from NTFS journaling.
   if (process.platform === "win32") return;
   const handle = await fs.open(dir, "r");

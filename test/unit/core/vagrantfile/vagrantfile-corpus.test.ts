@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { loadVagrantfile } from "../../../../src/core/vagrantfile/load-vagrantfile";
 import { RubyEvaluator } from "../../../../src/core/vagrantfile/ruby-evaluator";
 import { validationReport, type ValidationReport } from "../../../../src/core/vagrantfile/validation-report";
+import { project } from "./golden-projection";
 
 const CASES = path.join(__dirname, "cases");
 const cases = readdirSync(CASES)
@@ -32,28 +33,6 @@ const ruby = new RubyEvaluator();
 after(() => ruby.dispose());
 
 type ErrorExpectation = { error: string; line: number | null };
-
-/** The documented contract of `hangar validate --json` for a valid Vagrantfile. */
-function project(report: Extract<ValidationReport, { machines: unknown }>): unknown {
-  return {
-    machines: report.machines.map((m) => ({
-      name: m.name,
-      primary: m.primary,
-      autostart: m.autostart,
-      box: m.box,
-      boxVersion: m.boxVersion,
-      hostname: m.hostname,
-      memory: m.memory,
-      cpus: m.cpus,
-      forwardedPorts: m.forwardedPorts.map((p) => ({ guest: p.guest, host: p.host, hostIp: p.hostIp, protocol: p.protocol, id: p.id })),
-      privateNetworks: m.privateNetworks.map((n) => ({ ip: n.ip, type: n.type })),
-      syncedFolders: m.syncedFolders.map((f) => ({ hostPath: f.hostPath, guestPath: f.guestPath, disabled: f.disabled, type: f.type, exclude: f.exclude })),
-      provisioners: m.provisioners.map((p) => ({ type: p.type, name: p.name, inline: p.inline, path: p.path, args: p.args, run: p.run, privileged: p.privileged })),
-      providers: m.providers,
-    })),
-    output: report.output,
-  };
-}
 
 async function report(caseDir: string): Promise<ValidationReport> {
   return validationReport(await loadVagrantfile(path.join(caseDir, "Vagrantfile"), ruby, CONTROLLED_ENV, undefined, HOST_PLATFORM));
