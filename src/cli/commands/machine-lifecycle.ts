@@ -67,11 +67,11 @@ export const status: CliCommand = {
 
 export const halt: CliCommand = {
   words: ["halt"],
-  usage: "hangar halt [NAME...]",
-  summary: "Stop machines (their disks' state is kept for the next up).",
+  usage: "hangar halt [NAME...] [-f]",
+  summary: "Stop machines; their files are kept for the next up (-f: power off now, keeping nothing).",
   run: (args, io) =>
     withProject(io, async (p) => {
-      await p.halt(names(args, ["-f", "--force"]));
+      await p.halt(names(args, ["-f", "--force"]), args.includes("-f") || args.includes("--force"));
       io.out("Halted.");
       return 0;
     }),

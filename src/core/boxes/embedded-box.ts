@@ -46,8 +46,12 @@ export class EmbeddedBox {
     return path.join(this.dir, this.metadata[key]);
   }
 
-  /** The saved state of this box just after boot, for this memory size and emulator version (states are not portable across either). */
+  /**
+   * The saved state of this box just after boot, for this memory size and
+   * emulator version (states are not portable across either); "h1" is the
+   * state-file layout with the host-served 9p device.
+   */
   bootedStateFile(memoryMiB: number, emulatorVersion: string): string {
-    return path.join(this.dir, `booted-${emulatorVersion}-${memoryMiB}m.state`);
+    return path.join(this.dir, `booted-${emulatorVersion}-${memoryMiB}m-h1.state`);
   }
 }

@@ -16,6 +16,10 @@ export interface UpParams {
   /** Resume from this saved state instead of the box's booted state. */
   resumeFrom?: string;
   sshPort?: number;
+  /** The machine's disk folder (MachineRunner's diskDir). */
+  diskDir?: string;
+  /** Host folders shown in the guest through 9p, bound at their guest paths (absolute host paths). */
+  syncedFolders?: Array<{ hostPath: string; guestPath: string }>;
 }
 
 export interface MachineInfo {
@@ -26,9 +30,9 @@ export interface MachineInfo {
 
 export type DaemonRequest =
   | { id: number; method: "up"; params: UpParams }
-  | { id: number; method: "halt"; params: { key: string } }
+  | { id: number; method: "halt"; params: { key: string; /** keep the guest's root file system changes on its disk first */ persist?: boolean } }
   | { id: number; method: "suspend"; params: { key: string; stateFile: string } }
-  | { id: number; method: "save"; params: { key: string; stateFile: string } }
+  | { id: number; method: "save"; params: { key: string; stateFile: string; compress?: boolean } }
   | { id: number; method: "list"; params: Record<string, never> }
   | { id: number; method: "ping"; params: Record<string, never> };
 

@@ -72,7 +72,7 @@ export class MachineDaemon {
         if (pending) return pending;
         const start = (async (): Promise<MachineInfo> => {
           const box = await EmbeddedBox.open(p.boxDir);
-          const runner = await MachineRunner.start({ box, memoryMiB: p.memoryMiB, keyFile: p.keyFile, hostname: p.hostname, resumeFrom: p.resumeFrom, sshPort: p.sshPort, onProgress: progress });
+          const runner = await MachineRunner.start({ box, memoryMiB: p.memoryMiB, keyFile: p.keyFile, hostname: p.hostname, resumeFrom: p.resumeFrom, sshPort: p.sshPort, syncedFolders: p.syncedFolders, diskDir: p.diskDir, onProgress: progress });
           const info: MachineInfo = { key: p.key, sshPort: runner.relay.port, startedAt: new Date().toISOString() };
           this.machines.set(p.key, { runner, info });
           runner.emulator.once("exit", () => this.machines.delete(p.key));
@@ -87,15 +87,17 @@ export class MachineDaemon {
       }
       case "halt": {
         const m = this.take(req.params.key);
+        progress(0.2, "Keeping the machine's files on its disk");
+        const persisted = req.params.persist ? await m.runner.persistDisk().catch(() => false) : false;
         // A clean shutdown: sync the guest's file systems before the power goes.
         await m.runner.serial("sync", 10_000).catch(() => undefined);
         await m.runner.stop();
-        return { halted: req.params.key };
+        return { halted: req.params.key, persisted };
       }
       case "save": {
         const m = this.machines.get(req.params.key);
         if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
-        return { bytes: await m.runner.save(req.params.stateFile) };
+        return { bytes: await m.runner.save(req.params.stateFile, req.params.compress ?? true) };
       }
       case "suspend": {
         const m = this.machines.get(req.params.key);

@@ -105,9 +105,9 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     this.post({ type: "serial", text });
   }
 
-  /** Saves the guest's whole state to `file` (written atomically by the worker). */
-  async save(file: string): Promise<number> {
-    const reply = await this.request((id) => ({ type: "save", id, file }));
+  /** Saves the guest's whole state to `file` (written atomically by the worker); returns its size on disk. */
+  async save(file: string, compress: boolean): Promise<number> {
+    const reply = await this.request((id) => ({ type: "save", id, file, compress }));
     return reply.type === "saved" ? reply.bytes : 0;
   }
 

@@ -1,3 +1,5 @@
+import type { Share } from "../shares/host-share-server";
+
 /**
  * Messages between a machine's emulator worker (emulator-worker.ts, which owns
  * v86 and the guest's network stack) and the main thread (emulator-host.ts).
@@ -13,15 +15,17 @@ export interface EmulatorBoot {
   kernelFile?: string;
   initrdFile?: string;
   cmdline?: string;
-  /** Warm start: a saved state (raw, or zstd-compressed as v86 saves it). */
+  /** Warm start: a saved state (state-file.ts). */
   stateFile?: string;
   memoryMiB: number;
+  /** Host folders the guest sees under its 9p mount (/mnt/host9p/<name>). */
+  shares?: Share[];
 }
 
 export type ToWorker =
   | { type: "boot"; boot: EmulatorBoot; moduleFile: string }
   | { type: "serial"; text: string }
-  | { type: "save"; id: number; file: string }
+  | { type: "save"; id: number; file: string; compress: boolean }
   | { type: "tcp"; id: number; port: number; channel: MessagePortLike }
   | { type: "stop"; id: number };
 

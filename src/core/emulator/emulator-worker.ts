@@ -1,16 +1,19 @@
 // One machine's emulator, in its own worker thread: v86 and the guest's
 // network stack live here so the extension host's event loop never stalls
 // while the guest computes. Driven by messages (emulator-protocol.ts).
-import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import type { V86 as V86Class } from "v86" with { "resolution-mode": "import" };
 import type { EmulatorBoot, FromWorker, MessagePortLike, StreamFrame, ToWorker } from "./emulator-protocol";
 import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
+import { HostShareServer } from "../shares/host-share-server";
+import { readStateFile, writeStateFile } from "./state-file";
 
 if (!parentPort) throw new Error("emulator-worker.ts must run in a worker thread");
 const port = parentPort;
 let emulator: V86Class | undefined;
+const shares = new HostShareServer();
 
 function send(msg: FromWorker): void {
   port.postMessage(msg);
@@ -29,7 +32,8 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     vga_bios: { buffer: arrayBuffer(b.vgaBiosFile) },
     memory_size: b.memoryMiB * 1024 * 1024,
     vga_memory_size: 2 * 1024 * 1024,
-    filesystem: {},
+    // The host answers the guest's 9p requests itself, straight from the host's folders.
+    filesystem: { handle9p: (request: Uint8Array, reply: (r: Uint8Array) => void) => reply(shares.handle(request)) },
     net_device: { type: "virtio", relay_url: "fetch" },
     // Keep the MAC the guest had when its state was saved, or its network breaks after restore.
     preserve_mac_from_state_image: true,
@@ -38,7 +42,12 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     disable_keyboard: true,
     disable_mouse: true,
   };
-  if (b.stateFile) options.initial_state = { buffer: arrayBuffer(b.stateFile) };
+  shares.setShares(b.shares ?? []);
+  if (b.stateFile) {
+    const state = await readStateFile(b.stateFile);
+    options.initial_state = { buffer: state.v86 };
+    shares.importFids(state.ninep);
+  }
   else {
     if (!b.kernelFile || !b.initrdFile) throw new Error("A cold boot needs a kernel and an initramfs.");
     options.bzimage = { buffer: arrayBuffer(b.kernelFile) };
@@ -81,17 +90,12 @@ function openTcp(id: number, guestPort: number, channel: MessagePortLike): void 
   channel.on("close", () => tcp.close());
 }
 
-async function save(id: number, file: string): Promise<void> {
+async function save(id: number, file: string, compress: boolean): Promise<void> {
   if (!emulator) throw new Error("No machine is running.");
+  // The 9p handles are taken at the same instant as v86's state: every 9p request is answered synchronously, so none is in flight.
   const state = new Uint8Array(await emulator.save_state());
-  // Temp file, fsync, rename: a crash leaves the previous state or the new one.
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, state);
-  const fd = openSync(tmp, "r+");
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
-  send({ type: "saved", id, bytes: state.byteLength });
+  const bytes = await writeStateFile(file, state, shares.exportFids(), compress);
+  send({ type: "saved", id, bytes });
 }
 
 port.on("message", (msg: ToWorker) => {
@@ -104,7 +108,7 @@ port.on("message", (msg: ToWorker) => {
       emulator?.serial0_send(msg.text);
       break;
     case "save":
-      save(msg.id, msg.file).catch((err) => fail(err, msg.id));
+      save(msg.id, msg.file, msg.compress).catch((err) => fail(err, msg.id));
       break;
     case "tcp":
       openTcp(msg.id, msg.port, msg.channel);
@@ -114,6 +118,7 @@ port.on("message", (msg: ToWorker) => {
         .catch(() => undefined)
         .then(() => {
           emulator = undefined;
+          shares.closeAll();
           send({ type: "stopped", id: msg.id });
         });
       break;

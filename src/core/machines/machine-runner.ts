@@ -4,7 +4,9 @@ import type { EmbeddedBox } from "../boxes/embedded-box";
 import { Emulator } from "../emulator/emulator-host";
 import { product } from "../product";
 import { GuestSsh } from "../ssh/guest-ssh";
-import { writeFileAtomic } from "../util/atomic-file";
+import * as path from "node:path";
+import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
+import type { Share } from "../shares/host-share-server";
 import { HangarError } from "../util/errors";
 import { SshRelay } from "./ssh-relay";
 
@@ -18,6 +20,14 @@ export interface RunOptions {
   /** A suspended machine's state to resume from, instead of the box's booted state. */
   resumeFrom?: string;
   hostname?: string | null;
+  /**
+   * The machine's disk: a host folder where `halt` keeps the guest's changes
+   * to its root file system, restored by the next fresh start (the box's root
+   * itself is in memory).
+   */
+  diskDir?: string;
+  /** Host folders to show in the guest (through 9p), bound at their guest paths on a fresh start. */
+  syncedFolders?: Array<{ hostPath: string; guestPath: string }>;
   /** Preferred 127.0.0.1 port for the SSH relay (0 = any). */
   sshPort?: number;
   onProgress?: Progress;
@@ -38,6 +48,7 @@ export class MachineRunner {
     readonly emulator: Emulator,
     readonly relay: SshRelay,
     private readonly keyFile: string,
+    private readonly diskDir: string | undefined,
   ) {}
 
   /** The machine's SSH connection, opened on first use and then reused. */
@@ -50,7 +61,12 @@ export class MachineRunner {
     const progress = o.onProgress ?? (() => undefined);
     const emulatorVersion = product.v86Version;
     const booted = o.box.bootedStateFile(o.memoryMiB, emulatorVersion);
-    const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB };
+    const shares: Share[] = (o.syncedFolders ?? []).map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath }));
+    if (o.diskDir) {
+      await fs.mkdir(o.diskDir, { recursive: true });
+      shares.push({ name: "disk", hostPath: o.diskDir });
+    }
+    const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB, shares };
     let emulator: Emulator;
     if (o.resumeFrom) {
       progress(0.2, "Resuming the saved machine state");
@@ -63,14 +79,14 @@ export class MachineRunner {
       emulator = await Emulator.start({ ...common, kernelFile: o.box.file("kernel"), initrdFile: o.box.file("initrd"), cmdline: o.box.metadata.cmdline });
       await waitForSerial(emulator, o.box.metadata.readyMarker, o.bootTimeoutMs ?? 300_000, o.onSerial);
       progress(0.5, "Saving the booted state");
-      await emulator.save(booted);
+      await emulator.save(booted, false);
     }
     try {
-      progress(0.7, "Installing the machine's key");
-      await MachineRunner.installMachineKey(emulator, o);
+      progress(0.7, "Installing the machine's key and mounting synced folders");
+      await MachineRunner.prepareGuest(emulator, o);
       const relay = await SshRelay.listen(() => emulator.connect(22), o.sshPort ?? 0);
       progress(1, "Machine is running");
-      return new MachineRunner(emulator, relay, o.keyFile);
+      return new MachineRunner(emulator, relay, o.keyFile, o.diskDir);
     } catch (err) {
       await emulator.stop();
       throw err;
@@ -84,28 +100,61 @@ export class MachineRunner {
    * emulated crypto on a freshly restored guest). A resumed guest already has
    * the machine's key.
    */
-  private static async installMachineKey(emulator: Emulator, o: RunOptions): Promise<void> {
+  private static async prepareGuest(emulator: Emulator, o: RunOptions): Promise<void> {
     if (!(await exists(o.keyFile))) {
       const pair = sshUtils.generateKeyPairSync("ed25519", { comment: "hangar machine key" });
       await writeFileAtomic(o.keyFile, pair.private, { mode: 0o600 });
       await writeFileAtomic(`${o.keyFile}.pub`, pair.public + "\n");
     }
-    const commands: string[] = [];
+    // A fresh start gets the machine's disk back first, so the key and hostname below win over older copies in it.
+    if (!o.resumeFrom && o.diskDir && (await exists(path.join(o.diskDir, ROOTFS_ARCHIVE)))) {
+      const code = await serialRun(emulator, RESTORE_ROOTFS, 300_000);
+      if (code !== 0) throw new HangarError(`Restoring the machine's files from ${path.join(o.diskDir, ROOTFS_ARCHIVE)} failed (exit ${code}).`, "`hangar destroy` and `up` start it afresh from the box.");
+    }
+    // A restored guest's clock stands where its state was saved: set it to now.
+    const commands: string[] = [`date -u -s @${Math.floor(Date.now() / 1000)}`];
     if (!o.resumeFrom) {
       const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
       commands.push(`umask 077; mkdir -p /root/.ssh; echo ${pub} | base64 -d > /root/.ssh/authorized_keys`);
     }
     if (o.hostname) commands.push(`hostname ${shellQuote(o.hostname)}; echo ${shellQuote(o.hostname)} > /etc/hostname`);
-    if (commands.length) await serialRun(emulator, commands.join("; "), 30_000);
+    if ((await serialRun(emulator, commands.join("; "), 30_000)) !== 0) throw new HangarError("Setting the machine's clock, key and hostname on its console failed.");
+    // A resumed guest keeps its mounts; a fresh one binds each share where its synced folder belongs.
+    if (o.resumeFrom) return;
+    for (const [i, f] of (o.syncedFolders ?? []).entries()) {
+      const guest = shellQuote(f.guestPath);
+      const code = await serialRun(emulator, `mkdir -p ${guest} && mount -o bind /mnt/host9p/s${i} ${guest}`, 30_000);
+      if (code !== 0) throw new HangarError(`Mounting the synced folder ${f.hostPath} at ${f.guestPath} in the machine failed (exit ${code}).`, "Check that the guest path is a directory path the guest can create.");
+    }
   }
 
-  /** Saves the whole guest state to `file` (suspend, snapshots). */
-  save(file: string): Promise<number> {
-    return this.emulator.save(file);
+  /**
+   * Keeps the guest's changes to its root file system on the machine's disk
+   * (before a halt): every file newer than the box's own (whose times are the
+   * build's fixed epoch), plus the list of all files so deletions come back
+   * too. Written to a temporary name and renamed, then fsynced on the host.
+   */
+  async persistDisk(): Promise<boolean> {
+    if (!this.diskDir) return false;
+    const code = await serialRun(this.emulator, PERSIST_ROOTFS, 300_000);
+    if (code !== 0) return false;
+    const handle = await fs.open(path.join(this.diskDir, ROOTFS_ARCHIVE), "r+");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fsyncDir(this.diskDir);
+    return true;
   }
 
-  /** Runs a command on the guest's serial console and waits until it has finished (no output is returned). */
-  serial(command: string, timeoutMs = 30_000): Promise<void> {
+  /** Saves the whole guest state to `file` (suspend and snapshots compressed; a box's booted state raw). */
+  save(file: string, compress = true): Promise<number> {
+    return this.emulator.save(file, compress);
+  }
+
+  /** Runs a command on the guest's serial console; resolves with its exit code (output is not returned). */
+  serial(command: string, timeoutMs = 30_000): Promise<number> {
     return serialRun(this.emulator, command, timeoutMs);
   }
 
@@ -117,18 +166,19 @@ export class MachineRunner {
 }
 
 /**
- * Types `command` into the serial console's shell and resolves when the guest
- * prints the completion marker. The marker is quoted in the typed line, so the
- * terminal's echo of that line cannot match it.
+ * Types `command` into the serial console's shell and resolves with its exit
+ * code when the guest prints the completion marker. The marker is quoted in
+ * the typed line, so the terminal's echo of that line cannot match it.
  */
-function serialRun(emulator: Emulator, command: string, timeoutMs: number): Promise<void> {
+async function serialRun(emulator: Emulator, command: string, timeoutMs: number): Promise<number> {
   const nonce = Math.random().toString(36).slice(2);
-  const done = waitForSerial(emulator, `hangar-done-${nonce}`, timeoutMs, undefined, "answer on its serial console");
-  emulator.serial(`(${command}) >/dev/null 2>&1; echo hangar-done-"${nonce}"\n`);
-  return done;
+  const done = waitForSerial(emulator, `hangar-done-${nonce}-`, timeoutMs, undefined, "answer on its serial console");
+  emulator.serial(`(${command}) >/dev/null 2>&1; echo hangar-done-"${nonce}"-$?\n`);
+  const line = await done;
+  return Number(/hangar-done-\w+-(\d+)/.exec(line)?.[1] ?? 255);
 }
 
-function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, onLine?: (line: string) => void, what = "finish booting"): Promise<void> {
+function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, onLine?: (line: string) => void, what = "finish booting"): Promise<string> {
   return new Promise((resolve, reject) => {
     const tail: string[] = [];
     const timer = setTimeout(() => {
@@ -142,7 +192,7 @@ function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, on
       if (line.includes(marker)) {
         clearTimeout(timer);
         emulator.off("serial", onSerial);
-        resolve();
+        resolve(line);
       }
     };
     emulator.on("serial", onSerial);
@@ -155,6 +205,22 @@ async function exists(file: string): Promise<boolean> {
     () => false,
   );
 }
+
+const ROOTFS_ARCHIVE = "rootfs.cpio";
+const DISK = "/mnt/host9p/disk";
+/** Root-file-system paths, minus "." and mount points (their content is not the disk's). */
+const ROOT_FILES = `find . -xdev | awk 'NR==FNR{m["."$2]=1;next} $0!="." && !($0 in m)' /proc/mounts -`;
+const PERSIST_ROOTFS = [
+  "set -e; cd /; mkdir -p etc/hangar",
+  `${ROOT_FILES} > etc/hangar/rootfs-files`,
+  `find . -xdev -newer /init | awk 'NR==FNR{k[$0]=1;next} ($0 in k)' etc/hangar/rootfs-files - | cpio -o -H newc > ${DISK}/${ROOTFS_ARCHIVE}.tmp`,
+  `mv ${DISK}/${ROOTFS_ARCHIVE}.tmp ${DISK}/${ROOTFS_ARCHIVE}`,
+].join("; ");
+const RESTORE_ROOTFS = [
+  `set -e; cd /; cpio -i -d -m -u < ${DISK}/${ROOTFS_ARCHIVE}`,
+  // What the box has and the machine had deleted goes again, deepest first.
+  `${ROOT_FILES} | awk 'NR==FNR{k[$0]=1;next} !($0 in k)' etc/hangar/rootfs-files - | sort -r | while IFS= read -r f; do rm -rf "$f"; done`,
+].join("; ");
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;

@@ -153,11 +153,15 @@ export class ProjectMachines {
         const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m);
         const savedState = path.join(this.stateDir(m.name), "saved.state");
         const resume = rec?.state === "saved" && (await exists(savedState));
-        await this.writeRecord(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running", provisioned: rec?.provisioned ?? false });
+        const syncedFolders = await this.mountedFolders(m);
+        const diskDir = path.join(this.stateDir(m.name), "disk");
+        // A machine that died while running (aborted) comes back from its disk as of its last halt; with none, it starts from the box and is provisioned again.
+        const aborted = rec?.state === "running" && !(await exists(path.join(diskDir, "rootfs.cpio")));
+        await this.writeRecord(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running", provisioned: !aborted && (rec?.provisioned ?? false) });
         await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
         const info = (await daemon.client.call(
           "up",
-          { key: this.key(m.name), boxDir: box.dir, memoryMiB: m.memory ?? 256, keyFile: path.join(this.stateDir(m.name), "private_key"), hostname: m.hostname, ...(resume ? { resumeFrom: savedState } : {}) },
+          { key: this.key(m.name), boxDir: box.dir, memoryMiB: m.memory ?? 256, keyFile: path.join(this.stateDir(m.name), "private_key"), hostname: m.hostname, syncedFolders, diskDir, ...(resume ? { resumeFrom: savedState } : {}) },
           (f, msg) => progress(f, `${m.name}: ${msg}`),
         )) as MachineInfo;
         if (resume) await fs.rm(savedState, { force: true });
@@ -166,11 +170,12 @@ export class ProjectMachines {
         if (!resume) {
           const session = await MachineSession.open(info.sshPort, path.join(this.stateDir(m.name), "private_key"));
           try {
-            for (const f of m.syncedFolders.filter((x) => !x.disabled)) {
+            // rsync-type folders are copies, as with Vagrant; the others are the host folder itself (9p).
+            for (const f of m.syncedFolders.filter((x) => !x.disabled && x.type === "rsync")) {
               progress(0.9, `${m.name}: copying ${f.hostPath} to ${f.guestPath}`);
               await uploadFolder(f, this.dir, session);
             }
-            const firstUp = !rec?.provisioned;
+            const firstUp = aborted || !rec?.provisioned;
             if (o.provision !== false && (firstUp || o.provision || m.provisioners.some((p) => p.run === "always"))) {
               await runProvisioners(m, this.dir, session, { firstUp: firstUp || o.provision === true, onLine: onOutput });
             }
@@ -185,6 +190,18 @@ export class ProjectMachines {
     } finally {
       daemon.client.close();
     }
+  }
+
+  /** Synced folders the guest sees through 9p: every enabled one but rsync copies; a missing host folder is an error before anything starts. */
+  private async mountedFolders(m: MachineConfig): Promise<Array<{ hostPath: string; guestPath: string }>> {
+    const out: Array<{ hostPath: string; guestPath: string }> = [];
+    for (const f of m.syncedFolders.filter((x) => !x.disabled && x.type !== "rsync")) {
+      const hostPath = path.resolve(this.dir, f.hostPath);
+      const st = await fs.stat(hostPath).catch(() => undefined);
+      if (!st?.isDirectory()) throw new HangarError(`Machine '${m.name}': the synced folder ${f.hostPath} (${hostPath}) is not a folder on this computer.`, "Create it, or fix or disable the config.vm.synced_folder line.");
+      out.push({ hostPath, guestPath: f.guestPath });
+    }
+    return out;
   }
 
   /** `hangar provision`: runs provisioners on running machines (`only`: --provision-with). */
@@ -236,7 +253,7 @@ export class ProjectMachines {
     try {
       if (daemon.list.some((i) => i.key === this.key(name))) await daemon.client.call("halt", { key: this.key(name) });
       await this.writeRecord(name, { ...rec, state: "running" });
-      await daemon.client.call("up", { key: this.key(name), boxDir: rec.boxDir, memoryMiB: m.memory ?? 256, keyFile: path.join(this.stateDir(name), "private_key"), hostname: null, resumeFrom: file }, progress);
+      await daemon.client.call("up", { key: this.key(name), boxDir: rec.boxDir, memoryMiB: m.memory ?? 256, keyFile: path.join(this.stateDir(name), "private_key"), hostname: null, syncedFolders: await this.mountedFolders(m), diskDir: path.join(this.stateDir(name), "disk"), resumeFrom: file }, progress);
     } finally {
       daemon.client.close();
     }
@@ -275,7 +292,7 @@ export class ProjectMachines {
       const stateName = path.basename(box.bootedStateFile(m.memory ?? 256, product.v86Version));
       const daemon = (await this.running(false))!;
       try {
-        await daemon.client.call("save", { key: this.key(name), stateFile: path.join(staging, stateName) });
+        await daemon.client.call("save", { key: this.key(name), stateFile: path.join(staging, stateName), compress: false });
       } finally {
         daemon.client.close();
       }
@@ -287,18 +304,23 @@ export class ProjectMachines {
     }
   }
 
-  async halt(names: string[]): Promise<void> {
+  /** `halt`; `force` powers off without keeping the guest's files (Vagrant's halt -f). */
+  async halt(names: string[], force = false): Promise<void> {
     const machines = await this.select(names);
     const daemon = await this.running(false);
     try {
       for (const m of machines) {
         const rec = await this.record(m.name);
         if (!rec) continue;
-        if (daemon?.list.some((i) => i.key === this.key(m.name))) await daemon.client.call("halt", { key: this.key(m.name) });
+        let persisted = true;
+        if (daemon?.list.some((i) => i.key === this.key(m.name))) {
+          const r = (await daemon.client.call("halt", { key: this.key(m.name), persist: !force })) as { persisted: boolean };
+          persisted = r.persisted;
+        }
         await fs.rm(path.join(this.stateDir(m.name), "saved.state"), { force: true });
-        // The embedded guest's root is in memory: after a halt it boots fresh from the box,
-        // so its first-up provisioning runs again (unlike a VirtualBox disk).
-        await this.writeRecord(m.name, { ...rec, state: "poweroff", provisioned: false });
+        // The guest's root is in memory; halt keeps its changes on the machine's disk (disk/rootfs.cpio).
+        // A forced halt, or a guest that could not write it, loses them: the next up starts from the box and provisions again.
+        await this.writeRecord(m.name, { ...rec, state: "poweroff", provisioned: persisted && rec.provisioned });
       }
     } finally {
       daemon?.client.close();
@@ -321,7 +343,7 @@ export class ProjectMachines {
   }
 
   async destroy(names: string[]): Promise<void> {
-    await this.halt(names);
+    await this.halt(names, true);
     for (const m of await this.select(names)) {
       await fs.rm(this.stateDir(m.name), { recursive: true, force: true });
       await new MachineIndex(this.hangarHome).remove(this.dir, m.name);

@@ -6,7 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -80,20 +80,50 @@ end
   const failing = await hangar(["ssh", "-c", "echo out; echo err >&2; exit 7"], true);
   assert.deepEqual([failing.code, failing.stdout, failing.stderr.trim()], [7, "out\n", "err"]);
 
+  // /vagrant is the project folder itself (9p), both ways, live: no copy, no sync delay.
+  await writeFile(path.join(project, "edited-on-host.txt"), "host edit\n");
+  assert.equal((await hangar(["ssh", "-c", "cat /vagrant/edited-on-host.txt"])).stdout, "host edit\n");
+  await hangar(["ssh", "-c", "mkdir -p /vagrant/build && echo artifact > /vagrant/build/out.txt && mv /vagrant/edited-on-host.txt /vagrant/build/renamed.txt && chmod +x /vagrant/build/out.txt"]);
+  assert.equal(await readFile(path.join(project, "build", "out.txt"), "utf8"), "artifact\n");
+  assert.equal(await readFile(path.join(project, "build", "renamed.txt"), "utf8"), "host edit\n");
+  assert.ok(!existsSync(path.join(project, "edited-on-host.txt")));
+  assert.ok(((await stat(path.join(project, "build", "out.txt"))).mode & 0o111) !== 0, "the exec bit reaches the host");
+
+  // Snapshots: restore brings an earlier guest file back.
+  await hangar(["ssh", "-c", "echo before > /root/snap.txt"]);
+  await hangar(["snapshot", "save", "first"]);
+  await hangar(["ssh", "-c", "echo after > /root/snap.txt"]);
+  assert.match((await hangar(["snapshot", "list"])).stdout, /^first\s/m);
+  await hangar(["snapshot", "restore", "first"]);
+  assert.equal((await hangar(["ssh", "-c", "cat /root/snap.txt; ls /vagrant/build"])).stdout, "before\nout.txt\nrenamed.txt\n");
+  await hangar(["snapshot", "delete", "first"]);
+
   await hangar(["ssh", "-c", "echo kept > /root/marker"]);
   await hangar(["suspend"]);
   assert.match((await hangar(["status"])).stdout, /default\s+saved/);
+  // Suspended states are compressed: well under the guest's 128 MiB, and under the raw booted state.
+  const saved = (await stat(path.join(project, ".hangar", "machines", "default", "saved.state"))).size;
+  assert.ok(saved < 30 * 1024 * 1024, `saved state is ${saved} bytes`);
   t = performance.now();
   await hangar(["resume"]);
   const resume = performance.now() - t;
-  assert.equal((await hangar(["ssh", "-c", "cat /root/marker"])).stdout, "kept\n");
+  assert.equal((await hangar(["ssh", "-c", "cat /root/marker; cat /vagrant/build/out.txt"])).stdout, "kept\nartifact\n");
 
+  // halt keeps the guest's files (its disk), and the next up neither loses them nor provisions again.
+  await hangar(["ssh", "-c", "rm /etc/shells"]);
   await hangar(["halt"]);
   assert.match((await hangar(["status"])).stdout, /default\s+poweroff/);
   t = performance.now();
-  await hangar(["up"]);
+  const again = await hangar(["up"]);
   const warmUp = performance.now() - t;
-  assert.equal((await hangar(["ssh", "-c", "hostname"])).stdout, "lifecycle\n");
+  assert.doesNotMatch(again.stdout, /a file from the project folder/, "provisioners run on the first up only");
+  assert.equal((await hangar(["ssh", "-c", "hostname; cat /root/marker /root/provisioned; test -e /etc/shells || echo deleted stays deleted"])).stdout, "lifecycle\nkept\nprovisioned on lifecycle\ndeleted stays deleted\n");
+  // halt -f powers off without keeping them: the next up starts from the box and provisions again.
+  await hangar(["ssh", "-c", "echo lost > /root/after-disk"]);
+  await hangar(["halt", "-f"]);
+  const fresh = await hangar(["up"]);
+  assert.match(fresh.stdout, /^default: a file from the project folder$/m);
+  assert.equal((await hangar(["ssh", "-c", "cat /root/marker /root/after-disk 2>&1; true"])).stdout.includes("lost"), false);
 
   await hangar(["destroy", "-f"]);
   assert.match((await hangar(["status"])).stdout, /default\s+not created/);

@@ -1,0 +1,471 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ERRNO, linuxErrno, NinePError } from "./linux-errno";
+import { HEADER_BYTES, QID_DIR, QID_FILE, QID_SYMLINK, type Qid, RLERROR, T, WireReader, WireWriter } from "./ninep-wire";
+
+/**
+ * A 9P2000.L file server, answering v86's virtio-9p device
+ * (`filesystem.handle9p`), that shows host folders to the guest: the guest
+ * mounts the device once (at /mnt/host9p, by the box's init) and sees one
+ * directory per share; the host binds a share where a synced folder belongs.
+ *
+ * Every request is answered synchronously with node:fs, so no request is in
+ * flight when the emulator's state is saved, and a restored guest's handles
+ * (fids) stay valid: the fid table is exported with the state and imported on
+ * restore, and files are reopened lazily by path.
+ *
+ * The guest never reaches outside a share: names are single path components,
+ * ".." stops at the share's root, and a walk does not continue through a
+ * symlink (the guest resolves symlinks itself, inside its own namespace).
+ */
+export interface Share {
+  name: string;
+  hostPath: string;
+}
+
+/** A fid as the export/import of a saved state sees it. */
+export interface FidRecord {
+  fid: number;
+  /** Components below the virtual root: [] is the root, [share, ...names] a host path. */
+  path: string[];
+  /** Linux open flags when the guest had it open. */
+  openFlags?: number;
+}
+
+interface Fid {
+  path: string[];
+  openFlags?: number;
+  fd?: number;
+  listing?: DirEntry[];
+}
+
+interface DirEntry {
+  qid: Qid;
+  type: number;
+  name: string;
+}
+
+const MAX_MSIZE = 512 * 1024;
+const ROOT_QID: Qid = { type: QID_DIR, version: 0, path: 0xfffffffffffffff0n };
+const V9FS_MAGIC = 0x01021997;
+const AT_REMOVEDIR = 0x200;
+const GETATTR_BASIC = 0x7ffn;
+// Linux open(2) flags, as the 9P2000.L client sends them.
+const L_ACCMODE = 3, L_CREAT = 0o100, L_EXCL = 0o200, L_TRUNC = 0o1000, L_APPEND = 0o2000;
+// setattr valid bits.
+const SET_MODE = 0x1, SET_SIZE = 0x8, SET_ATIME = 0x10, SET_MTIME = 0x20, SET_ATIME_SET = 0x80, SET_MTIME_SET = 0x100;
+
+export class HostShareServer {
+  private readonly shares = new Map<string, string>();
+  private readonly fids = new Map<number, Fid>();
+  private msize = MAX_MSIZE;
+
+  constructor(shares: Share[] = []) {
+    this.setShares(shares);
+  }
+
+  /** Replaces the set of shares; a share whose host folder is missing is refused. */
+  setShares(shares: Share[]): void {
+    this.shares.clear();
+    for (const s of shares) {
+      if (!/^[\w.-]+$/.test(s.name) || s.name === "." || s.name === "..") throw new Error(`Invalid share name '${s.name}'.`);
+      this.shares.set(s.name, fs.realpathSync(s.hostPath));
+    }
+  }
+
+  exportFids(): FidRecord[] {
+    return [...this.fids].map(([fid, f]) => ({ fid, path: f.path, ...(f.openFlags !== undefined ? { openFlags: f.openFlags } : {}) }));
+  }
+
+  importFids(records: FidRecord[]): void {
+    this.closeAll();
+    for (const r of records) this.fids.set(r.fid, { path: r.path, openFlags: r.openFlags });
+  }
+
+  closeAll(): void {
+    for (const f of this.fids.values()) this.closeFd(f);
+    this.fids.clear();
+  }
+
+  /** One request in, one reply out (Rlerror on failure). */
+  handle(request: Uint8Array): Uint8Array {
+    const r = new WireReader(request);
+    r.u32();
+    const type = r.u8();
+    const tag = r.u16();
+    try {
+      return this.dispatch(type, tag, r);
+    } catch (err) {
+      return WireWriter.message(RLERROR, tag).u32(linuxErrno(err)).finish();
+    }
+  }
+
+  private dispatch(type: number, tag: number, r: WireReader): Uint8Array {
+    const reply = (initial?: number): WireWriter => WireWriter.message(type + 1, tag, initial);
+    switch (type) {
+      case T.version: {
+        const msize = r.u32();
+        const version = r.str();
+        this.closeAll();
+        this.msize = Math.min(msize, MAX_MSIZE);
+        return reply().u32(this.msize).str(version.startsWith("9P2000.L") ? "9P2000.L" : "unknown").finish();
+      }
+      case T.attach: {
+        const fid = r.u32();
+        r.u32();
+        r.str();
+        const aname = r.str();
+        const p = aname && aname !== "/" ? [aname.replace(/^\//, "")] : [];
+        const qid = this.qidOf(p);
+        this.fids.set(fid, { path: p });
+        return reply().qid(qid).finish();
+      }
+      case T.auth:
+        throw new NinePError(ERRNO.EOPNOTSUPP);
+      case T.flush:
+        return reply().finish();
+      case T.walk:
+        return this.walk(r, reply());
+      case T.clunk: {
+        const fid = r.u32();
+        const f = this.fids.get(fid);
+        if (f) this.closeFd(f);
+        this.fids.delete(fid);
+        return reply().finish();
+      }
+      case T.remove: {
+        const fid = r.u32();
+        const f = this.fid(fid);
+        this.closeFd(f);
+        this.fids.delete(fid);
+        const host = this.hostPath(f.path, true);
+        if (fs.lstatSync(host).isDirectory()) fs.rmdirSync(host);
+        else fs.unlinkSync(host);
+        return reply().finish();
+      }
+      case T.getattr: {
+        const f = this.fid(r.u32());
+        return this.getattr(f.path, reply(160));
+      }
+      case T.setattr:
+        return this.setattr(this.fid(r.u32()), r, reply());
+      case T.statfs: {
+        const f = this.fid(r.u32());
+        const host = f.path.length ? this.hostPath(f.path) : [...this.shares.values()][0];
+        const s = host ? fs.statfsSync(host, { bigint: true }) : undefined;
+        return reply()
+          .u32(V9FS_MAGIC)
+          .u32(Number(s?.bsize ?? 4096n))
+          .u64(s?.blocks ?? 0n)
+          .u64(s?.bfree ?? 0n)
+          .u64(s?.bavail ?? 0n)
+          .u64(s?.files ?? 0n)
+          .u64(s?.ffree ?? 0n)
+          .u64(0n)
+          .u32(255)
+          .finish();
+      }
+      case T.lopen: {
+        const f = this.fid(r.u32());
+        const flags = r.u32();
+        const qid = this.qidOf(f.path);
+        this.closeFd(f);
+        if (qid.type !== QID_DIR) f.fd = fs.openSync(this.hostPath(f.path), hostOpenFlags(flags));
+        f.openFlags = flags & ~(L_CREAT | L_EXCL | L_TRUNC);
+        f.listing = undefined;
+        return reply().qid(qid).u32(0).finish();
+      }
+      case T.lcreate: {
+        const f = this.fid(r.u32());
+        const name = component(r.str());
+        const flags = r.u32();
+        const mode = r.u32();
+        r.u32();
+        const child = [...f.path, name];
+        const fd = fs.openSync(this.hostPath(child, true), hostOpenFlags(flags | L_CREAT), mode & 0o7777);
+        this.closeFd(f);
+        f.path = child;
+        f.fd = fd;
+        f.openFlags = flags & ~(L_CREAT | L_EXCL | L_TRUNC);
+        return reply().qid(this.qidOf(child)).u32(0).finish();
+      }
+      case T.read:
+        return this.read(r, type, tag);
+      case T.write: {
+        const f = this.fid(r.u32());
+        const offset = r.u64();
+        const count = r.u32();
+        const data = r.bytesOf(count);
+        const written = fs.writeSync(this.fd(f), data, 0, count, Number(offset));
+        return reply().u32(written).finish();
+      }
+      case T.readdir:
+        return this.readdir(r, type, tag);
+      case T.fsync: {
+        const f = this.fid(r.u32());
+        if (f.openFlags !== undefined && this.qidOf(f.path).type !== QID_DIR) fs.fsyncSync(this.fd(f));
+        return reply().finish();
+      }
+      case T.mkdir: {
+        const dir = this.fid(r.u32());
+        const name = component(r.str());
+        const mode = r.u32();
+        const child = [...dir.path, name];
+        fs.mkdirSync(this.hostPath(child, true), mode & 0o7777);
+        return reply().qid(this.qidOf(child)).finish();
+      }
+      case T.symlink: {
+        const dir = this.fid(r.u32());
+        const name = component(r.str());
+        const target = r.str();
+        const child = [...dir.path, name];
+        fs.symlinkSync(target, this.hostPath(child, true));
+        return reply().qid(this.qidOf(child)).finish();
+      }
+      case T.mknod: {
+        const dir = this.fid(r.u32());
+        const name = component(r.str());
+        const mode = r.u32();
+        // Only regular files: a host folder holds no guest device nodes or FIFOs.
+        if ((mode & 0o170000) !== 0o100000 && (mode & 0o170000) !== 0) throw new NinePError(ERRNO.EOPNOTSUPP);
+        const child = [...dir.path, name];
+        fs.closeSync(fs.openSync(this.hostPath(child, true), "wx", mode & 0o7777));
+        return reply().qid(this.qidOf(child)).finish();
+      }
+      case T.link: {
+        const dir = this.fid(r.u32());
+        const target = this.fid(r.u32());
+        const name = component(r.str());
+        fs.linkSync(this.hostPath(target.path, true), this.hostPath([...dir.path, name], true));
+        return reply().finish();
+      }
+      case T.readlink: {
+        const f = this.fid(r.u32());
+        return reply().str(fs.readlinkSync(this.hostPath(f.path))).finish();
+      }
+      case T.rename: {
+        const f = this.fid(r.u32());
+        const dir = this.fid(r.u32());
+        const name = component(r.str());
+        this.renamePath(f.path, [...dir.path, name]);
+        return reply().finish();
+      }
+      case T.renameat: {
+        const oldDir = this.fid(r.u32());
+        const oldName = component(r.str());
+        const newDir = this.fid(r.u32());
+        const newName = component(r.str());
+        this.renamePath([...oldDir.path, oldName], [...newDir.path, newName]);
+        return reply().finish();
+      }
+      case T.unlinkat: {
+        const dir = this.fid(r.u32());
+        const name = component(r.str());
+        const flags = r.u32();
+        const host = this.hostPath([...dir.path, name], true);
+        if (flags & AT_REMOVEDIR) fs.rmdirSync(host);
+        else fs.unlinkSync(host);
+        return reply().finish();
+      }
+      case T.lock:
+        return reply().u8(0).finish();
+      case T.getlock: {
+        this.fid(r.u32());
+        r.u8();
+        const start = r.u64();
+        const length = r.u64();
+        const procId = r.u32();
+        const client = r.str();
+        return reply().u8(2 /* F_UNLCK: nothing holds it */).u64(start).u64(length).u32(procId).str(client).finish();
+      }
+      case T.xattrwalk:
+      case T.xattrcreate:
+        throw new NinePError(ERRNO.EOPNOTSUPP);
+      default:
+        throw new NinePError(ERRNO.EOPNOTSUPP, `unsupported 9P message ${type}`);
+    }
+  }
+
+  private walk(r: WireReader, w: WireWriter): Uint8Array {
+    const from = this.fid(r.u32());
+    const newFid = r.u32();
+    const count = r.u16();
+    const names: string[] = [];
+    for (let i = 0; i < count; i++) names.push(r.str());
+    let p = [...from.path];
+    const qids: Qid[] = [];
+    for (const name of names) {
+      if (name.includes("/") || name === "") throw new NinePError(ERRNO.EINVAL);
+      // Do not walk through a symlink on the host: the guest must resolve it itself.
+      if (qids.length && qids[qids.length - 1].type === QID_SYMLINK) break;
+      const next = name === ".." ? p.slice(0, Math.max(0, p.length - 1)) : name === "." ? p : [...p, name];
+      let qid: Qid;
+      try {
+        qid = this.qidOf(next);
+      } catch (err) {
+        if (!qids.length) throw err;
+        break;
+      }
+      qids.push(qid);
+      p = next;
+    }
+    if (qids.length === names.length) {
+      if (this.fids.get(newFid) !== from) this.closeFd(this.fids.get(newFid));
+      this.fids.set(newFid, { path: p });
+    }
+    w.u16(qids.length);
+    for (const q of qids) w.qid(q);
+    return w.finish();
+  }
+
+  private read(r: WireReader, type: number, tag: number): Uint8Array {
+    const f = this.fid(r.u32());
+    const offset = r.u64();
+    const count = Math.min(r.u32(), this.msize - HEADER_BYTES - 4);
+    const buf = Buffer.alloc(count);
+    const n = fs.readSync(this.fd(f), buf, 0, count, Number(offset));
+    return WireWriter.message(type + 1, tag, n + 16).u32(n).raw(buf.subarray(0, n)).finish();
+  }
+
+  private readdir(r: WireReader, type: number, tag: number): Uint8Array {
+    const f = this.fid(r.u32());
+    const offset = Number(r.u64());
+    const count = Math.min(r.u32(), this.msize - HEADER_BYTES - 4);
+    if (offset === 0 || !f.listing) f.listing = this.list(f.path);
+    const body = new WireWriter(Math.min(count, 64 * 1024));
+    for (let i = offset; i < f.listing.length; i++) {
+      const e = f.listing[i];
+      const entryBytes = 13 + 8 + 1 + 2 + Buffer.byteLength(e.name);
+      if (body.size + entryBytes > count) break;
+      body.qid(e.qid).u64(i + 1).u8(e.type).str(e.name);
+    }
+    const data = body.finish();
+    return WireWriter.message(type + 1, tag, data.length + 16).u32(data.length).raw(data).finish();
+  }
+
+  private list(p: string[]): DirEntry[] {
+    const dot: DirEntry[] = [
+      { qid: this.qidOf(p), type: 4, name: "." },
+      { qid: this.qidOf(p.slice(0, -1)), type: 4, name: ".." },
+    ];
+    if (!p.length) return [...dot, ...[...this.shares.keys()].map((name) => ({ qid: this.qidOf([name]), type: 4, name }))];
+    const dir = this.hostPath(p);
+    const out: DirEntry[] = [];
+    for (const name of fs.readdirSync(dir).sort()) {
+      try {
+        const qid = this.qidOf([...p, name]);
+        out.push({ qid, type: qid.type === QID_DIR ? 4 : qid.type === QID_SYMLINK ? 10 : 8, name });
+      } catch {
+        // Gone between readdir and lstat: leave it out.
+      }
+    }
+    return [...dot, ...out];
+  }
+
+  private getattr(p: string[], w: WireWriter): Uint8Array {
+    const qid = this.qidOf(p);
+    if (!p.length) {
+      w.u64(GETATTR_BASIC).qid(qid).u32(0o40555).u32(0).u32(0).u64(2 + this.shares.size).u64(0).u64(0).u64(4096).u64(0);
+      for (let i = 0; i < 8; i++) w.u64(0);
+      return w.u64(0).u64(0).finish();
+    }
+    const st = fs.lstatSync(this.hostPath(p), { bigint: true });
+    w.u64(GETATTR_BASIC).qid(qid);
+    // Owned by root in the guest: the guest's user is root, and host uids mean nothing there.
+    w.u32(Number(st.mode)).u32(0).u32(0).u64(st.nlink).u64(0).u64(st.size).u64(4096).u64((st.size + 511n) / 512n);
+    for (const ns of [st.atimeNs, st.mtimeNs, st.ctimeNs, st.birthtimeNs]) w.u64(ns / 1_000_000_000n).u64(ns % 1_000_000_000n);
+    return w.u64(0).u64(0).finish();
+  }
+
+  private setattr(f: Fid, r: WireReader, w: WireWriter): Uint8Array {
+    const valid = r.u32();
+    const mode = r.u32();
+    r.u32();
+    r.u32();
+    const size = r.u64();
+    const atime = Number(r.u64()) + Number(r.u64()) / 1e9;
+    const mtime = Number(r.u64()) + Number(r.u64()) / 1e9;
+    const host = this.hostPath(f.path, true);
+    const isLink = fs.lstatSync(host).isSymbolicLink();
+    if (valid & SET_MODE && !isLink) fs.chmodSync(host, mode & 0o7777);
+    if (valid & SET_SIZE) fs.truncateSync(host, Number(size));
+    if (valid & (SET_ATIME | SET_MTIME)) {
+      const st = fs.lstatSync(host);
+      const now = Date.now() / 1000;
+      const a = valid & SET_ATIME ? (valid & SET_ATIME_SET ? atime : now) : st.atimeMs / 1000;
+      const m = valid & SET_MTIME ? (valid & SET_MTIME_SET ? mtime : now) : st.mtimeMs / 1000;
+      if (isLink) fs.lutimesSync(host, a, m);
+      else fs.utimesSync(host, a, m);
+    }
+    // Ownership changes are accepted and not applied: host files keep their host owner.
+    return w.finish();
+  }
+
+  private renamePath(from: string[], to: string[]): void {
+    fs.renameSync(this.hostPath(from, true), this.hostPath(to, true));
+    // The guest keeps fids of renamed files and of everything below a renamed directory.
+    for (const f of this.fids.values()) {
+      if (f.path.length >= from.length && from.every((c, i) => f.path[i] === c)) f.path = [...to, ...f.path.slice(from.length)];
+    }
+  }
+
+  private fid(n: number): Fid {
+    const f = this.fids.get(n);
+    if (!f) throw new NinePError(ERRNO.EBADF);
+    return f;
+  }
+
+  /** The fid's open host file, reopened after a restore (without create/truncate). */
+  private fd(f: Fid): number {
+    if (f.fd !== undefined) return f.fd;
+    if (f.openFlags === undefined) throw new NinePError(ERRNO.EBADF);
+    if (this.qidOf(f.path).type === QID_DIR) throw new NinePError(ERRNO.EISDIR);
+    f.fd = fs.openSync(this.hostPath(f.path), hostOpenFlags(f.openFlags));
+    return f.fd;
+  }
+
+  private closeFd(f: Fid | undefined): void {
+    if (f?.fd === undefined) return;
+    try {
+      fs.closeSync(f.fd);
+    } catch {
+      // Already closed: nothing to release.
+    }
+    f.fd = undefined;
+  }
+
+  /** Host path of a share path; `writable` refuses the virtual root and share roots' parents. */
+  private hostPath(p: string[], writable = false): string {
+    if (!p.length) throw new NinePError(writable ? ERRNO.EPERM : ERRNO.EISDIR);
+    const root = this.shares.get(p[0]);
+    if (!root) throw new NinePError(ERRNO.ENOENT);
+    if (writable && p.length === 1) throw new NinePError(ERRNO.EPERM);
+    return path.join(root, ...p.slice(1));
+  }
+
+  private qidOf(p: string[]): Qid {
+    if (!p.length) return ROOT_QID;
+    if (!this.shares.has(p[0])) throw new NinePError(ERRNO.ENOENT);
+    const st = fs.lstatSync(this.hostPath(p), { bigint: true });
+    const type = st.isDirectory() ? QID_DIR : st.isSymbolicLink() ? QID_SYMLINK : QID_FILE;
+    // Unique per host file: inode, with the device folded into the top bits.
+    return { type, version: Number(st.mtimeNs & 0xffffffffn), path: BigInt.asUintN(64, st.ino ^ ((st.dev & 0xffffn) << 48n)) };
+  }
+}
+
+function component(name: string): string {
+  if (!name || name === "." || name === ".." || name.includes("/")) throw new NinePError(ERRNO.EINVAL);
+  return name;
+}
+
+function hostOpenFlags(linux: number): number {
+  const c = fs.constants;
+  const access = linux & L_ACCMODE;
+  // Never follow a symlink on the host: the guest resolves its own symlinks.
+  let flags = (access === 1 ? c.O_WRONLY : access === 2 ? c.O_RDWR : c.O_RDONLY) | (c.O_NOFOLLOW ?? 0);
+  if (linux & L_CREAT) flags |= c.O_CREAT;
+  if (linux & L_EXCL) flags |= c.O_EXCL;
+  if (linux & L_TRUNC) flags |= c.O_TRUNC;
+  if (linux & L_APPEND) flags |= c.O_APPEND;
+  return flags;
+}
