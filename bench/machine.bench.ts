@@ -8,7 +8,7 @@
 // from apt's configuration, or HANGAR_DEBIAN_MIRROR).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildDefaultBox } from "../src/core/boxes/default-box/default-box-builder";
@@ -62,8 +62,14 @@ export async function run(): Promise<BenchResult[]> {
     const built = await buildDefaultBox({ hangarHome: home });
     const box = await EmbeddedBox.open(built.dir);
     const keyFile = path.join(home, "machine_key");
+    // The realistic machine: the project folder at /vagrant (9p) and a disk that halt fills.
+    const project = path.join(home, "project");
+    await mkdir(project);
+    await writeFile(path.join(project, "README"), "bench project\n");
+    const diskDir = path.join(home, "disk");
+    const machine = { box, memoryMiB: 128, keyFile, syncedFolders: [{ hostPath: project, guestPath: "/vagrant" }] };
     let t = performance.now();
-    let m = await MachineRunner.start({ box, memoryMiB: 128, keyFile });
+    let m = await MachineRunner.start({ ...machine, diskDir });
     const cold = performance.now() - t;
     const rtts: number[] = [];
     for (let i = 0; i < 21; i++) {
@@ -76,13 +82,23 @@ export async function run(): Promise<BenchResult[]> {
     const v86Loop = await timeLoopOnSerial((text) => m.emulator.serial(text), (cb) => lines.push(cb));
     const suspended = path.join(home, "suspended.state");
     await m.save(suspended);
+    await (await m.ssh()).exec("mkdir -p /opt/app && echo built > /opt/app/artifact");
+    t = performance.now();
+    if (!(await m.persistDisk())) throw new Error("halt could not keep the machine's disk");
+    const persist = performance.now() - t;
     await m.stop();
     t = performance.now();
-    m = await MachineRunner.start({ box, memoryMiB: 128, keyFile });
+    m = await MachineRunner.start({ ...machine, diskDir: path.join(home, "empty-disk") });
     const warm = performance.now() - t;
     await m.stop();
     t = performance.now();
-    m = await MachineRunner.start({ box, memoryMiB: 128, keyFile, resumeFrom: suspended });
+    m = await MachineRunner.start({ ...machine, diskDir });
+    const fromDisk = performance.now() - t;
+    const kept = await (await m.ssh()).exec("cat /opt/app/artifact /vagrant/README");
+    if (kept.stdout !== "built\nbench project\n") throw new Error(`the disk or /vagrant lost files: ${JSON.stringify(kept.stdout)}`);
+    await m.stop();
+    t = performance.now();
+    m = await MachineRunner.start({ ...machine, resumeFrom: suspended });
     const resume = performance.now() - t;
     await m.stop();
     const nodeStart: number[] = [];
@@ -95,11 +111,12 @@ export async function run(): Promise<BenchResult[]> {
     const results: BenchResult[] = [
       { name: "up from booted state vs cold first up", value: warm, reference: cold, unit: "ms", targetRatio: 0.05 },
       { name: "resume vs cold first up", value: resume, reference: cold, unit: "ms" },
+      { name: "up after halt (disk restored) vs cold first up", value: fromDisk, reference: cold, unit: "ms" },
       { name: "ssh exec round trip (true) vs node start-up", value: median(rtts), reference: median(nodeStart), unit: "ms" },
     ];
     if (qemu) results.push({ name: "guest loop (20000 shell iterations): v86 vs qemu -accel tcg", value: v86Loop, reference: qemu, unit: "ms" });
     else console.log(`guest loop under v86: ${v86Loop.toFixed(0)} ms (qemu-system-i386 not installed: no reference)`);
-    console.log(`machine: cold first up ${cold.toFixed(0)} ms, warm up ${warm.toFixed(0)} ms (goal <= 1000 ms), resume ${resume.toFixed(0)} ms, ssh rtt ${median(rtts).toFixed(0)} ms (goal <= 100 ms)`);
+    console.log(`machine: cold first up ${cold.toFixed(0)} ms, warm up ${warm.toFixed(0)} ms (goal <= 1000 ms), up after halt ${fromDisk.toFixed(0)} ms (halt kept the disk in ${persist.toFixed(0)} ms), resume ${resume.toFixed(0)} ms, ssh rtt ${median(rtts).toFixed(0)} ms (goal <= 100 ms)`);
     return results;
   } finally {
     await rm(home, { recursive: true, force: true });

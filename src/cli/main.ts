@@ -8,12 +8,13 @@ import { boxAdd, boxPackage, boxRemove } from "./commands/box-manage";
 import { validate } from "./commands/validate";
 import { destroy, halt, provision, reload, resume, status, suspend, up } from "./commands/machine-lifecycle";
 import { ssh } from "./commands/ssh";
+import { console_ } from "./commands/console";
 import { snapshot } from "./commands/snapshot";
 import { globalStatus } from "./commands/global-status";
 import { init } from "./commands/init";
 
 /** Every verb, in the order `hangar help` lists them. Later verbs register here. */
-const commands: CliCommand[] = [init, up, status, globalStatus, ssh, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild, boxAdd, boxRemove, boxPackage];
+const commands: CliCommand[] = [init, up, status, globalStatus, ssh, console_, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild, boxAdd, boxRemove, boxPackage];
 
 function versionText(): string {
   return `${product.name} ${product.version} (v86 ${product.v86Version}, node ${process.version})`;

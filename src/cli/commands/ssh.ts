@@ -30,7 +30,7 @@ export const ssh: CliCommand = {
       await new Promise<void>((resolve, reject) =>
         client
           .once("ready", resolve)
-          .once("error", (err) => reject(new HangarError(`SSH to machine '${name}' failed: ${err.message}`)))
+          .once("error", (err) => reject(new HangarError(`SSH to machine '${name}' failed: ${err.message}`, `\`hangar console ${name}\` reaches its serial console without the network.`)))
           .connect({ host: "127.0.0.1", port: target.port, username: "root", privateKey, readyTimeout: 30_000 }),
       );
       try {

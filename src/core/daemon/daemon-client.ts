@@ -34,7 +34,8 @@ export class DaemonClient {
     }
   }
 
-  call<M extends Method>(method: M, params: Params<M>, onProgress?: (fraction: number, message: string) => void): Promise<unknown> {
+  /** A request; `onProgress` sees progress replies, `onConsole` a console stream's text. */
+  call<M extends Method>(method: M, params: Params<M>, onProgress?: (fraction: number, message: string) => void, onConsole?: (text: string) => void): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       let buffer = "";
@@ -46,6 +47,7 @@ export class DaemonClient {
           buffer = buffer.slice(nl + 1);
           if (reply.id !== id) continue;
           if ("progress" in reply) onProgress?.(reply.progress.fraction, reply.progress.message);
+          else if ("console" in reply) onConsole?.(reply.console);
           else {
             this.socket.off("data", onData);
             this.socket.off("close", onClose);

@@ -34,9 +34,13 @@ export type DaemonRequest =
   | { id: number; method: "suspend"; params: { key: string; stateFile: string } }
   | { id: number; method: "save"; params: { key: string; stateFile: string; compress?: boolean } }
   | { id: number; method: "list"; params: Record<string, never> }
+  /** Streams the machine's serial console as `console` replies until the machine stops or the connection closes. */
+  | { id: number; method: "console"; params: { key: string } }
+  | { id: number; method: "console-input"; params: { key: string; text: string } }
   | { id: number; method: "ping"; params: Record<string, never> };
 
 export type DaemonReply =
   | { id: number; progress: { fraction: number; message: string } }
+  | { id: number; console: string }
   | { id: number; result: unknown }
   | { id: number; error: string };

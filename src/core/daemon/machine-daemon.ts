@@ -49,6 +49,10 @@ export class MachineDaemon {
           reply({ id: -1, error: "The request is not JSON." });
           continue;
         }
+        if (req.method === "console") {
+          this.streamConsole(req.id, req.params.key, conn, reply);
+          continue;
+        }
         this.handle(req, (fraction, message) => reply({ id: req.id, progress: { fraction, message } })).then(
           (result) => reply({ id: req.id, result }),
           (err: unknown) => reply({ id: req.id, error: errorMessage(err) }),
@@ -94,6 +98,14 @@ export class MachineDaemon {
         await m.runner.stop();
         return { halted: req.params.key, persisted };
       }
+      case "console-input": {
+        const m = this.machines.get(req.params.key);
+        if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
+        m.runner.typeOnConsole(req.params.text);
+        return { typed: req.params.text.length };
+      }
+      case "console":
+        throw new HangarError("console is a stream");
       case "save": {
         const m = this.machines.get(req.params.key);
         if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
@@ -111,6 +123,22 @@ export class MachineDaemon {
       default:
         throw new HangarError(`The machine daemon does not know '${(req as { method: string }).method}'; it may be an older Hangar's (stop it: it restarts on demand).`);
     }
+  }
+
+  private streamConsole(id: number, key: string, conn: net.Socket, reply: (r: DaemonReply) => void): void {
+    const m = this.machines.get(key);
+    if (!m) return reply({ id, error: `Machine ${key} is not running.` });
+    const stop = m.runner.watchConsole((text) => reply({ id, console: text }));
+    const end = (): void => {
+      stop();
+      m.runner.emulator.off("exit", onExit);
+    };
+    const onExit = (): void => {
+      end();
+      reply({ id, result: { stopped: true } });
+    };
+    m.runner.emulator.once("exit", onExit);
+    conn.once("close", end);
   }
 
   private take(key: string): { runner: MachineRunner; info: MachineInfo } {

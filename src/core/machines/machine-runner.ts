@@ -43,13 +43,31 @@ export interface RunOptions {
  */
 export class MachineRunner {
   private sshSession?: Promise<GuestSsh>;
+  /** The console's recent output, for `hangar console` (boot diagnostics, a guest whose network is down). */
+  private consoleTail = "";
 
   private constructor(
     readonly emulator: Emulator,
     readonly relay: SshRelay,
     private readonly keyFile: string,
     private readonly diskDir: string | undefined,
-  ) {}
+  ) {
+    emulator.on("serial", (text) => {
+      this.consoleTail = (this.consoleTail + text).slice(-CONSOLE_TAIL_BYTES);
+    });
+  }
+
+  /** Recent console output, then every new chunk until the returned function is called. */
+  watchConsole(onText: (text: string) => void): () => void {
+    if (this.consoleTail) onText(this.consoleTail);
+    this.emulator.on("serial", onText);
+    return () => this.emulator.off("serial", onText);
+  }
+
+  /** Types on the guest's serial console. */
+  typeOnConsole(text: string): void {
+    this.emulator.serial(text);
+  }
 
   /** The machine's SSH connection, opened on first use and then reused. */
   ssh(): Promise<GuestSsh> {
@@ -106,26 +124,28 @@ export class MachineRunner {
       await writeFileAtomic(o.keyFile, pair.private, { mode: 0o600 });
       await writeFileAtomic(`${o.keyFile}.pub`, pair.public + "\n");
     }
-    // A fresh start gets the machine's disk back first, so the key and hostname below win over older copies in it.
-    if (!o.resumeFrom && o.diskDir && (await exists(path.join(o.diskDir, ROOTFS_ARCHIVE)))) {
-      const code = await serialRun(emulator, RESTORE_ROOTFS, 300_000);
-      if (code !== 0) throw new HangarError(`Restoring the machine's files from ${path.join(o.diskDir, ROOTFS_ARCHIVE)} failed (exit ${code}).`, "`hangar destroy` and `up` start it afresh from the box.");
-    }
+    // One console command for everything (each costs a round of typing on an emulated UART); a failing step exits with its own code.
+    const fresh = !o.resumeFrom;
+    const steps: string[] = [];
+    // The machine's disk comes back first, so the key and hostname below win over older copies in it.
+    const disk = fresh && o.diskDir && (await exists(path.join(o.diskDir, ROOTFS_ARCHIVE))) ? path.join(o.diskDir, ROOTFS_ARCHIVE) : undefined;
+    if (disk) steps.push(`{ ${RESTORE_ROOTFS}; } || exit 10`);
     // A restored guest's clock stands where its state was saved: set it to now.
-    const commands: string[] = [`date -u -s @${Math.floor(Date.now() / 1000)}`];
-    if (!o.resumeFrom) {
+    steps.push(`date -u -s @${Math.floor(Date.now() / 1000)} || exit 11`);
+    if (fresh) {
       const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
-      commands.push(`umask 077; mkdir -p /root/.ssh; echo ${pub} | base64 -d > /root/.ssh/authorized_keys`);
+      steps.push(`{ umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys; } || exit 12`);
     }
-    if (o.hostname) commands.push(`hostname ${shellQuote(o.hostname)}; echo ${shellQuote(o.hostname)} > /etc/hostname`);
-    if ((await serialRun(emulator, commands.join("; "), 30_000)) !== 0) throw new HangarError("Setting the machine's clock, key and hostname on its console failed.");
+    if (o.hostname) steps.push(`{ hostname ${shellQuote(o.hostname)} && echo ${shellQuote(o.hostname)} > /etc/hostname; } || exit 13`);
     // A resumed guest keeps its mounts; a fresh one binds each share where its synced folder belongs.
-    if (o.resumeFrom) return;
-    for (const [i, f] of (o.syncedFolders ?? []).entries()) {
-      const guest = shellQuote(f.guestPath);
-      const code = await serialRun(emulator, `mkdir -p ${guest} && mount -o bind /mnt/host9p/s${i} ${guest}`, 30_000);
-      if (code !== 0) throw new HangarError(`Mounting the synced folder ${f.hostPath} at ${f.guestPath} in the machine failed (exit ${code}).`, "Check that the guest path is a directory path the guest can create.");
-    }
+    const folders = fresh ? (o.syncedFolders ?? []) : [];
+    for (const [i, f] of folders.entries()) steps.push(`{ mkdir -p ${shellQuote(f.guestPath)} && mount -o bind /mnt/host9p/s${i} ${shellQuote(f.guestPath)}; } || exit ${20 + i}`);
+    const code = await serialRun(emulator, steps.join("; "), disk ? 300_000 : 30_000);
+    if (code === 0) return;
+    if (code === 10) throw new HangarError(`Restoring the machine's files from ${disk} failed.`, "`hangar destroy` and `up` start it afresh from the box.");
+    const folder = folders[code - 20];
+    if (folder) throw new HangarError(`Mounting the synced folder ${folder.hostPath} at ${folder.guestPath} in the machine failed.`, "Check that the guest path is a directory path the guest can create.");
+    throw new HangarError(`Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : "state"} on its console failed (exit ${code}).`);
   }
 
   /**
@@ -207,20 +227,26 @@ async function exists(file: string): Promise<boolean> {
 }
 
 const ROOTFS_ARCHIVE = "rootfs.cpio";
+const CONSOLE_TAIL_BYTES = 16 * 1024;
 const DISK = "/mnt/host9p/disk";
 /** Root-file-system paths, minus "." and mount points (their content is not the disk's). */
-const ROOT_FILES = `find . -xdev | awk 'NR==FNR{m["."$2]=1;next} $0!="." && !($0 in m)' /proc/mounts -`;
+/**
+ * The box's init lists its files in /etc/hangar/box-files at boot; what is
+ * missing from that list at halt was deleted, and is deleted again at up.
+ * The archive holds every file newer than the box's own (whose times are the
+ * build's fixed epoch), minus mount points (their content is not the disk's).
+ */
 const PERSIST_ROOTFS = [
   "set -e; cd /; mkdir -p etc/hangar",
-  `${ROOT_FILES} > etc/hangar/rootfs-files`,
-  `find . -xdev -newer /init | awk 'NR==FNR{k[$0]=1;next} ($0 in k)' etc/hangar/rootfs-files - | cpio -o -H newc > ${DISK}/${ROOTFS_ARCHIVE}.tmp`,
+  "if [ -f etc/hangar/box-files ]; then find . -xdev | awk 'NR==FNR{k[$0]=1;next} !($0 in k)' - etc/hangar/box-files > etc/hangar/deleted-files; fi",
+  `find . -xdev -newer /init | awk 'NR==FNR{m["."$2]=1;next} $0!="." && !($0 in m)' /proc/mounts - | cpio -o -H newc > ${DISK}/${ROOTFS_ARCHIVE}.tmp`,
   `mv ${DISK}/${ROOTFS_ARCHIVE}.tmp ${DISK}/${ROOTFS_ARCHIVE}`,
 ].join("; ");
 const RESTORE_ROOTFS = [
-  `set -e; cd /; cpio -i -d -m -u < ${DISK}/${ROOTFS_ARCHIVE}`,
-  // What the box has and the machine had deleted goes again, deepest first.
-  `${ROOT_FILES} | awk 'NR==FNR{k[$0]=1;next} !($0 in k)' etc/hangar/rootfs-files - | sort -r | while IFS= read -r f; do rm -rf "$f"; done`,
-].join("; ");
+  `cd / && cpio -i -d -m -u < ${DISK}/${ROOTFS_ARCHIVE}`,
+  // Deepest first, so a deleted directory's files go before it.
+  `{ [ ! -f etc/hangar/deleted-files ] || sort -r etc/hangar/deleted-files | while IFS= read -r f; do rm -rf "$f"; done; }`,
+].join(" && ");
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;

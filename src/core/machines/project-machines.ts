@@ -168,22 +168,25 @@ export class ProjectMachines {
         result.push({ name: m.name, state: "running", sshPort: info.sshPort });
         // A resumed guest kept its files and provisioning; a booted one starts from the box.
         if (!resume) {
-          const session = await MachineSession.open(info.sshPort, path.join(this.stateDir(m.name), "private_key"));
-          try {
-            // rsync-type folders are copies, as with Vagrant; the others are the host folder itself (9p).
-            for (const f of m.syncedFolders.filter((x) => !x.disabled && x.type === "rsync")) {
-              progress(0.9, `${m.name}: copying ${f.hostPath} to ${f.guestPath}`);
-              await uploadFolder(f, this.dir, session);
+          // rsync-type folders are copies, as with Vagrant; the others are the host folder itself (9p).
+          const copies = m.syncedFolders.filter((x) => !x.disabled && x.type === "rsync");
+          const firstUp = aborted || !rec?.provisioned;
+          const provisionNow = o.provision !== false && m.provisioners.length > 0 && (firstUp || o.provision === true || m.provisioners.some((p) => p.run === "always"));
+          // An SSH handshake costs about a second of emulated crypto: open one only when there is work for it.
+          if (copies.length || provisionNow) {
+            const session = await MachineSession.open(info.sshPort, path.join(this.stateDir(m.name), "private_key"));
+            try {
+              for (const f of copies) {
+                progress(0.9, `${m.name}: copying ${f.hostPath} to ${f.guestPath}`);
+                await uploadFolder(f, this.dir, session);
+              }
+              if (provisionNow) await runProvisioners(m, this.dir, session, { firstUp: firstUp || o.provision === true, onLine: onOutput });
+            } finally {
+              session.close();
             }
-            const firstUp = aborted || !rec?.provisioned;
-            if (o.provision !== false && (firstUp || o.provision || m.provisioners.some((p) => p.run === "always"))) {
-              await runProvisioners(m, this.dir, session, { firstUp: firstUp || o.provision === true, onLine: onOutput });
-            }
-            const now = (await this.record(m.name))!;
-            await this.writeRecord(m.name, { ...now, provisioned: true });
-          } finally {
-            session.close();
           }
+          const now = (await this.record(m.name))!;
+          await this.writeRecord(m.name, { ...now, provisioned: true });
         }
       }
       return result;
@@ -348,6 +351,31 @@ export class ProjectMachines {
       await fs.rm(this.stateDir(m.name), { recursive: true, force: true });
       await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
     }
+  }
+
+  /**
+   * Attaches to a running machine's serial console (a root shell on ttyS0):
+   * recent output first, then live; `type` sends keys. `done` resolves when
+   * the machine stops or `close` is called.
+   */
+  async console(name: string, onText: (text: string) => void): Promise<{ type(text: string): void; close(): void; done: Promise<void> }> {
+    const [s] = await this.status([name]);
+    if (s.state !== "running") throw new HangarError(`Machine '${name}' is ${s.state.replace("_", " ")}; its console exists while it runs (\`hangar up ${name}\`).`);
+    const stream = await DaemonClient.connect(this.hangarHome, { start: false });
+    const input = await DaemonClient.connect(this.hangarHome, { start: false });
+    const key = this.key(name);
+    const done = stream.call("console", { key }, undefined, onText).then(
+      () => undefined,
+      () => undefined,
+    );
+    return {
+      type: (text) => void input.call("console-input", { key, text }).catch(() => undefined),
+      close: () => {
+        stream.close();
+        input.close();
+      },
+      done: done.finally(() => input.close()),
+    };
   }
 
   /** Where `ssh` connects for a running machine. */

@@ -80,6 +80,13 @@ end
   const failing = await hangar(["ssh", "-c", "echo out; echo err >&2; exit 7"], true);
   assert.deepEqual([failing.code, failing.stdout, failing.stderr.trim()], [7, "out\n", "err"]);
 
+  // The serial console: a root shell that needs no network (piped input is typed, output followed).
+  const consoleOut = await new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, [CLI, "console"], { cwd: project, env: { ...process.env, HANGAR_HOME: home } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    child.stdin!.end("echo via-console-$((6*7))\n");
+  });
+  assert.match(consoleOut, /^via-console-42\r?$/m);
+
   // /vagrant is the project folder itself (9p), both ways, live: no copy, no sync delay.
   await writeFile(path.join(project, "edited-on-host.txt"), "host edit\n");
   assert.equal((await hangar(["ssh", "-c", "cat /vagrant/edited-on-host.txt"])).stdout, "host edit\n");

@@ -55,6 +55,8 @@ for arg in $(cat /proc/cmdline); do
 done
 chmod 600 /root/.ssh/authorized_keys 2>/dev/null
 dropbear -R -s -p 22 -P /run/dropbear.pid
+# What the box has, so a machine's halt can tell which files it deleted.
+(cd / && find . -xdev > /etc/hangar/box-files)
 echo "${READY_MARKER}"
 exec setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
 `;
