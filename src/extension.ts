@@ -4,6 +4,10 @@ import { HangarContext } from "./vscode/hangar-context";
 import { registerCommands } from "./vscode/commands/registerCommands";
 import { registerTrees, type ViewId } from "./vscode/tree/registerTrees";
 import { registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
+import { MachineStatusBar } from "./vscode/status/machine-status-bar";
+import type { MachineTerminals } from "./vscode/terminals/machine-terminals";
+import type { MachinesTreeProvider } from "./vscode/tree/machines/machines-tree";
+import { suspendWorkspaceMachines } from "./vscode/workspace/suspend-on-close";
 
 // Set by the bundle's first line (esbuild banner), so module loading counts too.
 declare const __hangarLoadStart: number | undefined;
@@ -15,7 +19,14 @@ export interface HangarApi {
   /** Milliseconds from loading the bundle to the end of activate(). */
   activationMs: number;
   views: Record<ViewId, vscode.TreeView<vscode.TreeItem>>;
+  /** Open machine terminals (their transcripts), for tests. */
+  terminals(): MachineTerminals;
+  machinesTree: MachinesTreeProvider;
+  /** Folder of the "Hangar" log channel's file (diagnostics, tests). */
+  logUri: vscode.Uri;
 }
+
+let active: HangarContext | undefined;
 
 /**
  * Activation wires views and commands and nothing more: no emulator, no Ruby
@@ -27,11 +38,17 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   const trees = registerTrees(hangar);
   registerCommands({ hangar, trees });
   registerVagrantfileLanguage(hangar);
+  context.subscriptions.push(new MachineStatusBar(hangar));
+  // The terminal profile must be registered for the dropdown, without starting anything.
+  void hangar.terminals;
+  active = hangar;
   const activationMs = performance.now() - loadedAt;
   hangar.log.info(`${product.name} ${product.version} activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}).`);
-  return { version: product.version, activationMs, views: trees.views };
+  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, logUri: context.logUri };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+/** Suspends this workspace's running machines (setting, default on); everything else is disposed through context.subscriptions. */
+export async function deactivate(): Promise<void> {
+  if (active && vscode.workspace.getConfiguration("hangar").get<boolean>("machines.suspendOnClose", true)) await suspendWorkspaceMachines(active);
+  active = undefined;
 }

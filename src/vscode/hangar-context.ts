@@ -3,6 +3,8 @@ import { BoxStore } from "../core/boxes/box-store";
 import { resolveHangarHome } from "../core/util/hangar-home";
 import { RubyEvaluator } from "../core/vagrantfile/ruby-evaluator";
 import { ProjectFiles } from "./workspace/project-files";
+import { WorkspaceMachines } from "./workspace/workspace-machines";
+import { MachineTerminals } from "./terminals/machine-terminals";
 
 /**
  * What commands and views share: the log channel and the core services.
@@ -11,11 +13,19 @@ import { ProjectFiles } from "./workspace/project-files";
 export class HangarContext implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly projectFiles = new ProjectFiles();
+  readonly machines: WorkspaceMachines;
+  private terminalsService?: MachineTerminals;
   private boxStore?: BoxStore;
   private rubyEvaluator?: RubyEvaluator;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel("Hangar", { log: true });
+    this.machines = new WorkspaceMachines(this);
+  }
+
+  /** Machine terminals; registers the terminal profile provider. */
+  get terminals(): MachineTerminals {
+    return (this.terminalsService ??= new MachineTerminals(this));
   }
 
   get hangarHome(): string {
@@ -34,6 +44,8 @@ export class HangarContext implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.terminalsService?.dispose();
+    this.machines.dispose();
     this.rubyEvaluator?.dispose();
     this.log.dispose();
     this.projectFiles.dispose();

@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { Client } from "ssh2";
+import { Client, type ClientChannel, type PseudoTtyOptions } from "ssh2";
 import { HangarError } from "../util/errors";
 
 export interface RunResult {
@@ -43,6 +43,18 @@ export class MachineSession {
         else ch.end();
       });
     });
+  }
+
+  /** An interactive shell on a pty; several may run at once on one session. */
+  shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.shell(pty, (err, channel) => (err ? reject(new HangarError(`Opening a shell in the machine failed: ${err.message}`)) : resolve(channel)));
+    });
+  }
+
+  /** Called once when the connection ends (guest halted, network lost). */
+  onClose(listener: () => void): void {
+    this.client.once("close", listener);
   }
 
   close(): void {

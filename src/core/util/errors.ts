@@ -20,3 +20,6 @@ export class FileExistsError extends HangarError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** The user cancelled; what was undone is in the message. UIs show it quietly, not as a failure. */
+export class CancelledError extends HangarError {}

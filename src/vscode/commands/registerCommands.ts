@@ -8,9 +8,27 @@ import { createDockerfile } from "./dockerfile/create";
 import { openVagrantfile } from "./vagrantfile/open";
 import { openDockerfile } from "./dockerfile/open";
 import { showLog } from "./log/show";
-import { upMachine } from "./machines/up";
+import { LIFECYCLE_COMMANDS } from "./machines/lifecycle";
+import { deleteSnapshot, restoreSnapshot, saveSnapshot } from "./machines/snapshots";
+import { copySshCommand, openMachineTerminal, openMachineVagrantfile, refreshMachines } from "./machines/access";
 
-export const COMMANDS: HangarCommand[] = [refreshBoxes, revealBoxStore, createVagrantfile, openVagrantfile, createDockerfile, openDockerfile, showLog, upMachine];
+export const COMMANDS: HangarCommand[] = [
+  refreshBoxes,
+  revealBoxStore,
+  createVagrantfile,
+  openVagrantfile,
+  createDockerfile,
+  openDockerfile,
+  showLog,
+  ...LIFECYCLE_COMMANDS,
+  saveSnapshot,
+  restoreSnapshot,
+  deleteSnapshot,
+  openMachineTerminal,
+  copySshCommand,
+  openMachineVagrantfile,
+  refreshMachines,
+];
 
 /**
  * Registers every command, wrapped so a failure is logged and shown to the
@@ -23,6 +41,8 @@ export function registerCommands(env: CommandEnv): void {
         return await command.run(env, ...args);
       } catch (err) {
         env.hangar.log.error(`${command.id} failed:`, err);
+        // Also to the extension host's log, where VS Code's own diagnostics (and test runs) look.
+        console.error(`Hangar: ${command.id} failed: ${errorMessage(err)}`);
         const choice = await vscode.window.showErrorMessage(errorMessage(err), "Show Log");
         if (choice === "Show Log") env.hangar.log.show(true);
         return undefined;

@@ -2,18 +2,21 @@ import * as vscode from "vscode";
 import type { HangarContext } from "../hangar-context";
 import { BoxesTreeProvider } from "./boxes/boxes-tree";
 import { NoItemsTreeProvider } from "./no-items-tree";
+import { MachinesTreeProvider } from "./machines/machines-tree";
 
 export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers"] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 export interface HangarTrees {
   boxes: BoxesTreeProvider;
+  machines: MachinesTreeProvider;
   views: Record<ViewId, vscode.TreeView<vscode.TreeItem>>;
 }
 
 /** Creates all four Hangar views. Providers do no I/O until their view is shown. */
 export function registerTrees(hangar: HangarContext): HangarTrees {
   const boxes = new BoxesTreeProvider(hangar);
+  const machines = new MachinesTreeProvider(hangar.machines);
   const empty = new NoItemsTreeProvider();
   const create = (id: ViewId, provider: vscode.TreeDataProvider<vscode.TreeItem>): vscode.TreeView<vscode.TreeItem> => {
     const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: false });
@@ -22,7 +25,7 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
   };
   const views = {
     "hangar.boxes": create("hangar.boxes", boxes),
-    "hangar.machines": create("hangar.machines", empty),
+    "hangar.machines": create("hangar.machines", machines as vscode.TreeDataProvider<vscode.TreeItem>),
     "hangar.images": create("hangar.images", empty),
     "hangar.containers": create("hangar.containers", empty),
   };
@@ -31,6 +34,14 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
     if (view.visible) hangar.projectFiles.warmUp();
     hangar.extension.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && hangar.projectFiles.warmUp()));
   }
-  hangar.extension.subscriptions.push(boxes);
-  return { boxes, views };
+  hangar.extension.subscriptions.push(boxes, machines);
+  // Another HANGAR_HOME means other boxes and other machines.
+  hangar.extension.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration("hangar.home")) return;
+      boxes.refresh();
+      hangar.machines.refresh();
+    }),
+  );
+  return { boxes, machines, views };
 }

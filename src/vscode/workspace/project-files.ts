@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import * as vscode from "vscode";
 
 export type ProjectFileName = "Vagrantfile" | "Dockerfile";
@@ -15,9 +16,14 @@ export class ProjectFiles implements vscode.Disposable {
   private files?: Promise<Map<ProjectFileName, vscode.Uri[]>>;
   private readonly disposables: vscode.Disposable[] = [];
 
-  /** All files of that name in the workspace, sorted by path. */
+  /**
+   * All files of that name in the workspace, shallowest first. A folder
+   * deleted as a whole is reported as one folder deletion, not per file:
+   * files that are gone are left out here.
+   */
   async find(name: ProjectFileName): Promise<vscode.Uri[]> {
-    return (await this.load()).get(name) ?? [];
+    const list = (await this.load()).get(name) ?? [];
+    return list.filter((u) => existsSync(u.fsPath));
   }
 
   /** Starts the search (if not started) so the context keys get set. */
@@ -33,7 +39,7 @@ export class ProjectFiles implements vscode.Disposable {
   private async search(): Promise<Map<ProjectFileName, vscode.Uri[]>> {
     const map = new Map<ProjectFileName, vscode.Uri[]>();
     for (const name of NAMES) {
-      map.set(name, (await vscode.workspace.findFiles(`**/${name}`, EXCLUDE, 200)).sort((a, b) => a.fsPath.localeCompare(b.fsPath)));
+      map.set(name, (await vscode.workspace.findFiles(`**/${name}`, EXCLUDE, 200)).sort(byDepthThenPath));
       const watcher = vscode.workspace.createFileSystemWatcher(`**/${name}`, false, true, false);
       watcher.onDidCreate((uri) => this.update(map, name, (list) => (list.some((u) => u.toString() === uri.toString()) ? list : [...list, uri])));
       watcher.onDidDelete((uri) => this.update(map, name, (list) => list.filter((u) => u.toString() !== uri.toString())));
@@ -45,7 +51,7 @@ export class ProjectFiles implements vscode.Disposable {
   }
 
   private update(map: Map<ProjectFileName, vscode.Uri[]>, name: ProjectFileName, change: (list: vscode.Uri[]) => vscode.Uri[]): void {
-    map.set(name, change(map.get(name) ?? []).sort((a, b) => a.fsPath.localeCompare(b.fsPath)));
+    map.set(name, change(map.get(name) ?? []).sort(byDepthThenPath));
     this.publish(map, name);
   }
 
@@ -66,4 +72,10 @@ export class ProjectFiles implements vscode.Disposable {
   dispose(): void {
     this.disposeWatchers();
   }
+}
+
+/** The project's root file before those in subfolders, then by path. */
+function byDepthThenPath(a: vscode.Uri, b: vscode.Uri): number {
+  const depth = (u: vscode.Uri): number => u.path.split("/").length;
+  return depth(a) - depth(b) || a.path.localeCompare(b.path);
 }

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { format } from "node:util";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { outputDir, prepareWorkspace, repoRoot, testsEntry } from "./workspace";
+import { homeWithDefaultBox } from "../../system/fixtures/default-box-home";
 
 const CODE_SERVER = path.join(repoRoot, ".vscode-test", "code-server", "node_modules", ".bin", "code-server");
 const CHROMIUM = process.env.HANGAR_CHROMIUM ?? "/usr/bin/chromium";
@@ -83,6 +84,8 @@ async function main(): Promise<number> {
   execFileSync(process.execPath, [path.join(repoRoot, "test", "vscode", "build-tests.mjs")], { stdio: "inherit", cwd: repoRoot });
   mkdirSync(outputDir, { recursive: true });
   const { tmp, workspace } = prepareWorkspace();
+  // The machine tests need the default box: built once per machine (shared with the system tests), copied here.
+  const boxHome = await homeWithDefaultBox();
 
   let page: Page | undefined;
   const bridge = await startUiBridge(() => page);
@@ -104,6 +107,7 @@ async function main(): Promise<number> {
         XDG_CACHE_HOME: xdg("cache"),
         HANGAR_HOME: xdg("hangar-home"),
         HANGAR_TEST_UI_BRIDGE: bridgeUrl,
+        HANGAR_TEST_BOX_HOME: boxHome,
       },
     },
   );
@@ -149,7 +153,14 @@ async function main(): Promise<number> {
     } catch {
       // already gone
     }
+    // The machine daemon started by the tests is not in code-server's process group.
+    try {
+      execFileSync("pkill", ["-f", `daemon.js ${boxHome}`]);
+    } catch {
+      // none left
+    }
     rmSync(tmp, { recursive: true, force: true });
+    rmSync(boxHome, { recursive: true, force: true });
   }
 }
 

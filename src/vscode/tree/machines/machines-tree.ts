@@ -1,0 +1,119 @@
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { MachineState } from "../../../core/machines/project-machines";
+import type { MachineEntry, ProjectEntry, WorkspaceMachines } from "../../workspace/workspace-machines";
+
+const STATE_LABEL: Record<MachineState, string> = { running: "running", saved: "saved", poweroff: "poweroff", not_created: "not created", aborted: "aborted" };
+const STATE_ICON: Record<MachineState, vscode.ThemeIcon> = {
+  running: new vscode.ThemeIcon("vm-running", new vscode.ThemeColor("testing.iconPassed")),
+  saved: new vscode.ThemeIcon("debug-pause", new vscode.ThemeColor("charts.yellow")),
+  poweroff: new vscode.ThemeIcon("vm-outline"),
+  not_created: new vscode.ThemeIcon("circle-large-outline", new vscode.ThemeColor("disabledForeground")),
+  aborted: new vscode.ThemeIcon("warning", new vscode.ThemeColor("problemsWarningIcon.foreground")),
+};
+
+/** One machine. contextValue `machine.<state>` drives the menus. */
+export class MachineItem extends vscode.TreeItem {
+  constructor(readonly machine: MachineEntry) {
+    super(machine.name, machine.snapshots.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    this.id = `machine:${machine.vagrantfile}#${machine.name}`;
+    this.description = STATE_LABEL[machine.state] + (machine.elsewhere ? ` · ${path.dirname(machine.vagrantfile)}` : "");
+    this.iconPath = STATE_ICON[machine.state];
+    this.contextValue = `machine.${machine.state}`;
+    const ssh = machine.sshPort ? `\n\nSSH: \`127.0.0.1:${machine.sshPort}\`` : "";
+    this.tooltip = new vscode.MarkdownString(`**${machine.name}** — ${STATE_LABEL[machine.state]}\n\n\`${machine.vagrantfile}\`${ssh}`);
+  }
+}
+
+/** A snapshot of a machine (child of its item). */
+export class SnapshotItem extends vscode.TreeItem {
+  constructor(
+    readonly machine: MachineEntry,
+    readonly snapshot: { name: string; createdAt: string; bytes: number },
+  ) {
+    super(snapshot.name, vscode.TreeItemCollapsibleState.None);
+    this.id = `snapshot:${machine.vagrantfile}#${machine.name}/${snapshot.name}`;
+    this.description = `${new Date(snapshot.createdAt).toLocaleString()} · ${(snapshot.bytes / 1048576).toFixed(1)} MiB`;
+    this.iconPath = new vscode.ThemeIcon("device-camera");
+    this.contextValue = "snapshot";
+  }
+}
+
+/** A Vagrantfile's machines, when the workspace has several (or for machines elsewhere). */
+export class ProjectItem extends vscode.TreeItem {
+  constructor(
+    readonly project: ProjectEntry,
+    label: string,
+  ) {
+    super(label, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `project:${project.vagrantfile}`;
+    this.description = project.error ? "has errors" : `${project.machines.filter((m) => m.state === "running").length}/${project.machines.length} running`;
+    this.iconPath = new vscode.ThemeIcon(project.error ? "error" : project.vagrantfile ? "file-code" : "globe");
+    if (project.vagrantfile) this.resourceUri = vscode.Uri.file(project.vagrantfile);
+    this.tooltip = project.error ?? (project.vagrantfile || "Machines of Vagrantfiles outside this workspace (global index)");
+    this.contextValue = "project";
+  }
+}
+
+/** Why a Vagrantfile shows no machines; opens it. */
+export class ProblemItem extends vscode.TreeItem {
+  constructor(vagrantfile: string, message: string) {
+    super("The Vagrantfile has errors", vscode.TreeItemCollapsibleState.None);
+    this.description = message.split("\n")[0];
+    this.tooltip = message;
+    this.iconPath = new vscode.ThemeIcon("error", new vscode.ThemeColor("problemsErrorIcon.foreground"));
+    this.command = { command: "vscode.open", title: "Open Vagrantfile", arguments: [vscode.Uri.file(vagrantfile)] };
+  }
+}
+
+type Node = MachineItem | SnapshotItem | ProjectItem | ProblemItem;
+
+/**
+ * The Machines view: the workspace's machines (grouped by Vagrantfile when
+ * there are several) and the global index's machines from elsewhere.
+ * Reads state only when VS Code asks (the view is visible) and refreshes on
+ * WorkspaceMachines' change events.
+ */
+export class MachinesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+  /** The last machines shown, for tests and the status bar. */
+  lastShown: MachineEntry[] = [];
+
+  constructor(private readonly machines: WorkspaceMachines) {
+    this.subscription = machines.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(item: Node): vscode.TreeItem {
+    return item;
+  }
+
+  async getChildren(item?: Node): Promise<Node[]> {
+    if (item instanceof MachineItem) return item.machine.snapshots.map((s) => new SnapshotItem(item.machine, s));
+    if (item instanceof ProjectItem) return this.machineNodes(item.project);
+    if (item) return [];
+    const projects = await this.machines.projects();
+    const elsewhere = await this.machines.elsewhere();
+    this.lastShown = [...projects.flatMap((p) => p.machines), ...elsewhere];
+    const roots: Node[] = [];
+    if (projects.length === 1 && !elsewhere.length) return this.machineNodes(projects[0]);
+    for (const p of projects) roots.push(new ProjectItem(p, vscode.workspace.asRelativePath(p.vagrantfile, (vscode.workspace.workspaceFolders?.length ?? 0) > 1)));
+    if (elsewhere.length) roots.push(new ProjectItem({ vagrantfile: "", machines: elsewhere }, "Other machines"));
+    return roots;
+  }
+
+  private machineNodes(project: ProjectEntry): Node[] {
+    if (project.error) return [new ProblemItem(project.vagrantfile, project.error)];
+    return project.machines.map((m) => new MachineItem(m));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}

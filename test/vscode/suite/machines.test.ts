@@ -1,0 +1,101 @@
+import * as assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { activateHangar, until, workspaceRoot } from "./helpers";
+import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
+
+const SIDEBAR = ".part.sidebar";
+const boxHome = process.env.HANGAR_TEST_BOX_HOME;
+
+/** The tail of the "Hangar" output channel, from its log file. */
+async function hangarLog(dir: vscode.Uri): Promise<string> {
+  const files = await fs.readdir(dir.fsPath).catch(() => [] as string[]);
+  const texts = await Promise.all(files.map((f) => fs.readFile(path.join(dir.fsPath, f), "utf8").catch(() => "")));
+  return texts.join("\n").split("\n").slice(-40).join("\n");
+}
+
+describe("Machines view, terminals and /vagrant (real guest)", function () {
+  this.timeout(240_000);
+  const folder = "uitest";
+  let vagrantfile: vscode.Uri;
+
+  before(async function () {
+    if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
+    await vscode.workspace.getConfiguration("hangar").update("home", boxHome, vscode.ConfigurationTarget.Global);
+    const dir = vscode.Uri.joinPath(workspaceRoot(), folder);
+    await fs.mkdir(dir.fsPath, { recursive: true });
+    vagrantfile = vscode.Uri.joinPath(dir, "Vagrantfile");
+    await fs.writeFile(vagrantfile.fsPath, ['Vagrant.configure("2") do |config|', '  config.vm.box = "hangar/debian-busybox"', '  config.vm.provider "hangar" do |h|', "    h.memory = 128", "  end", "end", ""].join("\n"));
+  });
+
+  after(async () => {
+    if (!boxHome) return;
+    try {
+      await vscode.commands.executeCommand("hangar.machine.destroy", { vagrantfile: vagrantfile.fsPath, name: "default" }, { confirm: false });
+    } finally {
+      await vscode.workspace.getConfiguration("hangar").update("home", undefined, vscode.ConfigurationTarget.Global);
+      await fs.rm(path.dirname(vagrantfile.fsPath), { recursive: true, force: true });
+    }
+  });
+
+  it("lists every Vagrantfile's machines, grouped, with their states", async () => {
+    const api = await activateHangar();
+    await vscode.commands.executeCommand("workbench.view.extension.hangar");
+    const provider = api.machinesTree;
+    let roots: vscode.TreeItem[] = [];
+    await until(async () => {
+      roots = await provider.getChildren();
+      return roots.length === 2;
+    }, "two Vagrantfile groups (samples' and uitest's)", 30_000);
+    assert.deepEqual(roots.map((r) => r.label), ["Vagrantfile", `${folder}/Vagrantfile`]);
+    const sample = await provider.getChildren(roots[0] as never);
+    assert.deepEqual(sample.map((m) => [m.label, m.description, m.contextValue]), [["web", "not created", "machine.not_created"], ["db", "not created", "machine.not_created"]]);
+    const ours = await provider.getChildren(roots[1] as never);
+    assert.deepEqual(ours.map((m) => [m.label, m.description]), [["default", "not created"]]);
+  });
+
+  it("up from the view moves the machine to running; a terminal runs commands in the guest", async () => {
+    const api = await activateHangar();
+    const provider = api.machinesTree;
+    const group = (await provider.getChildren()).find((r) => r.label === `${folder}/Vagrantfile`);
+    assert.ok(group, "the uitest Vagrantfile's group");
+    const [item] = await provider.getChildren(group as never);
+    assert.equal(item.contextValue, "machine.not_created");
+    const started = await vscode.commands.executeCommand<{ state: string } | undefined>("hangar.machine.up", item);
+    assert.equal(started?.state, "running", `up did not start the machine; Hangar's log:\n${await hangarLog(api.logUri)}`);
+    await until(async () => {
+      const g = (await provider.getChildren()).find((r) => r.label === `${folder}/Vagrantfile`)!;
+      return (await provider.getChildren(g as never))[0]?.description === "running";
+    }, "the machine's item to say running", 15_000);
+
+    const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", item);
+    assert.ok(terminal, "a terminal opens");
+    const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
+    await until(() => Boolean(pty()?.transcript.includes("#")), "the guest's shell prompt", 30_000);
+    terminal.sendText("uname -m; echo exit-$((40+2))");
+    await until(() => Boolean(pty()?.transcript.includes("exit-42")), `uname's output (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 20_000);
+    assert.match(pty()!.transcript, /\bi686\b/);
+
+    // A file saved in the editor is in the guest at once (/vagrant is the project folder).
+    const file = vscode.Uri.joinPath(workspaceRoot(), folder, "saved-in-editor.txt");
+    await fs.writeFile(file.fsPath, "");
+    const doc = await vscode.workspace.openTextDocument(file);
+    const editor = await vscode.window.showTextDocument(doc);
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), "typed in VS Code\n"));
+    await doc.save();
+    terminal.sendText("cat /vagrant/saved-in-editor.txt");
+    await until(() => Boolean(pty()?.transcript.includes("typed in VS Code")), "the saved file's content in the guest", 20_000);
+
+    if (uiBridgeAvailable) {
+      terminal.sendText("clear; uname -a; ls /vagrant");
+      await new Promise((r) => setTimeout(r, 1500));
+      await vscode.commands.executeCommand("workbench.view.extension.hangar");
+      await waitForText(`${SIDEBAR} .monaco-list-row`, (rows) => rows.some((r) => /default\s*running/.test(r)));
+      console.log(`    screenshots: ${await screenshot("hangar-machines-view", SIDEBAR)}, ${await screenshot("hangar-machine-terminal")}`);
+    }
+    terminal.sendText("exit 3");
+    const closed = await new Promise<vscode.Terminal>((resolve) => vscode.window.onDidCloseTerminal((t) => t === terminal && resolve(t)));
+    assert.equal(closed.exitStatus?.code, 3, "the terminal closes with the shell's exit code");
+  });
+});
