@@ -7,6 +7,7 @@ import { registerVagrantfileLanguage } from "./vscode/language/registerLanguages
 import { MachineStatusBar } from "./vscode/status/machine-status-bar";
 import type { MachineTerminals } from "./vscode/terminals/machine-terminals";
 import type { MachinesTreeProvider } from "./vscode/tree/machines/machines-tree";
+import type { BoxesTreeProvider } from "./vscode/tree/boxes/boxes-tree";
 import { suspendWorkspaceMachines } from "./vscode/workspace/suspend-on-close";
 
 // Set by the bundle's first line (esbuild banner), so module loading counts too.
@@ -22,6 +23,7 @@ export interface HangarApi {
   /** Open machine terminals (their transcripts), for tests. */
   terminals(): MachineTerminals;
   machinesTree: MachinesTreeProvider;
+  boxesTree: BoxesTreeProvider;
   /** Folder of the "Hangar" log channel's file (diagnostics, tests). */
   logUri: vscode.Uri;
 }
@@ -44,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   active = hangar;
   const activationMs = performance.now() - loadedAt;
   hangar.log.info(`${product.name} ${product.version} activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}).`);
-  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, logUri: context.logUri };
+  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, boxesTree: trees.boxes, logUri: context.logUri };
 }
 
 /** Suspends this workspace's running machines (setting, default on); everything else is disposed through context.subscriptions. */

@@ -9,12 +9,19 @@ import { openVagrantfile } from "./vagrantfile/open";
 import { openDockerfile } from "./dockerfile/open";
 import { showLog } from "./log/show";
 import { LIFECYCLE_COMMANDS } from "./machines/lifecycle";
+import { buildBox } from "./boxes/build";
+import { addBoxFromFile } from "./boxes/add";
+import { removeBoxVersion, revealBox } from "./boxes/remove";
 import { deleteSnapshot, restoreSnapshot, saveSnapshot } from "./machines/snapshots";
 import { copySshCommand, openMachineTerminal, openMachineVagrantfile, refreshMachines } from "./machines/access";
 
 export const COMMANDS: HangarCommand[] = [
   refreshBoxes,
   revealBoxStore,
+  buildBox,
+  addBoxFromFile,
+  removeBoxVersion,
+  revealBox,
   createVagrantfile,
   openVagrantfile,
   createDockerfile,

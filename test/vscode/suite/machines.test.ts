@@ -46,7 +46,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     let roots: vscode.TreeItem[] = [];
     await until(async () => {
       roots = await provider.getChildren();
-      return roots.length === 2;
+      return roots.some((r) => r.label === `${folder}/Vagrantfile`);
     }, "two Vagrantfile groups (samples' and uitest's)", 30_000);
     assert.deepEqual(roots.map((r) => r.label), ["Vagrantfile", `${folder}/Vagrantfile`]);
     const sample = await provider.getChildren(roots[0] as never);
