@@ -12,6 +12,7 @@ import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
 import type { MachineConfig } from "../vagrantfile/machine-config";
 import type { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
 import { uploadFolder } from "./folder-upload";
+import { FolderSync, type SyncBatch } from "../sync/folder-sync";
 import { MachineIndex } from "./machine-index";
 import { MachineSession } from "./machine-session";
 import { runProvisioners } from "./provision";
@@ -415,6 +416,39 @@ export class ProjectMachines {
       },
       done: done.finally(() => input.close()),
     };
+  }
+
+  /**
+   * `rsync` / `rsync-auto`: copies the machine's rsync-type synced folders
+   * into it now, then (with `follow`) keeps following host changes until the
+   * returned `stop`. Returns the folders synced.
+   */
+  async syncFolders(name: string, o: { follow?: boolean; onBatch?(folder: string, batch: SyncBatch): void; onError?(err: Error): void } = {}): Promise<{ folders: string[]; stop(): Promise<void> }> {
+    const [m] = await this.select([name]);
+    const folders = m.syncedFolders.filter((f) => !f.disabled && f.type === "rsync");
+    if (!folders.length) throw new HangarError(`Machine '${name}' has no rsync-type synced folder (its other synced folders are the host folders themselves and need no syncing).`, 'Use config.vm.synced_folder ".", "/vagrant", type: "rsync" for a copy.');
+    const target = await this.sshTarget(name);
+    const session = await MachineSession.open(target.port, target.keyFile);
+    const syncs: FolderSync[] = [];
+    try {
+      for (const f of folders) {
+        await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? []);
+        if (!o.follow) continue;
+        const sync = new FolderSync(session, { hostPath: path.resolve(this.dir, f.hostPath), guestPath: f.guestPath, excludes: [...f.exclude, ...(this.options.syncExcludes ?? [])], onBatch: (b) => o.onBatch?.(f.guestPath, b), onError: o.onError });
+        await sync.start();
+        syncs.push(sync);
+      }
+    } catch (err) {
+      await Promise.all(syncs.map((s) => s.stop()));
+      session.close();
+      throw err;
+    }
+    const stop = async (): Promise<void> => {
+      await Promise.all(syncs.map((s) => s.stop()));
+      session.close();
+    };
+    if (!o.follow) await stop();
+    return { folders: folders.map((f) => `${f.hostPath} → ${f.guestPath}`), stop };
   }
 
   /** Where `ssh` connects for a running machine. */
