@@ -5,6 +5,7 @@ import { registerCommands } from "./vscode/commands/registerCommands";
 import { registerTrees, type ViewId } from "./vscode/tree/registerTrees";
 import { registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
 import { MachineStatusBar } from "./vscode/status/machine-status-bar";
+import { LiveSync } from "./vscode/workspace/live-sync";
 import type { MachineTerminals } from "./vscode/terminals/machine-terminals";
 import type { MachinesTreeProvider } from "./vscode/tree/machines/machines-tree";
 import type { BoxesTreeProvider } from "./vscode/tree/boxes/boxes-tree";
@@ -40,7 +41,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   const trees = registerTrees(hangar);
   registerCommands({ hangar, trees });
   registerVagrantfileLanguage(hangar);
-  context.subscriptions.push(new MachineStatusBar(hangar));
+  context.subscriptions.push(new MachineStatusBar(hangar), new LiveSync(hangar));
   // The terminal profile must be registered for the dropdown, without starting anything.
   void hangar.terminals;
   active = hangar;

@@ -26,7 +26,11 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const dir = vscode.Uri.joinPath(workspaceRoot(), folder);
     await fs.mkdir(dir.fsPath, { recursive: true });
     vagrantfile = vscode.Uri.joinPath(dir, "Vagrantfile");
-    await fs.writeFile(vagrantfile.fsPath, ['Vagrant.configure("2") do |config|', '  config.vm.box = "hangar/debian-busybox"', '  config.vm.provider "hangar" do |h|', "    h.memory = 128", "  end", "end", ""].join("\n"));
+    await fs.mkdir(path.join(dir.fsPath, "rs"), { recursive: true });
+    await fs.writeFile(
+      vagrantfile.fsPath,
+      ['Vagrant.configure("2") do |config|', '  config.vm.box = "hangar/debian-busybox"', '  config.vm.synced_folder "rs", "/srv/rs", type: "rsync"', '  config.vm.provider "hangar" do |h|', "    h.memory = 128", "  end", "end", ""].join("\n"),
+    );
   });
 
   after(async () => {
@@ -86,6 +90,14 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await doc.save();
     terminal.sendText("cat /vagrant/saved-in-editor.txt");
     await until(() => Boolean(pty()?.transcript.includes("typed in VS Code")), "the saved file's content in the guest", 20_000);
+
+    // An rsync-type folder is followed while VS Code is open (built-in rsync-auto).
+    await fs.writeFile(path.join(workspaceRoot().fsPath, folder, "rs", "copied.txt"), "followed by rsync-auto\n");
+    await until(async () => {
+      terminal.sendText("cat /srv/rs/copied.txt 2>/dev/null || echo not-yet");
+      await new Promise((r) => setTimeout(r, 1000));
+      return Boolean(pty()?.transcript.includes("followed by rsync-auto"));
+    }, "the rsync folder's new file in the guest", 30_000);
 
     if (uiBridgeAvailable) {
       terminal.sendText("clear; uname -a; ls /vagrant");
