@@ -25,6 +25,8 @@ export interface HangarApi {
   terminals(): MachineTerminals;
   machinesTree: MachinesTreeProvider;
   boxesTree: BoxesTreeProvider;
+  /** What deactivate does when VS Code closes (tests call it without closing). */
+  suspendOnClose(): Promise<void>;
   /** Folder of the "Hangar" log channel's file (diagnostics, tests). */
   logUri: vscode.Uri;
 }
@@ -47,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   active = hangar;
   const activationMs = performance.now() - loadedAt;
   hangar.log.info(`${product.name} ${product.version} activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}).`);
-  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, boxesTree: trees.boxes, logUri: context.logUri };
+  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, boxesTree: trees.boxes, suspendOnClose: () => suspendWorkspaceMachines(hangar), logUri: context.logUri };
 }
 
 /** Suspends this workspace's running machines (setting, default on); everything else is disposed through context.subscriptions. */

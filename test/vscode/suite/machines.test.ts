@@ -110,4 +110,29 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const closed = await new Promise<vscode.Terminal>((resolve) => vscode.window.onDidCloseTerminal((t) => t === terminal && resolve(t)));
     assert.equal(closed.exitStatus?.code, 3, "the terminal closes with the shell's exit code");
   });
+
+  it("closing VS Code suspends the workspace's running machines; the next up resumes them with their files", async () => {
+    const api = await activateHangar();
+    const ref = { vagrantfile: vagrantfile.fsPath, name: "default" };
+    const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
+    const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
+    await until(() => Boolean(pty()?.transcript.includes("#")), "a prompt", 30_000);
+    terminal.sendText("echo still-here > /root/memo; echo wrote-$((1+1))-memo");
+    await until(() => Boolean(pty()?.transcript.includes("wrote-2-memo")), "the memo to be written", 20_000);
+    terminal.dispose();
+    await api.suspendOnClose();
+    const state = async (): Promise<string | undefined> => {
+      const g = (await api.machinesTree.getChildren()).find((r) => r.label === `${folder}/Vagrantfile`)!;
+      return (await api.machinesTree.getChildren(g as never))[0]?.description as string | undefined;
+    };
+    api.machinesTree.refresh();
+    await until(async () => (await state()) === "saved", "the machine to be saved", 15_000);
+    await vscode.commands.executeCommand("hangar.machine.up", ref);
+    await until(async () => (await state()) === "running", "the machine to run again", 15_000);
+    const again = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
+    await until(() => Boolean(pty()?.transcript.includes("#")), "a prompt", 30_000);
+    again.sendText("cat /root/memo");
+    await until(() => Boolean(pty()?.transcript.includes("still-here")), "the file written before the suspend", 20_000);
+    again.dispose();
+  });
 });
