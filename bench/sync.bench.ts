@@ -62,7 +62,7 @@ export async function run(): Promise<BenchResult[]> {
     m.typeOnConsole("kill %1\n");
 
     // rsync-auto: latency of each single-file change, host event → applied in the guest.
-    const session = await MachineSession.open(m.relay.port, path.join(home, "bench_key"));
+    const session = await MachineSession.open(m.sshPort, path.join(home, "bench_key"));
     const rtts: number[] = [];
     for (let i = 0; i < 11; i++) {
       const t = performance.now();

@@ -10,12 +10,13 @@ import { destroy, halt, provision, reload, resume, status, suspend, up } from ".
 import { ssh } from "./commands/ssh";
 import { console_ } from "./commands/console";
 import { rsync, rsyncAuto } from "./commands/rsync";
+import { port, sshConfig } from "./commands/ssh-config";
 import { snapshot } from "./commands/snapshot";
 import { globalStatus } from "./commands/global-status";
 import { init } from "./commands/init";
 
 /** Every verb, in the order `hangar help` lists them. Later verbs register here. */
-const commands: CliCommand[] = [init, up, status, globalStatus, ssh, console_, rsync, rsyncAuto, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild, boxAdd, boxRemove, boxPackage];
+const commands: CliCommand[] = [init, up, status, globalStatus, ssh, sshConfig, port, console_, rsync, rsyncAuto, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild, boxAdd, boxRemove, boxPackage];
 
 function versionText(): string {
   return `${product.name} ${product.version} (v86 ${product.v86Version}, node ${process.version})`;

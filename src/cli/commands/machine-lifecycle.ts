@@ -11,9 +11,11 @@ import { UsageError } from "../cli-command";
 export async function withProject<T>(io: CliIo, fn: (project: ProjectMachines) => Promise<T>): Promise<T> {
   const file = await findVagrantfile(io.cwd, io.env);
   if (!file) throw new HangarError(`No Vagrantfile found in ${io.cwd} or its parent folders.`, "Run `hangar init` to create one.");
+  const base = io.env.HANGAR_SSH_PORT_BASE;
+  if (base !== undefined && !/^\d+$/.test(base)) throw new HangarError(`HANGAR_SSH_PORT_BASE is '${base}', not a port number.`, "Set it to a port such as 2222, or unset it.");
   const ruby = new RubyEvaluator();
   try {
-    return await fn(new ProjectMachines(file, resolveHangarHome(undefined, io.env), ruby, io.env));
+    return await fn(new ProjectMachines(file, resolveHangarHome(undefined, io.env), ruby, io.env, base ? { sshPortBase: Number(base) } : {}));
   } finally {
     ruby.dispose();
   }
@@ -47,7 +49,10 @@ export const up: CliCommand = {
         ...(args.includes("--provision") ? { provision: true } : args.includes("--no-provision") ? { provision: false } : {}),
       });
       if (process.stderr.isTTY) process.stderr.write("\n");
-      for (const s of started) io.out(`${s.name}: running (ssh on 127.0.0.1:${s.sshPort})`);
+      for (const s of started) {
+        const forwarded = (s.ports ?? []).filter((x) => x.id !== "ssh").map((x) => `${x.guest} => ${x.hostIp}:${x.host}`);
+        io.out(`${s.name}: running (ssh on 127.0.0.1:${s.sshPort}${forwarded.length ? `; ports ${forwarded.join(", ")}` : ""})`);
+      }
       return 0;
     }),
 };

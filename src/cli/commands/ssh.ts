@@ -31,7 +31,7 @@ export const ssh: CliCommand = {
         client
           .once("ready", resolve)
           .once("error", (err) => reject(new HangarError(`SSH to machine '${name}' failed: ${err.message}`, `\`hangar console ${name}\` reaches its serial console without the network.`)))
-          .connect({ host: "127.0.0.1", port: target.port, username: "root", privateKey, readyTimeout: 30_000 }),
+          .connect({ host: "127.0.0.1", port: target.port, username: target.user, privateKey, readyTimeout: 30_000 }),
       );
       try {
         return command !== undefined ? await runCommand(client, command) : await interactive(client);

@@ -18,6 +18,10 @@ export interface EmbeddedBoxMetadata {
   bootstrapKey: string;
   /** Printed on the serial console when SSH is up. */
   readyMarker: string;
+  /** Who people log in as (Vagrant's `vagrant`); boxes from before it had one log in as root. */
+  sshUser?: string;
+  /** That user's ids: synced folders are theirs in the guest, as Vagrant mounts them. */
+  sshUserIds?: { uid: number; gid: number };
 }
 
 export class EmbeddedBox {

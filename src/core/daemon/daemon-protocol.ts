@@ -1,3 +1,5 @@
+import type { BoundPort, PortForward } from "../network/port-relays";
+
 /**
  * The machine daemon's protocol: JSON lines over a Unix socket (a named pipe
  * on Windows) under HANGAR_HOME. Embedded machines live in the daemon, so they
@@ -15,7 +17,8 @@ export interface UpParams {
   hostname: string | null;
   /** Resume from this saved state instead of the box's booted state. */
   resumeFrom?: string;
-  sshPort?: number;
+  /** Host ports relayed into the guest: the SSH endpoint (id "ssh") and forwarded ports. */
+  forwards?: PortForward[];
   /** The machine's disk folder (MachineRunner's diskDir). */
   diskDir?: string;
   /** Host folders shown in the guest through 9p, bound at their guest paths (absolute host paths). */
@@ -25,6 +28,8 @@ export interface UpParams {
 export interface MachineInfo {
   key: string;
   sshPort: number;
+  /** Every forwarded port as bound (the SSH endpoint's id is "ssh"). */
+  ports: BoundPort[];
   startedAt: string;
 }
 

@@ -76,8 +76,8 @@ export class MachineDaemon {
         if (pending) return pending;
         const start = (async (): Promise<MachineInfo> => {
           const box = await EmbeddedBox.open(p.boxDir);
-          const runner = await MachineRunner.start({ box, memoryMiB: p.memoryMiB, keyFile: p.keyFile, hostname: p.hostname, resumeFrom: p.resumeFrom, sshPort: p.sshPort, syncedFolders: p.syncedFolders, diskDir: p.diskDir, onProgress: progress });
-          const info: MachineInfo = { key: p.key, sshPort: runner.relay.port, startedAt: new Date().toISOString() };
+          const runner = await MachineRunner.start({ box, memoryMiB: p.memoryMiB, keyFile: p.keyFile, hostname: p.hostname, resumeFrom: p.resumeFrom, forwards: p.forwards, syncedFolders: p.syncedFolders, diskDir: p.diskDir, onProgress: progress });
+          const info: MachineInfo = { key: p.key, sshPort: runner.sshPort, ports: runner.ports.ports, startedAt: new Date().toISOString() };
           this.machines.set(p.key, { runner, info });
           runner.emulator.once("exit", () => this.machines.delete(p.key));
           return info;

@@ -6,6 +6,7 @@ import { parentPort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import type { V86 as V86Class } from "v86" with { "resolution-mode": "import" };
 import type { EmulatorBoot, FromWorker, MessagePortLike, StreamFrame, ToWorker } from "./emulator-protocol";
+import { GuestNat } from "./guest-nat";
 import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
 import { HostShareServer } from "../shares/host-share-server";
 import { readStateFile, writeStateFile } from "./state-file";
@@ -34,7 +35,8 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     vga_memory_size: 2 * 1024 * 1024,
     // The host answers the guest's 9p requests itself, straight from the host's folders.
     filesystem: { handle9p: (request: Uint8Array, reply: (r: Uint8Array) => void) => reply(shares.handle(request)) },
-    net_device: { type: "virtio", relay_url: "fetch" },
+    // v86's user-mode stack, its outbound TCP and DNS carried to the host by GuestNat.
+    net_device: { type: "virtio", relay_url: "fetch", ...GuestNat.dnsOptions },
     // Keep the MAC the guest had when its state was saved, or its network breaks after restore.
     preserve_mac_from_state_image: true,
     autostart: true,
@@ -56,6 +58,7 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
   }
   const emu = new V86(options as unknown as ConstructorParameters<typeof V86Class>[0]);
   emulator = emu;
+  new GuestNat(emu);
   let line = "";
   emu.add_listener("serial0-output-byte", (byte: number) => {
     line += String.fromCharCode(byte);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
 import type { Share } from "../shares/host-share-server";
 import { HangarError } from "../util/errors";
-import { SshRelay } from "./ssh-relay";
+import { PortRelays, type PortForward } from "../network/port-relays";
 
 export type Progress = (fraction: number, message: string) => void;
 
@@ -28,8 +28,12 @@ export interface RunOptions {
   diskDir?: string;
   /** Host folders to show in the guest (through 9p), bound at their guest paths on a fresh start. */
   syncedFolders?: Array<{ hostPath: string; guestPath: string }>;
-  /** Preferred 127.0.0.1 port for the SSH relay (0 = any). */
-  sshPort?: number;
+  /**
+   * Host ports relayed into the guest: the SSH endpoint (id "ssh", guest
+   * port 22) and the Vagrantfile's forwarded ports. Without an "ssh" entry the
+   * SSH endpoint takes any free loopback port.
+   */
+  forwards?: PortForward[];
   onProgress?: Progress;
   onSerial?(line: string): void;
   bootTimeoutMs?: number;
@@ -48,7 +52,7 @@ export class MachineRunner {
 
   private constructor(
     readonly emulator: Emulator,
-    readonly relay: SshRelay,
+    readonly ports: PortRelays,
     private readonly keyFile: string,
     private readonly diskDir: string | undefined,
   ) {
@@ -75,11 +79,30 @@ export class MachineRunner {
     return this.sshSession;
   }
 
+  /** The SSH endpoint's port on 127.0.0.1. */
+  get sshPort(): number {
+    return this.ports.port("ssh")!;
+  }
+
   static async start(o: RunOptions): Promise<MachineRunner> {
+    const forwards = o.forwards ?? [];
+    if (!forwards.some((f) => f.id === "ssh")) forwards.unshift({ id: "ssh", guest: 22, host: 0, hostIp: "127.0.0.1", autoCorrect: false });
+    // Ports first: one that is taken fails `up` before it costs a boot.
+    const ports = await PortRelays.bind(forwards);
+    try {
+      return await MachineRunner.boot(o, ports);
+    } catch (err) {
+      await ports.close();
+      throw err;
+    }
+  }
+
+  private static async boot(o: RunOptions, ports: PortRelays): Promise<MachineRunner> {
     const progress = o.onProgress ?? (() => undefined);
     const emulatorVersion = product.v86Version;
     const booted = o.box.bootedStateFile(o.memoryMiB, emulatorVersion);
-    const shares: Share[] = (o.syncedFolders ?? []).map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath }));
+    const owner = o.box.metadata.sshUserIds;
+    const shares: Share[] = (o.syncedFolders ?? []).map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath, ...(owner ? { owner } : {}) }));
     if (o.diskDir) {
       await fs.mkdir(o.diskDir, { recursive: true });
       shares.push({ name: "disk", hostPath: o.diskDir });
@@ -102,9 +125,9 @@ export class MachineRunner {
     try {
       progress(0.7, "Installing the machine's key and mounting synced folders");
       await MachineRunner.prepareGuest(emulator, o);
-      const relay = await SshRelay.listen(() => emulator.connect(22), o.sshPort ?? 0);
+      ports.attach((guestPort) => emulator.connect(guestPort));
       progress(1, "Machine is running");
-      return new MachineRunner(emulator, relay, o.keyFile, o.diskDir);
+      return new MachineRunner(emulator, ports, o.keyFile, o.diskDir);
     } catch (err) {
       await emulator.stop();
       throw err;
@@ -134,7 +157,8 @@ export class MachineRunner {
     steps.push(`date -u -s @${Math.floor(Date.now() / 1000)} || exit 11`);
     if (fresh) {
       const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
-      steps.push(`{ umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys; } || exit 12`);
+      // root's for the host's own sessions, vagrant's (boxes that have the user) for people and their tools.
+      steps.push(`{ umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys && if id vagrant >/dev/null 2>&1; then mkdir -p /home/vagrant/.ssh && cp /root/.ssh/authorized_keys /home/vagrant/.ssh/ && chown -R vagrant:vagrant /home/vagrant/.ssh; fi; } || exit 12`);
     }
     if (o.hostname) steps.push(`{ hostname ${shellQuote(o.hostname)} && echo ${shellQuote(o.hostname)} > /etc/hostname; } || exit 13`);
     // A resumed guest keeps its mounts; a fresh one binds each share where its synced folder belongs.
@@ -180,7 +204,7 @@ export class MachineRunner {
 
   async stop(): Promise<void> {
     if (this.sshSession) (await this.sshSession.catch(() => undefined))?.end();
-    await this.relay.close();
+    await this.ports.close();
     await this.emulator.stop();
   }
 }

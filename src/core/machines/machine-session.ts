@@ -16,14 +16,15 @@ export interface RunResult {
 export class MachineSession {
   private constructor(private readonly client: Client) {}
 
-  static async open(port: number, keyFile: string): Promise<MachineSession> {
+  /** `user` root for the host's own work (provisioning, sync); people's sessions use the machine's SSH user. */
+  static async open(port: number, keyFile: string, user = "root"): Promise<MachineSession> {
     const privateKey = await fs.readFile(keyFile, "utf8");
     const client = new Client();
     await new Promise<void>((resolve, reject) =>
       client
         .once("ready", resolve)
         .once("error", (err) => reject(new HangarError(`SSH to the machine (127.0.0.1:${port}) failed: ${err.message}`)))
-        .connect({ host: "127.0.0.1", port, username: "root", privateKey, readyTimeout: 30_000 }),
+        .connect({ host: "127.0.0.1", port, username: user, privateKey, readyTimeout: 30_000 }),
     );
     return new MachineSession(client);
   }

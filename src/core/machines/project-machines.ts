@@ -11,11 +11,12 @@ import { CancelledError, HangarError } from "../util/errors";
 import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
 import type { MachineConfig } from "../vagrantfile/machine-config";
 import type { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
-import { uploadFolder } from "./folder-upload";
+import { guestOwner, uploadFolder } from "./folder-upload";
 import { FolderSync, type SyncBatch } from "../sync/folder-sync";
 import { MachineIndex } from "./machine-index";
 import { MachineSession } from "./machine-session";
 import { runProvisioners } from "./provision";
+import { USABLE_PORT_RANGE, type BoundPort, type PortForward } from "../network/port-relays";
 
 /** Vagrant's machine states. */
 export type MachineState = "not_created" | "running" | "saved" | "poweroff" | "aborted";
@@ -24,6 +25,8 @@ export interface MachineStatus {
   name: string;
   state: MachineState;
   sshPort?: number;
+  /** A running machine's forwarded ports as bound (the SSH endpoint's id is "ssh"). */
+  ports?: BoundPort[];
 }
 
 /** What `.hangar/machines/<name>/machine.json` records (written atomically). */
@@ -56,6 +59,8 @@ export interface ProjectOptions {
   defaultMemoryMiB?: number;
   /** Extra excludes for rsync-type synced folders. */
   syncExcludes?: string[];
+  /** First host port tried for SSH endpoints (default 2222, as Vagrant); taken ones move up within 50 ports (2200–2250 for 2222). */
+  sshPortBase?: number;
 }
 
 /**
@@ -135,7 +140,7 @@ export class ProjectMachines {
     for (const m of machines) {
       const rec = await this.record(m.name);
       const live = daemon?.list.find((i) => i.key === this.key(m.name));
-      if (live) out.push({ name: m.name, state: "running", sshPort: live.sshPort });
+      if (live) out.push({ name: m.name, state: "running", sshPort: live.sshPort, ports: live.ports });
       else if (!rec) out.push({ name: m.name, state: "not_created" });
       else if (rec.state === "running") out.push({ name: m.name, state: "aborted" });
       else out.push({ name: m.name, state: rec.state });
@@ -172,17 +177,29 @@ export class ProjectMachines {
         const aborted = rec?.state === "running" && !(await exists(path.join(diskDir, "rootfs.cpio")));
         await this.writeRecord(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running", provisioned: !aborted && (rec?.provisioned ?? false) });
         await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
-        const info = (await daemon.client.call(
-          "up",
-          { key: this.key(m.name), boxDir: box.dir, memoryMiB: m.memory ?? this.options.defaultMemoryMiB ?? 256, keyFile: path.join(this.stateDir(m.name), "private_key"), hostname: m.hostname, syncedFolders, diskDir, ...(resume ? { resumeFrom: savedState } : {}) },
-          (f, msg) => progress(f, `${m.name}: ${msg}`),
-        )) as MachineInfo;
+        let info: MachineInfo;
+        try {
+          info = (await daemon.client.call(
+            "up",
+            { key: this.key(m.name), boxDir: box.dir, memoryMiB: m.memory ?? this.options.defaultMemoryMiB ?? 256, keyFile: path.join(this.stateDir(m.name), "private_key"), hostname: m.hostname, syncedFolders, diskDir, forwards: this.forwards(m, onOutput), ...(resume ? { resumeFrom: savedState } : {}) },
+            (f, msg) => progress(f, `${m.name}: ${msg}`),
+          )) as MachineInfo;
+        } catch (err) {
+          // Nothing started (a taken port, a box that will not boot): the machine stays as it was.
+          if (rec) await this.writeRecord(m.name, rec);
+          else {
+            await fs.rm(path.join(this.stateDir(m.name), "machine.json"), { force: true });
+            await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
+          }
+          throw err;
+        }
+        for (const p of info.ports) if (p.requested && p.host !== p.requested) onOutput(`${m.name}: fixed port collision for ${p.guest} => ${p.requested}. Now on port ${p.host}.`, "stdout");
         if (resume) await fs.rm(savedState, { force: true });
         if (o.signal?.aborted) {
           await this.halt([m.name], true);
           throw new CancelledError(`Bringing up '${m.name}' was cancelled; it is powered off.`);
         }
-        result.push({ name: m.name, state: "running", sshPort: info.sshPort });
+        result.push({ name: m.name, state: "running", sshPort: info.sshPort, ports: info.ports });
         // A resumed guest kept its files and provisioning; a booted one starts from the box.
         if (!resume) {
           // rsync-type folders are copies, as with Vagrant; the others are the host folder itself (9p).
@@ -193,9 +210,10 @@ export class ProjectMachines {
           if (copies.length || provisionNow) {
             const session = await MachineSession.open(info.sshPort, path.join(this.stateDir(m.name), "private_key"));
             try {
+              const owner = copies.length ? await guestOwner(session, await this.sshUser(m, box.dir)) : undefined;
               for (const f of copies) {
                 progress(0.9, `${m.name}: copying ${f.hostPath} to ${f.guestPath}`);
-                await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? []);
+                await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? [], owner);
               }
               if (provisionNow) await runProvisioners(m, this.dir, session, { firstUp: firstUp || o.provision === true, onLine: onOutput });
             } finally {
@@ -210,6 +228,27 @@ export class ProjectMachines {
     } finally {
       daemon.client.close();
     }
+  }
+
+  /**
+   * The host ports a machine asks for: its SSH endpoint (Vagrant's "ssh"
+   * forward: 2222 and up, auto-corrected; a forwarded_port with id "ssh"
+   * replaces it) and its forwarded ports, on 127.0.0.1 unless host_ip says
+   * otherwise. UDP is not forwarded (the emulator's network stack relays TCP).
+   */
+  private forwards(m: MachineConfig, onOutput: (line: string, stream: "stdout" | "stderr") => void = () => undefined): PortForward[] {
+    const base = this.options.sshPortBase ?? 2222;
+    const own = m.forwardedPorts.find((f) => f.id === "ssh");
+    const out: PortForward[] = [{ id: "ssh", guest: 22, host: own?.host ?? base, hostIp: own?.hostIp ?? "127.0.0.1", autoCorrect: own ? own.autoCorrect : true, range: base === 2222 ? USABLE_PORT_RANGE : [base, base + 50] }];
+    for (const f of m.forwardedPorts) {
+      if (f.id === "ssh") continue;
+      if (f.protocol === "udp") {
+        onOutput(`${m.name}: UDP port ${f.guest} is not forwarded (the embedded network relays TCP only).`, "stderr");
+        continue;
+      }
+      out.push({ id: f.id, guest: f.guest, host: f.host, hostIp: f.hostIp || "127.0.0.1", autoCorrect: f.autoCorrect });
+    }
+    return out;
   }
 
   /** Synced folders the guest sees through 9p: every enabled one but rsync copies; a missing host folder is an error before anything starts. */
@@ -273,7 +312,7 @@ export class ProjectMachines {
     try {
       if (daemon.list.some((i) => i.key === this.key(name))) await daemon.client.call("halt", { key: this.key(name) });
       await this.writeRecord(name, { ...rec, state: "running" });
-      await daemon.client.call("up", { key: this.key(name), boxDir: rec.boxDir, memoryMiB: m.memory ?? this.options.defaultMemoryMiB ?? 256, keyFile: path.join(this.stateDir(name), "private_key"), hostname: null, syncedFolders: await this.mountedFolders(m), diskDir: path.join(this.stateDir(name), "disk"), resumeFrom: file }, progress);
+      await daemon.client.call("up", { key: this.key(name), boxDir: rec.boxDir, memoryMiB: m.memory ?? this.options.defaultMemoryMiB ?? 256, keyFile: path.join(this.stateDir(name), "private_key"), hostname: null, syncedFolders: await this.mountedFolders(m), diskDir: path.join(this.stateDir(name), "disk"), forwards: this.forwards(m), resumeFrom: file }, progress);
     } finally {
       daemon.client.close();
     }
@@ -431,10 +470,11 @@ export class ProjectMachines {
     const session = await MachineSession.open(target.port, target.keyFile);
     const syncs: FolderSync[] = [];
     try {
+      const owner = await guestOwner(session, target.user);
       for (const f of folders) {
-        await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? []);
+        await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? [], owner);
         if (!o.follow) continue;
-        const sync = new FolderSync(session, { hostPath: path.resolve(this.dir, f.hostPath), guestPath: f.guestPath, excludes: [...f.exclude, ...(this.options.syncExcludes ?? [])], onBatch: (b) => o.onBatch?.(f.guestPath, b), onError: o.onError });
+        const sync = new FolderSync(session, { hostPath: path.resolve(this.dir, f.hostPath), guestPath: f.guestPath, excludes: [...f.exclude, ...(this.options.syncExcludes ?? [])], owner, onBatch: (b) => o.onBatch?.(f.guestPath, b), onError: o.onError });
         await sync.start();
         syncs.push(sync);
       }
@@ -451,11 +491,23 @@ export class ProjectMachines {
     return { folders: folders.map((f) => `${f.hostPath} → ${f.guestPath}`), stop };
   }
 
-  /** Where `ssh` connects for a running machine. */
-  async sshTarget(name: string): Promise<{ port: number; keyFile: string }> {
+  /**
+   * Where people's SSH connects for a running machine: its endpoint on
+   * 127.0.0.1, its key, and the user — config.ssh.username, else the box's
+   * (`vagrant` in the default box, which has sudo), else root.
+   */
+  async sshTarget(name: string): Promise<{ port: number; keyFile: string; user: string }> {
     const [s] = await this.status([name]);
     if (s.state !== "running" || !s.sshPort) throw new HangarError(`Machine '${name}' is ${s.state.replace("_", " ")}; run \`hangar up ${name}\` first.`);
-    return { port: s.sshPort, keyFile: path.join(this.stateDir(name), "private_key") };
+    const [m] = await this.select([name]);
+    const rec = await this.record(name);
+    return { port: s.sshPort, keyFile: path.join(this.stateDir(name), "private_key"), user: await this.sshUser(m, rec?.boxDir) };
+  }
+
+  private async sshUser(m: MachineConfig, boxDir: string | undefined): Promise<string> {
+    if (typeof m.ssh.username === "string") return m.ssh.username;
+    const boxUser = boxDir ? await EmbeddedBox.open(boxDir).then((b) => b.metadata.sshUser, () => undefined) : undefined;
+    return boxUser ?? "root";
   }
 }
 

@@ -21,6 +21,8 @@ import { HEADER_BYTES, QID_DIR, QID_FILE, QID_SYMLINK, type Qid, RLERROR, T, Wir
 export interface Share {
   name: string;
   hostPath: string;
+  /** Who owns everything in the share as the guest sees it (host uids mean nothing there); root when unset. Vagrant's synced folders belong to its SSH user. */
+  owner?: { uid: number; gid: number };
 }
 
 /** A fid as the export/import of a saved state sees it. */
@@ -57,6 +59,7 @@ const SET_MODE = 0x1, SET_SIZE = 0x8, SET_ATIME = 0x10, SET_MTIME = 0x20, SET_AT
 
 export class HostShareServer {
   private readonly shares = new Map<string, string>();
+  private readonly owners = new Map<string, { uid: number; gid: number }>();
   private readonly fids = new Map<number, Fid>();
   private msize = MAX_MSIZE;
 
@@ -67,9 +70,11 @@ export class HostShareServer {
   /** Replaces the set of shares; a share whose host folder is missing is refused. */
   setShares(shares: Share[]): void {
     this.shares.clear();
+    this.owners.clear();
     for (const s of shares) {
       if (!/^[\w.-]+$/.test(s.name) || s.name === "." || s.name === "..") throw new Error(`Invalid share name '${s.name}'.`);
       this.shares.set(s.name, fs.realpathSync(s.hostPath));
+      if (s.owner) this.owners.set(s.name, s.owner);
     }
   }
 
@@ -371,8 +376,8 @@ export class HostShareServer {
     }
     const st = fs.lstatSync(this.hostPath(p), { bigint: true });
     w.u64(GETATTR_BASIC).qid(qid);
-    // Owned by root in the guest: the guest's user is root, and host uids mean nothing there.
-    w.u32(Number(st.mode)).u32(0).u32(0).u64(st.nlink).u64(0).u64(st.size).u64(4096).u64((st.size + 511n) / 512n);
+    const owner = this.owners.get(p[0]) ?? { uid: 0, gid: 0 };
+    w.u32(Number(st.mode)).u32(owner.uid).u32(owner.gid).u64(st.nlink).u64(0).u64(st.size).u64(4096).u64((st.size + 511n) / 512n);
     for (const ns of [st.atimeNs, st.mtimeNs, st.ctimeNs, st.birthtimeNs]) w.u64(ns / 1_000_000_000n).u64(ns % 1_000_000_000n);
     return w.u64(0).u64(0).finish();
   }

@@ -3,7 +3,7 @@ import { watch, type FSWatcher } from "chokidar";
 import type { MachineSession } from "../machines/machine-session";
 import { shellQuote } from "../machines/machine-runner";
 import { ALWAYS_EXCLUDED, compileExcludes } from "./sync-excludes";
-import { packPaths } from "./tree-archive";
+import { packPaths, type GuestOwner } from "./tree-archive";
 
 export interface SyncBatch {
   /** Paths written (created, modified, renamed to) and deleted in the guest. */
@@ -17,6 +17,8 @@ export interface FolderSyncOptions {
   hostPath: string;
   guestPath: string;
   excludes?: string[];
+  /** Owner of what arrives in the guest (the machine's SSH user); root when unset. */
+  owner?: GuestOwner;
   /** Quiet time before a batch is sent: a burst (a checkout) becomes one or a few batches. */
   settleMs?: number;
   onBatch?(batch: SyncBatch): void;
@@ -92,7 +94,7 @@ export class FolderSync {
     const deleted = batch.filter(([, v]) => v.op === "delete").map(([rel]) => rel);
     // Parents before children, so tar creates directories before their files.
     const written = batch.filter(([, v]) => v.op === "write").map(([rel]) => rel).sort();
-    const { archive, entries } = await packPaths(this.root, written);
+    const { archive, entries } = await packPaths(this.root, written, this.o.owner);
     const guest = shellQuote(this.o.guestPath);
     const steps = [`mkdir -p ${guest}`, `cd ${guest}`];
     if (deleted.length) steps.push(`rm -rf -- ${deleted.map((d) => shellQuote(d)).join(" ")}`);

@@ -5,10 +5,12 @@ import * as tar from "tar-stream";
 /**
  * A tar stream of host paths (relative to `root`), as the guest's busybox tar
  * extracts them: files with their mode (the exec bit) and mtime, directories,
- * and symlinks as links. Paths that vanished meanwhile are skipped. Returns
- * the archive and how many entries it holds.
+ * and symlinks as links, owned by `owner` (tar run by root in the guest keeps
+ * it: rsync-type folders belong to the SSH user, as Vagrant's rsync__chown).
+ * Paths that vanished meanwhile are skipped. Returns the archive and how many
+ * entries it holds.
  */
-export async function packPaths(root: string, relPaths: string[]): Promise<{ archive: Buffer; entries: number }> {
+export async function packPaths(root: string, relPaths: string[], owner: GuestOwner = { uid: 0, gid: 0 }): Promise<{ archive: Buffer; entries: number }> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on("data", (c: unknown) => chunks.push(c as Buffer));
@@ -19,18 +21,23 @@ export async function packPaths(root: string, relPaths: string[]): Promise<{ arc
     const st = await fs.lstat(abs).catch(() => undefined);
     if (!st) continue;
     const name = rel.split(path.sep).join("/");
-    if (st.isSymbolicLink()) pack.entry({ name, type: "symlink", linkname: await fs.readlink(abs), mode: 0o777 });
-    else if (st.isDirectory()) pack.entry({ name, type: "directory", mode: st.mode & 0o7777, mtime: st.mtime });
+    if (st.isSymbolicLink()) pack.entry({ name, type: "symlink", linkname: await fs.readlink(abs), mode: 0o777, ...owner });
+    else if (st.isDirectory()) pack.entry({ name, type: "directory", mode: st.mode & 0o7777, mtime: st.mtime, ...owner });
     else if (st.isFile()) {
       const data = await fs.readFile(abs).catch(() => undefined);
       if (!data) continue;
-      pack.entry({ name, mode: st.mode & 0o7777, mtime: st.mtime }, data);
+      pack.entry({ name, mode: st.mode & 0o7777, mtime: st.mtime, ...owner }, data);
     } else continue;
     entries++;
   }
   pack.finalize();
   await ended;
   return { archive: Buffer.concat(chunks), entries };
+}
+
+export interface GuestOwner {
+  uid: number;
+  gid: number;
 }
 
 /** Every path under `root` (parents before children, sorted), minus excluded ones. */

@@ -62,6 +62,11 @@ export class MachinePty implements vscode.Pseudoterminal {
     this.channel?.setWindow(dims.rows, dims.columns, 0, 0);
   }
 
+  /** The size the guest's pty was last given (the terminal's). */
+  get dimensions(): vscode.TerminalDimensions | undefined {
+    return this.dims;
+  }
+
   close(): void {
     this.channel?.close();
   }
@@ -108,7 +113,7 @@ export class MachineTerminals implements vscode.Disposable {
     if (!s) {
       s = (async () => {
         const ssh = await this.hangar.machines.project(target.vagrantfile).sshTarget(target.name);
-        const session = await MachineSession.open(ssh.port, ssh.keyFile);
+        const session = await MachineSession.open(ssh.port, ssh.keyFile, ssh.user);
         session.onClose(() => this.sessions.delete(key));
         return session;
       })();

@@ -46,6 +46,7 @@ export class WorkspaceMachines implements vscode.Disposable {
     return new ProjectMachines(vagrantfile, this.hangar.hangarHome, this.hangar.ruby, process.env, {
       defaultMemoryMiB: settings.get<number>("machines.defaultMemory"),
       syncExcludes: settings.get<string[]>("sync.exclude"),
+      sshPortBase: settings.get<number>("ssh.portBase"),
     });
   }
 

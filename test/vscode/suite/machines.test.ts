@@ -76,10 +76,27 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", item);
     assert.ok(terminal, "a terminal opens");
     const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
-    await until(() => Boolean(pty()?.transcript.includes("#")), "the guest's shell prompt", 30_000);
-    terminal.sendText("uname -m; echo exit-$((40+2))");
+    await until(() => /[$#] $/.test(pty()?.transcript ?? ""), "the guest's shell prompt", 30_000);
+    terminal.sendText("uname -m; whoami; echo exit-$((40+2))");
     await until(() => Boolean(pty()?.transcript.includes("exit-42")), `uname's output (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 20_000);
     assert.match(pty()!.transcript, /\bi686\b/);
+    assert.match(pty()!.transcript, /\bvagrant\b/, "terminals log in as the box's user");
+
+    // The pty has the terminal's size, and a full-screen program draws to it: vi fills every row but its status line with "~".
+    const dims = pty()!.dimensions;
+    assert.ok(dims, "VS Code gave the terminal a size");
+    terminal.sendText("stty size");
+    await until(() => pty()!.transcript.includes(`${dims.rows} ${dims.columns}`), `stty size to print ${dims.rows} ${dims.columns} (transcript: ${JSON.stringify(pty()?.transcript.slice(-200))})`, 20_000);
+    const before = pty()!.transcript.length;
+    terminal.sendText("vi /tmp/fullscreen.txt");
+    await until(() => (pty()!.transcript.slice(before).match(/~/g) ?? []).length >= dims.rows - 2, "vi to draw its screen", 20_000);
+    const drawn = pty()!.transcript.slice(before);
+    assert.match(drawn.split("\u001b").join("ESC"), /ESC\[(\d+;\d+)?H/, "vi positions the cursor");
+    terminal.sendText("ihello from vi\x1b:wq", false);
+    terminal.sendText("");
+    terminal.sendText("cat /tmp/fullscreen.txt; echo vi-exit-$?");
+    await until(() => pty()!.transcript.includes("vi-exit-0"), "vi to save and quit", 20_000);
+    assert.match(pty()!.transcript.slice(before), /hello from vi\r?\n/);
 
     // A file saved in the editor is in the guest at once (/vagrant is the project folder).
     const file = vscode.Uri.joinPath(workspaceRoot(), folder, "saved-in-editor.txt");
@@ -117,7 +134,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
     const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
     await until(() => Boolean(pty()?.transcript.includes("#")), "a prompt", 30_000);
-    terminal.sendText("echo still-here > /root/memo; echo wrote-$((1+1))-memo");
+    terminal.sendText("echo still-here > ~/memo; echo wrote-$((1+1))-memo");
     await until(() => Boolean(pty()?.transcript.includes("wrote-2-memo")), "the memo to be written", 20_000);
     terminal.dispose();
     await api.suspendOnClose();
@@ -131,7 +148,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await until(async () => (await state()) === "running", "the machine to run again", 15_000);
     const again = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
     await until(() => Boolean(pty()?.transcript.includes("#")), "a prompt", 30_000);
-    again.sendText("cat /root/memo");
+    again.sendText("cat ~/memo");
     await until(() => Boolean(pty()?.transcript.includes("still-here")), "the file written before the suspend", 20_000);
     again.dispose();
   });

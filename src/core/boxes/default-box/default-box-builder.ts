@@ -11,9 +11,17 @@ import { readDeb, type DebEntry } from "../debian/deb-archive";
 import { DebianRepository, type DebianPackage } from "../debian/debian-repository";
 import { DownloadCache } from "../download-cache";
 import { CpioWriter } from "../cpio-writer";
-import { GROUP, GUEST_MODULES, initScript, KERNEL_CMDLINE, PASSWD, READY_MARKER, SHELLS, UDHCPC_SCRIPT } from "./guest-files";
+import { GROUP, GUEST_MODULES, initScript, KERNEL_CMDLINE, PASSWD, READY_MARKER, SHELLS, SU_PATH, SUDO_SCRIPT, UDHCPC_SCRIPT } from "./guest-files";
 
 export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
+/**
+ * What the builder adds beyond the packages' versions; it is the box
+ * version's minor number (1: the vagrant user, sudo, SFTP), so a box from an
+ * older builder is told apart from a current one.
+ */
+export const DEFAULT_BOX_REVISION = 1;
+/** Where Debian's dropbear runs its SFTP subsystem from (its SFTPSERVER_PATH). */
+const SFTP_SERVER_PATH = "usr/lib/sftp-server";
 
 export interface BuildOptions {
   hangarHome: string;
@@ -48,7 +56,9 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   const busybox = repo.require("busybox-static");
   const seabios = repo.require("seabios");
   const dropbear = repo.resolveDependencies(["dropbear-bin"]);
-  const all: DebianPackage[] = [kernel, busybox, seabios, ...dropbear];
+  // Only its one program: the package's dependency on openssh-client is for the man pages' sake, and sftp-server needs libc alone.
+  const sftp = repo.require("openssh-sftp-server");
+  const all: DebianPackage[] = [kernel, busybox, seabios, ...dropbear, sftp];
   const total = all.reduce((n, p) => n + p.Size, 0);
   let done = 0;
   const files = new Map<string, string>();
@@ -77,8 +87,13 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   progress(0.8, "Unpacking busybox, dropbear and libraries");
   const tree = new Map<string, DebEntry>();
   const addAll = (entries: DebEntry[]): void => entries.forEach((e) => tree.set(e.path, e));
-  addAll(await entriesOf(busybox, (p) => p === "bin/busybox"));
+  const [busyboxBinary] = await entriesOf(busybox, (p) => p === "bin/busybox");
+  if (!busyboxBinary?.content) throw new HangarError(`${busybox.Package} has no bin/busybox.`);
+  addAll([busyboxBinary, { ...busyboxBinary, path: SU_PATH, mode: 0o4755 }]);
   for (const pkg of dropbear) addAll(await entriesOf(pkg, (p) => p === "usr/sbin/dropbear" || isLibrary(p)));
+  const [sftpServer] = await entriesOf(sftp, (p) => p === "usr/lib/openssh/sftp-server");
+  if (!sftpServer?.content) throw new HangarError(`${sftp.Package} has no usr/lib/openssh/sftp-server.`);
+  addAll([{ ...sftpServer, path: SFTP_SERVER_PATH }]);
   addAll(modulePaths);
   const bios = await entriesOf(seabios, (p) => p === "usr/share/seabios/bios.bin" || p === "usr/share/seabios/vgabios-stdvga.bin");
   const biosFile = bios.find((e) => e.path.endsWith("/bios.bin"));
@@ -92,7 +107,7 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   // The box's bootstrap key pair (Vagrant's "insecure key", but per box).
   const pair = sshUtils.generateKeyPairSync("ed25519", { comment: "hangar box bootstrap key" });
   const abi = /-(\d+)-686$/.exec(kernelVersion)?.[1] ?? "0";
-  const version = `1.0.${abi}`;
+  const version = `1.${DEFAULT_BOX_REVISION}.${abi}`;
   const metadata: EmbeddedBoxMetadata & { built: object } = {
     provider: "embedded",
     format: 1,
@@ -103,6 +118,8 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
     cmdline: `${KERNEL_CMDLINE} hangar.key=${Buffer.from(pair.public).toString("base64")}`,
     bootstrapKey: "bootstrap_key",
     readyMarker: READY_MARKER,
+    sshUser: "vagrant",
+    sshUserIds: { uid: 1000, gid: 1000 },
     built: { kernel: `${kernel.Package} ${kernel.Version}`, packages: all.map((p) => `${p.Package} ${p.Version}`), initrdSha256 },
   };
 
@@ -143,9 +160,9 @@ function isLibrary(p: string): boolean {
 /** The initramfs: the packages' files plus /init and its helpers, in a fixed order (same inputs → same bytes). */
 function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFiles: string[]): Buffer {
   const cpio = new CpioWriter();
-  const dirs = new Set<string>(["bin", "sbin", "usr", "usr/bin", "usr/sbin", "lib", "etc", "etc/hangar", "etc/dropbear", "proc", "sys", "dev", "tmp", "run", "root", "var", "var/log", "mnt", `lib/modules/${kernelVersion}`]);
+  const dirs = new Set<string>(["bin", "sbin", "usr", "usr/bin", "usr/sbin", "lib", "etc", "etc/hangar", "etc/dropbear", "proc", "sys", "dev", "tmp", "run", "root", "home", "home/vagrant", "var", "var/log", "mnt", `lib/modules/${kernelVersion}`]);
   for (const p of tree.keys()) for (let d = path.posix.dirname(p); d !== "."; d = path.posix.dirname(d)) dirs.add(d);
-  for (const d of [...dirs].sort()) cpio.addDirectory(d, { mode: d === "tmp" ? 0o1777 : d === "root" ? 0o700 : 0o755 });
+  for (const d of [...dirs].sort()) cpio.addDirectory(d, d === "home/vagrant" ? { mode: 0o755, uid: 1000, gid: 1000 } : { mode: d === "tmp" ? 0o1777 : d === "root" ? 0o700 : 0o755 });
   cpio.addCharDevice("dev/console", 5, 1, { mode: 0o600 });
   for (const [p, e] of [...tree.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     if (e.type === "file" && e.content) cpio.addFile(p, e.content, { mode: e.mode });
@@ -156,5 +173,6 @@ function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFil
   cpio.addFile("etc/passwd", PASSWD, { mode: 0o644 });
   cpio.addFile("etc/group", GROUP, { mode: 0o644 });
   cpio.addFile("etc/shells", SHELLS, { mode: 0o644 });
+  cpio.addFile("usr/bin/sudo", SUDO_SCRIPT, { mode: 0o755 });
   return cpio.toBuffer();
 }

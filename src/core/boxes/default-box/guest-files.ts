@@ -5,10 +5,14 @@
  *
  * Boot contract with the host (src/core/machines):
  *  - the serial console (ttyS0) prints "hangar: ready" once SSH is listening;
- *  - dropbear listens on port 22, public-key logins only (-s), root allowed;
- *    /root/.ssh/authorized_keys starts with the box's bootstrap key, which the
+ *  - dropbear listens on port 22, public-key logins only (-s), for `vagrant`
+ *    (the user people log in as; `sudo` makes it root without a password, as
+ *    in Vagrant's boxes) and `root` (the host's own provisioning session);
+ *    both authorized_keys files start with the box's bootstrap key, which the
  *    host replaces with the machine's own key on first `up` (Vagrant's
  *    insecure-key scheme);
+ *  - SFTP (and so OpenSSH's scp) through Debian's sftp-server, at the path
+ *    Debian's dropbear runs it from;
  *  - v86's 9p device is mounted at /mnt/host9p when present; the host decides
  *    where synced folders appear (bind mounts over SSH);
  *  - a shell stays on ttyS0 for diagnostics.
@@ -49,11 +53,13 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host9p /mnt/host9p 2>/
 hostname hangar
 # The box's bootstrap public key comes on the kernel command line, so the
 # initramfs stays byte-identical for the same packages.
-mkdir -p /root/.ssh && chmod 700 /root/.ssh
+mkdir -p /root/.ssh /home/vagrant/.ssh && chmod 700 /root/.ssh /home/vagrant/.ssh
 for arg in $(cat /proc/cmdline); do
   case "$arg" in hangar.key=*) echo "\${arg#hangar.key=}" | base64 -d > /root/.ssh/authorized_keys ;; esac
 done
-chmod 600 /root/.ssh/authorized_keys 2>/dev/null
+cp /root/.ssh/authorized_keys /home/vagrant/.ssh/authorized_keys 2>/dev/null
+chmod 600 /root/.ssh/authorized_keys /home/vagrant/.ssh/authorized_keys 2>/dev/null
+chown -R vagrant:vagrant /home/vagrant
 dropbear -R -s -p 22 -P /run/dropbear.pid
 # What the box has, so a machine's halt can tell which files it deleted.
 (cd / && find . -xdev > /etc/hangar/box-files)
@@ -80,7 +86,40 @@ esac
 exit 0
 `;
 
-export const PASSWD = "root:x:0:0:root:/root:/bin/sh\n";
-export const GROUP = "root:x:0:\ntty:x:5:\n";
+/**
+ * root's password field is empty so that su — the setuid busybox behind
+ * `sudo` — lets vagrant become root without a password (Vagrant boxes give
+ * vagrant passwordless sudo); dropbear runs with -s, so no password login of
+ * any kind is possible over SSH.
+ */
+export const PASSWD = "root::0:0:root:/root:/bin/sh\nvagrant:x:1000:1000:vagrant:/home/vagrant:/bin/sh\n";
+export const GROUP = "root:x:0:\ntty:x:5:\nsudo:x:27:vagrant\nvagrant:x:1000:\n";
+
+/** The setuid copy of busybox that `sudo` runs as `su` (busybox drops privileges for every other applet). */
+export const SU_PATH = "usr/lib/hangar/su";
+
+/** `sudo` for the box: the options scripts use, over busybox su (no sudoers: vagrant may do anything, as in Vagrant's boxes). */
+export const SUDO_SCRIPT = `#!/bin/sh
+# Hangar box sudo: runs a command as root (or -u USER) through busybox su.
+# Become root first (su asks root for no password), so -u USER needs none either.
+[ "$(id -u)" = 0 ] || exec /${SU_PATH} -s /bin/sh root -c 'exec "$0" "$@"' -- "$0" "$@"
+user=root login=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -u) user="$2"; shift 2 ;;
+    -u*) user="\${1#-u}"; shift ;;
+    -i) login=1; shift ;;
+    -s|-E|-H|-n|-S|-k|-K|-b|--preserve-env|--preserve-env=*) shift ;;
+    --) shift; break ;;
+    -*) echo "sudo: option $1 is not supported by this box's sudo" >&2; exit 1 ;;
+    *) break ;;
+  esac
+done
+if [ $# -eq 0 ]; then
+  exec /${SU_PATH} \${login:+-l} "$user"
+fi
+[ "$user" = root ] && [ -z "$login" ] && exec "$@"
+exec /${SU_PATH} \${login:+-l} -s /bin/sh "$user" -c 'exec "$0" "$@"' -- "$@"
+`;
 export const SHELLS = "/bin/sh\n";
 export const KERNEL_CMDLINE = "console=ttyS0 quiet init_on_free=on tsc=reliable mitigations=off random.trust_cpu=on";

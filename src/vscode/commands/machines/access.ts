@@ -22,7 +22,7 @@ export const copySshCommand: HangarCommand = {
     const target = await machineTarget(hangar, args, "be reached over SSH", (m) => m.state === "running");
     if (!target) return undefined;
     const ssh = await hangar.machines.project(target.vagrantfile).sshTarget(target.name);
-    const command = `ssh -p ${ssh.port} -i "${ssh.keyFile}" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes root@127.0.0.1`;
+    const command = `ssh -p ${ssh.port} -i "${ssh.keyFile}" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes ${ssh.user}@127.0.0.1`;
     await vscode.env.clipboard.writeText(command);
     void vscode.window.showInformationMessage(`Copied the SSH command for '${target.name}'.`);
     return command;

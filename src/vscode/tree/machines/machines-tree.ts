@@ -20,7 +20,8 @@ export class MachineItem extends vscode.TreeItem {
     this.description = STATE_LABEL[machine.state] + (machine.elsewhere ? ` · ${path.dirname(machine.vagrantfile)}` : "");
     this.iconPath = STATE_ICON[machine.state];
     this.contextValue = `machine.${machine.state}`;
-    const ssh = machine.sshPort ? `\n\nSSH: \`127.0.0.1:${machine.sshPort}\`` : "";
+    const forwarded = (machine.ports ?? []).filter((p) => p.id !== "ssh").map((p) => `guest ${p.guest} → \`${p.hostIp}:${p.host}\``);
+    const ssh = (machine.sshPort ? `\n\nSSH: \`127.0.0.1:${machine.sshPort}\`` : "") + (forwarded.length ? `\n\nForwarded: ${forwarded.join(", ")}` : "");
     this.tooltip = new vscode.MarkdownString(`**${machine.name}** — ${STATE_LABEL[machine.state]}\n\n\`${machine.vagrantfile}\`${ssh}`);
   }
 }

@@ -1,0 +1,132 @@
+import * as net from "node:net";
+import type { Duplex } from "node:stream";
+import { HangarError } from "../util/errors";
+
+/** A forwarded port as a machine asks for it (Vagrant's `forwarded_port`, or the SSH endpoint). */
+export interface PortForward {
+  /** Vagrant's id: "ssh" for the SSH endpoint. */
+  id: string;
+  guest: number;
+  host: number;
+  hostIp: string;
+  autoCorrect: boolean;
+  /** Where an auto-corrected port may move to, inclusive (Vagrant's usable_port_range: 2200..2250). */
+  range?: [number, number];
+}
+
+/** A forwarded port as it is bound: `host` differs from `requested` when it was auto-corrected. */
+export interface BoundPort {
+  id: string;
+  guest: number;
+  host: number;
+  hostIp: string;
+  requested: number;
+}
+
+export const USABLE_PORT_RANGE: [number, number] = [2200, 2250];
+
+/**
+ * The host listeners of one machine's forwarded ports. Each connection gets
+ * a fresh stream into the guest's port through the emulator's own network
+ * stack, so the guest sees an ordinary TCP client. Listeners are bound before
+ * the guest starts, so a taken port fails `up` before it costs a boot.
+ */
+export class PortRelays {
+  private openGuest?: (guestPort: number) => Duplex;
+  private readonly sockets = new Set<net.Socket>();
+
+  private constructor(
+    private readonly servers: net.Server[],
+    readonly ports: BoundPort[],
+  ) {
+    servers.forEach((server, i) => server.on("connection", (socket) => this.relay(socket, ports[i].guest)));
+  }
+
+  /** Binds every forward (in order; a corrected port never takes another forward's port). Nothing stays bound on failure. */
+  static async bind(forwards: PortForward[]): Promise<PortRelays> {
+    const servers: net.Server[] = [];
+    const ports: BoundPort[] = [];
+    try {
+      for (const f of forwards) {
+        if (!isLoopback(f.hostIp) && f.id === "ssh") throw new HangarError(`The SSH endpoint binds to the loopback address only, not ${f.hostIp}.`, "Remove host_ip from the SSH forwarded port.");
+        const taken = new Set(ports.map((p) => p.host));
+        // Half-open: a client that ends its side (an HTTP/1.0 request, `nc -N`) still gets the guest's answer.
+        const server = net.createServer({ allowHalfOpen: true });
+        const host = await listenFirst(server, f, taken);
+        servers.push(server);
+        ports.push({ id: f.id, guest: f.guest, host, hostIp: f.hostIp, requested: f.host });
+      }
+    } catch (err) {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      throw err;
+    }
+    return new PortRelays(servers, ports);
+  }
+
+  /** Connections are relayed once the guest exists; before that they are refused. */
+  attach(openGuest: (guestPort: number) => Duplex): void {
+    this.openGuest = openGuest;
+  }
+
+  port(id: string): number | undefined {
+    return this.ports.find((p) => p.id === id)?.host;
+  }
+
+  private relay(socket: net.Socket, guestPort: number): void {
+    if (!this.openGuest) return void socket.destroy();
+    this.sockets.add(socket);
+    const guest = this.openGuest(guestPort);
+    socket.pipe(guest).pipe(socket);
+    const close = (): void => {
+      this.sockets.delete(socket);
+      socket.destroy();
+      guest.destroy();
+    };
+    socket.on("error", close).on("close", close);
+    guest.on("error", close).on("close", close).on("end", () => socket.end());
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+  }
+}
+
+function isLoopback(ip: string): boolean {
+  return ip === "127.0.0.1" || ip === "localhost" || ip === "::1" || ip.startsWith("127.");
+}
+
+/** The requested port, else (auto_correct) the first free one of the range; a clear error otherwise. */
+async function listenFirst(server: net.Server, f: PortForward, taken: Set<number>): Promise<number> {
+  const what = f.id === "ssh" ? "the SSH endpoint" : `forwarding to guest port ${f.guest}`;
+  const first = await tryListen(server, f.host, f.hostIp);
+  if (first === "ok") return (server.address() as net.AddressInfo).port;
+  if (first === "denied") throw new HangarError(`Host port ${f.host} (${what}) needs privileges this user lacks.`, "Use a host port above 1023.");
+  if (first === "unavailable") throw new HangarError(`The host address ${f.hostIp} (${what}) does not belong to this computer.`, "Use 127.0.0.1, or an address this computer has.");
+  if (!f.autoCorrect) throw new HangarError(`Host port ${f.hostIp}:${f.host} (${what}) is already in use on this computer.`, "Stop what uses it, choose another host: port, or add auto_correct: true to the forwarded_port line.");
+  const [lo, hi] = f.range ?? USABLE_PORT_RANGE;
+  for (let port = lo; port <= hi; port++) {
+    if (port === f.host || taken.has(port)) continue;
+    if ((await tryListen(server, port, f.hostIp)) === "ok") return port;
+  }
+  throw new HangarError(`Host port ${f.host} (${what}) is in use, and so is every port from ${lo} to ${hi} it could move to.`, "Free a port in that range, or stop other machines.");
+}
+
+function tryListen(server: net.Server, port: number, host: string): Promise<"ok" | "in-use" | "denied" | "unavailable"> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off("listening", onListening);
+      if (err.code === "EADDRINUSE") resolve("in-use");
+      else if (err.code === "EACCES") resolve("denied");
+      else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") resolve("unavailable");
+      else reject(err);
+    };
+    const onListening = (): void => {
+      server.off("error", onError);
+      resolve("ok");
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}
