@@ -14,7 +14,8 @@ if (!files.length) {
   console.error(`No *.test.ts files under ${folder}.`);
   process.exit(1);
 }
-const args = ["--import", "tsx", "--test", "--test-reporter=spec"];
+// A test without its own timeout gets ten minutes: a hang fails that test, not the whole run.
+const args = ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=600000"];
 if (flags.includes("--serial")) args.push("--test-concurrency=1");
 const result = spawnSync(process.execPath, [...args, ...files], { stdio: "inherit" });
 process.exit(result.status ?? 1);

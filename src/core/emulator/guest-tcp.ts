@@ -4,7 +4,10 @@
  * Two quirks of that stack, found by running it, are handled here:
  *  - bytes written before the guest's SYN-ACK make the stack reset the
  *    connection, so writes wait for "connect";
- *  - a connection is a small event emitter with one handler per event.
+ *  - a connection is a small event emitter with one handler per event;
+ *  - after the host closes first, the guest's answering FIN only releases
+ *    the connection (state "closed") and emits nothing, so the end is
+ *    noticed by watching the state.
  */
 export interface V86TcpConnection {
   state: string;
@@ -23,6 +26,7 @@ export interface GuestTcpHandlers {
 export class GuestTcp {
   private readonly queued: Uint8Array[] = [];
   private ended = false;
+  private readonly end: () => void;
 
   constructor(private readonly conn: V86TcpConnection, handlers: GuestTcpHandlers) {
     conn.on("connect", () => {
@@ -30,13 +34,13 @@ export class GuestTcp {
       handlers.onConnect();
     });
     conn.on("data", (data) => handlers.onData(data.slice()));
-    const end = (): void => {
+    this.end = (): void => {
       if (this.ended) return;
       this.ended = true;
       handlers.onEnd();
     };
-    conn.on("shutdown", end);
-    conn.on("close", end);
+    conn.on("shutdown", this.end);
+    conn.on("close", this.end);
   }
 
   write(data: Uint8Array): void {
@@ -46,5 +50,13 @@ export class GuestTcp {
 
   close(): void {
     this.conn.close();
+    if (this.ended) return;
+    // Until the guest answers our FIN; a guest that never does is given up on after a minute.
+    const started = Date.now();
+    const watch = setInterval(() => {
+      if (this.conn.state !== "closed" && Date.now() - started < 60_000) return;
+      clearInterval(watch);
+      this.end();
+    }, 25);
   }
 }
