@@ -133,7 +133,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const ref = { vagrantfile: vagrantfile.fsPath, name: "default" };
     const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
     const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
-    await until(() => Boolean(pty()?.transcript.includes("#")), "a prompt", 30_000);
+    await until(() => /[$#] $/.test(pty()?.transcript ?? ""), "a prompt", 30_000);
     terminal.sendText("echo still-here > ~/memo; echo wrote-$((1+1))-memo");
     await until(() => Boolean(pty()?.transcript.includes("wrote-2-memo")), "the memo to be written", 20_000);
     terminal.dispose();
@@ -147,7 +147,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await vscode.commands.executeCommand("hangar.machine.up", ref);
     await until(async () => (await state()) === "running", "the machine to run again", 15_000);
     const again = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
-    await until(() => Boolean(pty()?.transcript.includes("#")), "a prompt", 30_000);
+    await until(() => /[$#] $/.test(pty()?.transcript ?? ""), "a prompt", 30_000);
     again.sendText("cat ~/memo");
     await until(() => Boolean(pty()?.transcript.includes("still-here")), "the file written before the suspend", 20_000);
     again.dispose();
