@@ -9,13 +9,14 @@ export async function activateHangar(): Promise<HangarApi> {
   return ext.activate();
 }
 
-export async function until(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+/** what: a description, or a function that describes the state at the moment of failure. */
+export async function until(pred: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await pred()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`);
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}.`);
 }
 
 export function workspaceRoot(): vscode.Uri {

@@ -11,6 +11,8 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", color: false, timeout: 60_000, reporter: "spec" });
   const files = fs.readdirSync(__dirname).filter((f) => f.endsWith(".test.js")).sort();
   for (const file of files) mocha.addFile(path.join(__dirname, file));
+  // HANGAR_VSCODE_GREP runs only the matching tests, for working on one suite.
+  if (process.env.HANGAR_VSCODE_GREP) mocha.grep(process.env.HANGAR_VSCODE_GREP);
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run((failed) => resolve(failed));
     runner.on("end", () => {

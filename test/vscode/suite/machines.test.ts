@@ -76,7 +76,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", item);
     assert.ok(terminal, "a terminal opens");
     const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
-    await until(() => /[$#] $/.test(pty()?.transcript ?? ""), "the guest's shell prompt", 30_000);
+    await until(() => /[$#] /.test(pty()?.transcript ?? ""), () => `the guest's shell prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 30_000);
     terminal.sendText("uname -m; whoami; echo exit-$((40+2))");
     await until(() => Boolean(pty()?.transcript.includes("exit-42")), `uname's output (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 20_000);
     assert.match(pty()!.transcript, /\bi686\b/);
@@ -92,10 +92,14 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await until(() => (pty()!.transcript.slice(before).match(/~/g) ?? []).length >= dims.rows - 2, "vi to draw its screen", 20_000);
     const drawn = pty()!.transcript.slice(before);
     assert.match(drawn.split("\u001b").join("ESC"), /ESC\[(\d+;\d+)?H/, "vi positions the cursor");
-    terminal.sendText("ihello from vi\x1b:wq", false);
-    terminal.sendText("");
+    // Keys as a person types them: an Escape that arrives with the next key in one read is taken for an escape sequence.
+    terminal.sendText("ihello from vi", false);
+    await new Promise((r) => setTimeout(r, 500));
+    terminal.sendText("\x1b", false);
+    await new Promise((r) => setTimeout(r, 500));
+    terminal.sendText(":wq");
     terminal.sendText("cat /tmp/fullscreen.txt; echo vi-exit-$?");
-    await until(() => pty()!.transcript.includes("vi-exit-0"), "vi to save and quit", 20_000);
+    await until(() => pty()!.transcript.includes("vi-exit-0"), () => `vi to save and quit (transcript: ${JSON.stringify(pty()?.transcript.slice(-400))})`, 20_000);
     assert.match(pty()!.transcript.slice(before), /hello from vi\r?\n/);
 
     // A file saved in the editor is in the guest at once (/vagrant is the project folder).
@@ -133,7 +137,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const ref = { vagrantfile: vagrantfile.fsPath, name: "default" };
     const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
     const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
-    await until(() => /[$#] $/.test(pty()?.transcript ?? ""), "a prompt", 30_000);
+    await until(() => /[$#] /.test(pty()?.transcript ?? ""), () => `a prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 30_000);
     terminal.sendText("echo still-here > ~/memo; echo wrote-$((1+1))-memo");
     await until(() => Boolean(pty()?.transcript.includes("wrote-2-memo")), "the memo to be written", 20_000);
     terminal.dispose();
@@ -147,7 +151,7 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await vscode.commands.executeCommand("hangar.machine.up", ref);
     await until(async () => (await state()) === "running", "the machine to run again", 15_000);
     const again = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
-    await until(() => /[$#] $/.test(pty()?.transcript ?? ""), "a prompt", 30_000);
+    await until(() => /[$#] /.test(pty()?.transcript ?? ""), () => `a prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 30_000);
     again.sendText("cat ~/memo");
     await until(() => Boolean(pty()?.transcript.includes("still-here")), "the file written before the suspend", 20_000);
     again.dispose();
