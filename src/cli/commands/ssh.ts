@@ -49,7 +49,15 @@ function runCommand(client: Client, command: string): Promise<number> {
       channel.on("data", (d: Buffer) => process.stdout.write(d));
       channel.stderr.on("data", (d: Buffer) => process.stderr.write(d));
       channel.on("exit", (c: number | null, signal?: string) => (code = c ?? (signal ? 128 : 1)));
-      channel.on("close", () => resolve(code));
+      // Like `ssh host cmd`: piped or redirected stdin reaches the command (`hangar ssh -c 'sh -s' < script`); a terminal's does not.
+      const stdin = process.stdin;
+      if (stdin.isTTY) channel.end();
+      else stdin.pipe(channel);
+      channel.on("close", () => {
+        stdin.unpipe(channel);
+        if (!stdin.isTTY) stdin.destroy();
+        resolve(code);
+      });
     });
   });
 }

@@ -80,6 +80,13 @@ end
   const failing = await hangar(["ssh", "-c", "echo out; echo err >&2; exit 7"], true);
   assert.deepEqual([failing.code, failing.stdout, failing.stderr.trim()], [7, "out\n", "err"]);
 
+  // Piped stdin reaches the command, as with `ssh host cmd < file`.
+  const piped = await new Promise<string>((resolve, reject) => {
+    const child = execFile(process.execPath, [CLI, "ssh", "-c", "sh -s"], { cwd: project, env: { ...process.env, HANGAR_HOME: home } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    child.stdin!.end("echo piped-$((6*7)); id -un\n");
+  });
+  assert.equal(piped, "piped-42\nvagrant\n");
+
   // The serial console: a root shell that needs no network (piped input is typed, output followed).
   const consoleOut = await new Promise<string>((resolve, reject) => {
     const child = execFile(process.execPath, [CLI, "console"], { cwd: project, env: { ...process.env, HANGAR_HOME: home } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
