@@ -43,7 +43,9 @@ function run([cmd, ...args], minutes) {
       console.error(`\n${cmd} ${args.join(" ")}: no result after ${minutes} minutes; killing it.`);
       try {
         process.kill(-child.pid, "SIGKILL");
-      } catch {}
+      } catch {
+        // already gone
+      }
     }, minutes * 60_000);
     let tail = "";
     const pass = (stream) => (chunk) => {
@@ -57,7 +59,9 @@ function run([cmd, ...args], minutes) {
       // Whatever the level left behind (a daemon of a failed test) goes with it.
       try {
         process.kill(-child.pid, "SIGKILL");
-      } catch {}
+      } catch {
+        // nothing was left behind
+      }
       resolve({ code: timedOut ? 1 : code ?? 1, tail, timedOut });
     });
   });
