@@ -1,0 +1,136 @@
+import { createWriteStream, promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { pipeline } from "node:stream/promises";
+import * as tar from "tar-stream";
+import { resolveDebianMirror } from "../../boxes/debian/apt-mirror";
+import { readDeb } from "../../boxes/debian/deb-archive";
+import { DebianRepository } from "../../boxes/debian/debian-repository";
+import { DownloadCache } from "../../boxes/download-cache";
+import { HangarError } from "../../util/errors";
+import { ImageNotFoundError, InvalidReferenceError } from "./image-errors";
+import { familiarName, parseReference } from "./image-reference";
+import type { ImageInspect, ImageStore } from "./image-store";
+
+/**
+ * Images the engine makes itself instead of pulling (the embedded engine
+ * has no registry access): today `busybox:latest`, from Debian's
+ * busybox-static i386 package, the same mirror and download cache the
+ * default box uses. "scratch" is not an image (the builder handles
+ * `FROM scratch`); any other name is not built in.
+ */
+
+export interface BuiltinImageOptions {
+  hangarHome: string;
+  /** hangar.debianMirror; else HANGAR_DEBIAN_MIRROR; else apt's configuration. */
+  mirror?: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onProgress?(fraction: number, message: string): void;
+}
+
+export const BUSYBOX_TAG = "busybox:latest";
+
+/**
+ * Applets linked to /bin/busybox. `busybox --list` cannot run on the host,
+ * so the list is fixed: the common ones Debian's busybox-static builds in.
+ */
+export const BUSYBOX_APPLETS: readonly string[] = [
+  "sh", "ash", "cat", "ls", "echo", "true", "false", "sleep", "env", "id", "ps", "top", "mkdir", "rm", "cp", "mv", "ln", "chmod", "chown",
+  "wget", "nc", "httpd", "vi", "grep", "sed", "awk", "head", "tail", "wc", "sort", "uniq", "find", "xargs", "tar", "gzip", "hostname", "ip",
+  "ping", "mount", "umount", "kill", "printf", "test", "[", "[[", "date", "uname", "whoami", "free", "df", "du", "touch", "which", "seq", "yes",
+  "dd", "tee", "tr", "cut", "basename", "dirname", "readlink", "realpath", "stat", "sync", "clear", "more", "less",
+];
+
+const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+const GROUP = "root:x:0:\nnobody:x:65534:\n";
+
+/** Which built-in image a reference names, if any. */
+export function builtinImageName(ref: string): "busybox" | undefined {
+  try {
+    const parsed = parseReference(ref);
+    if (parsed.digest !== undefined) return undefined;
+    if (familiarName(parsed.name) === "busybox" && (parsed.tag === undefined || parsed.tag === "latest")) return "busybox";
+  } catch (err) {
+    if (!(err instanceof InvalidReferenceError)) throw err;
+  }
+  return undefined;
+}
+
+/**
+ * The built-in image `name` names, made (once) if the store lacks it;
+ * undefined when `name` is not a built-in image. Making busybox reads the
+ * Debian index and downloads busybox-static (about 1 MB) into
+ * `${hangarHome}/cache/debian`, where later builds find it.
+ */
+export async function ensureBuiltinImage(store: ImageStore, name: string, o: BuiltinImageOptions): Promise<ImageInspect | undefined> {
+  if (builtinImageName(name) !== "busybox") return undefined;
+  try {
+    return await store.inspect(BUSYBOX_TAG);
+  } catch (err) {
+    if (!(err instanceof ImageNotFoundError)) throw err;
+  }
+  const progress = o.onProgress ?? (() => undefined);
+  const { url } = resolveDebianMirror({ setting: o.mirror, env: o.env });
+  const repo = new DebianRepository(url, new DownloadCache(path.join(o.hangarHome, "cache", "debian")));
+  progress(0.05, "Reading the Debian package index");
+  await repo.loadIndex({ signal: o.signal });
+  const pkg = repo.require("busybox-static");
+  progress(0.5, `Downloading ${pkg.Package} ${pkg.Version}`);
+  const file = await repo.download(pkg, undefined, o.signal);
+  let binary: { content: Buffer; mtime: number } | undefined;
+  for await (const entry of (await readDeb(file, { signal: o.signal })).entries({ filter: (p) => p === "bin/busybox", signal: o.signal })) {
+    if (entry.content) binary = { content: entry.content, mtime: entry.mtime };
+  }
+  if (!binary) throw new HangarError(`${pkg.Package} ${pkg.Version} has no bin/busybox.`, "The mirror's package is not what Hangar expects; try another mirror.");
+  progress(0.8, "Making the busybox image");
+  return createBusyboxImage(store, { binary: binary.content, version: pkg.Version, mtime: binary.mtime });
+}
+
+/**
+ * Stores the busybox image for a given busybox binary. Deterministic: every
+ * time and mtime is the binary's (the package build's), entries are
+ * sorted, so one package version gives one image ID everywhere.
+ */
+export async function createBusyboxImage(store: ImageStore, input: { binary: Buffer; version: string; mtime: number }): Promise<ImageInspect> {
+  const when = new Date(input.mtime * 1000);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-busybox-"));
+  try {
+    const layer = path.join(dir, "layer.tar");
+    await writeBusyboxLayer(layer, input.binary, when);
+    return await store.create({
+      config: { Env: [PATH_ENV], Cmd: ["sh"] },
+      layers: [{ tarPath: layer, createdBy: `busybox-static ${input.version} from Debian` }],
+      tags: [BUSYBOX_TAG],
+      created: when,
+      architecture: "386",
+    });
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeBusyboxLayer(file: string, binary: Buffer, mtime: Date): Promise<void> {
+  type Item = { name: string; header: Omit<tar.Header, "name" | "size" | "mtime" | "uid" | "gid" | "uname" | "gname" | "devmajor" | "devminor" | "linkname"> & { linkname?: string }; body?: Buffer };
+  const dir = (name: string, mode = 0o755): Item => ({ name: `${name}/`, header: { type: "directory", mode } });
+  const items: Item[] = [
+    ...["bin", "dev", "etc", "home", "proc", "sys", "usr", "var"].map((d) => dir(d)),
+    dir("root", 0o700),
+    dir("tmp", 0o1777),
+    { name: "bin/busybox", header: { type: "file", mode: 0o755 }, body: binary },
+    ...[...new Set(BUSYBOX_APPLETS)].map((a): Item => ({ name: `bin/${a}`, header: { type: "symlink", mode: 0o777, linkname: "busybox" } })),
+    { name: "etc/passwd", header: { type: "file", mode: 0o644 }, body: Buffer.from(PASSWD) },
+    { name: "etc/group", header: { type: "file", mode: 0o644 }, body: Buffer.from(GROUP) },
+  ];
+  items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const pack = tar.pack();
+  const writing = pipeline(pack as unknown as NodeJS.ReadableStream, createWriteStream(file));
+  for (const item of items) {
+    const header = { ...item.header, name: item.name, mtime, uid: 0, gid: 0, uname: "root", gname: "root" };
+    if (item.body) pack.entry(header, item.body);
+    else pack.entry(header); // folders and symlinks have no body: the entry completes by itself
+  }
+  pack.finalize();
+  await writing;
+}

@@ -1,0 +1,301 @@
+import { createReadStream, createWriteStream, promises as fs, type Stats } from "node:fs";
+import * as path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type * as tar from "tar-stream";
+import { ImageArchiveError } from "./image-errors";
+import { asArchiveError, safeEntryPath, tarEntries, type TarEntry } from "./tar-entries";
+
+/**
+ * Unpacks image layers (tar diffs) onto a folder on the host, with the rules
+ * Docker applies (moby pkg/archive UnpackLayer):
+ *
+ *  - `.wh.<name>` deletes <name> of a lower layer; `.wh..wh..opq` makes its
+ *    folder opaque: everything a lower layer put there goes, what this layer
+ *    puts there stays. Other `.wh..wh.*` names (aufs bookkeeping) are skipped.
+ *    Whiteout files themselves are never created.
+ *  - An entry replaces whatever is at its path, except a folder entry over a
+ *    folder, which keeps the folder's contents.
+ *  - Paths are read as the container will see them: "/etc/x" is "etc/x";
+ *    symlinks in the folders of a path are followed, but inside the root —
+ *    an absolute target starts at the root, ".." stops at the root — as
+ *    Docker gets by unpacking in a chroot. The last component is never
+ *    followed: a symlink there is replaced, not written through.
+ *  - A name or hard-link target that climbs out of the root with ".." is
+ *    refused (ImageArchiveError) before anything is written for it.
+ *  - Symlinks are created as they are, targets untouched. Hard links must
+ *    name an earlier entry inside the root.
+ *  - Modes (with setuid/setgid/sticky) and mtimes are applied; owners only
+ *    when running as root. Folder modes and mtimes are applied after the
+ *    layer's last entry, so a read-only folder still receives its files.
+ *  - Device nodes and FIFOs are skipped: creating them needs privileges the
+ *    host side does not have, and the guest's rootfs gets its /dev elsewhere.
+ */
+
+export interface ApplyLayerResult {
+  /** Entries created: files, folders, links. */
+  files: number;
+  /** Bytes of regular-file content written. */
+  bytes: number;
+}
+
+const OPAQUE = ".wh..wh..opq";
+const WHITEOUT_PREFIX = ".wh.";
+const MAX_SYMLINK_HOPS = 255;
+/** Entry types applyLayer creates; a missing type is a regular file (old tars). pax/GNU long-name headers never reach here: tar-stream folds them in. */
+const CREATED_TYPES = new Set<string | null | undefined>(["file", "contiguous-file", "directory", "symlink", "link", undefined, null]);
+
+export async function applyLayer(layer: NodeJS.ReadableStream | string, rootDir: string): Promise<ApplyLayerResult> {
+  const root = path.resolve(rootDir);
+  const label = typeof layer === "string" ? path.basename(layer) : "the layer";
+  const source = typeof layer === "string" ? createReadStream(layer) : layer;
+  await fs.mkdir(root, { recursive: true });
+  const unpacker = new LayerUnpacker(root, label);
+  try {
+    for await (const entry of tarEntries(source, label)) await unpacker.apply(entry);
+  } catch (err) {
+    throw asArchiveError(err, label);
+  } finally {
+    await unpacker.finish();
+  }
+  return { files: unpacker.files, bytes: unpacker.bytes };
+}
+
+/**
+ * Reads a layer tar without unpacking it, checking every name and hard-link
+ * target as applyLayer would. The store runs it on layers it is given, so a
+ * hostile layer is refused at `docker load`, not when a container starts.
+ */
+export async function checkLayerTar(layer: NodeJS.ReadableStream | string, label: string): Promise<ApplyLayerResult> {
+  const source = typeof layer === "string" ? createReadStream(layer) : layer;
+  let files = 0;
+  let bytes = 0;
+  try {
+    for await (const entry of tarEntries(source, label)) {
+      const h = entry.header;
+      safeEntryPath(h.name, label, "strip");
+      if (h.type === "link") safeEntryPath(h.linkname ?? "", label, "strip");
+      if (h.type === "file" || h.type === "contiguous-file") bytes += h.size ?? 0;
+      files++;
+      await drain(entry.body);
+    }
+  } catch (err) {
+    throw asArchiveError(err, label);
+  }
+  return { files, bytes };
+}
+
+class LayerUnpacker {
+  files = 0;
+  bytes = 0;
+  /** Host paths this layer created (and their folders): what an opaque marker keeps. */
+  private readonly written = new Set<string>();
+  /** Folder metadata to apply once the layer is done. */
+  private readonly folders: Array<{ at: string; mode: number; mtime?: Date }> = [];
+  /** Lower layers' folders this layer had to make writable, with their modes to restore. */
+  private readonly unlocked = new Map<string, number>();
+  private readonly asRoot = process.getuid?.() === 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly label: string,
+  ) {}
+
+  async apply(entry: TarEntry): Promise<void> {
+    const h = entry.header;
+    const rel = safeEntryPath(h.name, this.label, "strip");
+    const linkRel = h.type === "link" ? safeEntryPath(h.linkname ?? "", this.label, "strip") : undefined;
+    if (rel === "") return drain(entry.body); // the root itself: its mode is the runtime's business
+    const base = path.posix.basename(rel);
+    const parent = await this.resolve(path.posix.dirname(rel), true);
+
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      await drain(entry.body);
+      if (base === OPAQUE) await this.clearOpaque(parent);
+      else if (!base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
+        const victim = path.join(parent, base.slice(WHITEOUT_PREFIX.length));
+        await this.writable(parent, () => removeTree(victim));
+      }
+      return;
+    }
+
+    if (!CREATED_TYPES.has(h.type)) return drain(entry.body); // devices, FIFOs: see the header comment
+
+    const target = path.join(parent, base);
+    await this.makeFolders(parent, rel);
+    const existing = await lstatOrUndefined(target);
+    if (existing && !(existing.isDirectory() && h.type === "directory")) await this.writable(parent, () => removeTree(target));
+    this.markWritten(target);
+    const mode = (h.mode ?? 0o644) & 0o7777;
+
+    switch (h.type) {
+      case "directory":
+        if (!existing?.isDirectory()) await this.writable(parent, () => fs.mkdir(target, { mode: 0o700 }));
+        await this.chown(target, h);
+        this.folders.push({ at: target, mode, mtime: h.mtime });
+        await drain(entry.body);
+        break;
+      case "symlink":
+        await drain(entry.body);
+        await this.writable(parent, () => fs.symlink(h.linkname ?? "", target));
+        await this.chown(target, h);
+        if (h.mtime) await fs.lutimes(target, h.mtime, h.mtime).catch(() => undefined); // not every filesystem keeps symlink times
+        break;
+      case "link": {
+        await drain(entry.body);
+        const source = await this.resolve(linkRel ?? "", false);
+        const st = await lstatOrUndefined(source);
+        if (!st) throw new ImageArchiveError(`${this.label} holds a hard link "${h.name}" to "${h.linkname}", which is not in the layer or below it.`, "The layer is damaged.");
+        if (st.isDirectory()) throw new ImageArchiveError(`${this.label} holds a hard link "${h.name}" to the folder "${h.linkname}"; folders cannot be hard-linked.`, "The layer is damaged or hostile.");
+        // A link to a symlink is a second symlink (link(2) on a symlink is not portable).
+        if (st.isSymbolicLink()) await this.writable(parent, async () => fs.symlink(await fs.readlink(source), target));
+        else await this.writable(parent, () => fs.link(source, target));
+        break;
+      }
+      default: // "file", "contiguous-file", or no type (old tars)
+        // "wx": O_EXCL never follows a symlink; the path was emptied above.
+        await this.writable(parent, () => fs.writeFile(target, "", { flag: "wx", mode: 0o600 }));
+        await pipeline(entry.body, createWriteStream(target, { flags: "r+" }));
+        await this.chown(target, h); // before chmod: chown clears setuid/setgid
+        await fs.chmod(target, mode);
+        if (h.mtime) await fs.utimes(target, h.mtime, h.mtime);
+        this.bytes += h.size ?? 0;
+        break;
+    }
+    this.files++;
+  }
+
+  /** Applies folder modes and times last (deepest first), then gives back modes this layer had to lift. */
+  async finish(): Promise<void> {
+    for (const [dir, mode] of this.unlocked) {
+      const st = await lstatOrUndefined(dir);
+      if (st?.isDirectory()) await fs.chmod(dir, mode);
+    }
+    for (const f of this.folders.reverse()) {
+      const st = await lstatOrUndefined(f.at);
+      if (!st?.isDirectory()) continue; // replaced by a later entry; never chmod through a symlink
+      await fs.chmod(f.at, f.mode);
+      if (f.mtime) await fs.utimes(f.at, f.mtime, f.mtime);
+    }
+  }
+
+  /**
+   * The host path `rel` names inside the root, following symlinks as the
+   * container would but never leaving the root (see the header comment).
+   * The result is made of real folders under the root, then possibly
+   * components that do not exist yet.
+   */
+  private async resolve(rel: string, followLast: boolean): Promise<string> {
+    const pending = rel.split("/").filter((p) => p !== "" && p !== ".");
+    const done: string[] = [];
+    let hops = 0;
+    while (pending.length > 0) {
+      const part = pending.shift() as string;
+      if (part === "..") {
+        done.pop(); // at the root, ".." is the root
+        continue;
+      }
+      if (pending.length === 0 && !followLast) {
+        done.push(part);
+        break;
+      }
+      const here = path.join(this.root, ...done, part);
+      const st = await lstatOrUndefined(here);
+      if (st?.isSymbolicLink()) {
+        if (++hops > MAX_SYMLINK_HOPS) throw new ImageArchiveError(`${this.label} leads through more than ${MAX_SYMLINK_HOPS} symlinks at "${rel}" (a symlink loop).`, "The layer is damaged or hostile.");
+        const target = await fs.readlink(here);
+        if (target.startsWith("/")) done.length = 0;
+        pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
+        continue;
+      }
+      done.push(part);
+    }
+    return path.join(this.root, ...done);
+  }
+
+  /** Creates the missing folders of `dir` (mode 0755, as Docker does for folders a layer does not list). */
+  private async makeFolders(dir: string, rel: string): Promise<void> {
+    const st = await lstatOrUndefined(dir);
+    if (st?.isDirectory()) return;
+    if (st) throw new ImageArchiveError(`${this.label} holds "${rel}", but a lower entry at its folder is not a folder.`, "The layer does not fit the layers below it.");
+    const parent = path.dirname(dir);
+    if (parent !== dir && parent.startsWith(this.root)) await this.makeFolders(parent, rel);
+    await this.writable(parent, () => fs.mkdir(dir, { mode: 0o755 }));
+    this.markWritten(dir);
+  }
+
+  private markWritten(p: string): void {
+    for (let at = p; at.length > this.root.length && !this.written.has(at); at = path.dirname(at)) this.written.add(at);
+  }
+
+  /** Removes what lower layers left in `dir`: everything this layer did not write. */
+  private async clearOpaque(dir: string): Promise<void> {
+    const st = await lstatOrUndefined(dir);
+    if (!st?.isDirectory()) return;
+    this.markWritten(dir);
+    for (const name of await fs.readdir(dir)) {
+      const child = path.join(dir, name);
+      if (!this.written.has(child)) await this.writable(dir, () => removeTree(child));
+      else if ((await lstatOrUndefined(child))?.isDirectory()) await this.clearOpaque(child);
+    }
+  }
+
+  /**
+   * Runs `op`, which changes the folder `dir`. Not running as root, a folder
+   * a lower layer made read-only refuses that: lift its owner bits, retry,
+   * and restore the mode when the layer is done.
+   */
+  private async writable<T>(dir: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (this.asRoot || (code !== "EACCES" && code !== "EPERM")) throw err;
+      const st = await lstatOrUndefined(dir);
+      if (!st?.isDirectory() || (st.mode & 0o700) === 0o700) throw err;
+      if (!this.unlocked.has(dir)) this.unlocked.set(dir, st.mode & 0o7777);
+      await fs.chmod(dir, (st.mode & 0o7777) | 0o700);
+      return op();
+    }
+  }
+
+  private async chown(target: string, h: tar.Header): Promise<void> {
+    if (this.asRoot) await fs.lchown(target, h.uid ?? 0, h.gid ?? 0);
+  }
+}
+
+/** rm -rf that never follows symlinks and, not running as root, gets through read-only folders a lower layer made. */
+async function removeTree(p: string): Promise<void> {
+  try {
+    await fs.rm(p, { recursive: true, force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EPERM") throw err;
+    await unlockTree(p);
+    await fs.rm(p, { recursive: true, force: true });
+  }
+}
+
+async function unlockTree(p: string): Promise<void> {
+  const st = await lstatOrUndefined(p);
+  if (!st?.isDirectory()) return;
+  await fs.chmod(p, (st.mode & 0o7777) | 0o700);
+  for (const name of await fs.readdir(p)) await unlockTree(path.join(p, name));
+}
+
+async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
+  try {
+    return await fs.lstat(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw err;
+  }
+}
+
+function drain(body: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    body.once("end", resolve).once("error", reject);
+    body.resume();
+  });
+}
