@@ -3,6 +3,7 @@
 //   src/cli/main.ts  -> dist/cli.js         (CommonJS, executable `hangar`)
 //   src/core/vagrantfile/ruby-host.ts -> dist/ruby-host.js (the Ruby process)
 //   src/core/emulator/emulator-worker.ts -> dist/emulator-worker.js (one per running machine)
+//   src/engine-main.ts -> dist/engine.js    (the container engine's Docker API server, started by `hangar engine start`)
 //   v86's ESM build and wasm -> dist/v86/  (loaded at run time, see src/core/emulator/v86-runtime.ts)
 //   ruby.wasm and the Vagrant DSL -> dist/ruby/ (see src/core/vagrantfile/ruby-runtime.ts)
 // Flags: --watch rebuilds on change; --production minifies.
@@ -50,7 +51,7 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { cli: "src/cli/main.ts", daemon: "src/cli/daemon.ts", "ruby-host": "src/core/vagrantfile/ruby-host.ts", "emulator-worker": "src/core/emulator/emulator-worker.ts" },
+    entryPoints: { cli: "src/cli/main.ts", daemon: "src/cli/daemon.ts", "ruby-host": "src/core/vagrantfile/ruby-host.ts", "emulator-worker": "src/core/emulator/emulator-worker.ts", engine: "src/engine-main.ts" },
     outdir: "dist", // the source's #! line is kept by esbuild
   },
 ];

@@ -36,6 +36,18 @@ test("an unknown verb exits 2 and points at help", async () => {
   assert.match(r.err, /unknown verb "frobnicate".*hangar help/);
 });
 
+test("a verb group alone, or with a wrong verb, lists that group's verbs", async () => {
+  const r = await run(["engine"]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /`hangar engine` needs a verb/);
+  assert.match(r.err, /hangar engine start/);
+  assert.match(r.err, /hangar engine env/);
+  const wrong = await run(["box", "frob"]);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.err, /unknown verb "box frob"/);
+  assert.match(wrong.err, /hangar box remove/);
+});
+
 test("box list reads HANGAR_HOME; a bad flag is a usage error", async () => {
   const home = await mkdtemp(path.join(os.tmpdir(), "hangar-cli-"));
   try {

@@ -1,0 +1,52 @@
+import { ImageArchiveError, ImageConflictError, ImageNotFoundError, InvalidReferenceError } from "../engine/images/image-store";
+import { errorMessage, HangarError } from "../util/errors";
+
+/**
+ * Errors of the API layer itself, each with the HTTP status Docker answers
+ * for its kind. Clients show the message as "Error response from daemon:
+ * <message>", so messages read well after that prefix.
+ */
+export class ApiError extends HangarError {
+  constructor(
+    readonly status: number,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+  }
+}
+
+/** 400: a query parameter, path or body the engine cannot use. */
+export class BadParameterError extends ApiError {
+  constructor(message: string, hint?: string) {
+    super(400, message, hint);
+  }
+}
+
+/** 404: the thing named does not exist. */
+export class NotFoundError extends ApiError {
+  constructor(message: string, hint?: string) {
+    super(404, message, hint);
+  }
+}
+
+/** 501: Docker has this endpoint or option; Hangar's engine does not yet. */
+export class NotImplementedError extends ApiError {
+  constructor(message: string, hint?: string) {
+    super(501, message, hint);
+  }
+}
+
+/** Docker's status for an error thrown anywhere below a route: the engine's typed errors map as Docker's errdefs do. */
+export function statusOf(err: unknown): number {
+  if (err instanceof ApiError) return err.status;
+  if (err instanceof ImageNotFoundError) return 404;
+  if (err instanceof ImageConflictError) return 409;
+  if (err instanceof ImageArchiveError || err instanceof InvalidReferenceError) return 400;
+  return 500;
+}
+
+/** Docker's error body. A non-Hangar error (a bug) still gets a message, never a stack. */
+export function errorBody(err: unknown): { message: string } {
+  return { message: err instanceof HangarError ? err.message : `Hangar's engine failed: ${errorMessage(err)}` };
+}

@@ -1,0 +1,137 @@
+import { promises as fs } from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as path from "node:path";
+import { product } from "../product";
+import { errorMessage, HangarError } from "../util/errors";
+import { errorBody, NotImplementedError, statusOf } from "./api-errors";
+import { ApiRouter } from "./api-router";
+import { sendJson } from "./api-response";
+import { API_VERSION, splitVersionPrefix } from "./api-version";
+import { addContainerRoutes } from "./container-routes";
+import type { EngineContext } from "./engine-context";
+import { dockerHost, isNamedPipe } from "./engine-endpoint";
+import { addImageRoutes } from "./image-routes";
+import { addSystemRoutes } from "./system-routes";
+
+/** Something already answers on the engine's socket or pipe: another engine for this HANGAR_HOME. */
+export class EngineAlreadyRunningError extends HangarError {
+  constructor(readonly endpoint: string) {
+    super(`Another Hangar engine already answers on ${dockerHost(endpoint)}.`, "Use it, or stop it first with `hangar engine stop`.");
+  }
+}
+
+export interface ApiServerOptions {
+  /** Where failures the client cannot act on (500s) are recorded, with their stacks. */
+  log?(line: string): void;
+}
+
+/** All routes of the engine, one family per file; new families (containers, networks, volumes, build) add theirs here. */
+export function createEngineRouter(engine: EngineContext): ApiRouter {
+  const router = new ApiRouter();
+  addSystemRoutes(router, engine);
+  addImageRoutes(router, engine);
+  addContainerRoutes(router, engine);
+  return router;
+}
+
+/**
+ * The Docker Engine API over HTTP/1.1 on a unix socket or named pipe.
+ * Every request: the optional "/v1.NN" prefix is split off and checked
+ * (too new or too old is Docker's 400), the route runs, and any error
+ * becomes Docker's `{"message": …}` with Docker's status — or, once a
+ * streamed body has begun, a cut connection. Paths no route knows get
+ * 501 "Hangar's engine does not support METHOD /path yet", which the docker
+ * CLI shows as is.
+ */
+export class DockerApiServer {
+  private constructor(
+    private readonly server: http.Server,
+    readonly endpoint: string,
+  ) {}
+
+  /**
+   * Listens on `endpoint`. A socket file left by an engine that died is
+   * removed first — only when nothing answers on it; when something does,
+   * EngineAlreadyRunningError. The socket is made 0600 at once (before any
+   * client can have learned of it; with the usual umask others cannot
+   * connect even in that instant, as connecting needs write permission).
+   */
+  static async listen(endpoint: string, engine: EngineContext, options: ApiServerOptions = {}): Promise<DockerApiServer> {
+    const router = createEngineRouter(engine);
+    const pipe = isNamedPipe(endpoint);
+    if (!pipe) {
+      await fs.mkdir(path.dirname(endpoint), { recursive: true });
+      const existing = await fs.lstat(endpoint).catch(() => undefined);
+      if (existing) {
+        if (await answers(endpoint)) throw new EngineAlreadyRunningError(endpoint);
+        if (!existing.isSocket()) throw new HangarError(`${endpoint} exists and is not a socket, so the engine cannot listen there.`, "Move that file away, then start the engine again.");
+        await fs.rm(endpoint, { force: true });
+      }
+    }
+    const server = http.createServer((req, res) => void handle(router, req, res, options));
+    // A `docker load` upload may take longer than Node's default 5-minute limit for receiving a request.
+    server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) => reject(pipe && err.code === "EADDRINUSE" ? new EngineAlreadyRunningError(endpoint) : err));
+      server.listen(endpoint, () => resolve());
+    });
+    if (!pipe) await fs.chmod(endpoint, 0o600);
+    return new DockerApiServer(server, endpoint);
+  }
+
+  /** Stops listening, ends open streams (`docker events`) and connections; the socket file goes with the listener. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+async function handle(router: ApiRouter, req: http.IncomingMessage, res: http.ServerResponse, options: ApiServerOptions): Promise<void> {
+  const method = req.method ?? "GET";
+  // A client that resets mid-request is the route's concern (it sees the stream end); never the process's.
+  req.on("error", () => undefined);
+  res.on("error", () => undefined);
+  // Split by hand: `new URL` would read a path starting with "//" as a host.
+  const raw = req.url ?? "/";
+  const q = raw.indexOf("?");
+  const pathname = q < 0 ? raw : raw.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
+  // Docker's version middleware sets these on every response.
+  res.setHeader("Api-Version", API_VERSION);
+  res.setHeader("Docker-Experimental", "false");
+  res.setHeader("Ostype", "linux");
+  res.setHeader("Server", `Hangar/${product.version} (linux)`);
+  try {
+    const { version, path: apiPath } = splitVersionPrefix(pathname);
+    const route = router.match(method, apiPath);
+    if (!route) throw new NotImplementedError(`Hangar's engine does not support ${method} ${apiPath} yet`);
+    await route.handler({ req, res, method, path: apiPath, version, params: route.params, query });
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 500) options.log?.(`${method} ${raw} failed: ${err instanceof Error && !(err instanceof HangarError) ? (err.stack ?? errorMessage(err)) : errorMessage(err)}`);
+    // A body the handler never read would otherwise stall the connection.
+    if (!req.readableEnded) req.resume();
+    if (res.headersSent) res.destroy();
+    else sendJson(res, status, errorBody(err));
+  }
+}
+
+/** Whether a server accepts connections on the socket (a dead engine's socket file refuses them). */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.setTimeout(2000);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(true); // accepted but silent: something is there, do not take its socket
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

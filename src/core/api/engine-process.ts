@@ -1,0 +1,72 @@
+import { randomUUID } from "node:crypto";
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { ImageStore } from "../engine/images/image-store";
+import { writeFileAtomic } from "../util/atomic-file";
+import { FileExistsError } from "../util/errors";
+import { DefaultRegistry } from "./default-registry";
+import { DockerApiServer } from "./docker-api-server";
+import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot, imageStoreRoot, type EngineContext } from "./engine-context";
+import { engineEndpoint, enginePidFile } from "./engine-endpoint";
+import { EngineEvents } from "./engine-events";
+
+export interface ServeEngineOptions {
+  memoryMiB?: number;
+  mirror?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Default: engineEndpoint(hangarHome). */
+  endpoint?: string;
+  log?(line: string): void;
+}
+
+export interface RunningEngine {
+  server: DockerApiServer;
+  engine: EngineContext;
+  /** Closes the API and removes the pid file (if it is still this process's). */
+  stop(): Promise<void>;
+}
+
+/**
+ * What the engine process (dist/engine.js) does: open the image store,
+ * serve the API on the engine's socket, and record its pid once it
+ * listens. Throws EngineAlreadyRunningError when another engine answers.
+ */
+export async function serveEngine(hangarHome: string, options: ServeEngineOptions = {}): Promise<RunningEngine> {
+  await fs.mkdir(engineRoot(hangarHome), { recursive: true });
+  const env = options.env ?? process.env;
+  const engine: EngineContext = {
+    hangarHome,
+    images: await ImageStore.open(imageStoreRoot(hangarHome)),
+    events: new EngineEvents(),
+    registry: await DefaultRegistry.load(engineRoot(hangarHome), env),
+    engineId: await engineId(hangarHome),
+    memoryMiB: options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB,
+    mirror: options.mirror,
+    env,
+  };
+  const server = await DockerApiServer.listen(options.endpoint ?? engineEndpoint(hangarHome), engine, { log: options.log });
+  const pidFile = enginePidFile(hangarHome);
+  await writeFileAtomic(pidFile, `${process.pid}\n`);
+  return {
+    server,
+    engine,
+    async stop() {
+      await server.close();
+      const recorded = await fs.readFile(pidFile, "utf8").catch(() => "");
+      if (recorded.trim() === String(process.pid)) await fs.rm(pidFile, { force: true });
+    },
+  };
+}
+
+/** Docker's engine ID: made once per HANGAR_HOME, kept across restarts (clients use it to tell engines apart). */
+async function engineId(hangarHome: string): Promise<string> {
+  const file = path.join(engineRoot(hangarHome), "engine-id");
+  const existing = (await fs.readFile(file, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  try {
+    await writeFileAtomic(file, `${randomUUID()}\n`, { exclusive: true });
+  } catch (err) {
+    if (!(err instanceof FileExistsError)) throw err;
+  }
+  return (await fs.readFile(file, "utf8")).trim();
+}

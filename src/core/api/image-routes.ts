@@ -1,0 +1,258 @@
+import type * as http from "node:http";
+import { PassThrough, Writable } from "node:stream";
+import { builtinImageName, ensureBuiltinImage } from "../engine/images/builtin-images";
+import { familiarString, parseReference, parseTagTarget, withDefaultTag } from "../engine/images/image-reference";
+import { ImageNotFoundError, type ImageDeleteItem, type ImageSummary } from "../engine/images/image-store";
+import { BadParameterError, NotFoundError, NotImplementedError } from "./api-errors";
+import type { ApiRouter } from "./api-router";
+import { booleanFilter, queryBool, queryFilters } from "./api-request";
+import { JsonMessageStream, sendEmpty, sendJson } from "./api-response";
+import type { EngineContext } from "./engine-context";
+
+/** Names of the images `docker pull` can fetch while the engine has no registry client. */
+const BUILTIN_IMAGES = "busybox (busybox:latest)";
+/** Platforms the built-in images are made for (the engine machine is i686). */
+const BUILTIN_PLATFORMS = new Set(["linux/386", "linux/i386", "386", "i386", "linux"]);
+
+/**
+ * Docker's image router. Image names may hold slashes and colons
+ * ("localhost:5000/team/app:1"), so routes with a name take it as
+ * `{name*}`: everything between "/images/" and the last segment.
+ */
+export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
+  const { images, events, registry } = engine;
+  const fromClient = (name: string): Promise<string> => registry.fromClient(name, false);
+
+  /** Docker's LogImageEvent: the image's labels plus "name". */
+  const imageEvent = (action: string, id: string, name: string, labels?: Record<string, string> | null): void => {
+    events.publish("image", action, id, { ...(labels ?? {}), name });
+  };
+
+  /** Image IDs and labels before a removal, to tell images from layers in Deleted records and to label the events. */
+  const imageLabels = async (): Promise<Map<string, Record<string, string>>> => new Map((await images.list({ all: true })).map((s) => [s.Id, s.Labels ?? {}]));
+
+  const publishRemoval = (records: ImageDeleteItem[], known: Map<string, Record<string, string>>, imageId?: string): void => {
+    for (const r of records) {
+      if ("Untagged" in r) {
+        if (imageId) imageEvent("untag", imageId, imageId, known.get(imageId));
+      } else if (known.has(r.Deleted)) imageEvent("delete", r.Deleted, r.Deleted, known.get(r.Deleted));
+    }
+  };
+
+  router.get("/images/json", async ({ res, query }) => {
+    const filters = queryFilters(query, ["dangling", "reference", "label", "before", "since"]);
+    const reference = await Promise.all((filters.get("reference") ?? []).map(fromClient));
+    let list = await images.list({
+      all: queryBool(query, "all"),
+      dangling: booleanFilter(filters, "dangling"),
+      reference: reference.length > 0 ? reference : undefined,
+      sharedSize: queryBool(query, "shared-size"),
+    });
+    list = list.filter((s) => matchesLabels(s, filters.get("label")));
+    for (const [key, keep] of [["before", (c: number, t: number) => c < t], ["since", (c: number, t: number) => c > t]] as const) {
+      for (const ref of filters.get(key) ?? []) {
+        const pivot = Math.floor(Date.parse((await images.inspect(await fromClient(ref))).Created) / 1000);
+        list = list.filter((s) => keep(s.Created, pivot));
+      }
+    }
+    sendJson(res, 200, list);
+  });
+
+  // `docker pull`: only the built-in images until the engine has a registry client.
+  router.post("/images/create", async ({ res, query }) => {
+    if (query.get("fromSrc") !== null) throw new NotImplementedError("Hangar's engine does not support `docker import` yet.", "Use `docker load` with an archive from `docker save`.");
+    const fromImageParam = query.get("fromImage");
+    if (!fromImageParam) throw new BadParameterError("The fromImage parameter is required (the image to pull).");
+    // Clients qualify fromImage (and tag's repo) with their default registry: where it can be learned.
+    const fromImage = await registry.fromClient(fromImageParam, true);
+    const tag = query.get("tag") ?? "";
+    const text = tag === "" ? fromImage : tag.startsWith("sha256:") ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
+    const wanted = familiarString(withDefaultTag(parseReference(text)));
+    if (!builtinImageName(text)) {
+      throw new NotFoundError(
+        `Hangar's engine cannot pull ${wanted}: pulling from registries is not supported yet.`,
+        `Built-in images: ${BUILTIN_IMAGES}. Other images can be added with \`docker load\`.`,
+      );
+    }
+    const platform = query.get("platform");
+    if (platform && !BUILTIN_PLATFORMS.has(platform.toLowerCase())) throw new NotFoundError(`The built-in image ${wanted} exists for linux/386 only, not for ${platform}.`, "Pull it without --platform.");
+
+    const out = new JsonMessageStream(res);
+    const abort = new AbortController();
+    res.once("close", () => abort.abort());
+    const known = await images.inspect(wanted).catch((err: unknown) => {
+      if (err instanceof ImageNotFoundError) return undefined;
+      throw err;
+    });
+    const [repo, tagName] = [wanted.slice(0, wanted.lastIndexOf(":")), wanted.slice(wanted.lastIndexOf(":") + 1)];
+    out.write({ status: `Pulling from ${repo.includes("/") ? repo : `library/${repo}`}`, id: tagName });
+    try {
+      const image = await ensureBuiltinImage(images, text, {
+        hangarHome: engine.hangarHome,
+        mirror: engine.mirror,
+        env: engine.env,
+        signal: abort.signal,
+        // Plain status lines (no progress bar): the CLI prints them on a terminal and in logs alike.
+        onProgress: (_fraction, message) => out.write({ status: message, id: "built-in" }),
+      });
+      if (!image) throw new NotFoundError(`${wanted} is not a built-in image.`);
+      if (!known) for (const layer of image.RootFS.Layers) out.write({ status: "Pull complete", progressDetail: {}, id: layer.slice("sha256:".length, "sha256:".length + 12) });
+      const digest = image.RepoDigests[0]?.split("@")[1];
+      if (digest) out.write({ status: `Digest: ${digest}` });
+      out.write({ status: known ? `Status: Image is up to date for ${wanted}` : `Status: Downloaded newer image for ${wanted}` });
+      imageEvent("pull", wanted, wanted, image.Config.Labels);
+    } catch (err) {
+      out.error(err);
+    }
+    out.end();
+  });
+
+  // `docker load`: the request body is the archive. As Docker, the answer is always a JSON stream; a bad archive is an error in it.
+  router.post("/images/load", async ({ req, res }) => {
+    const out = new JsonMessageStream(res);
+    // The store's pipeline destroys its source on a bad archive; a pass-through keeps the request (and so the reply) alive.
+    const body = new PassThrough();
+    req.pipe(body);
+    // A client that goes away mid-upload must fail the load (and free its staging), not leave it waiting for the rest.
+    req.once("close", () => {
+      if (!req.complete) body.destroy(new BadParameterError("The client closed the connection before the whole archive arrived; nothing was added."));
+    });
+    try {
+      const lines = await images.load(body);
+      for (const line of lines) {
+        out.write({ stream: `${line}\n` });
+        const ref = /^Loaded image(?: ID)?: (.+)$/.exec(line)?.[1];
+        const image = ref ? await images.inspect(ref).catch(() => undefined) : undefined;
+        if (image) imageEvent("load", image.Id, image.Id, image.Config.Labels);
+      }
+    } catch (err) {
+      req.unpipe(body);
+      req.resume();
+      out.error(err);
+    }
+    out.end();
+  });
+
+  router.get("/images/get", async ({ res, query }) => {
+    const names = await Promise.all(query.getAll("names").flatMap((n) => n.split(",")).filter((n) => n !== "").map(fromClient));
+    if (names.length === 0) throw new BadParameterError("The names parameter is required (the images to save).");
+    await saveImages(res, names);
+  });
+
+  router.post("/images/prune", async ({ res, query }) => {
+    const filters = queryFilters(query, ["dangling", "until", "label", "label!"]);
+    for (const key of ["until", "label", "label!"]) {
+      if (filters.get(key)?.length) throw new NotImplementedError(`Hangar's engine does not support the '${key}' filter of image prune yet.`, "Prune without it, or remove images one by one with `docker rmi`.");
+    }
+    const danglingOnly = booleanFilter(filters, "dangling") ?? true;
+    const known = await imageLabels();
+    const result = await images.prune({ all: !danglingOnly });
+    for (const r of result.ImagesDeleted) {
+      if ("Deleted" in r && known.has(r.Deleted)) imageEvent("delete", r.Deleted, r.Deleted, known.get(r.Deleted));
+    }
+    events.publish("image", "prune", "", { reclaimed: String(result.SpaceReclaimed) });
+    sendJson(res, 200, result);
+  });
+
+  router.get("/images/{name*}/json", async ({ res, params }) => {
+    sendJson(res, 200, await images.inspect(await fromClient(params.name)));
+  });
+
+  router.get("/images/{name*}/history", async ({ res, params }) => {
+    sendJson(res, 200, await images.history(await fromClient(params.name)));
+  });
+
+  router.get("/images/{name*}/get", async ({ res, params }) => {
+    await saveImages(res, [await fromClient(params.name)]);
+  });
+
+  router.post("/images/{name*}/tag", async ({ res, params, query }) => {
+    const repoParam = query.get("repo");
+    if (!repoParam) throw new BadParameterError("The repo parameter is required (the name to tag the image with).");
+    const [name, repo] = [await fromClient(params.name), await registry.fromClient(repoParam, true)];
+    const tag = query.get("tag") || undefined;
+    const target = parseTagTarget(repo, tag);
+    const image = await images.inspect(name);
+    await images.tag(name, repo, tag);
+    imageEvent("tag", image.Id, target, image.Config.Labels);
+    sendEmpty(res, 201);
+  });
+
+  router.delete("/images/{name*}", async ({ res, params, query }) => {
+    const name = await fromClient(params.name);
+    const image = await images.inspect(name);
+    const known = await imageLabels();
+    // No container holds an image until the container runtime lands, so nothing is in use.
+    const records = await images.remove(name, { force: queryBool(query, "force"), noPrune: queryBool(query, "noprune") });
+    publishRemoval(records, known, image.Id);
+    sendJson(res, 200, records);
+  });
+
+  /**
+   * `docker save`: the tar streams straight to the client. The status is
+   * sent with the first byte, so an unknown name is still a proper 404;
+   * a failure after that cuts the connection (the client sees a short tar),
+   * as Docker does.
+   */
+  async function saveImages(res: http.ServerResponse, names: string[]): Promise<void> {
+    const ids: Array<{ id: string; labels?: Record<string, string> | null }> = [];
+    for (const name of names) {
+      const image = await images.inspect(name).catch(() => undefined);
+      if (image) ids.push({ id: image.Id, labels: image.Config.Labels });
+    }
+    const sink = new ResponseSink(res, { "Content-Type": "application/x-tar" });
+    try {
+      await images.save(names, sink);
+    } catch (err) {
+      if (!sink.started) throw err;
+      res.destroy();
+      return;
+    }
+    for (const { id, labels } of ids) imageEvent("save", id, id, labels);
+  }
+}
+
+function matchesLabels(summary: ImageSummary, wanted: string[] | undefined): boolean {
+  if (!wanted?.length) return true;
+  const labels = summary.Labels ?? {};
+  return wanted.every((l) => {
+    const eq = l.indexOf("=");
+    return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
+  });
+}
+
+/**
+ * A response body as a Writable that sends the status and headers with its
+ * first byte (or at its end, when empty), with the response's backpressure,
+ * and that fails when the client goes away, so a writer never waits forever.
+ */
+class ResponseSink extends Writable {
+  started = false;
+
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly headers: Record<string, string>,
+  ) {
+    super();
+    res.once("close", () => {
+      if (!res.writableFinished) this.destroy(new Error("The client closed the connection."));
+    });
+  }
+
+  private begin(): void {
+    if (this.started) return;
+    this.started = true;
+    this.res.writeHead(200, this.headers);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.begin();
+    if (this.res.write(chunk)) callback();
+    else this.res.once("drain", () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.begin();
+    this.res.end(() => callback());
+  }
+}

@@ -1,0 +1,232 @@
+// Hangar's engine as the real docker CLI sees it: the built `hangar` CLI
+// starts the engine in a temporary HANGAR_HOME, then `docker` (client 28,
+// API 1.50, no DOCKER_API_VERSION: it must negotiate down to 1.43 through
+// /_ping) drives system and image commands against its socket. busybox is
+// made from Debian's busybox-static (this machine's apt mirror); a shared
+// download cache from other system tests is reused when there is one.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import * as tar from "tar-stream";
+import packageJson from "../../../package.json";
+
+const exec = promisify(execFile);
+const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
+const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
+
+let home = "";
+let socket = "";
+let dockerConfig = "";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
+  try {
+    const r = await exec(file, args, { env, cwd: home, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (!allowFail) throw new Error(`${path.basename(file)} ${args.join(" ")} failed (${e.code}): ${e.stderr}${e.stdout}`);
+    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+function hangar(args: string[], allowFail = false): Promise<Run> {
+  return run(process.execPath, [CLI, ...args], { ...process.env, HANGAR_HOME: home }, allowFail);
+}
+
+function docker(args: string[], allowFail = false): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_BUILDKIT: "0", DOCKER_CONFIG: dockerConfig };
+  delete env.DOCKER_API_VERSION;
+  delete env.DOCKER_CONTEXT;
+  delete env.DOCKER_TLS_VERIFY;
+  return run("docker", args, env, allowFail);
+}
+
+async function imageId(ref: string): Promise<string> {
+  return (await docker(["image", "inspect", "-f", "{{.Id}}", ref])).stdout.trim();
+}
+
+before(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), "hangar-engine-home-"));
+  socket = path.join(home, "docker.sock");
+  dockerConfig = path.join(home, "docker-config");
+  // Saves the Debian download (the package index and busybox-static) when another test already made it.
+  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
+});
+
+after(async () => {
+  if (!home) return;
+  // Stop this test's engine by its pid (the CLI signals the pid in its pid file).
+  const stopped = await hangar(["engine", "stop"], true);
+  if (stopped.code !== 0) {
+    const pid = Number((await readFile(path.join(home, "engine", "engine.pid"), "utf8").catch(() => "")).trim());
+    if (pid > 0) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+  await rm(home, { recursive: true, force: true });
+});
+
+test("hangar engine start: runs detached, answers on HANGAR_HOME/docker.sock (0600); a second start is a no-op", async () => {
+  const started = await hangar(["engine", "start"]);
+  assert.match(started.stdout, new RegExp(`running \\(pid \\d+\\), listening on unix://${socket.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+  assert.equal((await stat(socket)).mode & 0o777, 0o600);
+  const again = await hangar(["engine", "start"]);
+  assert.match(again.stdout, /already running \(pid \d+\).*nothing to do/);
+  const status = await hangar(["engine", "status"]);
+  assert.match(status.stdout, /^Hangar's engine: running$/m);
+  assert.match(status.stdout, /API version: 1\.43 \(minimum 1\.24\)/);
+  assert.equal((await hangar(["engine", "env"])).stdout.split("\n")[0], `export DOCKER_HOST=unix://${socket}`);
+});
+
+test("docker version and docker info: the client negotiates API 1.43; the server is Hangar's", async () => {
+  const version = await docker(["version"]);
+  assert.match(version.stdout, /API version:\s+1\.43 \(downgraded from 1\.\d+\)/);
+  assert.match(version.stdout, /^Server: Hangar embedded engine$/m);
+  assert.match(version.stdout, new RegExp(`^ {2}Version:\\s+${packageJson.version.replace(/\./g, "\\.")}$`, "m"));
+  assert.match(version.stdout, /^ {2}API version:\s+1\.43 \(minimum version 1\.24\)$/m);
+  assert.match(version.stdout, /^ {2}OS\/Arch:\s+linux\/386$/m);
+
+  const info = await docker(["info"]);
+  assert.match(info.stdout, /^ Operating System: Hangar embedded engine \(v86\)$/m);
+  assert.match(info.stdout, /^ Architecture: i686$/m);
+  assert.match(info.stdout, /^ Storage Driver: overlay2$/m);
+  assert.match(info.stdout, /^ Containers: 0$/m);
+  assert.match(info.stdout, /^ CPUs: 1$/m);
+  assert.match(info.stdout, new RegExp(`^ Docker Root Dir: ${path.join(home, "engine").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+  assert.match(info.stderr, /does not run containers yet/);
+});
+
+test("docker pull busybox makes the built-in image; images, inspect and history show it", { timeout: 300_000 }, async () => {
+  const pulled = await docker(["pull", "busybox"]);
+  assert.match(pulled.stdout, /Status: Downloaded newer image for busybox:latest/);
+  assert.match((await docker(["pull", "busybox"])).stdout, /Status: Image is up to date for busybox:latest/);
+  const other = await docker(["pull", "alpine"], true);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /cannot pull alpine:latest: pulling from registries is not supported yet.*busybox/);
+
+  assert.match((await docker(["images"])).stdout, /^busybox\s+latest\s+[0-9a-f]{12}\s/m);
+  const [inspect] = JSON.parse((await docker(["image", "inspect", "busybox"])).stdout) as Array<{ Id: string; Architecture: string; Os: string; RootFS: { Type: string; Layers: string[] }; Config: { Cmd: string[] }; RepoTags: string[] }>;
+  assert.equal(inspect.Architecture, "386");
+  assert.equal(inspect.Os, "linux");
+  assert.equal(inspect.RootFS.Type, "layers");
+  assert.equal(inspect.RootFS.Layers.length, 1);
+  assert.match(inspect.RootFS.Layers[0], /^sha256:[0-9a-f]{64}$/);
+  assert.deepEqual(inspect.Config.Cmd, ["sh"]);
+  assert.deepEqual(inspect.RepoTags, ["busybox:latest"]);
+  const history = await docker(["history", "--no-trunc", "busybox"]);
+  assert.match(history.stdout, /busybox-static .* from Debian/);
+  assert.match(history.stdout, new RegExp(inspect.Id));
+});
+
+test("docker tag / rmi (untag only) and docker events --since/--until show the tag event", async () => {
+  const since = Math.floor(Date.now() / 1000);
+  const id = await imageId("busybox");
+  await docker(["tag", "busybox", "mybox:1"]);
+  assert.match((await docker(["images"])).stdout, /^mybox\s+1\s+[0-9a-f]{12}\s/m);
+  const rmi = await docker(["rmi", "mybox:1"]);
+  assert.match(rmi.stdout, /^Untagged: mybox:1$/m);
+  assert.doesNotMatch(rmi.stdout, /Deleted:/);
+  assert.equal(await imageId("busybox"), id, "busybox is untouched");
+  // until must lie after the events (it has whole-second precision on the command line): the CLI waits for it.
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const events = await docker(["events", "--since", String(since), "--until", String(until)]);
+  assert.match(events.stdout, new RegExp(`image tag ${id} \\(name=mybox:1\\)`));
+  assert.match(events.stdout, new RegExp(`image untag ${id}`));
+  const filtered = await docker(["events", "--since", String(since), "--until", String(until), "--filter", "event=untag"]);
+  assert.doesNotMatch(filtered.stdout, / image tag /);
+});
+
+test("docker save, rmi, load: the same image ID comes back", async () => {
+  const id = await imageId("busybox");
+  const archive = path.join(home, "x.tar");
+  await docker(["save", "busybox", "-o", archive]);
+  assert.ok((await stat(archive)).size > 100_000);
+  const rmi = await docker(["rmi", "busybox"]);
+  assert.match(rmi.stdout, new RegExp(`^Deleted: ${id}$`, "m"));
+  assert.doesNotMatch((await docker(["images"])).stdout, /busybox/);
+  const loaded = await docker(["load", "-i", archive]);
+  assert.match(loaded.stdout, /Loaded image: busybox:latest/);
+  assert.equal(await imageId("busybox"), id);
+});
+
+test("docker image prune, ps, system df", async () => {
+  assert.match((await docker(["image", "prune", "-f"])).stdout, /Total reclaimed space: 0B/);
+  assert.match((await docker(["images"])).stdout, /^busybox\s+latest/m, "prune keeps tagged images");
+  const ps = await docker(["ps", "-a"]);
+  assert.deepEqual(ps.stdout.trim().split("\n").length, 1, "only the header: no containers");
+  assert.match(ps.stdout, /^CONTAINER ID\s+IMAGE/);
+  const df = await docker(["system", "df"]);
+  assert.match(df.stdout, /^Images\s+1\s+0\s+\d/m);
+  assert.match(df.stdout, /^Containers\s+0\s+0\s+0B/m);
+});
+
+test("unsupported endpoints, malformed JSON and a hostile archive get clear errors and change nothing", async () => {
+  const network = await docker(["network", "ls"], true);
+  assert.notEqual(network.code, 0);
+  assert.match(network.stderr, /Hangar's engine does not support GET \/networks yet/);
+  const volume = await docker(["volume", "ls"], true);
+  assert.notEqual(volume.code, 0);
+  assert.match(volume.stderr, /Hangar's engine does not support GET \/volumes yet/);
+
+  const curl = await run("curl", ["-sS", "--unix-socket", socket, "-X", "POST", "-H", "Content-Type: application/json", "-d", "{not json", "-w", "\n%{http_code}", "http://localhost/v1.43/auth"], process.env, false);
+  const lines = curl.stdout.trim().split("\n");
+  const code = lines.pop();
+  const body = lines.join("\n");
+  assert.equal(code, "400");
+  assert.match((JSON.parse(body) as { message: string }).message, /^The request body is not valid JSON/);
+
+  const before = (await docker(["images", "--no-trunc"])).stdout;
+  const evilName = `hangar-evil-${process.pid}`;
+  const pack = tar.pack();
+  pack.entry({ name: `../${evilName}`, mode: 0o644 }, "pwned\n");
+  pack.entry({ name: `../../${evilName}`, mode: 0o644 }, "pwned\n");
+  pack.entry({ name: "manifest.json", mode: 0o644 }, "[]");
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+  const evil = path.join(home, "evil.tar");
+  await writeFile(evil, Buffer.concat(chunks));
+  const load = await docker(["load", "-i", evil], true);
+  assert.notEqual(load.code, 0);
+  assert.match(load.stderr + load.stdout, new RegExp(`"\\.\\./${evilName}".*unsafe`));
+  assert.equal((await docker(["images", "--no-trunc"])).stdout, before);
+  assert.ok(!(await readdir(home, { recursive: true })).some((f) => f.endsWith(evilName)));
+  for (const dir of [path.dirname(home), path.dirname(path.dirname(home))]) assert.ok(!existsSync(path.join(dir, evilName)), dir);
+});
+
+test("a crashed engine's socket does not block the next start, and the images survive", async () => {
+  const pid = Number((await readFile(path.join(home, "engine", "engine.pid"), "utf8")).trim());
+  process.kill(pid, "SIGKILL");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(existsSync(socket), "SIGKILL leaves the socket file behind");
+  assert.match((await hangar(["engine", "status"])).stdout, /^Hangar's engine: stopped$/m);
+  const started = await hangar(["engine", "start"]);
+  assert.match(started.stdout, /running \(pid \d+\)/);
+  assert.notEqual(Number(/pid (\d+)/.exec(started.stdout)?.[1]), pid);
+  assert.match((await docker(["images"])).stdout, /^busybox\s+latest/m);
+});
+
+test("hangar engine stop: docker cannot connect any more; status says stopped; stop again is a no-op", async () => {
+  assert.match((await hangar(["engine", "stop"])).stdout, /^Stopped Hangar's engine \(pid \d+\)\.$/m);
+  const version = await docker(["version"], true);
+  assert.notEqual(version.code, 0);
+  assert.match(version.stderr, /Cannot connect to the Docker daemon/);
+  assert.match((await hangar(["engine", "status"])).stdout, /^Hangar's engine: stopped$/m);
+  assert.ok(!existsSync(socket), "the socket is gone");
+  assert.match((await hangar(["engine", "stop"])).stdout, /not running; nothing to stop/);
+});
