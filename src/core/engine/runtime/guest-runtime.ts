@@ -1,0 +1,170 @@
+import { createReadStream } from "node:fs";
+import type { MachineSession } from "../../machines/machine-session";
+import { shellQuote } from "../../machines/machine-runner";
+import { HangarError } from "../../util/errors";
+import type { ImageStore } from "../images/image-store";
+import { whiteoutsOf } from "./layer-whiteouts";
+
+/** Where the engine machine keeps image root file systems and containers. */
+const ROOT = "/var/lib/hangar";
+/** The cgroup (v2) every container's own cgroup lives under; controllers are enabled on it once. */
+const CGROUP = "/sys/fs/cgroup/hangar";
+
+/** What a container runs and within which limits (Docker's Config + HostConfig, the parts the guest needs). */
+export interface ContainerSpec {
+  /** 64 hex characters. */
+  id: string;
+  /** "sha256:<hex>", an image in the store. */
+  imageId: string;
+  /** The process: entrypoint and command already combined, exec form. */
+  argv: string[];
+  env?: string[];
+  workingDir?: string;
+  hostname?: string;
+  /** cgroup memory.max in bytes (--memory). */
+  memoryBytes?: number;
+  /** cgroup pids.max (--pids-limit). */
+  pidsLimit?: number;
+  /** CPUs as a fraction (--cpus), written as cpu.max. */
+  cpus?: number;
+}
+
+export interface RunHandlers {
+  onStdout?(data: Buffer): void;
+  onStderr?(data: Buffer): void;
+}
+
+export class ContainerRuntimeError extends HangarError {}
+
+/** Run by the helper inside the container: $1 is the working directory, the rest the process. */
+const ENTER = '/dev/.hangar/busybox rm -rf /dev/.hangar; cd "$1" || exit 126; shift; exec "$@"';
+
+/**
+ * Runs containers in the engine machine's kernel, as DESIGN.md records them
+ * working: the image's layers unpacked once per image into a read-only
+ * lower directory, an overlay with the container's own upper directory,
+ * `unshare -fmupin` for PID, mount, UTS, IPC and network namespaces (proc
+ * mounted inside, since busybox's --mount-proc fails on an initramfs root),
+ * chroot, and a cgroup v2 group for limits. Every step is one SSH exec as
+ * root on the engine machine's session.
+ */
+export class GuestRuntime {
+  private readonly imagesReady = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly session: MachineSession,
+    private readonly store: ImageStore,
+  ) {}
+
+  /** Unpacks an image's layers in the guest once; later containers of the image reuse them. */
+  ensureImage(imageId: string): Promise<void> {
+    let ready = this.imagesReady.get(imageId);
+    if (!ready) {
+      ready = this.unpackImage(imageId);
+      this.imagesReady.set(imageId, ready);
+      ready.catch(() => this.imagesReady.delete(imageId));
+    }
+    return ready;
+  }
+
+  private async unpackImage(imageId: string): Promise<void> {
+    const dir = `${ROOT}/images/${hex(imageId)}`;
+    if ((await this.session.run(`test -e ${dir}/complete`)).code === 0) return;
+    const rootfs = `${dir}/rootfs`;
+    await this.must(`rm -rf ${dir} && mkdir -p ${rootfs}`, "prepare the image's folder");
+    for (const layer of await this.store.layerFiles(imageId)) {
+      // Docker's whiteouts: what this layer deletes from the ones below goes first, then its files, then the markers themselves.
+      const { deleted, opaque } = await whiteoutsOf(layer);
+      const before = [
+        ...opaque.map((d) => `find ${shellQuote(`${rootfs}/${d}`)} -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null;`),
+        ...deleted.map((p) => `rm -rf ${shellQuote(`${rootfs}/${p}`)};`),
+      ].join(" ");
+      const script = `${before} tar -x -C ${rootfs} && find ${rootfs} -name '.wh.*' -exec rm -rf {} + 2>/dev/null; true`;
+      const res = await this.session.run(script, { stdin: await readAll(layer) });
+      if (res.code !== 0) throw new ContainerRuntimeError(`Unpacking layer ${layer} of image ${imageId} in the engine machine failed: ${res.stderr.trim()}`);
+    }
+    await this.must(`touch ${dir}/complete`, "mark the image unpacked");
+  }
+
+  /**
+   * Runs the container's process to its end; resolves with its exit status
+   * (137 when the kernel's OOM killer stops it, as Docker reports).
+   */
+  async run(spec: ContainerSpec, handlers: RunHandlers = {}): Promise<number> {
+    if (!/^[0-9a-f]{64}$/.test(spec.id)) throw new ContainerRuntimeError(`Container ID ${spec.id} is not 64 hex characters.`);
+    if (!spec.argv.length) throw new ContainerRuntimeError("No command given: the image has no CMD or ENTRYPOINT and none was passed.");
+    await this.ensureImage(spec.imageId);
+    const res = await this.session.run(this.runScript(spec), { onStdout: handlers.onStdout, onStderr: handlers.onStderr });
+    return res.code < 0 ? 137 : res.code;
+  }
+
+  /** Unmounts and deletes a container's writable layer and cgroup. */
+  async remove(id: string): Promise<void> {
+    const c = `${ROOT}/containers/${id}`;
+    await this.must(`umount ${c}/rootfs/proc 2>/dev/null; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${CGROUP}/${id} 2>/dev/null; true`, "remove the container");
+  }
+
+  private runScript(spec: ContainerSpec): string {
+    const c = `${ROOT}/containers/${spec.id}`;
+    const lower = `${ROOT}/images/${hex(spec.imageId)}/rootfs`;
+    const cg = `${CGROUP}/${spec.id}`;
+    const limits = [
+      spec.memoryBytes ? `echo ${Math.floor(spec.memoryBytes)} > ${cg}/memory.max; echo 0 > ${cg}/memory.swap.max 2>/dev/null;` : "",
+      spec.pidsLimit && spec.pidsLimit > 0 ? `echo ${Math.floor(spec.pidsLimit)} > ${cg}/pids.max;` : "",
+      spec.cpus ? `echo "${Math.max(1000, Math.round(spec.cpus * 100000))} 100000" > ${cg}/cpu.max;` : "",
+    ].join(" ");
+    const hostname = spec.hostname ?? spec.id.slice(0, 12);
+    const workdir = spec.workingDir || "/";
+    const env = ["env", "-i", ...(spec.env ?? []).map(shellQuote)].join(" ");
+    // Inside the new namespaces: proc and a small /dev of its own, the hostname, then chroot (the cwd is set first, inside the new root).
+    const inner = [
+      "set -e",
+      `mount -t proc proc ${c}/rootfs/proc`,
+      `mount -t tmpfs -o mode=755 tmpfs ${c}/rootfs/dev`,
+      `for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${c}/rootfs/dev/$n c \${m%%:*} \${m#*:}; done`,
+      `mkdir -p ${c}/rootfs/dev/pts ${c}/rootfs/dev/shm`,
+      `hostname ${shellQuote(hostname)}`,
+      `mkdir -p ${shellQuote(`${c}/rootfs${workdir}`)}`,
+      // chroot always starts in "/": a static busybox on the container's private /dev enters the working
+      // directory, removes itself and execs the process (so images without a shell work too).
+      // (named busybox, so it takes its first argument as the applet)
+      `mkdir ${c}/rootfs/dev/.hangar && cp /bin/busybox ${c}/rootfs/dev/.hangar/busybox`,
+      `exec ${env} chroot ${c}/rootfs /dev/.hangar/busybox sh -c ${shellQuote(ENTER)} - ${shellQuote(workdir)} ${spec.argv.map(shellQuote).join(" ")}`,
+    ].join("\n");
+    return [
+      "set -e",
+      `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
+      // (busybox here has no `mountpoint`: /proc/mounts tells)
+      `grep -q " ${c}/rootfs " /proc/mounts || mount -t overlay overlay -o lowerdir=${lower},upperdir=${c}/upper,workdir=${c}/work ${c}/rootfs`,
+      `mkdir -p ${c}/rootfs/proc ${c}/rootfs/dev ${c}/rootfs/sys ${c}/rootfs/tmp`,
+      // cgroup v2: mounted and its controllers enabled once per boot; limits apply from before the process starts.
+      `grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
+      `if [ ! -d ${CGROUP} ]; then echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; fi`,
+      `mkdir -p ${cg}`,
+      limits,
+      `echo $$ > ${cg}/cgroup.procs`,
+      "set +e",
+      `unshare -fmupin sh -c ${shellQuote(inner)}`,
+      "status=$?",
+      `umount ${c}/rootfs/proc 2>/dev/null; true`,
+      "exit $status",
+    ].join("\n");
+  }
+
+  private async must(command: string, what: string): Promise<void> {
+    const res = await this.session.run(command);
+    if (res.code !== 0) throw new ContainerRuntimeError(`The engine machine could not ${what}: ${res.stderr.trim() || `exit status ${res.code}`}`);
+  }
+}
+
+function hex(imageId: string): string {
+  const h = imageId.replace(/^sha256:/, "");
+  if (!/^[0-9a-f]{64}$/.test(h)) throw new ContainerRuntimeError(`${imageId} is not an image ID.`);
+  return h;
+}
+
+async function readAll(file: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of createReadStream(file)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
