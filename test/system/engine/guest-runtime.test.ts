@@ -105,3 +105,23 @@ test("a missing command fails with the shell's status, not a hang", { timeout: 6
   assert.equal(r.code, 127, r.stderr);
   assert.match(r.stderr, /no\/such\/program/);
 });
+
+test("kill: TERM reaches a process that handles it; KILL ends one that does not (137)", { timeout: 120_000 }, async () => {
+  const id = randomBytes(32).toString("hex");
+  created.push(id);
+  let out = "";
+  const running = runtime.run({ id, imageId: busyboxId, argv: ["sh", "-c", "trap 'echo got-term; exit 143' TERM; echo ready; while :; do sleep 1; done"] }, { onStdout: (d) => (out += d) });
+  for (let i = 0; i < 100 && !out.includes("ready"); i++) await new Promise((r) => setTimeout(r, 100));
+  await runtime.kill(id, "SIGTERM");
+  assert.equal(await running, 143);
+  assert.match(out, /got-term/);
+  const id2 = randomBytes(32).toString("hex");
+  created.push(id2);
+  let out2 = "";
+  const sleeper = runtime.run({ id: id2, imageId: busyboxId, argv: ["sh", "-c", "echo ready; exec sleep 600"] }, { onStdout: (d) => (out2 += d) });
+  for (let i = 0; i < 100 && !out2.includes("ready"); i++) await new Promise((r) => setTimeout(r, 100));
+  await runtime.kill(id2, "TERM"); // PID 1 without a handler ignores it, as in Docker
+  await new Promise((r) => setTimeout(r, 500));
+  await runtime.kill(id2, "KILL");
+  assert.equal(await sleeper, 137);
+});

@@ -98,6 +98,21 @@ export class GuestRuntime {
     return res.code < 0 ? 137 : res.code;
   }
 
+  /**
+   * Sends a signal to the container's PID 1 (which, as in Docker, ignores
+   * TERM and INT unless it handles them); KILL ends the whole PID namespace.
+   * A container that is not running is left alone.
+   */
+  async kill(id: string, signal = "KILL"): Promise<void> {
+    const sig = signal.replace(/^SIG/i, "").toUpperCase();
+    if (!/^([A-Z0-9]+|\d+)$/.test(sig)) throw new ContainerRuntimeError(`Invalid signal: ${signal}`);
+    const c = `${ROOT}/containers/${id}`;
+    // This busybox has no pgrep: the child is found by its parent pid, field 4 of /proc/PID/stat.
+    const findChild = `for s in /proc/[0-9]*/stat; do set -- $(cat $s 2>/dev/null); [ "$4" = "$u" ] && echo $1; done`;
+    const res = await this.session.run(`u=$(cat ${c}/unshare.pid 2>/dev/null) || exit 0; p=$(${findChild}); [ -n "$p" ] || exit 0; kill -s ${sig} $p`);
+    if (res.code !== 0) throw new ContainerRuntimeError(`Could not send SIG${sig} to container ${id.slice(0, 12)}: ${res.stderr.trim() || `exit status ${res.code}`}`);
+  }
+
   /** Unmounts and deletes a container's writable layer and cgroup. */
   async remove(id: string): Promise<void> {
     const c = `${ROOT}/containers/${id}`;
@@ -144,8 +159,12 @@ export class GuestRuntime {
       limits,
       `echo $$ > ${cg}/cgroup.procs`,
       "set +e",
-      `unshare -fmupin sh -c ${shellQuote(inner)}`,
+      // In the background, so its pid can be recorded: the container's PID 1 is its child (what kill() signals).
+      `unshare -fmupin sh -c ${shellQuote(inner)} </dev/null &`,
+      `echo $! > ${c}/unshare.pid`,
+      "wait $!",
       "status=$?",
+      `rm -f ${c}/unshare.pid`,
       `umount ${c}/rootfs/proc 2>/dev/null; true`,
       "exit $status",
     ].join("\n");
