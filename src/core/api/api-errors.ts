@@ -1,4 +1,5 @@
 import { ImageArchiveError, ImageConflictError, ImageNotFoundError, InvalidReferenceError } from "../engine/images/image-store";
+import { ContainerConflictError, ContainerInvalidError, ContainerNotFoundError } from "../engine/containers/container-engine";
 import { errorMessage, HangarError } from "../util/errors";
 
 /**
@@ -40,7 +41,9 @@ export class NotImplementedError extends ApiError {
 /** Docker's status for an error thrown anywhere below a route: the engine's typed errors map as Docker's errdefs do. */
 export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status;
-  if (err instanceof ImageNotFoundError) return 404;
+  if (err instanceof ImageNotFoundError || err instanceof ContainerNotFoundError) return 404;
+  if (err instanceof ContainerConflictError) return 409;
+  if (err instanceof ContainerInvalidError) return 400;
   if (err instanceof ImageConflictError) return 409;
   if (err instanceof ImageArchiveError || err instanceof InvalidReferenceError) return 400;
   return 500;

@@ -1,24 +1,190 @@
-import { NotFoundError } from "./api-errors";
+import type * as http from "node:http";
+import type { Duplex } from "node:stream";
+import type { ContainerConfig, ContainerHostConfig, ContainerRecord, OutputChunk } from "../engine/containers/container-engine";
+import { BadParameterError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
-import { queryFilters } from "./api-request";
-import { sendJson } from "./api-response";
+import { queryBool, queryFilters, readJsonBody } from "./api-request";
+import { sendEmpty, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
 
-/**
- * Docker's container router. UNTIL THE CONTAINER RUNTIME LANDS there are no
- * containers: listing answers an empty list (so `docker ps` works and UIs
- * can poll), inspecting one answers 404, and every other container
- * endpoint falls through to the server's 501. The runtime replaces this file's body with real routes.
- */
-export function addContainerRoutes(router: ApiRouter, _engine: EngineContext): void {
+/** Docker's multiplexed stream framing: [stream, 0, 0, 0, size (u32 BE)] then the bytes. */
+export function frame(chunk: OutputChunk, timestamps = false): Buffer {
+  const data = timestamps ? Buffer.concat([Buffer.from(`${chunk.time} `), chunk.data]) : chunk.data;
+  const header = Buffer.alloc(8);
+  header[0] = chunk.stream;
+  header.writeUInt32BE(data.length, 4);
+  return Buffer.concat([header, data]);
+}
+
+/** Docker's container router: create, start, wait, logs, list, inspect, stop, kill, restart, rename, remove, prune. Attach (a hijacked connection) is handled by attachUpgrade. */
+export function addContainerRoutes(router: ApiRouter, engine: EngineContext): void {
+  const containers = engine.containers;
+
   router.get("/containers/json", async ({ res, query }) => {
-    // Checked even though nothing can match, so a bad filter is a 400 as with Docker.
-    queryFilters(query, ["ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label", "name", "network", "publish", "since", "status", "volume"]);
-    sendJson(res, 200, []);
+    const filters = queryFilters(query, ["ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label", "name", "network", "publish", "since", "status", "volume"]);
+    const limit = Number(query.get("limit") ?? -1);
+    // `docker ps -l` / `-n N` ask for the newest N of all containers.
+    const all = queryBool(query, "all") || limit > 0;
+    const out = containers
+      .list()
+      .filter((r) => all || r.State.Running || filters.has("status"))
+      .filter((r) => !filters.has("status") || filters.get("status")!.includes(r.State.Status))
+      .filter((r) => !filters.has("id") || filters.get("id")!.some((id) => r.Id.startsWith(id)))
+      .filter((r) => !filters.has("name") || filters.get("name")!.some((n) => r.Name.slice(1).includes(n.replace(/^\//, ""))))
+      .filter((r) => !filters.has("exited") || (!r.State.Running && filters.get("exited")!.includes(String(r.State.ExitCode))))
+      .map(summary);
+    sendJson(res, 200, limit > 0 ? out.slice(0, limit) : out);
   });
-  // "No such container" rather than 501: true while there are none, and clients that look a name up
-  // in turn (`docker inspect NAME` tries containers first, then images) go on to the next kind.
-  router.get("/containers/{id*}/json", async ({ params }) => {
-    throw new NotFoundError(`No such container: ${params.id}`);
+
+  router.post("/containers/create", async ({ req, res, query }) => {
+    const body = (await readJsonBody(req)) ?? {};
+    const { HostConfig, NetworkingConfig: _networking, ...config } = body as { HostConfig?: ContainerHostConfig; NetworkingConfig?: unknown } & ContainerConfig;
+    const record = await containers.create(config as ContainerConfig, HostConfig ?? {}, query.get("name") ?? undefined);
+    sendJson(res, 201, { Id: record.Id, Warnings: [] });
   });
+
+  router.post("/containers/prune", async ({ res }) => {
+    const deleted: string[] = [];
+    for (const r of containers.list()) {
+      if (r.State.Running) continue;
+      await containers.remove(r.Id);
+      deleted.push(r.Id);
+    }
+    sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
+  });
+
+  router.get("/containers/{id}/json", async ({ res, params }) => sendJson(res, 200, containers.get(params.id)));
+
+  router.post("/containers/{id}/start", async ({ res, params }) => sendEmpty(res, (await containers.start(params.id)) === "already" ? 304 : 204));
+
+  router.post("/containers/{id}/wait", async ({ res, params, query }) => {
+    const condition = query.get("condition") || "not-running";
+    if (!["not-running", "next-exit", "removed"].includes(condition)) throw new BadParameterError(`invalid condition: "${condition}"`);
+    containers.get(params.id); // a missing container is a 404 before the status line goes out
+    // Headers now, so the client knows the wait is registered before it starts the container (as Docker flushes them).
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.flushHeaders();
+    const code = await containers.wait(params.id, condition);
+    res.end(`${JSON.stringify({ StatusCode: code, Error: null })}\n`);
+  });
+
+  router.get("/containers/{id}/logs", async ({ res, params, query }) => {
+    const stdout = queryBool(query, "stdout");
+    const stderr = queryBool(query, "stderr");
+    if (!stdout && !stderr) throw new BadParameterError("You must choose at least one stream");
+    const tailText = query.get("tail");
+    const tail = tailText && tailText !== "all" ? Number(tailText) : undefined;
+    if (tail !== undefined && !Number.isInteger(tail)) throw new BadParameterError(`invalid value for "tail": ${tailText}`);
+    const timestamps = queryBool(query, "timestamps");
+    const wanted = (c: OutputChunk): boolean => (c.stream === 1 ? stdout : stderr) && c.data.length > 0;
+    const record = containers.get(params.id);
+    res.writeHead(200, { "Content-Type": "application/vnd.docker.multiplexed-stream" });
+    for (const c of await containers.logs(record.Id, tail)) if (wanted(c)) res.write(frame(c, timestamps));
+    if (!queryBool(query, "follow") || !record.State.Running) return void res.end();
+    await new Promise<void>((resolve) => {
+      const stop = containers.follow(record.Id, (c) => {
+        if (c.time === "") {
+          stop();
+          resolve();
+        } else if (wanted(c)) res.write(frame(c, timestamps));
+      });
+      res.on("close", () => {
+        stop();
+        resolve();
+      });
+    });
+    res.end();
+  });
+
+  router.post("/containers/{id}/kill", async ({ res, params, query }) => {
+    await containers.kill(params.id, query.get("signal") || "KILL");
+    sendEmpty(res, 204);
+  });
+
+  router.post("/containers/{id}/stop", async ({ res, params, query }) => {
+    const t = query.get("t");
+    sendEmpty(res, (await containers.stop(params.id, t ? Number(t) : 10, query.get("signal") ?? undefined)) === "already" ? 304 : 204);
+  });
+
+  router.post("/containers/{id}/restart", async ({ res, params, query }) => {
+    const t = query.get("t");
+    await containers.stop(params.id, t ? Number(t) : 10);
+    await containers.start(params.id);
+    sendEmpty(res, 204);
+  });
+
+  router.post("/containers/{id}/rename", async ({ res, params, query }) => {
+    const name = query.get("name");
+    if (!name) throw new BadParameterError("A new name is needed: rename?name=NEW");
+    await containers.rename(params.id, name);
+    sendEmpty(res, 204);
+  });
+
+  router.delete("/containers/{id}", async ({ res, params, query }) => {
+    await containers.remove(params.id, { force: queryBool(query, "force") });
+    sendEmpty(res, 204);
+  });
+}
+
+/**
+ * `POST /containers/{id}/attach` with `Upgrade: tcp`: the connection becomes
+ * the container's output in Docker's multiplexed framing (the docker CLI
+ * attaches before it starts a container it runs in the foreground), ended
+ * when the container exits. Returns false when the path is not an attach.
+ */
+export function attachUpgrade(engine: EngineContext, apiPath: string, query: URLSearchParams, _req: http.IncomingMessage, socket: Duplex): boolean {
+  const m = /^\/containers\/([^/]+)\/attach$/.exec(apiPath);
+  if (!m) return false;
+  let record: ContainerRecord;
+  try {
+    record = engine.containers.get(decodeURIComponent(m[1]));
+  } catch (err) {
+    const body = JSON.stringify({ message: err instanceof Error ? err.message : String(err) });
+    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    return true;
+  }
+  const stdout = queryBool(query, "stdout");
+  const stderr = queryBool(query, "stderr");
+  socket.write("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+  const stop = engine.containers.follow(record.Id, (c) => {
+    if (c.time === "") {
+      stop();
+      socket.end();
+    } else if (c.stream === 1 ? stdout : stderr) socket.write(frame(c));
+  });
+  socket.on("error", () => stop());
+  socket.on("close", () => stop());
+  return true;
+}
+
+/** Docker's container summary (GET /containers/json). */
+function summary(r: ContainerRecord): Record<string, unknown> {
+  return {
+    Id: r.Id,
+    Names: [r.Name],
+    Image: r.Config.Image,
+    ImageID: r.Image,
+    Command: [r.Path, ...r.Args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" "),
+    Created: Math.floor(Date.parse(r.Created) / 1000),
+    Ports: [],
+    Labels: r.Config.Labels ?? {},
+    State: r.State.Status,
+    Status: statusText(r),
+    HostConfig: { NetworkMode: "none" },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+}
+
+function statusText(r: ContainerRecord): string {
+  if (r.State.Running) return `Up ${ago(r.State.StartedAt)}`;
+  if (r.State.Status === "created") return "Created";
+  return `Exited (${r.State.ExitCode}) ${ago(r.State.FinishedAt)} ago`;
+}
+
+function ago(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return s <= 1 ? "Less than a second" : `${s} seconds`;
+  if (s < 3600) return `${Math.round(s / 60)} minute${Math.round(s / 60) === 1 ? "" : "s"}`;
+  return `${Math.round(s / 3600)} hour${Math.round(s / 3600) === 1 ? "" : "s"}`;
 }

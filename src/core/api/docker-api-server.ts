@@ -8,7 +8,7 @@ import { errorBody, NotImplementedError, statusOf } from "./api-errors";
 import { ApiRouter } from "./api-router";
 import { sendJson } from "./api-response";
 import { API_VERSION, splitVersionPrefix } from "./api-version";
-import { addContainerRoutes } from "./container-routes";
+import { addContainerRoutes, attachUpgrade } from "./container-routes";
 import type { EngineContext } from "./engine-context";
 import { dockerHost, isNamedPipe } from "./engine-endpoint";
 import { addImageRoutes } from "./image-routes";
@@ -70,6 +70,21 @@ export class DockerApiServer {
       }
     }
     const server = http.createServer((req, res) => void handle(router, req, res, options));
+    // Hijacked connections (attach) ask for `Upgrade: tcp`; Node hands those to this event, not to the router.
+    server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket) => {
+      socket.on("error", () => undefined);
+      const raw = req.url ?? "/";
+      const q = raw.indexOf("?");
+      try {
+        const { path: apiPath } = splitVersionPrefix(q < 0 ? raw : raw.slice(0, q));
+        if (attachUpgrade(engine, apiPath, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), req, socket)) return;
+        const body = JSON.stringify({ message: `Hangar's engine does not support ${req.method} ${apiPath} with a hijacked connection yet` });
+        socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      } catch (err) {
+        const body = JSON.stringify(errorBody(err));
+        socket.end(`HTTP/1.1 ${statusOf(err)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      }
+    });
     // A `docker load` upload may take longer than Node's default 5-minute limit for receiving a request.
     server.requestTimeout = 0;
     await new Promise<void>((resolve, reject) => {

@@ -1,15 +1,17 @@
 import * as path from "node:path";
+import type { ContainerEngine } from "../engine/containers/container-engine";
 import type { ImageStore } from "../engine/images/image-store";
+import type { EngineMachine } from "../engine/machine/engine-machine";
 import type { DefaultRegistry } from "./default-registry";
 import type { EngineEvents } from "./engine-events";
 
-/**
- * What the route families share: the engine's stores and its event log.
- * The container runtime adds its own store here when it lands.
- */
+/** What the route families share: the engine's stores, its machine and its event log. */
 export interface EngineContext {
   hangarHome: string;
   images: ImageStore;
+  containers: ContainerEngine;
+  /** The hidden machine containers run in, started on first need. */
+  machine: EngineMachine;
   events: EngineEvents;
   /** Turns names as Docker clients qualify them into names as the store keeps them. */
   registry: DefaultRegistry;

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { ContainerEngine } from "../engine/containers/container-engine";
 import { ImageStore } from "../engine/images/image-store";
+import { EngineMachine } from "../engine/machine/engine-machine";
 import { writeFileAtomic } from "../util/atomic-file";
 import { FileExistsError } from "../util/errors";
 import { DefaultRegistry } from "./default-registry";
@@ -34,13 +36,22 @@ export interface RunningEngine {
 export async function serveEngine(hangarHome: string, options: ServeEngineOptions = {}): Promise<RunningEngine> {
   await fs.mkdir(engineRoot(hangarHome), { recursive: true });
   const env = options.env ?? process.env;
+  const images = await ImageStore.open(imageStoreRoot(hangarHome));
+  const events = new EngineEvents();
+  const memoryMiB = options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB;
+  const machine = new EngineMachine({ hangarHome, memoryMiB, log: options.log }, images);
+  const containers = await ContainerEngine.open(hangarHome, images, machine, (action, r, extra) =>
+    events.publish("container", action, r.Id, { image: r.Config.Image, name: r.Name.slice(1), ...extra }),
+  );
   const engine: EngineContext = {
     hangarHome,
-    images: await ImageStore.open(imageStoreRoot(hangarHome)),
-    events: new EngineEvents(),
+    images,
+    containers,
+    machine,
+    events,
     registry: await DefaultRegistry.load(engineRoot(hangarHome), env),
     engineId: await engineId(hangarHome),
-    memoryMiB: options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB,
+    memoryMiB,
     mirror: options.mirror,
     env,
   };
@@ -52,6 +63,7 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
     engine,
     async stop() {
       await server.close();
+      await machine.stop();
       const recorded = await fs.readFile(pidFile, "utf8").catch(() => "");
       if (recorded.trim() === String(process.pid)) await fs.rm(pidFile, { force: true });
     },

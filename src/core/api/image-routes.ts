@@ -146,7 +146,7 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     }
     const danglingOnly = booleanFilter(filters, "dangling") ?? true;
     const known = await imageLabels();
-    const result = await images.prune({ all: !danglingOnly });
+    const result = await images.prune({ all: !danglingOnly, inUse: (id) => engine.containers.usesImage(id) !== undefined });
     for (const r of result.ImagesDeleted) {
       if ("Deleted" in r && known.has(r.Deleted)) imageEvent("delete", r.Deleted, r.Deleted, known.get(r.Deleted));
     }
@@ -183,7 +183,7 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     const image = await images.inspect(name);
     const known = await imageLabels();
     // No container holds an image until the container runtime lands, so nothing is in use.
-    const records = await images.remove(name, { force: queryBool(query, "force"), noPrune: queryBool(query, "noprune") });
+    const records = await images.remove(name, { force: queryBool(query, "force"), noPrune: queryBool(query, "noprune"), inUse: (id) => engine.containers.usesImage(id) ?? false });
     publishRemoval(records, known, image.Id);
     sendJson(res, 200, records);
   });

@@ -15,8 +15,8 @@ const IMAGE_ARCH = "386";
 /** Honest until the engine machine boots and can be asked (`uname -r`). */
 const KERNEL_VERSION = "unknown until the engine machine runs";
 
-/** Answers while no container runtime exists, shown by `docker info` so nobody wonders why `docker run` fails. */
-const NO_CONTAINERS_WARNING = "WARNING: Hangar's engine does not run containers yet: image commands (pull of built-in images, load, save, tag, rmi, inspect, history) work; run, create and build do not.";
+/** Shown by `docker info` so nobody wonders why some commands fail. */
+const LIMITS_WARNING = "WARNING: Hangar's engine runs containers without networking, volumes, TTYs or stdin yet, and does not build images yet.";
 
 /** Docker's system router: ping, version, info, events, disk usage, auth. */
 export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void {
@@ -46,7 +46,7 @@ export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void 
       Experimental: "false",
       GitCommit: "",
       GoVersion: "",
-      KernelVersion: KERNEL_VERSION,
+      KernelVersion: (await engine.machine.kernelVersion()) ?? KERNEL_VERSION,
       MinAPIVersion: MIN_API_VERSION,
       Os: "linux",
     };
@@ -60,20 +60,21 @@ export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void 
       GoVersion: "",
       Os: "linux",
       Arch: IMAGE_ARCH,
-      KernelVersion: KERNEL_VERSION,
+      KernelVersion: (await engine.machine.kernelVersion()) ?? KERNEL_VERSION,
       BuildTime: "",
     });
   });
 
   router.get("/info", async ({ res }) => {
     const usage = await engine.images.diskUsage();
+    const all = engine.containers.list();
+    const running = all.filter((c) => c.State.Running).length;
     sendJson(res, 200, {
       ID: engine.engineId,
-      // Until the container runtime lands there are none.
-      Containers: 0,
-      ContainersRunning: 0,
+      Containers: all.length,
+      ContainersRunning: running,
       ContainersPaused: 0,
-      ContainersStopped: 0,
+      ContainersStopped: all.length - running,
       Images: usage.images,
       Driver: "overlay2",
       DriverStatus: [],
@@ -95,7 +96,7 @@ export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void 
       CgroupDriver: "",
       CgroupVersion: "",
       NEventsListener: engine.events.listenerCount,
-      KernelVersion: KERNEL_VERSION,
+      KernelVersion: (await engine.machine.kernelVersion()) ?? KERNEL_VERSION,
       OperatingSystem: `${PLATFORM_NAME} (v86)`,
       OSVersion: "",
       OSType: "linux",
@@ -121,7 +122,7 @@ export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void 
       InitCommit: { ID: "" },
       SecurityOptions: [],
       // Non-empty, so the CLI prints these instead of guessing warnings from the fields above.
-      Warnings: [NO_CONTAINERS_WARNING],
+      Warnings: [LIMITS_WARNING],
     });
   });
 

@@ -32,6 +32,8 @@ export interface ContainerSpec {
 export interface RunHandlers {
   onStdout?(data: Buffer): void;
   onStderr?(data: Buffer): void;
+  /** The container's process exists (it can be signalled from now on). */
+  onStarted?(): void;
 }
 
 export class ContainerRuntimeError extends HangarError {}
@@ -94,7 +96,22 @@ export class GuestRuntime {
     if (!/^[0-9a-f]{64}$/.test(spec.id)) throw new ContainerRuntimeError(`Container ID ${spec.id} is not 64 hex characters.`);
     if (!spec.argv.length) throw new ContainerRuntimeError("No command given: the image has no CMD or ENTRYPOINT and none was passed.");
     await this.ensureImage(spec.imageId);
-    const res = await this.session.run(this.runScript(spec), { onStdout: handlers.onStdout, onStderr: handlers.onStderr });
+    // The run script says on stderr, in one line of its own, when the process exists; that line is not the container's output.
+    const marker = startedMarker(spec.id);
+    let started = false;
+    const onStderr = (data: Buffer): void => {
+      if (!started) {
+        const at = data.indexOf(marker);
+        if (at >= 0) {
+          started = true;
+          handlers.onStarted?.();
+          data = Buffer.concat([data.subarray(0, at), data.subarray(at + marker.length)]);
+          if (!data.length) return;
+        }
+      }
+      handlers.onStderr?.(data);
+    };
+    const res = await this.session.run(this.runScript(spec), { onStdout: handlers.onStdout, onStderr });
     return res.code < 0 ? 137 : res.code;
   }
 
@@ -108,8 +125,11 @@ export class GuestRuntime {
     if (!/^([A-Z0-9]+|\d+)$/.test(sig)) throw new ContainerRuntimeError(`Invalid signal: ${signal}`);
     const c = `${ROOT}/containers/${id}`;
     // This busybox has no pgrep: the child is found by its parent pid, field 4 of /proc/PID/stat.
-    const findChild = `for s in /proc/[0-9]*/stat; do set -- $(cat $s 2>/dev/null); [ "$4" = "$u" ] && echo $1; done`;
-    const res = await this.session.run(`u=$(cat ${c}/unshare.pid 2>/dev/null) || exit 0; p=$(${findChild}); [ -n "$p" ] || exit 0; kill -s ${sig} $p`);
+    // The kernel lists a task's children directly (CONFIG_PROC_CHILDREN); scanning every /proc/PID/stat is the slow fallback.
+    const findChild = `cat /proc/$u/task/$u/children 2>/dev/null || for s in /proc/[0-9]*/stat; do set -- $(cat $s 2>/dev/null); [ "$4" = "$u" ] && echo $1; done`;
+    // A container started a moment ago may not have its PID 1 yet: look again for up to 5 s (a finished one has no pid file and ends the loop too).
+    const script = `for i in $(seq 50); do u=$(cat ${c}/unshare.pid 2>/dev/null); if [ -n "$u" ]; then p=$(${findChild}); [ -n "$p" ] && exec kill -s ${sig} $p; fi; [ -d ${c} ] || exit 0; sleep 0.1; done; exit 0`;
+    const res = await this.session.run(script);
     if (res.code !== 0) throw new ContainerRuntimeError(`Could not send SIG${sig} to container ${id.slice(0, 12)}: ${res.stderr.trim() || `exit status ${res.code}`}`);
   }
 
@@ -162,6 +182,9 @@ export class GuestRuntime {
       // In the background, so its pid can be recorded: the container's PID 1 is its child (what kill() signals).
       `unshare -fmupin sh -c ${shellQuote(inner)} </dev/null &`,
       `echo $! > ${c}/unshare.pid`,
+      `echo ${startedMarker(spec.id).toString().trim()} >&2`,
+      // The shell's own report of a killed job ("Killed") is not the container's output.
+      "exec 2>/dev/null",
       "wait $!",
       "status=$?",
       `rm -f ${c}/unshare.pid`,
@@ -174,6 +197,10 @@ export class GuestRuntime {
     const res = await this.session.run(command);
     if (res.code !== 0) throw new ContainerRuntimeError(`The engine machine could not ${what}: ${res.stderr.trim() || `exit status ${res.code}`}`);
   }
+}
+
+function startedMarker(id: string): Buffer {
+  return Buffer.from(`hangar-container-started-${id}\n`);
 }
 
 function hex(imageId: string): string {

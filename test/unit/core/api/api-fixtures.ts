@@ -7,9 +7,11 @@ import { DefaultRegistry } from "../../../../src/core/api/default-registry";
 import { DockerApiServer } from "../../../../src/core/api/docker-api-server";
 import type { EngineContext } from "../../../../src/core/api/engine-context";
 import { EngineEvents } from "../../../../src/core/api/engine-events";
+import { ContainerEngine } from "../../../../src/core/engine/containers/container-engine";
 import { ImageStore } from "../../../../src/core/engine/images/image-store";
+import { EngineMachine } from "../../../../src/core/engine/machine/engine-machine";
 
-/** A real API server on a temporary socket, over a real (empty) image store. */
+/** A real API server on a temporary socket, over a real (empty) image store; its engine machine (no box in this home) never starts. */
 export interface TestEngine {
   dir: string;
   socket: string;
@@ -20,9 +22,13 @@ export interface TestEngine {
 
 export async function startTestEngine(): Promise<TestEngine> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-api-"));
+  const images = await ImageStore.open(path.join(dir, "engine", "images"));
+  const machine = new EngineMachine({ hangarHome: dir, memoryMiB: 256 }, images);
   const engine: EngineContext = {
     hangarHome: dir,
-    images: await ImageStore.open(path.join(dir, "engine", "images")),
+    images,
+    machine,
+    containers: await ContainerEngine.open(dir, images, machine),
     events: new EngineEvents(),
     registry: await DefaultRegistry.load(path.join(dir, "engine"), {}),
     engineId: "test-engine",

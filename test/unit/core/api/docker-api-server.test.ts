@@ -139,18 +139,28 @@ test("endpoints not implemented yet are 501 with a message naming them; the conn
     assert.deepEqual(r.json(), { message: `Hangar's engine does not support ${shown} yet` });
   }
   // A body sent to an unknown endpoint is drained, not left to stall the connection.
-  const create = await request(t.socket, "POST", "/v1.43/containers/create", JSON.stringify({ Image: "busybox" }), { "Content-Type": "application/json" });
+  const create = await request(t.socket, "POST", "/v1.43/volumes/create", JSON.stringify({ Name: "data" }), { "Content-Type": "application/json" });
   assert.equal(create.status, 501);
-  assert.deepEqual(create.json(), { message: "Hangar's engine does not support POST /containers/create yet" });
+  assert.deepEqual(create.json(), { message: "Hangar's engine does not support POST /volumes/create yet" });
 });
 
-test("until the container runtime lands: no containers, and inspecting one is a 404", async () => {
+test("containers: none at first; a missing one is a 404; a missing image, a bad name and -t are refused before anything is made", async () => {
   const list = await request(t.socket, "GET", "/v1.43/containers/json?all=1");
   assert.equal(list.status, 200);
   assert.deepEqual(list.json(), []);
   const one = await request(t.socket, "GET", "/v1.43/containers/web/json");
   assert.equal(one.status, 404);
   assert.deepEqual(one.json(), { message: "No such container: web" });
+  const json = { "Content-Type": "application/json" };
+  const noImage = await request(t.socket, "POST", "/v1.43/containers/create", JSON.stringify({ Image: "nosuch:1" }), json);
+  assert.equal(noImage.status, 404);
+  assert.deepEqual(noImage.json(), { message: "No such image: nosuch:1" });
+  const badName = await request(t.socket, "POST", "/v1.43/containers/create?name=-bad", JSON.stringify({ Image: "busybox" }), json);
+  assert.equal(badName.status, 400);
+  const tty = await request(t.socket, "POST", "/v1.43/containers/create", JSON.stringify({ Image: "busybox", Tty: true }), json);
+  assert.equal(tty.status, 400);
+  assert.match((tty.json() as { message: string }).message, /TTY/);
+  assert.deepEqual((await request(t.socket, "GET", "/v1.43/containers/json?all=1")).json(), [], "nothing was created");
 });
 
 test("/info and /system/df describe the engine and its images", async () => {

@@ -1,0 +1,359 @@
+import { randomBytes } from "node:crypto";
+import { createReadStream, promises as fs } from "node:fs";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { writeFileAtomic } from "../../util/atomic-file";
+import { HangarError } from "../../util/errors";
+import type { ImageContainerConfig, ImageStore } from "../images/image-store";
+import type { EngineMachine } from "../machine/engine-machine";
+import { containerName, VALID_CONTAINER_NAME } from "./container-names";
+
+/** No container answers to the reference (API: 404). */
+export class ContainerNotFoundError extends HangarError {
+  constructor(readonly ref: string) {
+    super(`No such container: ${ref}`);
+  }
+}
+/** The container's state forbids the operation, or a name is taken (API: 409). */
+export class ContainerConflictError extends HangarError {}
+/** A request the engine cannot take as given (API: 400). */
+export class ContainerInvalidError extends HangarError {}
+
+export interface ContainerState {
+  Status: "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface ContainerHostConfig {
+  AutoRemove?: boolean;
+  Memory?: number;
+  NanoCpus?: number;
+  PidsLimit?: number | null;
+  RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+  [key: string]: unknown;
+}
+
+export interface ContainerConfig extends ImageContainerConfig {
+  Hostname?: string;
+  Image: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  [key: string]: unknown;
+}
+
+/** What `docker inspect` shows of a container (Docker's ContainerJSON, the fields Hangar keeps). */
+export interface ContainerRecord {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: string;
+  LogPath: string;
+  HostConfig: ContainerHostConfig;
+  Config: ContainerConfig;
+  Mounts: unknown[];
+  NetworkSettings: { Networks: Record<string, unknown>; Ports: Record<string, unknown> };
+}
+
+/** One line of output: 1 stdout, 2 stderr (the stream numbers of Docker's multiplexed framing). */
+export interface OutputChunk {
+  stream: 1 | 2;
+  data: Buffer;
+  time: string;
+}
+
+const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+/**
+ * Docker's containers on the engine machine: records under
+ * HANGAR_HOME/engine/containers/<id>/ (config.v2.json, written atomically;
+ * the json-file log beside it), processes run by the guest runtime. A
+ * container that was running when the engine stopped is "exited" next time
+ * (the machine's processes are gone), as after a Docker daemon restart.
+ */
+export class ContainerEngine {
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly exits = new Map<string, Promise<number>>();
+  private readonly outputListeners = new Map<string, Set<(chunk: OutputChunk) => void>>();
+  private readonly removedListeners = new Map<string, Set<() => void>>();
+
+  private constructor(
+    private readonly root: string,
+    private readonly images: ImageStore,
+    private readonly machine: EngineMachine,
+    private readonly onEvent: (action: string, record: ContainerRecord, extra?: Record<string, string>) => void,
+  ) {}
+
+  static async open(hangarHome: string, images: ImageStore, machine: EngineMachine, onEvent: ContainerEngine["onEvent"] = () => undefined): Promise<ContainerEngine> {
+    const root = path.join(hangarHome, "engine", "containers");
+    await fs.mkdir(root, { recursive: true });
+    const engine = new ContainerEngine(root, images, machine, onEvent);
+    for (const id of await fs.readdir(root)) {
+      const record = JSON.parse(await fs.readFile(path.join(root, id, "config.v2.json"), "utf8").catch(() => "null")) as ContainerRecord | null;
+      if (!record) continue;
+      if (record.State.Running) {
+        record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: 255, Error: "the engine stopped while it ran", FinishedAt: new Date().toISOString() };
+        await engine.save(record);
+      }
+      engine.records.set(record.Id, record);
+    }
+    return engine;
+  }
+
+  list(): ContainerRecord[] {
+    return [...this.records.values()].sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+
+  /** By full ID, unique ID prefix, or name (with or without the leading "/"). */
+  get(ref: string): ContainerRecord {
+    const byName = [...this.records.values()].find((r) => r.Name === `/${ref.replace(/^\//, "")}`);
+    if (byName) return byName;
+    const exact = this.records.get(ref);
+    if (exact) return exact;
+    const matches = /^[0-9a-f]+$/.test(ref) ? [...this.records.keys()].filter((id) => id.startsWith(ref)) : [];
+    if (matches.length > 1) throw new ContainerInvalidError(`Multiple IDs found with provided prefix: ${ref}`);
+    if (!matches.length) throw new ContainerNotFoundError(ref);
+    return this.records.get(matches[0])!;
+  }
+
+  /** Whether a container (any state) uses the image: image removal asks this. */
+  usesImage(imageId: string): { container: string; running: boolean } | undefined {
+    const r = [...this.records.values()].find((x) => x.Image === imageId);
+    return r ? { container: r.Id, running: r.State.Running } : undefined;
+  }
+
+  async create(config: ContainerConfig, hostConfig: ContainerHostConfig, name?: string): Promise<ContainerRecord> {
+    if (!config.Image) throw new ContainerInvalidError("No image was given for the container.");
+    if (name !== undefined && name !== "") {
+      if (!VALID_CONTAINER_NAME.test(name)) throw new ContainerInvalidError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      const existing = [...this.records.values()].find((r) => r.Name === `/${name.replace(/^\//, "")}`);
+      if (existing) throw new ContainerConflictError(`Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    if (config.OpenStdin && config.AttachStdin) throw new ContainerInvalidError("Hangar's engine does not pass stdin to containers yet (docker run -i).", "Run without -i, or use a machine terminal for interactive work.");
+    if (config.Tty) throw new ContainerInvalidError("Hangar's engine does not give containers a TTY yet (docker run -t).", "Run without -t.");
+    const image = await this.images.inspect(config.Image);
+    const entrypoint = config.Entrypoint !== undefined && config.Entrypoint !== null ? config.Entrypoint : (image.Config.Entrypoint ?? []);
+    // Docker: a given entrypoint drops the image's CMD unless a command is given too.
+    const cmd = config.Cmd && config.Cmd.length ? config.Cmd : config.Entrypoint !== undefined && config.Entrypoint !== null ? [] : (image.Config.Cmd ?? []);
+    const argv = [...entrypoint, ...cmd];
+    if (!argv.length) throw new ContainerInvalidError("No command specified: the image has no CMD or ENTRYPOINT and none was given.");
+    const id = randomBytes(32).toString("hex");
+    const env = mergeEnv(image.Config.Env ?? [], config.Env ?? []);
+    const record: ContainerRecord = {
+      Id: id,
+      Created: new Date().toISOString(),
+      Path: argv[0],
+      Args: argv.slice(1),
+      State: { Status: "created", Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: "", StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
+      Image: image.Id,
+      Name: `/${name ? name.replace(/^\//, "") : containerName((n) => [...this.records.values()].some((r) => r.Name === `/${n}`))}`,
+      RestartCount: 0,
+      Driver: "overlay2",
+      Platform: "linux",
+      LogPath: path.join(this.root, id, `${id}-json.log`),
+      HostConfig: hostConfig,
+      Config: { ...config, Image: config.Image, Hostname: config.Hostname || id.slice(0, 12), Env: env, Cmd: cmd, Entrypoint: entrypoint.length ? entrypoint : null, WorkingDir: config.WorkingDir || image.Config.WorkingDir || "", User: config.User || image.Config.User || "", Labels: { ...(image.Config.Labels ?? {}), ...((config.Labels as Record<string, string> | undefined) ?? {}) } },
+      Mounts: [],
+      NetworkSettings: { Networks: {}, Ports: {} },
+    };
+    if (record.Config.User && !/^(0|root)(:(0|root))?$/.test(record.Config.User)) throw new ContainerInvalidError(`Hangar's engine runs container processes as root for now; user ${record.Config.User} is not supported yet.`);
+    await fs.mkdir(path.join(this.root, id), { recursive: true });
+    await this.save(record);
+    this.records.set(id, record);
+    this.onEvent("create", record);
+    return record;
+  }
+
+  async start(ref: string): Promise<"started" | "already"> {
+    const record = this.get(ref);
+    if (record.State.Running) return "already";
+    const runtime = await this.machine.runtime();
+    const hc = record.HostConfig;
+    const log = await fs.open(record.LogPath, "a");
+    record.State = { ...record.State, Status: "running", Running: true, Pid: 1, ExitCode: 0, Error: "", OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
+    await this.save(record);
+    const emit = (stream: 1 | 2) => (data: Buffer) => {
+      const time = new Date().toISOString();
+      void log.write(`${JSON.stringify({ log: data.toString("utf8"), stream: stream === 1 ? "stdout" : "stderr", time })}\n`);
+      for (const l of this.outputListeners.get(record.Id) ?? []) l({ stream, data, time });
+    };
+    let markStarted = (): void => undefined;
+    const processStarted = new Promise<void>((resolve) => (markStarted = resolve));
+    const exit = runtime
+      .run(
+        {
+          id: record.Id,
+          imageId: record.Image,
+          argv: [record.Path, ...record.Args],
+          env: record.Config.Env ?? [],
+          workingDir: record.Config.WorkingDir || "/",
+          hostname: record.Config.Hostname,
+          memoryBytes: hc.Memory || undefined,
+          pidsLimit: hc.PidsLimit ?? undefined,
+          cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
+        },
+        { onStdout: emit(1), onStderr: emit(2), onStarted: () => markStarted() },
+      )
+      .catch((err: unknown) => {
+        record.State.Error = err instanceof Error ? err.message : String(err);
+        emit(2)(Buffer.from(`${record.State.Error}\n`));
+        return 127;
+      });
+    this.onEvent("start", record);
+    // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
+    const settled = exit.then(async (code) => {
+      await log.close();
+      record.State = { ...record.State, Status: "exited", Running: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: new Date().toISOString() };
+      this.exits.delete(record.Id);
+      await this.save(record).catch(() => undefined);
+      this.onEvent("die", record, { exitCode: String(code) });
+      for (const l of this.outputListeners.get(record.Id) ?? []) l({ stream: 1, data: Buffer.alloc(0), time: "" });
+      this.outputListeners.delete(record.Id);
+      const policy = hc.RestartPolicy?.Name ?? "no";
+      const again = this.records.has(record.Id) && !record.State.Dead && (policy === "always" || policy === "unless-stopped" || (policy === "on-failure" && code !== 0 && (!hc.RestartPolicy?.MaximumRetryCount || record.RestartCount < hc.RestartPolicy.MaximumRetryCount)));
+      if (hc.AutoRemove) await this.remove(record.Id, { force: true }).catch(() => undefined);
+      else if (again && !this.stopping.has(record.Id)) {
+        record.RestartCount++;
+        await this.start(record.Id).catch(() => undefined);
+      }
+      this.stopping.delete(record.Id);
+      return code;
+    });
+    this.exits.set(record.Id, settled);
+    // As Docker's start: back once the process runs (or has already ended).
+    await Promise.race([processStarted, exit]);
+    return "started";
+  }
+
+  private readonly stopping = new Set<string>();
+
+  /** Resolves with the exit status once the container is not running (condition "not-running"), or after its next exit ("next-exit"), or once it is removed ("removed"). */
+  async wait(ref: string, condition = "not-running"): Promise<number> {
+    const record = this.get(ref);
+    if (condition === "removed") {
+      await new Promise<void>((resolve) => {
+        if (!this.records.has(record.Id)) return resolve();
+        const set = this.removedListeners.get(record.Id) ?? new Set();
+        set.add(resolve);
+        this.removedListeners.set(record.Id, set);
+      });
+      return record.State.ExitCode;
+    }
+    if (condition === "next-exit" && !record.State.Running) {
+      // Wait for the start that follows, then its end.
+      await new Promise<void>((resolve) => {
+        const tick = setInterval(() => {
+          if (this.exits.has(record.Id) || !this.records.has(record.Id)) {
+            clearInterval(tick);
+            resolve();
+          }
+        }, 20);
+      });
+    }
+    const exit = this.exits.get(record.Id);
+    if (exit) return exit;
+    return record.State.ExitCode;
+  }
+
+  /** Calls `listener` with each new chunk of output until the container exits (an empty chunk then) or the returned function is called. */
+  follow(ref: string, listener: (chunk: OutputChunk) => void): () => void {
+    const record = this.get(ref);
+    const set = this.outputListeners.get(record.Id) ?? new Set();
+    set.add(listener);
+    this.outputListeners.set(record.Id, set);
+    return () => set.delete(listener);
+  }
+
+  /** The json-file log's chunks, oldest first (the last `tail` when given). */
+  async logs(ref: string, tail?: number): Promise<OutputChunk[]> {
+    const record = this.get(ref);
+    const chunks: OutputChunk[] = [];
+    try {
+      const lines = readline.createInterface({ input: createReadStream(record.LogPath), crlfDelay: Infinity });
+      for await (const line of lines) {
+        if (!line) continue;
+        const entry = JSON.parse(line) as { log: string; stream: string; time: string };
+        chunks.push({ stream: entry.stream === "stderr" ? 2 : 1, data: Buffer.from(entry.log), time: entry.time });
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    return tail !== undefined && tail >= 0 ? chunks.slice(Math.max(0, chunks.length - tail)) : chunks;
+  }
+
+  async kill(ref: string, signal = "KILL"): Promise<void> {
+    const record = this.get(ref);
+    if (!record.State.Running) throw new ContainerConflictError(`Container ${record.Id} is not running`);
+    this.stopping.add(record.Id);
+    await (await this.machine.runtime()).kill(record.Id, signal);
+    this.onEvent("kill", record, { signal });
+  }
+
+  /** `docker stop`: the image's stop signal (TERM), then KILL after `timeoutSec`. */
+  async stop(ref: string, timeoutSec = 10, signal?: string): Promise<"stopped" | "already"> {
+    const record = this.get(ref);
+    if (!record.State.Running) return "already";
+    this.stopping.add(record.Id);
+    const runtime = await this.machine.runtime();
+    const exit = this.exits.get(record.Id);
+    await runtime.kill(record.Id, signal || record.Config.StopSignal || "TERM");
+    const ended = await Promise.race([exit?.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, timeoutSec) * 1000))]);
+    if (!ended) await runtime.kill(record.Id, "KILL");
+    await this.wait(record.Id);
+    this.onEvent("stop", record);
+    return "stopped";
+  }
+
+  async remove(ref: string, o: { force?: boolean } = {}): Promise<void> {
+    const record = this.get(ref);
+    if (record.State.Running) {
+      if (!o.force) throw new ContainerConflictError(`You cannot remove a running container ${record.Id}. Stop the container before attempting removal or force remove`);
+      this.stopping.add(record.Id);
+      await (await this.machine.runtime()).kill(record.Id, "KILL");
+      await this.wait(record.Id);
+    }
+    if (!this.records.has(record.Id)) return; // auto-removed meanwhile
+    this.records.delete(record.Id);
+    if (this.machine.running) await (await this.machine.runtime()).remove(record.Id).catch(() => undefined);
+    await fs.rm(path.join(this.root, record.Id), { recursive: true, force: true });
+    this.onEvent("destroy", record);
+    for (const l of this.removedListeners.get(record.Id) ?? []) l();
+    this.removedListeners.delete(record.Id);
+  }
+
+  async rename(ref: string, name: string): Promise<void> {
+    const record = this.get(ref);
+    if (!VALID_CONTAINER_NAME.test(name)) throw new ContainerInvalidError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if ([...this.records.values()].some((r) => r.Name === `/${name}` && r.Id !== record.Id)) throw new ContainerConflictError(`Conflict. The container name "/${name}" is already in use.`);
+    record.Name = `/${name}`;
+    await this.save(record);
+    this.onEvent("rename", record);
+  }
+
+  private async save(record: ContainerRecord): Promise<void> {
+    await writeFileAtomic(path.join(this.root, record.Id, "config.v2.json"), JSON.stringify(record));
+  }
+}
+
+/** Image env first, container env overriding by name (as Docker merges them). */
+function mergeEnv(image: string[], given: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...image, ...given]) out.set(e.split("=")[0], e);
+  return [...out.values()];
+}

@@ -1,0 +1,136 @@
+// Containers through the real docker CLI: Hangar's engine starts its engine
+// machine (a real guest from the default box) on the first `docker run`, and
+// run/ps/logs/inspect/stop/kill/rm/wait/rename/prune behave as Docker's.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import packageJson from "../../../package.json";
+import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
+
+const exec = promisify(execFile);
+const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
+const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
+
+let home = "";
+let dockerConfig = "";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
+  try {
+    const r = await exec(file, args, { env, cwd: home, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (!allowFail) throw new Error(`${path.basename(file)} ${args.join(" ")} failed (${e.code}): ${e.stderr}${e.stdout}`);
+    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+function docker(args: string[], allowFail = false): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${path.join(home, "docker.sock")}`, DOCKER_CONFIG: dockerConfig };
+  delete env.DOCKER_API_VERSION;
+  delete env.DOCKER_CONTEXT;
+  return run("docker", args, env, allowFail);
+}
+
+before(async () => {
+  home = await homeWithDefaultBox();
+  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
+  dockerConfig = await mkdtemp(path.join(os.tmpdir(), "hangar-docker-config-"));
+  // The fixture's booted state is for this memory size: the engine machine restores it instead of booting cold.
+  await run(process.execPath, [CLI, "engine", "start", "--memory", String(FIXTURE_MEMORY_MIB)], { ...process.env, HANGAR_HOME: home }, false);
+});
+
+after(async () => {
+  await run(process.execPath, [CLI, "engine", "stop"], { ...process.env, HANGAR_HOME: home }, true);
+  await rm(home, { recursive: true, force: true });
+  await rm(dockerConfig, { recursive: true, force: true });
+});
+
+test("docker run --rm: output, exit status, and the container is gone afterwards (busybox pulled from the built-in images)", { timeout: 300_000 }, async () => {
+  const hello = await docker(["run", "--rm", "busybox", "echo", "hello from a container"]);
+  assert.equal(hello.stdout, "hello from a container\n");
+  const failing = await docker(["run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 5"], true);
+  assert.equal(failing.code, 5);
+  assert.equal(failing.stdout, "out\n");
+  assert.match(failing.stderr, /^err$/m);
+  assert.equal((await docker(["ps", "-aq"])).stdout, "", "--rm containers are removed");
+  const env = await docker(["run", "--rm", "-e", "GREETING=hi", "-w", "/srv", "--entrypoint", "sh", "busybox", "-c", "pwd; echo $GREETING; hostname | wc -c"]);
+  assert.equal(env.stdout, "/srv\nhi\n13\n", "workdir, env, entrypoint; the hostname is the 12-character short ID");
+});
+
+test("docker run -d --name, ps, logs (stdout and stderr apart), inspect, stop, rm", { timeout: 300_000 }, async () => {
+  const id = (await docker(["run", "-d", "--name", "web", "busybox", "sh", "-c", "echo started; echo warning >&2; exec sleep 300"])).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  const ps = await docker(["ps", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
+  assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} web Up `, "m"));
+  let logs: Run = { code: 0, stdout: "", stderr: "" };
+  for (let i = 0; i < 50 && !logs.stdout.includes("started"); i++) {
+    logs = await docker(["logs", "web"]);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(logs.stdout, "started\n");
+  assert.equal(logs.stderr, "warning\n");
+  const inspect = JSON.parse((await docker(["inspect", "web"])).stdout)[0];
+  assert.equal(inspect.State.Running, true);
+  assert.equal(inspect.Name, "/web");
+  assert.equal(inspect.Config.Hostname, id.slice(0, 12));
+  assert.deepEqual([inspect.Path, ...inspect.Args], ["sh", "-c", "echo started; echo warning >&2; exec sleep 300"]);
+  // Removing a running container needs -f; so does removing its image.
+  const refused = await docker(["rm", "web"], true);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /cannot remove a running container/);
+  const rmi = await docker(["rmi", "busybox"], true);
+  assert.notEqual(rmi.code, 0);
+  assert.match(rmi.stderr, /conflict|being used|in use/i);
+  // sleep as PID 1 ignores TERM, as in Docker: stop kills it after the timeout.
+  await docker(["stop", "-t", "1", "web"]);
+  assert.match((await docker(["ps", "-a", "--format", "{{.Names}} {{.Status}}"])).stdout, /^web Exited \(137\)/m);
+  assert.equal((await docker(["wait", "web"])).stdout.trim(), "137");
+  await docker(["rename", "web", "old-web"]);
+  await docker(["rm", "old-web"]);
+  assert.equal((await docker(["ps", "-aq"])).stdout, "");
+});
+
+test("kill, rm -f of a running container, a duplicate name, --memory enforced (OOMKilled), container prune", { timeout: 300_000 }, async () => {
+  await docker(["run", "-d", "--name", "sleeper", "busybox", "sleep", "300"]);
+  const dup = await docker(["run", "-d", "--name", "sleeper", "busybox", "true"], true);
+  assert.notEqual(dup.code, 0);
+  assert.match(dup.stderr, /already in use/);
+  await docker(["kill", "sleeper"]);
+  assert.equal((await docker(["wait", "sleeper"])).stdout.trim(), "137");
+  await docker(["run", "-d", "--name", "forced", "busybox", "sleep", "300"]);
+  await docker(["rm", "-f", "forced"]);
+  assert.doesNotMatch((await docker(["ps", "-a", "--format", "{{.Names}}"])).stdout, /forced/);
+
+  const oom = await docker(["run", "--name", "hog", "--memory", "16m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=40M", "count=1"], true);
+  assert.equal(oom.code, 137, oom.stderr);
+  assert.equal((await docker(["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"])).stdout.trim(), "true 137");
+  const small = await docker(["run", "--rm", "--memory", "16m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=4M", "count=1"], true);
+  assert.equal(small.code, 0, small.stderr);
+
+  const pruned = await docker(["container", "prune", "-f"]);
+  assert.match(pruned.stdout, /Deleted Containers/);
+  assert.equal((await docker(["ps", "-aq"])).stdout, "");
+  const info = await docker(["info", "--format", "{{.Containers}} {{.KernelVersion}}"]);
+  assert.match(info.stdout.trim(), /^0 \d+\.\d+\.\d+-\d+-686$/, "info counts containers and reports the engine machine's kernel");
+});
+
+test("what the engine cannot do yet is said plainly: a TTY (-t) and an unknown image", { timeout: 120_000 }, async () => {
+  const tty = await docker(["run", "--rm", "-t", "busybox", "true"], true);
+  assert.notEqual(tty.code, 0);
+  assert.match(tty.stderr, /does not give containers a TTY yet/);
+  const unknown = await docker(["run", "--rm", "nosuchimage:1"], true);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /registries are not supported yet|cannot pull/);
+});
