@@ -8,6 +8,7 @@ import { errorBody, NotImplementedError, statusOf } from "./api-errors";
 import { ApiRouter } from "./api-router";
 import { sendJson } from "./api-response";
 import { API_VERSION, splitVersionPrefix } from "./api-version";
+import { addBuildRoutes } from "./build-routes";
 import { addContainerRoutes, attachUpgrade } from "./container-routes";
 import type { EngineContext } from "./engine-context";
 import { dockerHost, isNamedPipe } from "./engine-endpoint";
@@ -32,6 +33,7 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   addSystemRoutes(router, engine);
   addImageRoutes(router, engine);
   addContainerRoutes(router, engine);
+  addBuildRoutes(router, engine);
   return router;
 }
 

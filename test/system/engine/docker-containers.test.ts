@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -133,4 +133,52 @@ test("what the engine cannot do yet is said plainly: a TTY (-t) and an unknown i
   const unknown = await docker(["run", "--rm", "nosuchimage:1"], true);
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /registries are not supported yet|cannot pull/);
+});
+
+test("docker build (classic builder): a multi-stage Dockerfile with RUN, COPY --from, ARG, ENV, WORKDIR, ENTRYPOINT/CMD; the cache; a failing step names its line", { timeout: 300_000 }, async () => {
+  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-build-context-"));
+  try {
+    await writeFile(path.join(context, "hello.txt"), "hello from the context\n");
+    await writeFile(path.join(context, "secret.key"), "never copied\n");
+    await writeFile(path.join(context, ".dockerignore"), "*.key\n");
+    await writeFile(
+      path.join(context, "Dockerfile"),
+      [
+        "FROM busybox AS build",
+        "ARG GREETING=hi",
+        "WORKDIR /src",
+        "COPY . .",
+        "RUN tr a-z A-Z < hello.txt > /out.txt && ls /src > /listing.txt && rm /bin/ls",
+        // The deletion is a whiteout in RUN's layer: later steps of the stage do not see /bin/ls.
+        "RUN test ! -e /bin/ls",
+        "ENV GREETING=$GREETING",
+        "RUN echo \"$GREETING from RUN\" > /greeting.txt",
+        "",
+        "FROM busybox",
+        "COPY --from=build /out.txt /greeting.txt /listing.txt /app/",
+        "WORKDIR /app",
+        'ENTRYPOINT ["sh", "-c"]',
+        'CMD ["cat out.txt greeting.txt listing.txt; test -e /bin/ls && echo ls-kept"]',
+        "",
+      ].join("\n"),
+    );
+    const built = await docker(["build", "--build-arg", "GREETING=howdy", "-t", "app:1", context]);
+    assert.match(built.stdout, /^Step 1\/13 : FROM busybox AS build$/m);
+    assert.match(built.stdout, /^Successfully tagged app:1$/m);
+    const ran = await docker(["run", "--rm", "app:1"]);
+    assert.equal(ran.stdout, "HELLO FROM THE CONTEXT\nhowdy from RUN\nDockerfile\nhello.txt\nls-kept\n", "RUN output, build args, .dockerignore, and the final stage's own /bin/ls");
+    const history = await docker(["history", "--no-trunc", "--format", "{{.CreatedBy}}", "app:1"]);
+    assert.match(history.stdout, /CMD \["cat out\.txt/);
+    const again = await docker(["build", "--build-arg", "GREETING=howdy", "-t", "app:1", context]);
+    assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 11, "every step but the two FROMs comes from the cache");
+    await writeFile(path.join(context, "Dockerfile.fail"), "FROM busybox\nRUN echo before && exit 4\n");
+    const failed = await docker(["build", "-f", path.join(context, "Dockerfile.fail"), "-t", "bad", context], true);
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stdout + failed.stderr, /Dockerfile\.fail:2: The command '\/bin\/sh -c echo before && exit 4' returned a non-zero code: 4/);
+    assert.match(failed.stdout, /^before$/m, "the step's output is streamed");
+    assert.equal((await docker(["images", "-q", "bad"])).stdout, "", "a failed build tags nothing");
+    await docker(["rmi", "app:1"]);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@ import type { MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../machines/machine-runner";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
-import { whiteoutsOf } from "./layer-whiteouts";
+import { overlayToLayer, whiteoutsOf } from "./layer-whiteouts";
 
 /** Where the engine machine keeps image root file systems and containers. */
 const ROOT = "/var/lib/hangar";
@@ -131,6 +131,18 @@ export class GuestRuntime {
     const script = `for i in $(seq 50); do u=$(cat ${c}/unshare.pid 2>/dev/null); if [ -n "$u" ]; then p=$(${findChild}); [ -n "$p" ] && exec kill -s ${sig} $p; fi; [ -d ${c} ] || exit 0; sleep 0.1; done; exit 0`;
     const res = await this.session.run(script);
     if (res.code !== 0) throw new ContainerRuntimeError(`Could not send SIG${sig} to container ${id.slice(0, 12)}: ${res.stderr.trim() || `exit status ${res.code}`}`);
+  }
+
+  /**
+   * A container's changes as an uncompressed layer tar in Docker's format,
+   * written to `file`: its upper directory, with overlay's whiteouts (0/0
+   * character devices) turned into `.wh.` entries. (Opaque directories, an
+   * xattr this busybox cannot read, are not marked yet.)
+   */
+  async diff(id: string, file: string): Promise<void> {
+    const res = await this.session.run(`cd ${ROOT}/containers/${id}/upper && tar -c . | base64`);
+    if (res.code !== 0) throw new ContainerRuntimeError(`Reading container ${id.slice(0, 12)}'s changes failed: ${res.stderr.trim()}`);
+    await overlayToLayer(Buffer.from(res.stdout, "base64"), file);
   }
 
   /** Unmounts and deletes a container's writable layer and cgroup. */

@@ -1,5 +1,8 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import * as path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import * as tar from "tar-stream";
 import { safeEntryPath, tarEntries } from "../images/tar-entries";
 
 const WHITEOUT = ".wh.";
@@ -27,4 +30,33 @@ export async function whiteoutsOf(layerFile: string): Promise<{ deleted: string[
     }
   }
   return { deleted, opaque };
+}
+
+/**
+ * An overlay upper directory's tar (as the guest's tar writes it) as a
+ * Docker layer: a 0/0 character device is overlay's whiteout and becomes an
+ * empty `.wh.<name>`; everything else passes unchanged.
+ */
+export async function overlayToLayer(upperTar: Buffer, file: string): Promise<void> {
+  const pack = tar.pack();
+  const writing = pipeline(pack, createWriteStream(file));
+  for await (const { header, body } of tarEntries(Readable.from([upperTar]), "The container's changes")) {
+    const rel = safeEntryPath(header.name, "The container's changes", "strip");
+    if (rel === "") {
+      body.resume();
+      continue;
+    }
+    if (header.type === "character-device" && !header.devmajor && !header.devminor) {
+      body.resume();
+      const dir = path.posix.dirname(rel);
+      // With its (empty) body given, so tar-stream does not wait for one.
+      pack.entry({ name: `${dir === "." ? "" : `${dir}/`}${WHITEOUT}${path.posix.basename(rel)}`, size: 0, mode: 0o644, mtime: header.mtime }, Buffer.alloc(0));
+      continue;
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    await new Promise<void>((resolve, reject) => pack.entry({ ...header, name: header.type === "directory" ? `${rel}/` : rel }, Buffer.concat(chunks), (err) => (err ? reject(err) : resolve())));
+  }
+  pack.finalize();
+  await writing;
 }

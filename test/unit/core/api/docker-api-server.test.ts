@@ -131,13 +131,16 @@ test("endpoints not implemented yet are 501 with a message naming them; the conn
     ["GET", "/v1.43/networks", "GET /networks"],
     ["GET", "/volumes", "GET /volumes"],
     ["PUT", "/v1.43/images/json", "PUT /images/json"],
-    ["POST", "/v1.43/build", "POST /build"],
     ["POST", "/v1.43/images/busybox/push", "POST /images/busybox/push"],
   ] as const) {
     const r = await request(t.socket, method, p);
     assert.equal(r.status, 501, p);
     assert.deepEqual(r.json(), { message: `Hangar's engine does not support ${shown} yet` });
   }
+  // /build exists; a context that is not a tar is the client's mistake.
+  const build = await request(t.socket, "POST", "/v1.43/build?t=x", "not a tar at all", { "Content-Type": "application/x-tar" });
+  assert.equal(build.status, 400);
+  assert.match((build.json() as { message: string }).message, /build context could not be read as a tar archive/);
   // A body sent to an unknown endpoint is drained, not left to stall the connection.
   const create = await request(t.socket, "POST", "/v1.43/volumes/create", JSON.stringify({ Name: "data" }), { "Content-Type": "application/json" });
   assert.equal(create.status, 501);
