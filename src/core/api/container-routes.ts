@@ -16,7 +16,7 @@ export function frame(chunk: OutputChunk, timestamps = false): Buffer {
   return Buffer.concat([header, data]);
 }
 
-/** Docker's container router: create, start, wait, logs, list, inspect, stop, kill, restart, rename, remove, prune. Attach (a hijacked connection) is handled by attachUpgrade. */
+/** Docker's container router: create, start, wait, logs, list, inspect, stop, kill, restart, pause, unpause, changes, rename, remove, prune. Attach (a hijacked connection) is handled by attachUpgrade. */
 export function addContainerRoutes(router: ApiRouter, engine: EngineContext): void {
   const containers = engine.containers;
 
@@ -113,6 +113,18 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
     sendEmpty(res, 204);
   });
 
+  router.post("/containers/{id}/pause", async ({ res, params }) => {
+    await containers.pause(params.id, true);
+    sendEmpty(res, 204);
+  });
+
+  router.post("/containers/{id}/unpause", async ({ res, params }) => {
+    await containers.pause(params.id, false);
+    sendEmpty(res, 204);
+  });
+
+  router.get("/containers/{id}/changes", async ({ res, params }) => sendJson(res, 200, await containers.changes(params.id)));
+
   router.post("/containers/{id}/rename", async ({ res, params, query }) => {
     const name = query.get("name");
     if (!name) throw new BadParameterError("A new name is needed: rename?name=NEW");
@@ -177,7 +189,7 @@ function summary(r: ContainerRecord): Record<string, unknown> {
 }
 
 function statusText(r: ContainerRecord): string {
-  if (r.State.Running) return `Up ${ago(r.State.StartedAt)}`;
+  if (r.State.Running) return `Up ${ago(r.State.StartedAt)}${r.State.Paused ? " (Paused)" : ""}`;
   if (r.State.Status === "created") return "Created";
   return `Exited (${r.State.ExitCode}) ${ago(r.State.FinishedAt)} ago`;
 }

@@ -126,6 +126,23 @@ test("kill, rm -f of a running container, a duplicate name, --memory enforced (O
   assert.match(info.stdout.trim(), /^0 \d+\.\d+\.\d+-\d+-686$/, "info counts containers and reports the engine machine's kernel");
 });
 
+test("docker diff lists added, changed and deleted paths; pause freezes every process and unpause resumes them", { timeout: 180_000 }, async () => {
+  await docker(["run", "-d", "--name", "busy", "busybox", "sh", "-c", "echo x > /etc/new.conf; rm /bin/ls; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]);
+  const ticks = async (): Promise<number> => ((await docker(["logs", "busy"])).stdout.match(/tick-/g) ?? []).length;
+  for (let i = 0; i < 50 && (await ticks()) < 3; i++) await new Promise((r) => setTimeout(r, 200));
+  const diff = (await docker(["diff", "busy"])).stdout.trim().split("\n");
+  for (const line of ["C /bin", "D /bin/ls", "C /etc", "A /etc/new.conf"]) assert.ok(diff.includes(line), `docker diff shows ${line}: ${diff.join(", ")}`);
+  await docker(["pause", "busy"]);
+  assert.match((await docker(["ps", "--format", "{{.Names}} {{.Status}}"])).stdout, /^busy Up .*\(Paused\)$/m);
+  const frozenAt = await ticks();
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(await ticks(), frozenAt, "no output while paused");
+  await docker(["unpause", "busy"]);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.ok((await ticks()) > frozenAt, "output resumes after unpause");
+  await docker(["rm", "-f", "busy"]);
+});
+
 test("what the engine cannot do yet is said plainly: a TTY (-t) and an unknown image", { timeout: 120_000 }, async () => {
   const tty = await docker(["run", "--rm", "-t", "busybox", "true"], true);
   assert.notEqual(tty.code, 0);

@@ -219,7 +219,7 @@ export class ContainerEngine {
     // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
     const settled = exit.then(async (code) => {
       await log.close();
-      record.State = { ...record.State, Status: "exited", Running: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: new Date().toISOString() };
+      record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: new Date().toISOString() };
       this.exits.delete(record.Id);
       await this.save(record).catch(() => undefined);
       this.onEvent("die", record, { exitCode: String(code) });
@@ -301,6 +301,7 @@ export class ContainerEngine {
     const record = this.get(ref);
     if (!record.State.Running) throw new ContainerConflictError(`Container ${record.Id} is not running`);
     this.stopping.add(record.Id);
+    if (record.State.Paused) await this.pause(record.Id, false);
     await (await this.machine.runtime()).kill(record.Id, signal);
     this.onEvent("kill", record, { signal });
   }
@@ -310,6 +311,7 @@ export class ContainerEngine {
     const record = this.get(ref);
     if (!record.State.Running) return "already";
     this.stopping.add(record.Id);
+    if (record.State.Paused) await this.pause(record.Id, false);
     const runtime = await this.machine.runtime();
     const exit = this.exits.get(record.Id);
     await runtime.kill(record.Id, signal || record.Config.StopSignal || "TERM");
@@ -325,6 +327,7 @@ export class ContainerEngine {
     if (record.State.Running) {
       if (!o.force) throw new ContainerConflictError(`You cannot remove a running container ${record.Id}. Stop the container before attempting removal or force remove`);
       this.stopping.add(record.Id);
+      if (record.State.Paused) await this.pause(record.Id, false);
       await (await this.machine.runtime()).kill(record.Id, "KILL");
       await this.wait(record.Id);
     }
@@ -335,6 +338,24 @@ export class ContainerEngine {
     this.onEvent("destroy", record);
     for (const l of this.removedListeners.get(record.Id) ?? []) l();
     this.removedListeners.delete(record.Id);
+  }
+
+  async pause(ref: string, paused: boolean): Promise<void> {
+    const record = this.get(ref);
+    if (!record.State.Running) throw new ContainerConflictError(`Container ${record.Id} is not running`);
+    if (record.State.Paused === paused) throw new ContainerConflictError(`Container ${record.Id} is ${paused ? "already paused" : "not paused"}`);
+    await (await this.machine.runtime()).freeze(record.Id, paused);
+    record.State = { ...record.State, Paused: paused, Status: paused ? "paused" : "running" };
+    await this.save(record);
+    this.onEvent(paused ? "pause" : "unpause", record);
+  }
+
+  /** `docker diff`: the container's changes to its image's filesystem. */
+  async changes(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
+    const record = this.get(ref);
+    // The writable layer lives in the engine machine; a container made before it last started has none there.
+    if (!this.machine.running) return [];
+    return (await this.machine.runtime()).changes(record.Id, record.Image);
   }
 
   async rename(ref: string, name: string): Promise<void> {

@@ -145,6 +145,29 @@ export class GuestRuntime {
     await overlayToLayer(Buffer.from(res.stdout, "base64"), file);
   }
 
+  /** `docker pause` / `unpause`: the cgroup v2 freezer stops and resumes every process of the container. */
+  async freeze(id: string, frozen: boolean): Promise<void> {
+    await this.must(`echo ${frozen ? 1 : 0} > ${CGROUP}/${id}/cgroup.freeze`, `${frozen ? "pause" : "unpause"} the container`);
+  }
+
+  /**
+   * `docker diff`: what the container changed, from its writable layer —
+   * "A" added, "C" changed (it was in the image), "D" deleted (overlay's
+   * 0/0 device). Paths are absolute, as Docker prints them.
+   */
+  async changes(id: string, imageId: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
+    const upper = `${ROOT}/containers/${id}/upper`;
+    const lower = `${ROOT}/images/${hex(imageId)}/rootfs`;
+    const res = await this.session.run(`cd ${upper} && find . -mindepth 1 | while IFS= read -r p; do if [ -c "$p" ] && [ "$(stat -c %t%T "$p")" = 00 ]; then echo "D \${p#.}"; elif [ -e "${lower}/$p" ] || [ -L "${lower}/$p" ]; then echo "C \${p#.}"; else echo "A \${p#.}"; fi; done`);
+    if (res.code !== 0) throw new ContainerRuntimeError(`Listing container ${id.slice(0, 12)}'s changes failed: ${res.stderr.trim()}`);
+    const kinds = { C: 0, A: 1, D: 2 } as const;
+    return res.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => ({ Path: line.slice(2), Kind: kinds[line[0] as "C" | "A" | "D"] }))
+      .sort((a, b) => a.Path.localeCompare(b.Path));
+  }
+
   /** Unmounts and deletes a container's writable layer and cgroup. */
   async remove(id: string): Promise<void> {
     const c = `${ROOT}/containers/${id}`;
