@@ -125,3 +125,10 @@ test("kill: TERM reaches a process that handles it; KILL ends one that does not 
   await runtime.kill(id2, "KILL");
   assert.equal(await sleeper, 137);
 });
+
+test("removeAfter (--rm): the writable layer and the cgroup are gone when the process ends", { timeout: 120_000 }, async () => {
+  const r = await run({ argv: ["sh", "-c", "echo left > /tmp/file; exit 2"], removeAfter: true });
+  assert.equal(r.code, 2, r.stderr);
+  const left = await session!.run(`ls -d /var/lib/hangar/containers/${r.id} /sys/fs/cgroup/hangar/${r.id} 2>/dev/null | wc -l`);
+  assert.equal(left.stdout.trim(), "0");
+});

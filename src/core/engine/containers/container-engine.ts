@@ -207,6 +207,7 @@ export class ContainerEngine {
           memoryBytes: hc.Memory || undefined,
           pidsLimit: hc.PidsLimit ?? undefined,
           cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
+          removeAfter: hc.AutoRemove === true,
         },
         { onStdout: emit(1), onStderr: emit(2), onStarted: () => markStarted() },
       )
@@ -227,7 +228,7 @@ export class ContainerEngine {
       this.outputListeners.delete(record.Id);
       const policy = hc.RestartPolicy?.Name ?? "no";
       const again = this.records.has(record.Id) && !record.State.Dead && (policy === "always" || policy === "unless-stopped" || (policy === "on-failure" && code !== 0 && (!hc.RestartPolicy?.MaximumRetryCount || record.RestartCount < hc.RestartPolicy.MaximumRetryCount)));
-      if (hc.AutoRemove) await this.remove(record.Id, { force: true }).catch(() => undefined);
+      if (hc.AutoRemove) await this.remove(record.Id, { force: true, guestDone: true }).catch(() => undefined);
       else if (again && !this.stopping.has(record.Id)) {
         record.RestartCount++;
         await this.start(record.Id).catch(() => undefined);
@@ -322,7 +323,8 @@ export class ContainerEngine {
     return "stopped";
   }
 
-  async remove(ref: string, o: { force?: boolean } = {}): Promise<void> {
+  /** guestDone: the run script already deleted the container's files in the engine machine (--rm). */
+  async remove(ref: string, o: { force?: boolean; guestDone?: boolean } = {}): Promise<void> {
     const record = this.get(ref);
     if (record.State.Running) {
       if (!o.force) throw new ContainerConflictError(`You cannot remove a running container ${record.Id}. Stop the container before attempting removal or force remove`);
@@ -333,7 +335,7 @@ export class ContainerEngine {
     }
     if (!this.records.has(record.Id)) return; // auto-removed meanwhile
     this.records.delete(record.Id);
-    if (this.machine.running) await (await this.machine.runtime()).remove(record.Id).catch(() => undefined);
+    if (this.machine.running && !o.guestDone) await (await this.machine.runtime()).remove(record.Id).catch(() => undefined);
     await fs.rm(path.join(this.root, record.Id), { recursive: true, force: true });
     this.onEvent("destroy", record);
     for (const l of this.removedListeners.get(record.Id) ?? []) l();

@@ -27,6 +27,8 @@ export interface ContainerSpec {
   pidsLimit?: number;
   /** CPUs as a fraction (--cpus), written as cpu.max. */
   cpus?: number;
+  /** Delete the writable layer and cgroup as soon as the process ends (--rm). */
+  removeAfter?: boolean;
 }
 
 export interface RunHandlers {
@@ -224,6 +226,8 @@ export class GuestRuntime {
       "status=$?",
       `rm -f ${c}/unshare.pid`,
       `umount ${c}/rootfs/proc 2>/dev/null; true`,
+      // --rm: cleaned up here, saving the host a round trip (the shell leaves the cgroup first so it can go).
+      spec.removeAfter ? `echo $$ > /sys/fs/cgroup/cgroup.procs; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${cg} 2>/dev/null; true` : "",
       "exit $status",
     ].join("\n");
   }
