@@ -147,14 +147,8 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
 export function attachUpgrade(engine: EngineContext, apiPath: string, query: URLSearchParams, _req: http.IncomingMessage, socket: Duplex): boolean {
   const m = /^\/containers\/([^/]+)\/attach$/.exec(apiPath);
   if (!m) return false;
-  let record: ContainerRecord;
-  try {
-    record = engine.containers.get(decodeURIComponent(m[1]));
-  } catch (err) {
-    const body = JSON.stringify({ message: err instanceof Error ? err.message : String(err) });
-    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    return true;
-  }
+  // A missing container throws before the upgrade answer: the server turns it into Docker's 404.
+  const record = engine.containers.get(decodeURIComponent(m[1]));
   const stdout = queryBool(query, "stdout");
   const stderr = queryBool(query, "stderr");
   socket.write("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n");

@@ -80,9 +80,9 @@ export class DockerApiServer {
       try {
         const { path: apiPath } = splitVersionPrefix(q < 0 ? raw : raw.slice(0, q));
         if (attachUpgrade(engine, apiPath, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), req, socket)) return;
-        const body = JSON.stringify({ message: `Hangar's engine does not support ${req.method} ${apiPath} with a hijacked connection yet` });
-        socket.end(`HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        throw new NotImplementedError(`Hangar's engine does not support ${req.method} ${apiPath} with a hijacked connection yet`);
       } catch (err) {
+        // No ServerResponse on an upgrade: Docker's error body is written on the socket by hand.
         const body = JSON.stringify(errorBody(err));
         socket.end(`HTTP/1.1 ${statusOf(err)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       }

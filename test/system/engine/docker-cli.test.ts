@@ -6,16 +6,14 @@
 // download cache from other system tests is reused when there is one.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import * as tar from "tar-stream";
 import packageJson from "../../../package.json";
+import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
 
-const exec = promisify(execFile);
 const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
 const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 
@@ -23,21 +21,8 @@ let home = "";
 let socket = "";
 let dockerConfig = "";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
-  try {
-    const r = await exec(file, args, { env, cwd: home, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (!allowFail) throw new Error(`${path.basename(file)} ${args.join(" ")} failed (${e.code}): ${e.stderr}${e.stdout}`);
-    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
+  return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 300_000, maxBuffer: 64 * 1024 * 1024 });
 }
 
 function hangar(args: string[], allowFail = false): Promise<Run> {
@@ -45,11 +30,7 @@ function hangar(args: string[], allowFail = false): Promise<Run> {
 }
 
 function docker(args: string[], allowFail = false): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_BUILDKIT: "0", DOCKER_CONFIG: dockerConfig };
-  delete env.DOCKER_API_VERSION;
-  delete env.DOCKER_CONTEXT;
-  delete env.DOCKER_TLS_VERIFY;
-  return run("docker", args, env, allowFail);
+  return run("docker", args, dockerEnv(socket, dockerConfig, { DOCKER_BUILDKIT: "0" }), allowFail);
 }
 
 async function imageId(ref: string): Promise<string> {

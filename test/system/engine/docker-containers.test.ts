@@ -3,44 +3,26 @@
 // run/ps/logs/inspect/stop/kill/rm/wait/rename/prune behave as Docker's.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import packageJson from "../../../package.json";
+import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
 import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
 
-const exec = promisify(execFile);
 const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
 const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 
 let home = "";
 let dockerConfig = "";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
-  try {
-    const r = await exec(file, args, { env, cwd: home, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (!allowFail) throw new Error(`${path.basename(file)} ${args.join(" ")} failed (${e.code}): ${e.stderr}${e.stdout}`);
-    return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
+  return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
 }
 
 function docker(args: string[], allowFail = false): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${path.join(home, "docker.sock")}`, DOCKER_CONFIG: dockerConfig };
-  delete env.DOCKER_API_VERSION;
-  delete env.DOCKER_CONTEXT;
-  return run("docker", args, env, allowFail);
+  return run("docker", args, dockerEnv(path.join(home, "docker.sock"), dockerConfig), allowFail);
 }
 
 before(async () => {
