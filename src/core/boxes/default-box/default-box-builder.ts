@@ -16,10 +16,11 @@ import { GROUP, GUEST_MODULES, initScript, KERNEL_CMDLINE, PASSWD, READY_MARKER,
 export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
 /**
  * What the builder adds beyond the packages' versions; it is the box
- * version's minor number (1: the vagrant user, sudo, SFTP), so a box from an
+ * version's minor number (1: the vagrant user, sudo, SFTP; 2: bridge and
+ * veth modules for container networks), so a box from an
  * older builder is told apart from a current one.
  */
-export const DEFAULT_BOX_REVISION = 1;
+export const DEFAULT_BOX_REVISION = 2;
 /** Where Debian's dropbear runs its SFTP subsystem from (its SFTPSERVER_PATH). */
 const SFTP_SERVER_PATH = "usr/lib/sftp-server";
 

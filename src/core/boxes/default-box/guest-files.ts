@@ -24,6 +24,8 @@ export const GUEST_MODULES = [
   "netfs", "fscache", "9pnet", "9pnet_virtio", "9p",
   "failover", "net_failover", "virtio_net",
   "overlay", "virtio_console",
+  // Container networks: a bridge per network, a veth pair per container.
+  "llc", "stp", "bridge", "veth",
 ] as const;
 
 export const READY_MARKER = "hangar: ready";
