@@ -1,5 +1,7 @@
 import { ImageArchiveError, ImageConflictError, ImageNotFoundError, InvalidReferenceError } from "../engine/images/image-store";
 import { ContainerConflictError, ContainerInvalidError, ContainerNotFoundError } from "../engine/containers/container-engine";
+import { NetworkUnsupportedError } from "../engine/containers/container-networking";
+import { NetworkConflictError, NetworkInvalidError, NetworkNotFoundError } from "../engine/networks/network-store";
 import { errorMessage, HangarError } from "../util/errors";
 
 /**
@@ -41,7 +43,9 @@ export class NotImplementedError extends ApiError {
 /** Docker's status for an error thrown anywhere below a route: the engine's typed errors map as Docker's errdefs do. */
 export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status;
-  if (err instanceof ImageNotFoundError || err instanceof ContainerNotFoundError) return 404;
+  if (err instanceof ImageNotFoundError || err instanceof ContainerNotFoundError || err instanceof NetworkNotFoundError) return 404;
+  if (err instanceof NetworkConflictError) return 409;
+  if (err instanceof NetworkInvalidError || err instanceof NetworkUnsupportedError) return 400;
   if (err instanceof ContainerConflictError) return 409;
   if (err instanceof ContainerInvalidError) return 400;
   if (err instanceof ImageConflictError) return 409;

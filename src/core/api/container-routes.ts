@@ -1,6 +1,7 @@
 import type * as http from "node:http";
 import type { Duplex } from "node:stream";
 import type { ContainerConfig, ContainerHostConfig, ContainerRecord, OutputChunk } from "../engine/containers/container-engine";
+import type { EndpointSettings } from "../engine/containers/container-networking";
 import { BadParameterError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
 import { queryBool, queryFilters, readJsonBody } from "./api-request";
@@ -38,8 +39,8 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
 
   router.post("/containers/create", async ({ req, res, query }) => {
     const body = (await readJsonBody(req)) ?? {};
-    const { HostConfig, NetworkingConfig: _networking, ...config } = body as { HostConfig?: ContainerHostConfig; NetworkingConfig?: unknown } & ContainerConfig;
-    const record = await containers.create(config as ContainerConfig, HostConfig ?? {}, query.get("name") ?? undefined);
+    const { HostConfig, NetworkingConfig, ...config } = body as { HostConfig?: ContainerHostConfig; NetworkingConfig?: { EndpointsConfig?: Record<string, Partial<EndpointSettings>> } } & ContainerConfig;
+    const record = await containers.create(config as ContainerConfig, HostConfig ?? {}, query.get("name") ?? undefined, NetworkingConfig?.EndpointsConfig ?? undefined);
     sendJson(res, 201, { Id: record.Id, Warnings: [] });
   });
 
@@ -172,14 +173,25 @@ function summary(r: ContainerRecord): Record<string, unknown> {
     ImageID: r.Image,
     Command: [r.Path, ...r.Args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" "),
     Created: Math.floor(Date.parse(r.Created) / 1000),
-    Ports: [],
+    Ports: ports(r),
     Labels: r.Config.Labels ?? {},
     State: r.State.Status,
     Status: statusText(r),
-    HostConfig: { NetworkMode: "none" },
-    NetworkSettings: { Networks: {} },
+    HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? "bridge" },
+    NetworkSettings: { Networks: r.NetworkSettings.Networks },
     Mounts: [],
   };
+}
+
+/** The summary's ports: each published binding, and exposed ports that are not published (as `docker ps` shows them). */
+function ports(r: ContainerRecord): Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> {
+  const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
+  for (const [key, bindings] of Object.entries(r.NetworkSettings.Ports ?? {})) {
+    const [port, type = "tcp"] = key.split("/");
+    if (bindings?.length) for (const b of bindings) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+    else out.push({ PrivatePort: Number(port), Type: type });
+  }
+  return out;
 }
 
 function statusText(r: ContainerRecord): string {

@@ -13,6 +13,7 @@ import { addContainerRoutes, attachUpgrade } from "./container-routes";
 import type { EngineContext } from "./engine-context";
 import { dockerHost, isNamedPipe } from "./engine-endpoint";
 import { addImageRoutes } from "./image-routes";
+import { addNetworkRoutes } from "./network-routes";
 import { addSystemRoutes } from "./system-routes";
 
 /** Something already answers on the engine's socket or pipe: another engine for this HANGAR_HOME. */
@@ -34,6 +35,7 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   addImageRoutes(router, engine);
   addContainerRoutes(router, engine);
   addBuildRoutes(router, engine);
+  addNetworkRoutes(router, engine);
   return router;
 }
 

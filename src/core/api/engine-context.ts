@@ -2,6 +2,7 @@ import * as path from "node:path";
 import type { ContainerEngine } from "../engine/containers/container-engine";
 import type { ImageStore } from "../engine/images/image-store";
 import type { EngineMachine } from "../engine/machine/engine-machine";
+import type { NetworkStore } from "../engine/networks/network-store";
 import type { DefaultRegistry } from "./default-registry";
 import type { EngineEvents } from "./engine-events";
 
@@ -10,6 +11,7 @@ export interface EngineContext {
   hangarHome: string;
   images: ImageStore;
   containers: ContainerEngine;
+  networks: NetworkStore;
   /** The hidden machine containers run in, started on first need. */
   machine: EngineMachine;
   events: EngineEvents;

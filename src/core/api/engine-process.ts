@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { ContainerEngine } from "../engine/containers/container-engine";
 import { ImageStore } from "../engine/images/image-store";
 import { EngineMachine } from "../engine/machine/engine-machine";
+import { NetworkStore } from "../engine/networks/network-store";
 import { writeFileAtomic } from "../util/atomic-file";
 import { FileExistsError } from "../util/errors";
 import { DefaultRegistry } from "./default-registry";
@@ -40,13 +41,19 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
   const events = new EngineEvents();
   const memoryMiB = options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB;
   const machine = new EngineMachine({ hangarHome, memoryMiB, log: options.log }, images);
-  const containers = await ContainerEngine.open(hangarHome, images, machine, (action, r, extra) =>
-    events.publish("container", action, r.Id, { image: r.Config.Image, name: r.Name.slice(1), ...extra }),
+  const networks = await NetworkStore.open(engineRoot(hangarHome));
+  const containers = await ContainerEngine.open(
+    hangarHome,
+    images,
+    machine,
+    (action, r, extra) => events.publish("container", action, r.Id, { image: r.Config.Image, name: r.Name.slice(1), ...extra }),
+    networks,
   );
   const engine: EngineContext = {
     hangarHome,
     images,
     containers,
+    networks,
     machine,
     events,
     registry: await DefaultRegistry.load(engineRoot(hangarHome), env),

@@ -32,14 +32,14 @@ export const USABLE_PORT_RANGE: [number, number] = [2200, 2250];
  * the guest starts, so a taken port fails `up` before it costs a boot.
  */
 export class PortRelays {
-  private openGuest?: (guestPort: number) => Duplex;
+  private openGuest?: (guestPort: number) => Duplex | Promise<Duplex>;
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(
     private readonly servers: net.Server[],
     readonly ports: BoundPort[],
   ) {
-    servers.forEach((server, i) => server.on("connection", (socket) => this.relay(socket, ports[i].guest)));
+    servers.forEach((server, i) => server.on("connection", (socket) => void this.relay(socket, ports[i].guest)));
   }
 
   /** Binds every forward (in order; a corrected port never takes another forward's port). Nothing stays bound on failure. */
@@ -64,7 +64,7 @@ export class PortRelays {
   }
 
   /** Connections are relayed once the guest exists; before that they are refused. */
-  attach(openGuest: (guestPort: number) => Duplex): void {
+  attach(openGuest: (guestPort: number) => Duplex | Promise<Duplex>): void {
     this.openGuest = openGuest;
   }
 
@@ -72,10 +72,20 @@ export class PortRelays {
     return this.ports.find((p) => p.id === id)?.host;
   }
 
-  private relay(socket: net.Socket, guestPort: number): void {
+  private async relay(socket: net.Socket, guestPort: number): Promise<void> {
     if (!this.openGuest) return void socket.destroy();
     this.sockets.add(socket);
-    const guest = this.openGuest(guestPort);
+    socket.pause();
+    socket.on("error", () => socket.destroy());
+    let guest: Duplex;
+    try {
+      guest = await this.openGuest(guestPort);
+    } catch {
+      // Nothing listens there (or the guest went away): the client sees the connection closed, as with a refused port.
+      this.sockets.delete(socket);
+      return void socket.destroy();
+    }
+    if (socket.destroyed) return void guest.destroy();
     socket.pipe(guest).pipe(socket);
     const close = (): void => {
       this.sockets.delete(socket);

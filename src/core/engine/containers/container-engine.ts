@@ -6,7 +6,9 @@ import { writeFileAtomic } from "../../util/atomic-file";
 import { HangarError } from "../../util/errors";
 import type { ImageContainerConfig, ImageStore } from "../images/image-store";
 import type { EngineMachine } from "../machine/engine-machine";
+import type { NetworkRecord, NetworkStore } from "../networks/network-store";
 import { containerName, VALID_CONTAINER_NAME } from "./container-names";
+import { ContainerNetworking, type EndpointSettings, type NetworkHostConfig, type NetworkSettings } from "./container-networking";
 
 /** No container answers to the reference (API: 404). */
 export class ContainerNotFoundError extends HangarError {
@@ -33,7 +35,7 @@ export interface ContainerState {
   FinishedAt: string;
 }
 
-export interface ContainerHostConfig {
+export interface ContainerHostConfig extends NetworkHostConfig {
   AutoRemove?: boolean;
   Memory?: number;
   NanoCpus?: number;
@@ -68,7 +70,7 @@ export interface ContainerRecord {
   HostConfig: ContainerHostConfig;
   Config: ContainerConfig;
   Mounts: unknown[];
-  NetworkSettings: { Networks: Record<string, unknown>; Ports: Record<string, unknown> };
+  NetworkSettings: NetworkSettings;
 }
 
 /** One line of output: 1 stdout, 2 stderr (the stream numbers of Docker's multiplexed framing). */
@@ -92,23 +94,28 @@ export class ContainerEngine {
   private readonly exits = new Map<string, Promise<number>>();
   private readonly outputListeners = new Map<string, Set<(chunk: OutputChunk) => void>>();
   private readonly removedListeners = new Map<string, Set<() => void>>();
+  readonly networking: ContainerNetworking;
 
   private constructor(
     private readonly root: string,
     private readonly images: ImageStore,
     private readonly machine: EngineMachine,
     private readonly onEvent: (action: string, record: ContainerRecord, extra?: Record<string, string>) => void,
-  ) {}
+    networks: NetworkStore,
+  ) {
+    this.networking = new ContainerNetworking(networks, () => [...this.records.values()].filter((r) => r.State.Running));
+  }
 
-  static async open(hangarHome: string, images: ImageStore, machine: EngineMachine, onEvent: ContainerEngine["onEvent"] = () => undefined): Promise<ContainerEngine> {
+  static async open(hangarHome: string, images: ImageStore, machine: EngineMachine, onEvent: ContainerEngine["onEvent"], networks: NetworkStore): Promise<ContainerEngine> {
     const root = path.join(hangarHome, "engine", "containers");
     await fs.mkdir(root, { recursive: true });
-    const engine = new ContainerEngine(root, images, machine, onEvent);
+    const engine = new ContainerEngine(root, images, machine, onEvent, networks);
     for (const id of await fs.readdir(root)) {
       const record = JSON.parse(await fs.readFile(path.join(root, id, "config.v2.json"), "utf8").catch(() => "null")) as ContainerRecord | null;
       if (!record) continue;
       if (record.State.Running) {
         record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: 255, Error: "the engine stopped while it ran", FinishedAt: new Date().toISOString() };
+        await engine.networking.release(record);
         await engine.save(record);
       }
       engine.records.set(record.Id, record);
@@ -138,7 +145,7 @@ export class ContainerEngine {
     return r ? { container: r.Id, running: r.State.Running } : undefined;
   }
 
-  async create(config: ContainerConfig, hostConfig: ContainerHostConfig, name?: string): Promise<ContainerRecord> {
+  async create(config: ContainerConfig, hostConfig: ContainerHostConfig, name?: string, endpoints?: Record<string, Partial<EndpointSettings>>): Promise<ContainerRecord> {
     if (!config.Image) throw new ContainerInvalidError("No image was given for the container.");
     if (name !== undefined && name !== "") {
       if (!VALID_CONTAINER_NAME.test(name)) throw new ContainerInvalidError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
@@ -155,6 +162,10 @@ export class ContainerEngine {
     if (!argv.length) throw new ContainerInvalidError("No command specified: the image has no CMD or ENTRYPOINT and none was given.");
     const id = randomBytes(32).toString("hex");
     const env = mergeEnv(image.Config.Env ?? [], config.Env ?? []);
+    // Docker exposes the image's ports, the given ones, and every published one.
+    const exposed: Record<string, object> = { ...(image.Config.ExposedPorts ?? {}), ...((config.ExposedPorts as Record<string, object> | undefined) ?? {}) };
+    for (const key of Object.keys(hostConfig.PortBindings ?? {})) exposed[key.includes("/") ? key : `${key}/tcp`] = {};
+    const networkSettings = this.networking.initialSettings(hostConfig, endpoints, exposed);
     const record: ContainerRecord = {
       Id: id,
       Created: new Date().toISOString(),
@@ -170,8 +181,9 @@ export class ContainerEngine {
       HostConfig: hostConfig,
       Config: { ...config, Image: config.Image, Hostname: config.Hostname || id.slice(0, 12), Env: env, Cmd: cmd, Entrypoint: entrypoint.length ? entrypoint : null, WorkingDir: config.WorkingDir || image.Config.WorkingDir || "", User: config.User || image.Config.User || "", Labels: { ...(image.Config.Labels ?? {}), ...((config.Labels as Record<string, string> | undefined) ?? {}) } },
       Mounts: [],
-      NetworkSettings: { Networks: {}, Ports: {} },
+      NetworkSettings: networkSettings,
     };
+    if (Object.keys(exposed).length) record.Config.ExposedPorts = exposed;
     if (record.Config.User && !/^(0|root)(:(0|root))?$/.test(record.Config.User)) throw new ContainerInvalidError(`Hangar's engine runs container processes as root for now; user ${record.Config.User} is not supported yet.`);
     await fs.mkdir(path.join(this.root, id), { recursive: true });
     await this.save(record);
@@ -185,6 +197,8 @@ export class ContainerEngine {
     if (record.State.Running) return "already";
     const runtime = await this.machine.runtime();
     const hc = record.HostConfig;
+    // Addresses and host ports first: a taken port fails the start before anything runs.
+    const network = await this.networking.prepare(record, (ip, port) => runtime.connect(ip, port));
     const log = await fs.open(record.LogPath, "a");
     record.State = { ...record.State, Status: "running", Running: true, Pid: 1, ExitCode: 0, Error: "", OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
     await this.save(record);
@@ -208,6 +222,7 @@ export class ContainerEngine {
           pidsLimit: hc.PidsLimit ?? undefined,
           cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
           removeAfter: hc.AutoRemove === true,
+          network,
         },
         { onStdout: emit(1), onStderr: emit(2), onStarted: () => markStarted() },
       )
@@ -220,6 +235,8 @@ export class ContainerEngine {
     // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
     const settled = exit.then(async (code) => {
       await log.close();
+      await this.networking.release(record);
+      await this.updatePeers(record);
       record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: new Date().toISOString() };
       this.exits.delete(record.Id);
       await this.save(record).catch(() => undefined);
@@ -239,7 +256,57 @@ export class ContainerEngine {
     this.exits.set(record.Id, settled);
     // As Docker's start: back once the process runs (or has already ended).
     await Promise.race([processStarted, exit]);
+    if (record.State.Running) await this.updatePeers(record);
     return "started";
+  }
+
+  /** Containers sharing a user-defined network with one that came or went see it in their /etc/hosts (Docker's DNS, as a file). */
+  private async updatePeers(changed: ContainerRecord): Promise<void> {
+    if (!this.machine.running) return;
+    const runtime = await this.machine.runtime();
+    for (const peer of this.networking.peersOf(changed)) await runtime.writeHosts(peer.id, peer.hosts).catch(() => undefined);
+  }
+
+  /** `docker network connect`: recorded, and plugged in at once when the container runs. */
+  async connect(ref: string, network: NetworkRecord, endpoint: Partial<EndpointSettings>): Promise<void> {
+    const record = this.get(ref);
+    const iface = this.networking.connect(record, network, endpoint);
+    if (iface) {
+      try {
+        await (await this.machine.runtime()).plug(record.Id, iface);
+      } catch (err) {
+        this.networking.disconnect(record, network);
+        throw err;
+      }
+      await this.updateHosts(record);
+    }
+    await this.save(record);
+  }
+
+  /** `docker network disconnect`. */
+  async disconnect(ref: string, network: NetworkRecord): Promise<void> {
+    const record = this.get(ref);
+    const peers = this.networking.peersOf(record).map((p) => p.id);
+    const ip = this.networking.disconnect(record, network);
+    if (ip) {
+      const runtime = await this.machine.runtime();
+      await runtime.unplug(record.Id, ip);
+      await runtime.writeHosts(record.Id, this.networking.hostsOf(record));
+      // Its former peers forget it too.
+      for (const id of peers) await runtime.writeHosts(id, this.networking.hostsOf(this.records.get(id)!)).catch(() => undefined);
+    }
+    await this.save(record);
+  }
+
+  /** After a running container's networks change: its own /etc/hosts and its peers'. */
+  private async updateHosts(record: ContainerRecord): Promise<void> {
+    await (await this.machine.runtime()).writeHosts(record.Id, this.networking.hostsOf(record));
+    await this.updatePeers(record);
+  }
+
+  /** Which running container uses a network (it cannot be removed then). */
+  usingNetwork(networkId: string): ContainerRecord | undefined {
+    return [...this.records.values()].find((r) => r.State.Running && Object.values(r.NetworkSettings.Networks).some((e) => e.NetworkID === networkId));
   }
 
   private readonly stopping = new Set<string>();

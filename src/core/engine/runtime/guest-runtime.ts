@@ -1,8 +1,10 @@
 import { createReadStream } from "node:fs";
+import type { Duplex } from "node:stream";
 import type { MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../machines/machine-runner";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
+import { attachNetworkSteps, ETC_FILES, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
 import { overlayToLayer, whiteoutsOf } from "./layer-whiteouts";
 
 /** Where the engine machine keeps image root file systems and containers. */
@@ -29,6 +31,8 @@ export interface ContainerSpec {
   cpus?: number;
   /** Delete the writable layer and cgroup as soon as the process ends (--rm). */
   removeAfter?: boolean;
+  /** Interfaces and /etc files; without it the container has loopback only and the image's /etc. */
+  network?: GuestNetwork;
 }
 
 export interface RunHandlers {
@@ -152,6 +156,31 @@ export class GuestRuntime {
     await this.must(`echo ${frozen ? 1 : 0} > ${CGROUP}/${id}/cgroup.freeze`, `${frozen ? "pause" : "unpause"} the container`);
   }
 
+  /** Rewrites a running container's /etc/hosts in place (the bind mount holds the file, not its name), as peers come and go. */
+  async writeHosts(id: string, content: string): Promise<void> {
+    await this.must(`[ ! -d ${ROOT}/containers/${id} ] || cat > ${ROOT}/containers/${id}/hosts`, "update the container's /etc/hosts", content);
+  }
+
+  /** A TCP connection to a container's address, made from the engine machine (published ports are relayed through it). */
+  connect(ip: string, port: number): Promise<Duplex> {
+    return this.session.connectTcp(ip, port);
+  }
+
+  /** Connects a running container to one more network (a new ethN). */
+  async plug(id: string, iface: GuestInterface): Promise<void> {
+    await this.must(plugSteps(`${ROOT}/containers/${id}`, id, iface).join("\n"), `connect container ${id.slice(0, 12)} to the bridge ${iface.bridge}`);
+  }
+
+  /** Disconnects a running container from the network it has `ip` on. */
+  async unplug(id: string, ip: string): Promise<void> {
+    await this.must(unplugSteps(`${ROOT}/containers/${id}`, ip).join("\n"), `disconnect container ${id.slice(0, 12)} from ${ip}`);
+  }
+
+  /** Deletes a removed network's bridge (gone anyway at the next boot). */
+  async removeBridge(bridge: string): Promise<void> {
+    await this.must(`[ ! -d /sys/class/net/${bridge} ] || ip link del ${bridge}`, `remove the bridge ${bridge}`);
+  }
+
   /**
    * `docker diff`: what the container changed, from its writable layer —
    * "A" added, "C" changed (it was in the image), "D" deleted (overlay's
@@ -163,9 +192,11 @@ export class GuestRuntime {
     const res = await this.session.run(`cd ${upper} && find . -mindepth 1 | while IFS= read -r p; do if [ -c "$p" ] && [ "$(stat -c %t%T "$p")" = 00 ]; then echo "D \${p#.}"; elif [ -e "${lower}/$p" ] || [ -L "${lower}/$p" ]; then echo "C \${p#.}"; else echo "A \${p#.}"; fi; done`);
     if (res.code !== 0) throw new ContainerRuntimeError(`Listing container ${id.slice(0, 12)}'s changes failed: ${res.stderr.trim()}`);
     const kinds = { C: 0, A: 1, D: 2 } as const;
+    // The /etc files the engine mounts over the image's are not the container's changes (Docker leaves them out too).
+    const mounted = new Set(ETC_FILES.map((f) => `/etc/${f}`));
     return res.stdout
       .split("\n")
-      .filter(Boolean)
+      .filter((line) => line && !mounted.has(line.slice(2)))
       .map((line) => ({ Path: line.slice(2), Kind: kinds[line[0] as "C" | "A" | "D"] }))
       .sort((a, b) => a.Path.localeCompare(b.Path));
   }
@@ -196,6 +227,7 @@ export class GuestRuntime {
       `for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${c}/rootfs/dev/$n c \${m%%:*} \${m#*:}; done`,
       `mkdir -p ${c}/rootfs/dev/pts ${c}/rootfs/dev/shm`,
       `hostname ${shellQuote(hostname)}`,
+      ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network, `${c}/rootfs`) : ["ip link set lo up"]),
       `mkdir -p ${shellQuote(`${c}/rootfs${workdir}`)}`,
       // chroot always starts in "/": a static busybox on the container's private /dev enters the working
       // directory, removes itself and execs the process (so images without a shell work too).
@@ -215,14 +247,17 @@ export class GuestRuntime {
       `mkdir -p ${cg}`,
       limits,
       `echo $$ > ${cg}/cgroup.procs`,
+      ...(spec.network ? prepareNetworkSteps(c, spec.network) : []),
       "set +e",
       // In the background, so its pid can be recorded: the container's PID 1 is its child (what kill() signals).
-      `unshare -fmupin sh -c ${shellQuote(inner)} </dev/null &`,
-      `echo $! > ${c}/unshare.pid`,
+      `unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} </dev/null &`,
+      "u=$!",
+      `echo $u > ${c}/unshare.pid`,
+      ...(spec.network ? attachNetworkSteps(c, spec.id, spec.network, "$u") : []),
       `echo ${startedMarker(spec.id).toString().trim()} >&2`,
       // The shell's own report of a killed job ("Killed") is not the container's output.
       "exec 2>/dev/null",
-      "wait $!",
+      "wait $u",
       "status=$?",
       `rm -f ${c}/unshare.pid`,
       `umount ${c}/rootfs/proc 2>/dev/null; true`,
@@ -232,8 +267,8 @@ export class GuestRuntime {
     ].join("\n");
   }
 
-  private async must(command: string, what: string): Promise<void> {
-    const res = await this.session.run(command);
+  private async must(command: string, what: string, stdin?: string): Promise<void> {
+    const res = await this.session.run(command, stdin === undefined ? {} : { stdin });
     if (res.code !== 0) throw new ContainerRuntimeError(`The engine machine could not ${what}: ${res.stderr.trim() || `exit status ${res.code}`}`);
   }
 }

@@ -9,6 +9,7 @@ import type { EngineContext } from "../../../../src/core/api/engine-context";
 import { EngineEvents } from "../../../../src/core/api/engine-events";
 import { ContainerEngine } from "../../../../src/core/engine/containers/container-engine";
 import { ImageStore } from "../../../../src/core/engine/images/image-store";
+import { NetworkStore } from "../../../../src/core/engine/networks/network-store";
 import { EngineMachine } from "../../../../src/core/engine/machine/engine-machine";
 
 /** A real API server on a temporary socket, over a real (empty) image store; its engine machine (no box in this home) never starts. */
@@ -24,11 +25,13 @@ export async function startTestEngine(): Promise<TestEngine> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-api-"));
   const images = await ImageStore.open(path.join(dir, "engine", "images"));
   const machine = new EngineMachine({ hangarHome: dir, memoryMiB: 256 }, images);
+  const networks = await NetworkStore.open(path.join(dir, "engine"));
   const engine: EngineContext = {
     hangarHome: dir,
     images,
     machine,
-    containers: await ContainerEngine.open(dir, images, machine),
+    containers: await ContainerEngine.open(dir, images, machine, () => undefined, networks),
+    networks,
     events: new EngineEvents(),
     registry: await DefaultRegistry.load(path.join(dir, "engine"), {}),
     engineId: "test-engine",

@@ -1,0 +1,128 @@
+import { randomBytes } from "node:crypto";
+import { shellQuote } from "../../machines/machine-runner";
+
+/** One network interface of a container: a veth pair, one end on the network's bridge, the other its ethN. */
+export interface GuestInterface {
+  bridge: string;
+  ip: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+}
+
+/** How a container is networked, and the files Docker bind-mounts over its /etc. */
+export interface GuestNetwork {
+  /** "bridge": its own network namespace with `interfaces` (none: loopback only); "host": the engine machine's. */
+  mode: "bridge" | "host";
+  interfaces: GuestInterface[];
+  /** /etc/hosts, /etc/hostname and /etc/resolv.conf as the container sees them (resolv.conf: the engine machine's when empty). */
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+/** Files the engine keeps per container and bind-mounts over the image's (they are not part of its layer, so not of `docker diff`). */
+export const ETC_FILES = ["hosts", "hostname", "resolv.conf"] as const;
+
+/** The /etc/hosts Docker writes: loopback names, the container's own address and name, then peers (links, or containers on the same user-defined networks). */
+export function hostsFile(own: { ips: string[]; names: string[] }, peers: Array<{ ip: string; names: string[] }>): string {
+  const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "ff00::0\tip6-mcastprefix", "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters"];
+  for (const p of peers) lines.push(`${p.ip}\t${[...new Set(p.names)].join(" ")}`);
+  for (const ip of own.ips) lines.push(`${ip}\t${[...new Set(own.names)].join(" ")}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Host-side steps before the container's namespaces exist: its /etc files, and each bridge (made once per boot of the engine machine). */
+export function prepareNetworkSteps(c: string, net: GuestNetwork): string[] {
+  const steps = [
+    `printf %s ${shellQuote(net.hosts)} > ${c}/hosts`,
+    `printf '%s\\n' ${shellQuote(net.hostname)} > ${c}/hostname`,
+    net.resolvConf ? `printf %s ${shellQuote(net.resolvConf)} > ${c}/resolv.conf` : `cat /etc/resolv.conf > ${c}/resolv.conf 2>/dev/null || : > ${c}/resolv.conf`,
+    `rm -f ${c}/net.ready`,
+  ];
+  for (const b of new Set(net.interfaces.map((i) => `${i.bridge} ${i.gateway}/${i.prefixLen}`))) {
+    const [name, cidr] = b.split(" ");
+    // Two containers starting at once may both make it: the loser's "exists" errors are harmless.
+    steps.push(`[ -d /sys/class/net/${name} ] || { ip link add name ${name} type bridge 2>/dev/null; ip addr add ${cidr} dev ${name} 2>/dev/null; ip link set ${name} up; }`);
+  }
+  return steps;
+}
+
+/**
+ * Host-side steps once the container's network namespace exists (`pid` is
+ * a process inside it): a veth pair per interface, the container's end
+ * renamed to a name of its own and moved into the namespace, the other end
+ * put on the bridge. Then the ready mark the container side waits for.
+ */
+export function attachNetworkSteps(c: string, id: string, net: GuestNetwork, pid: string): string[] {
+  if (net.mode === "host") return [];
+  const steps = [
+    // unshare(2) may not have run yet: the namespace is new once its link differs from ours (bounded: 4 s).
+    `n=0; while [ "$(readlink /proc/${pid}/ns/net)" = "$(readlink /proc/$$/ns/net)" ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done`,
+  ];
+  net.interfaces.forEach((iface, k) => steps.push(...vethSteps(guestName(id, String(k)), iface, pid)));
+  steps.push(`touch ${c}/net.ready`);
+  return steps;
+}
+
+/** Container-side steps (in its namespaces, before chroot): wait for its interfaces, address them, and mount the /etc files. */
+export function innerNetworkSteps(c: string, id: string, net: GuestNetwork, rootfs: string): string[] {
+  const steps: string[] = [];
+  if (net.mode === "bridge") {
+    steps.push(`n=0; while [ ! -e ${c}/net.ready ]; do usleep 2000; n=$((n+1)); [ $n -lt 5000 ] || { echo "hangar: the container's network was not set up" >&2; exit 125; }; done`, "ip link set lo up");
+    net.interfaces.forEach((iface, k) => steps.push(...addressSteps(guestName(id, String(k)), `eth${k}`, iface)));
+    if (net.interfaces.length) steps.push(`ip route add default via ${net.interfaces[0].gateway}`);
+  }
+  steps.push(`mkdir -p ${rootfs}/etc`);
+  for (const f of ETC_FILES) {
+    // An image's symlink there would be followed outside the container's root: replace it with a plain file to mount over.
+    steps.push(`{ [ ! -L ${rootfs}/etc/${f} ] || rm -f ${rootfs}/etc/${f}; [ -e ${rootfs}/etc/${f} ] || touch ${rootfs}/etc/${f}; mount --bind ${c}/${f} ${rootfs}/etc/${f}; }`);
+  }
+  return steps;
+}
+
+/**
+ * `docker network connect` on a running container: a new interface, the
+ * first free ethN, plugged into its namespace (`pidFile` holds a process
+ * in it) and addressed there; no default route (the first network keeps it).
+ */
+export function plugSteps(c: string, id: string, iface: GuestInterface): string[] {
+  const cidr = `${iface.gateway}/${iface.prefixLen}`;
+  return [
+    "set -e",
+    `u=$(cat ${c}/unshare.pid)`,
+    `[ -d /sys/class/net/${iface.bridge} ] || { ip link add name ${iface.bridge} type bridge 2>/dev/null; ip addr add ${cidr} dev ${iface.bridge} 2>/dev/null; ip link set ${iface.bridge} up; }`,
+    "k=0; while nsenter -t $u -n ip link show eth$k >/dev/null 2>&1; do k=$((k+1)); done",
+    ...vethSteps(guestName(id, "${k}"), iface, "$u"),
+    `nsenter -t $u -n sh -c ${shellQuote(addressSteps(guestName(id, "${0}"), "eth${0}", iface).join(" && "))} $k`,
+  ];
+}
+
+/** `docker network disconnect` on a running container: its interface with that address goes (and with it the veth pair). */
+export function unplugSteps(c: string, ip: string): string[] {
+  return [`u=$(cat ${c}/unshare.pid) || exit 0`, `i=$(nsenter -t $u -n ip -o addr show | awk -v a=${ip}/ 'index($4, a) == 1 {print $2; exit}')`, `[ -z "$i" ] || nsenter -t $u -n ip link del "$i"`];
+}
+
+/** A veth pair: the container's end renamed to `guest` and moved into the namespace of `pid`, the other end on the bridge. */
+function vethSteps(guest: string, iface: GuestInterface, pid: string): string[] {
+  const host = `veth${randomBytes(4).toString("hex").slice(0, 7)}`;
+  return [
+    `ip link add name ${host} type veth`,
+    // busybox's ip cannot name the peer: the kernel names it vethN; its index is the host end's iflink.
+    `p=$(ip -o link | sed -n "s/^$(cat /sys/class/net/${host}/iflink): \\([^@:]*\\).*/\\1/p")`,
+    `ip link set "$p" name ${guest}`,
+    `ip link set ${guest} netns ${pid}`,
+    `ip link set ${host} master ${iface.bridge}`,
+    `ip link set ${host} up`,
+  ];
+}
+
+/** Inside the namespace: the moved end becomes `name`, with the endpoint's MAC and address. */
+function addressSteps(guest: string, name: string, iface: GuestInterface): string[] {
+  return [`ip link set ${guest} name ${name}`, `ip link set ${name} address ${iface.mac}`, `ip addr add ${iface.ip}/${iface.prefixLen} dev ${name}`, `ip link set ${name} up`];
+}
+
+/** The container end's name while it moves between namespaces (15 characters at most, unique per container). */
+function guestName(id: string, k: string): string {
+  return `c${k}${id.slice(0, 11)}`;
+}
