@@ -1,0 +1,149 @@
+// Container networks through the real docker CLI: the default bridge's
+// addresses, user-defined networks where containers reach each other by
+// name, ports published on the host and answered from inside a container,
+// and the network commands (create, ls, inspect, connect, disconnect, rm).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import packageJson from "../../../package.json";
+import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
+import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
+
+const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
+const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
+/** A static page served by busybox httpd in the container (it answers once it listens). */
+const SERVE = (text: string): string => `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`;
+
+let home = "";
+let dockerConfig = "";
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
+  return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
+}
+
+function docker(args: string[], allowFail = false): Promise<Run> {
+  return run("docker", args, dockerEnv(path.join(home, "docker.sock"), dockerConfig), allowFail);
+}
+
+/** GET from the host, retried while the container's server is still starting (the relay closes a connection nothing accepts). */
+async function httpGet(port: number): Promise<string> {
+  let last: unknown;
+  for (let i = 0; i < 50; i++) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        http
+          .get({ host: "127.0.0.1", port, path: "/index.html", timeout: 10_000 }, (res) => {
+            let body = "";
+            res.on("data", (d: Buffer) => (body += d));
+            res.on("end", () => resolve(body));
+          })
+          .on("error", reject)
+          .on("timeout", () => reject(new Error("timed out")));
+      });
+    } catch (err) {
+      last = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`nothing answered on 127.0.0.1:${port}: ${String(last)}`);
+}
+
+before(async () => {
+  home = await homeWithDefaultBox();
+  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
+  dockerConfig = await mkdtemp(path.join(os.tmpdir(), "hangar-docker-config-"));
+  await run(process.execPath, [CLI, "engine", "start", "--memory", String(FIXTURE_MEMORY_MIB)], { ...process.env, HANGAR_HOME: home }, false);
+});
+
+after(async () => {
+  await run(process.execPath, [CLI, "engine", "stop"], { ...process.env, HANGAR_HOME: home }, true);
+  await rm(home, { recursive: true, force: true });
+  await rm(dockerConfig, { recursive: true, force: true });
+});
+
+test("the default bridge: eth0 at 172.17.0.2 behind the docker0 gateway, /etc/hosts and /etc/hostname Docker's; --network none has loopback only", { timeout: 300_000 }, async () => {
+  const out = await docker(["run", "--rm", "--hostname", "box1", "busybox", "sh", "-c", "ip -o -4 addr show eth0 | awk '{print $4}'; ip route | grep default; hostname; cat /etc/hostname; grep -c localhost /etc/hosts; grep box1 /etc/hosts; ping -c 1 -W 5 172.17.0.1 | grep -c 'bytes from'"]);
+  assert.equal(out.stdout, "172.17.0.2/16\ndefault via 172.17.0.1 dev eth0 \nbox1\nbox1\n2\n172.17.0.2\tbox1\n1\n");
+  const none = await docker(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "ip -o link | awk -F': ' '{print $2}'"]);
+  assert.equal(none.stdout, "lo\n");
+  const bridge = JSON.parse((await docker(["network", "inspect", "bridge"])).stdout)[0];
+  assert.deepEqual(bridge.IPAM.Config, [{ Subnet: "172.17.0.0/16", Gateway: "172.17.0.1" }]);
+  assert.equal(bridge.Options["com.docker.network.bridge.name"], "docker0");
+  const unknown = await docker(["run", "--rm", "--network", "nosuchnet", "busybox", "true"], true);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /network nosuchnet not found/);
+});
+
+test("a user-defined network: containers find each other by name and alias, and each other's web servers answer", { timeout: 400_000 }, async () => {
+  const created = (await docker(["network", "create", "appnet"])).stdout.trim();
+  assert.match(created, /^[0-9a-f]{64}$/);
+  const ls = await docker(["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
+  assert.match(ls.stdout, /^appnet bridge$/m);
+  await docker(["run", "-d", "--name", "api", "--network", "appnet", "--network-alias", "backend", "busybox", "sh", "-c", SERVE("from-api")]);
+  const client = await docker(["run", "--rm", "--network", "appnet", "busybox", "sh", "-c", "ping -c 1 -W 5 api | grep -c 'bytes from'; for i in $(seq 50); do wget -q -O - http://backend/index.html && break; sleep 0.2; done"]);
+  assert.equal(client.stdout, "1\nfrom-api\n");
+  const inspected = JSON.parse((await docker(["network", "inspect", "appnet"])).stdout)[0];
+  const members = Object.values(inspected.Containers) as Array<{ Name: string; IPv4Address: string }>;
+  assert.deepEqual(members.map((m) => [m.Name, m.IPv4Address]), [["api", "172.18.0.2/16"]]);
+  // The default bridge has no names: a container there cannot resolve "api", and is not on appnet's subnet either.
+  const outsider = await docker(["run", "--rm", "busybox", "sh", "-c", "ping -c 1 -W 2 api || echo unreachable"], true);
+  assert.match(outsider.stdout, /unreachable/);
+  // rm is refused while a container uses the network; it works once none does.
+  const refused = await docker(["network", "rm", "appnet"], true);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /has active endpoints/);
+  await docker(["rm", "-f", "api"]);
+  await docker(["network", "rm", "appnet"]);
+  assert.doesNotMatch((await docker(["network", "ls"])).stdout, /appnet/);
+  const predefined = await docker(["network", "rm", "bridge"], true);
+  assert.match(predefined.stderr, /pre-defined network and cannot be removed/);
+});
+
+test("connect and disconnect a running container: it appears on the network under its name and leaves it again", { timeout: 400_000 }, async () => {
+  await docker(["network", "create", "--subnet", "10.77.0.0/24", "side"]);
+  await docker(["run", "-d", "--name", "web", "busybox", "sh", "-c", SERVE("from-web")]);
+  await docker(["network", "connect", "--alias", "www", "side", "web"]);
+  const nets = (await docker(["inspect", "web", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}"])).stdout.trim();
+  assert.equal(nets, "bridge=172.17.0.2 side=10.77.0.2");
+  const reach = await docker(["run", "--rm", "--network", "side", "busybox", "sh", "-c", "for i in $(seq 50); do wget -q -O - http://www/index.html && break; sleep 0.2; done"]);
+  assert.equal(reach.stdout, "from-web\n");
+  await docker(["network", "disconnect", "side", "web"]);
+  // (at an address of its own choosing, so it does not take the one web let go of)
+  const inside = await docker(["run", "--rm", "--network", "side", "--ip", "10.77.0.9", "busybox", "sh", "-c", "ip -o -4 addr show eth0 | awk '{print $4}'; grep -c www /etc/hosts; ping -c 1 -W 2 10.77.0.2 >/dev/null && echo reachable || echo gone"], true);
+  assert.equal(inside.stdout, "10.77.0.9/24\n0\ngone\n");
+  await docker(["rm", "-f", "web"]);
+  await docker(["network", "rm", "side"]);
+});
+
+test("-p publishes a container's port on the host's loopback; -p with no host port picks one; a taken port fails the start and says so", { timeout: 400_000 }, async () => {
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+  const taken = (busy.address() as net.AddressInfo).port;
+  try {
+    await docker(["run", "-d", "--name", "site", "-p", "127.0.0.1::80", "busybox", "sh", "-c", SERVE("published-page")]);
+    const mapping = (await docker(["port", "site", "80"])).stdout.trim();
+    const m = /^127\.0\.0\.1:(\d+)$/.exec(mapping);
+    assert.ok(m, `docker port: ${mapping}`);
+    assert.equal(await httpGet(Number(m[1])), "published-page\n");
+    const ps = await docker(["ps", "--format", "{{.Names}} {{.Ports}}"]);
+    assert.match(ps.stdout, new RegExp(`^site 127\\.0\\.0\\.1:${m[1]}->80/tcp$`, "m"));
+    await docker(["rm", "-f", "site"]);
+    // The port is free again once the container is gone.
+    await new Promise<void>((resolve, reject) => {
+      const probe = net.createServer().once("error", reject);
+      probe.listen(Number(m[1]), "127.0.0.1", () => probe.close(() => resolve()));
+    });
+    const clash = await docker(["run", "-d", "--name", "clash", "-p", `${taken}:80`, "busybox", "sleep", "30"], true);
+    assert.notEqual(clash.code, 0);
+    assert.match(clash.stderr, new RegExp(`Bind for 127\\.0\\.0\\.1:${taken} failed: port is already allocated`));
+    assert.match((await docker(["ps", "-a", "--filter", "name=clash", "--format", "{{.Status}}"])).stdout, /^Created/);
+    await docker(["rm", "-f", "clash"]);
+  } finally {
+    busy.close();
+  }
+});
