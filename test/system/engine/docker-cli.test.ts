@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tar from "tar-stream";
@@ -157,12 +157,9 @@ test("docker image prune, ps, system df", async () => {
 });
 
 test("unsupported endpoints, malformed JSON and a hostile archive get clear errors and change nothing", async () => {
-  const network = await docker(["network", "ls"], true);
-  assert.notEqual(network.code, 0);
-  assert.match(network.stderr, /Hangar's engine does not support GET \/networks yet/);
-  const volume = await docker(["volume", "ls"], true);
-  assert.notEqual(volume.code, 0);
-  assert.match(volume.stderr, /Hangar's engine does not support GET \/volumes yet/);
+  const plugins = await docker(["plugin", "ls"], true);
+  assert.notEqual(plugins.code, 0);
+  assert.match(plugins.stderr, /Hangar's engine does not support GET \/plugins yet/);
 
   const curl = await run("curl", ["-sS", "--unix-socket", socket, "-X", "POST", "-H", "Content-Type: application/json", "-d", "{not json", "-w", "\n%{http_code}", "http://localhost/v1.43/auth"], process.env, false);
   const lines = curl.stdout.trim().split("\n");
@@ -189,6 +186,71 @@ test("unsupported endpoints, malformed JSON and a hostile archive get clear erro
   assert.ok(!(await readdir(home, { recursive: true })).some((f) => f.endsWith(evilName)));
   for (const dir of [path.dirname(home), path.dirname(path.dirname(home))]) assert.ok(!existsSync(path.join(dir, evilName)), dir);
 });
+
+test("docker build with a hostile context and Dockerfile: a symlink out of the context is copied as a link, never followed; ../ sources and unknown instructions are refused, naming the line; no image is made", async () => {
+  const ctx = await mkdtemp(path.join(home, "ctx-"));
+  const secret = path.join(home, "outside-secret.txt");
+  await writeFile(secret, "host secret\n");
+  await symlink(secret, path.join(ctx, "leak"));
+  await writeFile(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY leak /leak\n");
+  await docker(["build", "-q", "-t", "hostile:ok", ctx]);
+  const saved = path.join(home, "hostile.tar");
+  await docker(["save", "hostile:ok", "-o", saved]);
+  const layerEntries = await tarEntriesOfLayers(saved);
+  const leak = layerEntries.find((e) => e.name === "leak");
+  assert.ok(leak, `entries: ${layerEntries.map((e) => e.name).join(", ")}`);
+  assert.equal(leak.type, "symlink");
+  assert.equal(leak.linkname, secret);
+  assert.ok(!layerEntries.some((e) => e.content?.includes("host secret")), "the secret's content is in no layer");
+
+  const imagesBefore = (await docker(["images", "-q", "--no-trunc"])).stdout;
+  await writeFile(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY ../outside-secret.txt /x\n");
+  const escape = await docker(["build", "-t", "hostile:escape", ctx], true);
+  assert.notEqual(escape.code, 0);
+  assert.match(escape.stderr + escape.stdout, /forbidden path outside the build context/);
+  await writeFile(path.join(ctx, "Dockerfile"), "FROM scratch\nLABEL a=b\nFROBNICATE now\n");
+  const unknown = await docker(["build", "-t", "hostile:unknown", ctx], true);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr + unknown.stdout, /Dockerfile:3: unknown instruction: FROBNICATE/i);
+  assert.equal((await docker(["images", "-q", "--no-trunc"])).stdout, imagesBefore);
+  await docker(["rmi", "hostile:ok"]);
+});
+
+/** Every entry of every layer in a `docker save` archive (content kept for small files). */
+async function tarEntriesOfLayers(archive: string): Promise<Array<{ name: string; type: string; linkname?: string; content?: string }>> {
+  const files = await untar(await readFile(archive));
+  const manifest = JSON.parse(files.get("manifest.json")!.toString()) as Array<{ Layers: string[] }>;
+  const out: Array<{ name: string; type: string; linkname?: string; content?: string }> = [];
+  for (const layer of manifest[0].Layers) {
+    const entries = await untarEntries(files.get(layer)!);
+    out.push(...entries);
+  }
+  return out;
+}
+
+async function untarEntries(data: Buffer): Promise<Array<{ name: string; type: string; linkname?: string; content?: string; data: Buffer }>> {
+  const out: Array<{ name: string; type: string; linkname?: string; content?: string; data: Buffer }> = [];
+  const extract = tar.extract();
+  await new Promise<void>((resolve, reject) => {
+    extract.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: unknown) => chunks.push(c as Buffer));
+      stream.on("end", () => {
+        out.push({ name: header.name.replace(/^\.\//, "").replace(/\/$/, ""), type: header.type ?? "file", ...(header.linkname ? { linkname: header.linkname } : {}), content: Buffer.concat(chunks).toString(), data: Buffer.concat(chunks) });
+        next();
+      });
+    });
+    extract.on("finish", resolve).on("error", reject);
+    extract.end(data);
+  });
+  return out;
+}
+
+async function untar(data: Buffer): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const e of await untarEntries(data)) if (e.type === "file") files.set(e.name, e.data);
+  return files;
+}
 
 test("a crashed engine's socket does not block the next start, and the images survive", async () => {
   const pid = Number((await readFile(path.join(home, "engine", "engine.pid"), "utf8")).trim());

@@ -48,6 +48,8 @@ export interface BuildOptions {
 }
 
 /** A build failed; the message names the Dockerfile line. */
+const KNOWN_INSTRUCTIONS = new Set(["FROM", "RUN", "COPY", "ADD", "ENV", "LABEL", "ARG", "WORKDIR", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "VOLUME", "STOPSIGNAL", "SHELL", "HEALTHCHECK", "MAINTAINER", "ONBUILD"]);
+
 export class BuildError extends HangarError {}
 
 /** Build args Docker accepts without an ARG and never warns about. */
@@ -106,6 +108,9 @@ class Builder {
     for (const ins of instructions.slice(0, firstFrom)) {
       if (ins.keyword !== "ARG") throw this.error(ins, `${ins.keyword} comes before FROM; only ARG may.`);
     }
+    // As Docker's parser: an unknown instruction fails the build before any step runs (and leaves no images).
+    const unknown = instructions.find((i) => !KNOWN_INSTRUCTIONS.has(i.keyword));
+    if (unknown) throw this.error(unknown, `unknown instruction: ${unknown.keyword}`);
     if (o.target) {
       const stageStart = instructions.map((ins, i) => ({ ins, i })).filter(({ ins }) => ins.keyword === "FROM");
       const at = stageStart.findIndex(({ ins }) => fromStageName(ins.args)?.toLowerCase() === o.target?.toLowerCase());
