@@ -1,7 +1,7 @@
 // The engine process (dist/engine.js): Hangar's Docker Engine API server,
 // started detached by `hangar engine start`, one per HANGAR_HOME. It serves
 // until SIGTERM/SIGINT (`hangar engine stop`), then closes its socket.
-// Usage: engine.js <HANGAR_HOME> [--memory MiB] [--mirror URL]
+// Usage: engine.js <HANGAR_HOME> [--memory MiB] [--idle-suspend MINUTES] [--mirror URL]
 import { appendFileSync, mkdirSync } from "node:fs";
 import { EngineAlreadyRunningError } from "./core/api/docker-api-server";
 import { engineRoot } from "./core/api/engine-context";
@@ -21,9 +21,10 @@ async function main(): Promise<void> {
   mkdirSync(engineRoot(home), { recursive: true });
   const log = (line: string): void => appendFileSync(engineLogFile(home), `${new Date().toISOString()} [${process.pid}] ${line}\n`);
   const memory = option(args, "--memory");
+  const idle = option(args, "--idle-suspend");
   let running;
   try {
-    running = await serveEngine(home, { memoryMiB: memory && /^\d+$/.test(memory) ? Number(memory) : undefined, mirror: option(args, "--mirror"), env: process.env, log });
+    running = await serveEngine(home, { memoryMiB: memory && /^\d+$/.test(memory) ? Number(memory) : undefined, mirror: option(args, "--mirror"), env: process.env, log, ...(idle && /^\d+(\.\d+)?$/.test(idle) ? { idleSuspendMs: Number(idle) * 60_000 } : {}) });
   } catch (err) {
     // Two starts raced and the other won: that engine serves, this one has nothing to do.
     if (err instanceof EngineAlreadyRunningError) log(`not starting: ${err.message}`);

@@ -20,14 +20,16 @@ function options(args: string[], names: string[]): Map<string, string> {
 
 export const engineStart: CliCommand = {
   words: ["engine", "start"],
-  usage: "hangar engine start [--memory MiB] [--mirror URL]",
+  usage: "hangar engine start [--memory MiB] [--idle-suspend MINUTES] [--mirror URL]",
   summary: "Start Hangar's container engine: a Docker Engine API on HANGAR_HOME/docker.sock for the docker CLI (images now; containers later).",
   async run(args, io) {
-    const o = options(args, ["--memory", "--mirror"]);
+    const o = options(args, ["--memory", "--mirror", "--idle-suspend"]);
     const memory = o.get("--memory");
     if (memory !== undefined && !/^\d+$/.test(memory)) throw new UsageError(`--memory takes MiB as a whole number, not "${memory}".`);
+    const idle = o.get("--idle-suspend");
+    if (idle !== undefined && !/^\d+(\.\d+)?$/.test(idle)) throw new UsageError(`--idle-suspend takes minutes (0: never), not "${idle}".`);
     const home = resolveHangarHome(undefined, io.env);
-    const { started, status } = await startEngine(home, { memoryMiB: memory ? Number(memory) : DEFAULT_ENGINE_MEMORY_MIB, mirror: o.get("--mirror"), env: io.env });
+    const { started, status } = await startEngine(home, { memoryMiB: memory ? Number(memory) : DEFAULT_ENGINE_MEMORY_MIB, mirror: o.get("--mirror"), env: io.env, ...(idle !== undefined ? { idleSuspendMinutes: Number(idle) } : {}) });
     const pid = status.pid !== undefined ? ` (pid ${status.pid})` : "";
     if (!started) io.out(`Hangar's engine is already running${pid}, listening on ${status.dockerHost}; nothing to do.`);
     else io.out(`Hangar's engine is running${pid}, listening on ${status.dockerHost} (Docker API ${status.apiVersion ?? API_VERSION}).`);

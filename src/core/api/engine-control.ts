@@ -27,6 +27,8 @@ export interface EngineStatus {
 
 export interface StartEngineOptions {
   memoryMiB?: number;
+  /** Minutes without work before the engine machine is suspended (0: never). */
+  idleSuspendMinutes?: number;
   mirror?: string;
   env?: NodeJS.ProcessEnv;
   /** The engine entry script; default dist/engine.js beside this bundle, or src/engine-main.ts when run from source. */
@@ -70,7 +72,7 @@ export async function startEngine(hangarHome: string, options: StartEngineOption
   const bundled = path.join(__dirname, "engine.js");
   const entry = options.script ?? (existsSync(bundled) ? bundled : path.join(__dirname, "..", "..", "engine-main.ts"));
   const execArgv = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const args = [entry, hangarHome, "--memory", String(options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB), ...(options.mirror ? ["--mirror", options.mirror] : [])];
+  const args = [entry, hangarHome, "--memory", String(options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB), ...(options.mirror ? ["--mirror", options.mirror] : []), ...(options.idleSuspendMinutes !== undefined ? ["--idle-suspend", String(options.idleSuspendMinutes)] : [])];
   const logFile = engineLogFile(hangarHome);
   const log = openSync(logFile, "a");
   let exit: { code: number | null } | undefined;
@@ -115,7 +117,7 @@ export async function stopEngine(hangarHome: string): Promise<number | undefined
     throw new HangarError(`Hangar's engine answers on ${status.dockerHost}, but its pid file ${enginePidFile(hangarHome)} is missing, so it cannot be told to stop.`, "Stop the process listening there (see `ss -xlp` or the engine log), then start the engine again.");
   }
   signal(pid, "SIGTERM");
-  if (!(await waitGone(hangarHome, pid, 10_000))) {
+  if (!(await waitGone(hangarHome, pid, 60_000))) {
     signal(pid, "SIGKILL");
     if (!(await waitGone(hangarHome, pid, 3_000))) throw new HangarError(`Hangar's engine (pid ${pid}) did not stop.`, `See ${status.logFile}.`);
   }

@@ -6,7 +6,7 @@ import { ImageStore } from "../engine/images/image-store";
 import { EngineMachine } from "../engine/machine/engine-machine";
 import { NetworkStore } from "../engine/networks/network-store";
 import { writeFileAtomic } from "../util/atomic-file";
-import { FileExistsError } from "../util/errors";
+import { errorMessage, FileExistsError } from "../util/errors";
 import { DefaultRegistry } from "./default-registry";
 import { DockerApiServer } from "./docker-api-server";
 import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot, imageStoreRoot, type EngineContext } from "./engine-context";
@@ -15,6 +15,8 @@ import { EngineEvents } from "./engine-events";
 
 export interface ServeEngineOptions {
   memoryMiB?: number;
+  /** Default: DEFAULT_IDLE_SUSPEND_MS; 0 never suspends. */
+  idleSuspendMs?: number;
   mirror?: string;
   env?: NodeJS.ProcessEnv;
   /** Default: engineEndpoint(hangarHome). */
@@ -40,7 +42,7 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
   const images = await ImageStore.open(imageStoreRoot(hangarHome));
   const events = new EngineEvents();
   const memoryMiB = options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB;
-  const machine = new EngineMachine({ hangarHome, memoryMiB, log: options.log }, images);
+  const machine = new EngineMachine({ hangarHome, memoryMiB, idleSuspendMs: options.idleSuspendMs, log: options.log }, images);
   const networks = await NetworkStore.open(engineRoot(hangarHome));
   const containers = await ContainerEngine.open(
     hangarHome,
@@ -70,6 +72,9 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
     engine,
     async stop() {
       await server.close();
+      // Containers stop with the engine (as with dockerd); the machine is suspended, not halted, so their writable layers and the unpacked images are there next time.
+      await containers.shutdown();
+      await machine.suspend().catch((err: unknown) => options.log?.(`suspending the engine machine failed: ${errorMessage(err)}`));
       await machine.stop();
       const recorded = await fs.readFile(pidFile, "utf8").catch(() => "");
       if (recorded.trim() === String(process.pid)) await fs.rm(pidFile, { force: true });

@@ -14,7 +14,20 @@ export interface RunResult {
  * returns the exit code, and can feed stdin (uploads).
  */
 export class MachineSession {
+  private channels = 0;
+
   private constructor(private readonly client: Client) {}
+
+  /** Commands, shells and connections open on the session now (the engine machine is idle at 0). */
+  get openChannels(): number {
+    return this.channels;
+  }
+
+  private track(ch: ClientChannel): ClientChannel {
+    this.channels++;
+    ch.once("close", () => this.channels--);
+    return ch;
+  }
 
   /** `user` root for the host's own work (provisioning, sync); people's sessions use the machine's SSH user. */
   static async open(port: number, keyFile: string, user = "root"): Promise<MachineSession> {
@@ -33,6 +46,7 @@ export class MachineSession {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch) => {
         if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
+        this.track(ch);
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let code = -1;
@@ -49,14 +63,14 @@ export class MachineSession {
   /** An interactive shell on a pty; several may run at once on one session. */
   shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      this.client.shell(pty, (err, channel) => (err ? reject(new HangarError(`Opening a shell in the machine failed: ${err.message}`)) : resolve(channel)));
+      this.client.shell(pty, (err, channel) => (err ? reject(new HangarError(`Opening a shell in the machine failed: ${err.message}`)) : resolve(this.track(channel))));
     });
   }
 
   /** A TCP connection made by the guest (SSH direct-tcpip), e.g. to a container's address on a bridge inside it. */
   connectTcp(host: string, port: number): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      this.client.forwardOut("127.0.0.1", 0, host, port, (err, channel) => (err ? reject(new HangarError(`Connecting to ${host}:${port} in the machine failed: ${err.message}`)) : resolve(channel)));
+      this.client.forwardOut("127.0.0.1", 0, host, port, (err, channel) => (err ? reject(new HangarError(`Connecting to ${host}:${port} in the machine failed: ${err.message}`)) : resolve(this.track(channel))));
     });
   }
 

@@ -304,6 +304,12 @@ export class ContainerEngine {
     await this.updatePeers(record);
   }
 
+  /** The engine is stopping: every running container is killed and its exit recorded (none is restarted). */
+  async shutdown(): Promise<void> {
+    for (const r of [...this.records.values()].filter((x) => x.State.Running)) await this.kill(r.Id, "KILL").catch(() => undefined);
+    await Promise.all([...this.exits.values()].map((e) => e.catch(() => undefined)));
+  }
+
   /** Which running container uses a network (it cannot be removed then). */
   usingNetwork(networkId: string): ContainerRecord | undefined {
     return [...this.records.values()].find((r) => r.State.Running && Object.values(r.NetworkSettings.Networks).some((e) => e.NetworkID === networkId));
@@ -423,7 +429,7 @@ export class ContainerEngine {
   async changes(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
     const record = this.get(ref);
     // The writable layer lives in the engine machine; a container made before it last started has none there.
-    if (!this.machine.running) return [];
+    if (!this.machine.running && !(await this.machine.hasSavedState())) return [];
     return (await this.machine.runtime()).changes(record.Id, record.Image);
   }
 

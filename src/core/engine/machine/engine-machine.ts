@@ -5,15 +5,29 @@ import { DEFAULT_BOX_NAME } from "../../boxes/default-box/default-box-builder";
 import { EmbeddedBox } from "../../boxes/embedded-box";
 import { MachineRunner } from "../../machines/machine-runner";
 import { MachineSession } from "../../machines/machine-session";
-import { HangarError } from "../../util/errors";
+import { product } from "../../product";
+import { writeFileAtomic } from "../../util/atomic-file";
+import { errorMessage, HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { GuestRuntime } from "../runtime/guest-runtime";
 
 export interface EngineMachineOptions {
   hangarHome: string;
   memoryMiB: number;
+  /** Suspend the machine after this long with nothing running in it (0: never). */
+  idleSuspendMs?: number;
   log?(line: string): void;
 }
+
+/** What a saved engine machine was made from: a state is resumed only into the same box and memory size. */
+interface SavedState {
+  box: string;
+  memoryMiB: number;
+  emulator: string;
+}
+
+/** Docker Desktop's Resource Saver waits five minutes; so does Hangar by default. */
+export const DEFAULT_IDLE_SUSPEND_MS = 5 * 60_000;
 
 /**
  * The hidden embedded machine containers run in (as Docker Desktop runs
@@ -25,18 +39,34 @@ export class EngineMachine {
   private starting?: Promise<GuestRuntime>;
   private runner?: MachineRunner;
   private session?: MachineSession;
+  private suspending?: Promise<void>;
+  private lastUse = Date.now();
+  private readonly idleTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly o: EngineMachineOptions,
     private readonly images: ImageStore,
-  ) {}
+  ) {
+    const idle = o.idleSuspendMs ?? DEFAULT_IDLE_SUSPEND_MS;
+    if (idle > 0) {
+      this.idleTimer = setInterval(() => void this.suspendIfIdle(idle), Math.min(30_000, Math.max(1000, idle / 4)));
+      this.idleTimer.unref();
+    }
+  }
 
   get running(): boolean {
     return this.runner !== undefined;
   }
 
-  /** The runtime, starting the machine first when it is not running. */
-  runtime(): Promise<GuestRuntime> {
+  /** The state a suspended machine is kept in: containers' writable layers and unpacked images survive engine restarts in it. */
+  private get stateFile(): string {
+    return path.join(this.o.hangarHome, "engine", "machine.state");
+  }
+
+  /** The runtime, starting (or resuming) the machine first when it is not running. */
+  async runtime(): Promise<GuestRuntime> {
+    this.lastUse = Date.now();
+    await this.suspending;
     if (!this.starting) {
       this.starting = this.start();
       this.starting.catch(() => (this.starting = undefined));
@@ -51,23 +81,91 @@ export class EngineMachine {
     const dir = path.join(this.o.hangarHome, "engine");
     await fs.mkdir(dir, { recursive: true });
     const keyFile = path.join(dir, "machine_key");
-    this.o.log?.(`starting the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
-    const runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine" });
+    const made: SavedState = { box: `${entry.name} ${entry.version}`, memoryMiB: this.o.memoryMiB, emulator: product.v86Version };
+    const resumeFrom = await this.savedStateFor(made);
+    this.o.log?.(`${resumeFrom ? "resuming" : "starting"} the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
+    let runner: MachineRunner;
+    try {
+      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", ...(resumeFrom ? { resumeFrom } : {}) });
+    } catch (err) {
+      if (!resumeFrom) throw err;
+      // A state that cannot be resumed costs its contents, not the engine: start afresh.
+      this.o.log?.(`resuming the engine machine failed (${errorMessage(err)}); starting it afresh`);
+      await this.discardState();
+      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine" });
+    }
+    // Resumed once: the state is spent (the running machine moves on from it).
+    if (resumeFrom) await this.discardState();
     try {
       const session = await MachineSession.open(runner.sshPort, keyFile);
       session.onClose(() => {
-        // The guest went away (it crashed or was stopped): the next request starts a new one.
+        // The guest went away (it crashed, was stopped or suspended): the next request starts or resumes one.
+        if (this.session !== session) return;
         this.runner = undefined;
         this.session = undefined;
         this.starting = undefined;
       });
       this.runner = runner;
       this.session = session;
+      await writeFileAtomic(`${this.stateFile}.json`, JSON.stringify(made) + "\n");
       return new GuestRuntime(session, this.images);
     } catch (err) {
       await runner.stop().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** The saved state when it was made from this box and memory size; a mismatched one is dropped (said in the log). */
+  private async savedStateFor(made: SavedState): Promise<string | undefined> {
+    const saved = JSON.parse(await fs.readFile(`${this.stateFile}.json`, "utf8").catch(() => "null")) as SavedState | null;
+    if (!(await fs.stat(this.stateFile).catch(() => undefined))) return undefined;
+    if (saved && saved.box === made.box && saved.memoryMiB === made.memoryMiB && saved.emulator === made.emulator) return this.stateFile;
+    this.o.log?.(`dropping the saved engine machine (${saved ? `${saved.box}, ${saved.memoryMiB} MiB` : "unknown origin"}): it does not match ${made.box}, ${made.memoryMiB} MiB`);
+    await this.discardState();
+    return undefined;
+  }
+
+  /** Whether a suspended machine waits to be resumed (its containers' layers are in it). */
+  async hasSavedState(): Promise<boolean> {
+    return (await fs.stat(this.stateFile).catch(() => undefined)) !== undefined;
+  }
+
+  private async discardState(): Promise<void> {
+    await fs.rm(this.stateFile, { force: true });
+  }
+
+  /** Idle: running, nothing open in it (every container, exec and relayed connection holds a channel), and unused for `idleMs`. */
+  private async suspendIfIdle(idleMs: number): Promise<void> {
+    if (!this.session || this.suspending || this.session.openChannels > 0 || Date.now() - this.lastUse < idleMs) return;
+    this.o.log?.(`suspending the idle engine machine (unused for ${Math.round((Date.now() - this.lastUse) / 1000)} s)`);
+    await this.suspend().catch((err: unknown) => this.o.log?.(`suspending the engine machine failed: ${errorMessage(err)}`));
+  }
+
+  /**
+   * Saves the machine's whole state and stops it: the next request resumes
+   * it as it was (its containers' writable layers, unpacked images,
+   * networks' bridges). Nothing may run in it (the caller stops containers first).
+   */
+  async suspend(): Promise<void> {
+    const runner = this.runner;
+    if (!runner || this.suspending) return this.suspending;
+    this.suspending = (async () => {
+      try {
+        await this.starting?.catch(() => undefined);
+        const session = this.session;
+        this.session = undefined;
+        this.runner = undefined;
+        this.starting = undefined;
+        session?.close();
+        const t = Date.now();
+        const bytes = await runner.save(this.stateFile);
+        this.o.log?.(`engine machine suspended: ${Math.round(bytes / 1e6)} MB in ${Date.now() - t} ms`);
+      } finally {
+        await runner.stop().catch(() => undefined);
+        this.suspending = undefined;
+      }
+    })();
+    return this.suspending;
   }
 
   /** The engine machine's kernel release, when it runs (what `docker info` reports). */
@@ -76,7 +174,10 @@ export class EngineMachine {
     return (await this.session.run("uname -r")).stdout.trim() || undefined;
   }
 
+  /** Stops the machine without keeping its state (`suspend` keeps it). */
   async stop(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    await this.suspending;
     const runner = this.runner;
     this.session?.close();
     this.runner = undefined;

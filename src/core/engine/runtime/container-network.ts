@@ -73,11 +73,8 @@ export function innerNetworkSteps(c: string, id: string, net: GuestNetwork, root
     net.interfaces.forEach((iface, k) => steps.push(...addressSteps(guestName(id, String(k)), `eth${k}`, iface)));
     if (net.interfaces.length) steps.push(`ip route add default via ${net.interfaces[0].gateway}`);
   }
-  steps.push(`mkdir -p ${rootfs}/etc`);
-  for (const f of ETC_FILES) {
-    // An image's symlink there would be followed outside the container's root: replace it with a plain file to mount over.
-    steps.push(`{ [ ! -L ${rootfs}/etc/${f} ] || rm -f ${rootfs}/etc/${f}; [ -e ${rootfs}/etc/${f} ] || touch ${rootfs}/etc/${f}; mount --bind ${c}/${f} ${rootfs}/etc/${f}; }`);
-  }
+  // The init layer has plain files at these paths (over any symlink of the image's, which could point out of the root).
+  for (const f of ETC_FILES) steps.push(`mount --bind ${c}/${f} ${rootfs}/etc/${f}`);
   return steps;
 }
 

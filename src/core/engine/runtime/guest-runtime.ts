@@ -238,9 +238,11 @@ export class GuestRuntime {
     return [
       "set -e",
       `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
+      // Docker's init layer: the mount points the engine needs, between the image and the container's own layer, so they are no change of the container's (docker diff).
+      `mkdir -p ${c}/init/proc ${c}/init/dev ${c}/init/sys ${c}/init/etc && touch ${ETC_FILES.map((f) => `${c}/init/etc/${f}`).join(" ")}`,
       // (busybox here has no `mountpoint`: /proc/mounts tells)
-      `grep -q " ${c}/rootfs " /proc/mounts || mount -t overlay overlay -o lowerdir=${lower},upperdir=${c}/upper,workdir=${c}/work ${c}/rootfs`,
-      `mkdir -p ${c}/rootfs/proc ${c}/rootfs/dev ${c}/rootfs/sys ${c}/rootfs/tmp`,
+      `grep -q " ${c}/rootfs " /proc/mounts || mount -t overlay overlay -o lowerdir=${c}/init:${lower},upperdir=${c}/upper,workdir=${c}/work ${c}/rootfs`,
+      `mkdir -p ${c}/rootfs/tmp`,
       // cgroup v2: mounted and its controllers enabled once per boot; limits apply from before the process starts.
       `grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
       `if [ ! -d ${CGROUP} ]; then echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; fi`,
