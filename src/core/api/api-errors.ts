@@ -1,5 +1,6 @@
 import { ImageArchiveError, ImageConflictError, ImageNotFoundError, InvalidReferenceError } from "../engine/images/image-store";
 import { ContainerConflictError, ContainerInvalidError, ContainerNotFoundError } from "../engine/containers/container-engine";
+import { MountInvalidError, VolumeInUseError, VolumeNotFoundError } from "../engine/volumes/volume-errors";
 import { errorMessage, HangarError } from "../util/errors";
 
 /**
@@ -46,6 +47,9 @@ export function statusOf(err: unknown): number {
   if (err instanceof ContainerInvalidError) return 400;
   if (err instanceof ImageConflictError) return 409;
   if (err instanceof ImageArchiveError || err instanceof InvalidReferenceError) return 400;
+  if (err instanceof VolumeNotFoundError) return 404;
+  if (err instanceof VolumeInUseError) return 409;
+  if (err instanceof MountInvalidError) return 400;
   return 500;
 }
 

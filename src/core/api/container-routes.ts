@@ -133,7 +133,7 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
   });
 
   router.delete("/containers/{id}", async ({ res, params, query }) => {
-    await containers.remove(params.id, { force: queryBool(query, "force") });
+    await containers.remove(params.id, { force: queryBool(query, "force"), volumes: queryBool(query, "v") });
     sendEmpty(res, 204);
   });
 }
@@ -178,7 +178,7 @@ function summary(r: ContainerRecord): Record<string, unknown> {
     Status: statusText(r),
     HostConfig: { NetworkMode: "none" },
     NetworkSettings: { Networks: {} },
-    Mounts: [],
+    Mounts: r.Mounts,
   };
 }
 

@@ -14,6 +14,7 @@ import type { EngineContext } from "./engine-context";
 import { dockerHost, isNamedPipe } from "./engine-endpoint";
 import { addImageRoutes } from "./image-routes";
 import { addSystemRoutes } from "./system-routes";
+import { addVolumeRoutes } from "./volume-routes";
 
 /** Something already answers on the engine's socket or pipe: another engine for this HANGAR_HOME. */
 export class EngineAlreadyRunningError extends HangarError {
@@ -34,6 +35,7 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   addImageRoutes(router, engine);
   addContainerRoutes(router, engine);
   addBuildRoutes(router, engine);
+  addVolumeRoutes(router, engine);
   return router;
 }
 

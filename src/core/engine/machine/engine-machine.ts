@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { BoxStore } from "../../boxes/box-store";
 import { DEFAULT_BOX_NAME } from "../../boxes/default-box/default-box-builder";
 import { EmbeddedBox } from "../../boxes/embedded-box";
-import { MachineRunner } from "../../machines/machine-runner";
+import { MachineRunner, type RunOptions } from "../../machines/machine-runner";
 import { MachineSession } from "../../machines/machine-session";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
@@ -12,6 +12,8 @@ import { GuestRuntime } from "../runtime/guest-runtime";
 export interface EngineMachineOptions {
   hangarHome: string;
   memoryMiB: number;
+  /** Host folders the machine sees over 9p: the volumes folder and the roots bind mounts may come from (engine-shares.ts). */
+  syncedFolders?: RunOptions["syncedFolders"];
   log?(line: string): void;
 }
 
@@ -52,7 +54,7 @@ export class EngineMachine {
     await fs.mkdir(dir, { recursive: true });
     const keyFile = path.join(dir, "machine_key");
     this.o.log?.(`starting the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
-    const runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine" });
+    const runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", syncedFolders: this.o.syncedFolders });
     try {
       const session = await MachineSession.open(runner.sshPort, keyFile);
       session.onClose(() => {

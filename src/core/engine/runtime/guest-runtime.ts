@@ -4,6 +4,7 @@ import { shellQuote } from "../../machines/machine-runner";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { overlayToLayer, whiteoutsOf } from "./layer-whiteouts";
+import { mountSteps, type GuestMount } from "./mount-script";
 
 /** Where the engine machine keeps image root file systems and containers. */
 const ROOT = "/var/lib/hangar";
@@ -29,6 +30,8 @@ export interface ContainerSpec {
   cpus?: number;
   /** Delete the writable layer and cgroup as soon as the process ends (--rm). */
   removeAfter?: boolean;
+  /** Volumes, bind mounts and tmpfs, put in place inside the container's mount namespace (mount-script.ts). */
+  mounts?: GuestMount[];
 }
 
 export interface RunHandlers {
@@ -201,6 +204,7 @@ export class GuestRuntime {
       // directory, removes itself and execs the process (so images without a shell work too).
       // (named busybox, so it takes its first argument as the applet)
       `mkdir ${c}/rootfs/dev/.hangar && cp /bin/busybox ${c}/rootfs/dev/.hangar/busybox`,
+      ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
       `exec ${env} chroot ${c}/rootfs /dev/.hangar/busybox sh -c ${shellQuote(ENTER)} - ${shellQuote(workdir)} ${spec.argv.map(shellQuote).join(" ")}`,
     ].join("\n");
     return [
