@@ -39,7 +39,7 @@ export class ContainerMounts {
     const points: MountPoint[] = [];
     for (const r of requests) {
       if (r.type === "bind") {
-        if (r.createSource) await fs.mkdir(r.source, { recursive: true });
+        if (r.createSource) await makeMissingFolder(r.source);
         points.push({ Type: "bind", Source: r.source, Destination: r.destination, Mode: r.mode, RW: !r.readOnly, Propagation: "rprivate" });
       } else if (r.type === "volume") {
         const labels = r.source ? r.labels : { ...r.labels, [ANONYMOUS_LABEL]: "" };
@@ -72,7 +72,7 @@ export class ContainerMounts {
       } else if (m.Type === "bind") {
         const request: MountRequest = r ?? { type: "bind", source: m.Source, destination: m.Destination, readOnly: !m.RW, mode: m.Mode, noCopy: false, createSource: false };
         await this.checkBind(request);
-        if (request.createSource) await fs.mkdir(m.Source, { recursive: true });
+        if (request.createSource) await makeMissingFolder(m.Source);
         out.push({ kind: "bind", source: this.shares.guestPathOf(m.Source), destination: m.Destination, readOnly: !m.RW });
       }
     }
@@ -92,11 +92,23 @@ export class ContainerMounts {
   /** Shared with the engine machine; for --mount (no CreateMountpoint), already there. */
   private async checkBind(r: MountRequest): Promise<void> {
     this.shares.guestPathOf(r.source);
-    if (!r.createSource && !(await fs.stat(r.source).then(() => true, () => false))) throw new MountInvalidError(`invalid mount config for type "bind": bind source path does not exist: ${r.source}`);
+    if (!r.createSource && !(await exists(r.source))) throw new MountInvalidError(`invalid mount config for type "bind": bind source path does not exist: ${r.source}`);
   }
 }
 
 /** Names of the containers (any state) that mount a volume. */
 export function volumeUsers(containers: Array<{ Id: string; Mounts: MountPoint[] }>, volume: string): string[] {
   return containers.filter((c) => c.Mounts.some((m) => m.Type === "volume" && m.Name === volume)).map((c) => c.Id);
+}
+
+/** A -v bind source that is missing becomes a folder (Docker's behaviour); a file or folder already there is used as it is. */
+async function makeMissingFolder(p: string): Promise<void> {
+  if (!(await exists(p))) await fs.mkdir(p, { recursive: true });
+}
+
+function exists(p: string): Promise<boolean> {
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 }

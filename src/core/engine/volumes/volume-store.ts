@@ -92,12 +92,12 @@ export class VolumeStore {
    * driver, without options: volumes are host folders.
    */
   async create(o: CreateVolumeOptions = {}): Promise<{ volume: Volume; created: boolean }> {
-    const name = o.name || randomBytes(32).toString("hex");
-    checkVolumeName(name);
     const driver = o.driver || "local";
     if (driver !== "local") throw new MountInvalidError(`Volume driver "${driver}" is not available: Hangar's engine has only the "local" driver.`, "Leave out --driver (or use --driver local).");
     const opts = Object.keys(o.driverOpts ?? {});
     if (opts.length) throw new MountInvalidError(`Hangar's engine keeps volumes as folders on the host and takes no driver options (${opts.join(", ")}).`, "Leave out --opt; for a host folder use a bind mount (-v /host/path:/path).");
+    const name = o.name || randomBytes(32).toString("hex");
+    checkVolumeName(name);
     const existing = this.volumes.get(name);
     if (existing) return { volume: existing, created: false };
     const labels = o.labels ?? {};
