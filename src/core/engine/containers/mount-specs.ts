@@ -87,8 +87,8 @@ function mapOf(value: unknown, field: string): Record<string, unknown> {
 export function parseBind(spec: string): MountRequest {
   if (typeof spec !== "string" || spec === "") throw new MountInvalidError("invalid volume specification: ''");
   let parts = spec.split(":");
-  // A Windows host path ("C:\src:/dst") carries a colon of its own.
-  if (/^[a-zA-Z]:[\\/]/.test(spec)) parts = [`${parts[0]}:${parts[1]}`, ...parts.slice(2)];
+  // A Windows host path ("C:\src:/dst") carries a colon of its own (only where the engine runs on Windows: elsewhere "a:/b" is a name and a path).
+  if (process.platform === "win32" && /^[a-zA-Z]:[\\/]/.test(spec)) parts = [`${parts[0]}:${parts[1]}`, ...parts.slice(2)];
   if (parts.length > 3) throw new MountInvalidError(`invalid volume specification: '${spec}': too many colons`);
   if (parts.length === 1) return { type: "volume", source: "", destination: cleanDestination(parts[0], spec), readOnly: false, mode: "", noCopy: false, createSource: false };
   const [source, dest, modeText = ""] = parts;

@@ -43,8 +43,8 @@ export class EngineShares {
   /** Missing folders are left out (there is nothing to share); nested ones are covered by their parent. */
   static of(folders: string[]): EngineShares {
     const real = folders.map(realDir).filter((p): p is string => p !== undefined);
-    const unique = [...new Set(real)].sort((a, b) => a.length - b.length);
-    const roots = unique.filter((p, i) => !unique.slice(0, i).some((parent) => isInside(p, parent)));
+    const unique = [...new Set(real)];
+    const roots = unique.filter((p) => !unique.some((parent) => isInside(p, parent)));
     return new EngineShares(roots);
   }
 
