@@ -42,7 +42,7 @@ export interface ApiMount {
 }
 
 /** The parts of a create body mounts come from; the JSON is the client's, so every shape is checked. */
-export type MountHostConfig = { Binds?: unknown; Mounts?: unknown; Tmpfs?: unknown; [key: string]: unknown };
+export type MountHostConfig = { Binds?: unknown; Mounts?: unknown; Tmpfs?: unknown; VolumesFrom?: unknown; VolumeDriver?: unknown; [key: string]: unknown };
 export type MountConfig = { Volumes?: unknown; [key: string]: unknown };
 
 /** Options of `-v` that only name a consistency, SELinux label or propagation Hangar's mounts already have. */
@@ -58,6 +58,8 @@ export function mountRequests(config: MountConfig, host: MountHostConfig, imageV
     if (out.some((o) => o.destination === m.destination)) throw new MountInvalidError(`Duplicate mount point: ${m.destination}`);
     out.push(m);
   };
+  if (listOf(host.VolumesFrom, "HostConfig.VolumesFrom", "strings").length) throw new MountInvalidError("Hangar's engine does not support --volumes-from yet.", "Mount the same named volumes with -v name:/path instead.");
+  if (host.VolumeDriver && host.VolumeDriver !== "local") throw new MountInvalidError(`Volume driver "${String(host.VolumeDriver)}" is not available: Hangar's engine has only the "local" driver.`);
   for (const spec of listOf(host.Binds, "HostConfig.Binds", "strings")) add(parseBind(spec as string));
   for (const m of listOf(host.Mounts, "HostConfig.Mounts", "objects")) add(parseApiMount(m as ApiMount));
   for (const [dest, options] of Object.entries(mapOf(host.Tmpfs, "HostConfig.Tmpfs"))) add(parseTmpfs(dest, options as string));

@@ -64,5 +64,7 @@ test("all forms together: user mounts win over anonymous ones at the same place;
   assert.throws(() => mountRequests({}, { Mounts: ["x"] }), /HostConfig.Mounts must be a list of objects/);
   assert.throws(() => mountRequests({}, { Tmpfs: ["/x"] }), /HostConfig.Tmpfs must be a JSON object/);
   assert.throws(() => mountRequests({}, { Tmpfs: { "/x": 5 } }), /tmpfs options for \/x must be a string/);
-  assert.deepEqual(mountRequests({ Volumes: null }, { Binds: null, Mounts: null, Tmpfs: null }, null), []);
+  assert.deepEqual(mountRequests({ Volumes: null }, { Binds: null, Mounts: null, Tmpfs: null, VolumesFrom: null, VolumeDriver: "" }, null), []);
+  assert.throws(() => mountRequests({}, { VolumesFrom: ["other"] }), /does not support --volumes-from yet/);
+  assert.throws(() => mountRequests({}, { VolumeDriver: "nfs" }), /Volume driver "nfs" is not available/);
 });
