@@ -68,6 +68,8 @@ test("containers: -v creates named and anonymous volumes and lists them as Mount
     { Type: "bind", Source: `${t.dir}/src`, Destination: "/src", Mode: "", RW: true, Propagation: "rprivate" },
   ]);
   assert.equal(existsSync(path.join(t.dir, "src")), true, "-v made the missing host folder");
+  const ps = async (volume: string): Promise<number> => ((await request(t.socket, "GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ volume: [volume] }))}`)).json() as unknown[]).length;
+  assert.deepEqual([await ps("appdata"), await ps("/cache"), await ps("other")], [1, 1, 0], "ps --filter volume= by name or destination");
 
   const inUse = await request(t.socket, "DELETE", "/volumes/appdata?force=1");
   assert.equal(inUse.status, 409);
