@@ -124,7 +124,7 @@ test("bind mounts of a shared host folder work both ways; :ro refuses writes; a 
   assert.equal((await docker(["ps", "-aq"])).stdout, "", "refused runs leave no container behind");
 });
 
-test("anonymous volumes: -v /path and an image's VOLUME (filled from the image), rm -v removes them, prune takes anonymous ones (all with -a), system df counts them", { timeout: 400_000 }, async () => {
+test("anonymous volumes: -v /path and an image's VOLUME (filled from the image), rm -v and --rm remove them, prune takes anonymous ones (all with -a), system df counts them", { timeout: 400_000 }, async () => {
   const context = await mkdtemp(path.join(os.tmpdir(), "hangar-volume-context-"));
   try {
     await writeFile(path.join(context, "Dockerfile"), "FROM busybox\nRUN mkdir /seed && echo seeded > /seed/x\nVOLUME /seed\n");
@@ -143,6 +143,8 @@ test("anonymous volumes: -v /path and an image's VOLUME (filled from the image),
 
   await docker(["rm", "-v", "seed"]);
   assert.equal((await docker(["volume", "ls", "-q"])).stdout, "", "rm -v removed both anonymous volumes");
+  assert.equal((await docker(["run", "--rm", "-v", "/gone", "busybox", "sh", "-c", "echo x > /gone/x && cat /gone/x"])).stdout, "x\n");
+  assert.equal((await docker(["volume", "ls", "-q"])).stdout, "", "--rm removes the container's anonymous volumes too");
 
   // Prune: anonymous volumes no container uses; named ones only with -a.
   await docker(["volume", "create", "named"]);
