@@ -2,6 +2,7 @@ import { ImageArchiveError, ImageConflictError, ImageNotFoundError, InvalidRefer
 import { ContainerConflictError, ContainerInvalidError, ContainerNotFoundError } from "../engine/containers/container-engine";
 import { NetworkUnsupportedError } from "../engine/containers/container-networking";
 import { NetworkConflictError, NetworkInvalidError, NetworkNotFoundError } from "../engine/networks/network-store";
+import { MountInvalidError, VolumeInUseError, VolumeNotFoundError } from "../engine/volumes/volume-errors";
 import { errorMessage, HangarError } from "../util/errors";
 
 /**
@@ -50,6 +51,9 @@ export function statusOf(err: unknown): number {
   if (err instanceof ContainerInvalidError) return 400;
   if (err instanceof ImageConflictError) return 409;
   if (err instanceof ImageArchiveError || err instanceof InvalidReferenceError) return 400;
+  if (err instanceof VolumeNotFoundError) return 404;
+  if (err instanceof VolumeInUseError) return 409;
+  if (err instanceof MountInvalidError) return 400;
   return 500;
 }
 

@@ -33,6 +33,8 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
       .filter((r) => !filters.has("id") || filters.get("id")!.some((id) => r.Id.startsWith(id)))
       .filter((r) => !filters.has("name") || filters.get("name")!.some((n) => r.Name.slice(1).includes(n.replace(/^\//, ""))))
       .filter((r) => !filters.has("exited") || (!r.State.Running && filters.get("exited")!.includes(String(r.State.ExitCode))))
+      // Docker's volume filter: a volume's name or a mount's destination.
+      .filter((r) => !filters.has("volume") || filters.get("volume")!.some((v) => r.Mounts.some((m) => m.Name === v || m.Destination === v)))
       .map(summary);
     sendJson(res, 200, limit > 0 ? out.slice(0, limit) : out);
   });
@@ -134,7 +136,7 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
   });
 
   router.delete("/containers/{id}", async ({ res, params, query }) => {
-    await containers.remove(params.id, { force: queryBool(query, "force") });
+    await containers.remove(params.id, { force: queryBool(query, "force"), volumes: queryBool(query, "v") });
     sendEmpty(res, 204);
   });
 }
@@ -179,7 +181,7 @@ function summary(r: ContainerRecord): Record<string, unknown> {
     Status: statusText(r),
     HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? "bridge" },
     NetworkSettings: { Networks: r.NetworkSettings.Networks },
-    Mounts: [],
+    Mounts: r.Mounts,
   };
 }
 

@@ -15,6 +15,7 @@ import { dockerHost, isNamedPipe } from "./engine-endpoint";
 import { addImageRoutes } from "./image-routes";
 import { addNetworkRoutes } from "./network-routes";
 import { addSystemRoutes } from "./system-routes";
+import { addVolumeRoutes } from "./volume-routes";
 
 /** Something already answers on the engine's socket or pipe: another engine for this HANGAR_HOME. */
 export class EngineAlreadyRunningError extends HangarError {
@@ -36,6 +37,7 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   addContainerRoutes(router, engine);
   addBuildRoutes(router, engine);
   addNetworkRoutes(router, engine);
+  addVolumeRoutes(router, engine);
   return router;
 }
 

@@ -3,6 +3,8 @@ import type { ContainerEngine } from "../engine/containers/container-engine";
 import type { ImageStore } from "../engine/images/image-store";
 import type { EngineMachine } from "../engine/machine/engine-machine";
 import type { NetworkStore } from "../engine/networks/network-store";
+import type { EngineShares } from "../engine/volumes/engine-shares";
+import type { VolumeStore } from "../engine/volumes/volume-store";
 import type { DefaultRegistry } from "./default-registry";
 import type { EngineEvents } from "./engine-events";
 
@@ -12,6 +14,9 @@ export interface EngineContext {
   images: ImageStore;
   containers: ContainerEngine;
   networks: NetworkStore;
+  volumes: VolumeStore;
+  /** The host folders the engine machine sees, where bind mount sources may come from. */
+  shares: EngineShares;
   /** The hidden machine containers run in, started on first need. */
   machine: EngineMachine;
   events: EngineEvents;
@@ -36,4 +41,9 @@ export function engineRoot(hangarHome: string): string {
 
 export function imageStoreRoot(hangarHome: string): string {
   return path.join(engineRoot(hangarHome), "images");
+}
+
+/** Named volumes, each a host folder (HANGAR_HOME/engine/volumes/<name>/_data). */
+export function volumeStoreRoot(hangarHome: string): string {
+  return path.join(engineRoot(hangarHome), "volumes");
 }

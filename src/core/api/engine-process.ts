@@ -2,14 +2,17 @@ import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { ContainerEngine } from "../engine/containers/container-engine";
+import { ContainerMounts } from "../engine/containers/container-mounts";
 import { ImageStore } from "../engine/images/image-store";
 import { EngineMachine } from "../engine/machine/engine-machine";
 import { NetworkStore } from "../engine/networks/network-store";
+import { EngineShares } from "../engine/volumes/engine-shares";
+import { VolumeStore } from "../engine/volumes/volume-store";
 import { writeFileAtomic } from "../util/atomic-file";
 import { errorMessage, FileExistsError } from "../util/errors";
 import { DefaultRegistry } from "./default-registry";
 import { DockerApiServer } from "./docker-api-server";
-import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot, imageStoreRoot, type EngineContext } from "./engine-context";
+import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot, imageStoreRoot, volumeStoreRoot, type EngineContext } from "./engine-context";
 import { engineEndpoint, enginePidFile } from "./engine-endpoint";
 import { EngineEvents } from "./engine-events";
 
@@ -42,7 +45,9 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
   const images = await ImageStore.open(imageStoreRoot(hangarHome));
   const events = new EngineEvents();
   const memoryMiB = options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB;
-  const machine = new EngineMachine({ hangarHome, memoryMiB, idleSuspendMs: options.idleSuspendMs, log: options.log }, images);
+  const volumes = await VolumeStore.open(volumeStoreRoot(hangarHome), (action, v) => events.publish("volume", action, v.Name, { driver: v.Driver }));
+  const shares = EngineShares.fromEnv(env);
+  const machine = new EngineMachine({ hangarHome, memoryMiB, idleSuspendMs: options.idleSuspendMs, log: options.log, syncedFolders: shares.syncedFolders(volumes.root) }, images);
   const networks = await NetworkStore.open(engineRoot(hangarHome));
   const containers = await ContainerEngine.open(
     hangarHome,
@@ -50,12 +55,15 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
     machine,
     (action, r, extra) => events.publish("container", action, r.Id, { image: r.Config.Image, name: r.Name.slice(1), ...extra }),
     networks,
+    new ContainerMounts(volumes, shares),
   );
   const engine: EngineContext = {
     hangarHome,
     images,
     containers,
     networks,
+    volumes,
+    shares,
     machine,
     events,
     registry: await DefaultRegistry.load(engineRoot(hangarHome), env),

@@ -7,6 +7,7 @@ import { sendJson } from "./api-response";
 import { API_VERSION, MIN_API_VERSION } from "./api-version";
 import { engineRoot, type EngineContext } from "./engine-context";
 import { eventJson, matchesEvent, nowNanos, type EngineEvent } from "./engine-events";
+import { volumesWithUsage } from "./volume-routes";
 
 /** What the engine reports as its platform; the docker CLI prints it after "Server:". */
 export const PLATFORM_NAME = "Hangar embedded engine";
@@ -16,7 +17,7 @@ const IMAGE_ARCH = "386";
 const KERNEL_VERSION = "unknown until the engine machine runs";
 
 /** Shown by `docker info` so nobody wonders why some commands fail. */
-const LIMITS_WARNING = "WARNING: Hangar's engine runs containers without networking, volumes, TTYs or stdin yet; builds use the classic builder (DOCKER_BUILDKIT=0).";
+const LIMITS_WARNING = "WARNING: Hangar's engine runs containers without networking, TTYs or stdin yet; builds use the classic builder (DOCKER_BUILDKIT=0).";
 
 /** Docker's system router: ping, version, info, events, disk usage, auth. */
 export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void {
@@ -169,9 +170,9 @@ export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void 
       body.LayersSize = (await engine.images.diskUsage()).layersSize;
       body.Images = await engine.images.list({ sharedSize: true, containers: () => 0 });
     }
-    // Until the container runtime (and volumes, and the builder) land, there are none of these.
+    // Until the container runtime (and the builder) land, there are none of these.
     if (want("container")) body.Containers = [];
-    if (want("volume")) body.Volumes = [];
+    if (want("volume")) body.Volumes = await volumesWithUsage(engine);
     if (want("build-cache")) body.BuildCache = [];
     sendJson(res, 200, body);
   });

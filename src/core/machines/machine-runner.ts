@@ -26,8 +26,12 @@ export interface RunOptions {
    * itself is in memory).
    */
   diskDir?: string;
-  /** Host folders to show in the guest (through 9p), bound at their guest paths on a fresh start. */
-  syncedFolders?: Array<{ hostPath: string; guestPath: string }>;
+  /**
+   * Host folders to show in the guest (through 9p), bound at their guest paths
+   * on a fresh start. Their files belong to the box's SSH user unless `owner`
+   * says otherwise (the engine machine's shares keep root, as Docker's do).
+   */
+  syncedFolders?: Array<{ hostPath: string; guestPath: string; owner?: { uid: number; gid: number } }>;
   /**
    * Host ports relayed into the guest: the SSH endpoint (id "ssh", guest
    * port 22) and the Vagrantfile's forwarded ports. Without an "ssh" entry the
@@ -102,7 +106,7 @@ export class MachineRunner {
     const emulatorVersion = product.v86Version;
     const booted = o.box.bootedStateFile(o.memoryMiB, emulatorVersion);
     const owner = o.box.metadata.sshUserIds;
-    const shares: Share[] = (o.syncedFolders ?? []).map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath, ...(owner ? { owner } : {}) }));
+    const shares: Share[] = (o.syncedFolders ?? []).map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath, ...((f.owner ?? owner) ? { owner: f.owner ?? owner } : {}) }));
     if (o.diskDir) {
       await fs.mkdir(o.diskDir, { recursive: true });
       shares.push({ name: "disk", hostPath: o.diskDir });

@@ -7,6 +7,7 @@ import { HangarError } from "../../util/errors";
 import type { ImageContainerConfig, ImageStore } from "../images/image-store";
 import type { EngineMachine } from "../machine/engine-machine";
 import type { NetworkRecord, NetworkStore } from "../networks/network-store";
+import type { ContainerMounts, MountPoint } from "./container-mounts";
 import { containerName, VALID_CONTAINER_NAME } from "./container-names";
 import { ContainerNetworking, type EndpointSettings, type NetworkHostConfig, type NetworkSettings } from "./container-networking";
 
@@ -69,7 +70,7 @@ export interface ContainerRecord {
   LogPath: string;
   HostConfig: ContainerHostConfig;
   Config: ContainerConfig;
-  Mounts: unknown[];
+  Mounts: MountPoint[];
   NetworkSettings: NetworkSettings;
 }
 
@@ -102,14 +103,16 @@ export class ContainerEngine {
     private readonly machine: EngineMachine,
     private readonly onEvent: (action: string, record: ContainerRecord, extra?: Record<string, string>) => void,
     networks: NetworkStore,
+    /** Volumes, bind mounts and tmpfs (container-mounts.ts); without it, containers get no mounts. */
+    private readonly mounts?: ContainerMounts,
   ) {
     this.networking = new ContainerNetworking(networks, () => [...this.records.values()].filter((r) => r.State.Running));
   }
 
-  static async open(hangarHome: string, images: ImageStore, machine: EngineMachine, onEvent: ContainerEngine["onEvent"], networks: NetworkStore): Promise<ContainerEngine> {
+  static async open(hangarHome: string, images: ImageStore, machine: EngineMachine, onEvent: ContainerEngine["onEvent"], networks: NetworkStore, mounts?: ContainerMounts): Promise<ContainerEngine> {
     const root = path.join(hangarHome, "engine", "containers");
     await fs.mkdir(root, { recursive: true });
-    const engine = new ContainerEngine(root, images, machine, onEvent, networks);
+    const engine = new ContainerEngine(root, images, machine, onEvent, networks, mounts);
     for (const id of await fs.readdir(root)) {
       const record = JSON.parse(await fs.readFile(path.join(root, id, "config.v2.json"), "utf8").catch(() => "null")) as ContainerRecord | null;
       if (!record) continue;
@@ -185,6 +188,7 @@ export class ContainerEngine {
     };
     if (Object.keys(exposed).length) record.Config.ExposedPorts = exposed;
     if (record.Config.User && !/^(0|root)(:(0|root))?$/.test(record.Config.User)) throw new ContainerInvalidError(`Hangar's engine runs container processes as root for now; user ${record.Config.User} is not supported yet.`);
+    record.Mounts = (await this.mounts?.prepare(config, hostConfig, image.Config.Volumes)) ?? [];
     await fs.mkdir(path.join(this.root, id), { recursive: true });
     await this.save(record);
     this.records.set(id, record);
@@ -195,6 +199,7 @@ export class ContainerEngine {
   async start(ref: string): Promise<"started" | "already"> {
     const record = this.get(ref);
     if (record.State.Running) return "already";
+    const mounts = await this.mounts?.guestMounts(record.Config, record.HostConfig, record.Mounts);
     const runtime = await this.machine.runtime();
     const hc = record.HostConfig;
     // Addresses and host ports first: a taken port fails the start before anything runs.
@@ -223,6 +228,7 @@ export class ContainerEngine {
           cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
           removeAfter: hc.AutoRemove === true,
           network,
+          mounts,
         },
         { onStdout: emit(1), onStderr: emit(2), onStarted: () => markStarted() },
       )
@@ -397,7 +403,7 @@ export class ContainerEngine {
   }
 
   /** guestDone: the run script already deleted the container's files in the engine machine (--rm). */
-  async remove(ref: string, o: { force?: boolean; guestDone?: boolean } = {}): Promise<void> {
+  async remove(ref: string, o: { force?: boolean; guestDone?: boolean; volumes?: boolean } = {}): Promise<void> {
     const record = this.get(ref);
     if (record.State.Running) {
       if (!o.force) throw new ContainerConflictError(`You cannot remove a running container ${record.Id}. Stop the container before attempting removal or force remove`);
@@ -410,6 +416,8 @@ export class ContainerEngine {
     this.records.delete(record.Id);
     if (this.machine.running && !o.guestDone) await (await this.machine.runtime()).remove(record.Id).catch(() => undefined);
     await fs.rm(path.join(this.root, record.Id), { recursive: true, force: true });
+    // `rm -v`, and --rm (as Docker's): the container's anonymous volumes go with it.
+    if (o.volumes || record.HostConfig.AutoRemove) await this.mounts?.removeAnonymous(record.Mounts, this.list());
     this.onEvent("destroy", record);
     for (const l of this.removedListeners.get(record.Id) ?? []) l();
     this.removedListeners.delete(record.Id);

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { BoxStore } from "../../boxes/box-store";
 import { DEFAULT_BOX_NAME } from "../../boxes/default-box/default-box-builder";
 import { EmbeddedBox } from "../../boxes/embedded-box";
-import { MachineRunner } from "../../machines/machine-runner";
+import { MachineRunner, type RunOptions } from "../../machines/machine-runner";
 import { MachineSession } from "../../machines/machine-session";
 import { product } from "../../product";
 import { writeFileAtomic } from "../../util/atomic-file";
@@ -16,6 +16,8 @@ export interface EngineMachineOptions {
   memoryMiB: number;
   /** Suspend the machine after this long with nothing running in it (0: never). */
   idleSuspendMs?: number;
+  /** Host folders the machine sees over 9p: the volumes folder and the roots bind mounts may come from (engine-shares.ts). */
+  syncedFolders?: RunOptions["syncedFolders"];
   log?(line: string): void;
 }
 
@@ -24,6 +26,8 @@ interface SavedState {
   box: string;
   memoryMiB: number;
   emulator: string;
+  /** The host folders it was given (a resumed guest keeps its mounts, so they must be the same). */
+  shares: string[];
 }
 
 /** Docker Desktop's Resource Saver waits five minutes; so does Hangar by default. */
@@ -81,18 +85,18 @@ export class EngineMachine {
     const dir = path.join(this.o.hangarHome, "engine");
     await fs.mkdir(dir, { recursive: true });
     const keyFile = path.join(dir, "machine_key");
-    const made: SavedState = { box: `${entry.name} ${entry.version}`, memoryMiB: this.o.memoryMiB, emulator: product.v86Version };
+    const made: SavedState = { box: `${entry.name} ${entry.version}`, memoryMiB: this.o.memoryMiB, emulator: product.v86Version, shares: (this.o.syncedFolders ?? []).map((f) => `${f.hostPath}:${f.guestPath}`) };
     const resumeFrom = await this.savedStateFor(made);
     this.o.log?.(`${resumeFrom ? "resuming" : "starting"} the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
     let runner: MachineRunner;
     try {
-      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", ...(resumeFrom ? { resumeFrom } : {}) });
+      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", syncedFolders: this.o.syncedFolders, ...(resumeFrom ? { resumeFrom } : {}) });
     } catch (err) {
       if (!resumeFrom) throw err;
       // A state that cannot be resumed costs its contents, not the engine: start afresh.
       this.o.log?.(`resuming the engine machine failed (${errorMessage(err)}); starting it afresh`);
       await this.discardState();
-      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine" });
+      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", syncedFolders: this.o.syncedFolders });
     }
     // Resumed once: the state is spent (the running machine moves on from it).
     if (resumeFrom) await this.discardState();
@@ -119,8 +123,8 @@ export class EngineMachine {
   private async savedStateFor(made: SavedState): Promise<string | undefined> {
     const saved = JSON.parse(await fs.readFile(`${this.stateFile}.json`, "utf8").catch(() => "null")) as SavedState | null;
     if (!(await fs.stat(this.stateFile).catch(() => undefined))) return undefined;
-    if (saved && saved.box === made.box && saved.memoryMiB === made.memoryMiB && saved.emulator === made.emulator) return this.stateFile;
-    this.o.log?.(`dropping the saved engine machine (${saved ? `${saved.box}, ${saved.memoryMiB} MiB` : "unknown origin"}): it does not match ${made.box}, ${made.memoryMiB} MiB`);
+    if (saved && saved.box === made.box && saved.memoryMiB === made.memoryMiB && saved.emulator === made.emulator && JSON.stringify(saved.shares ?? []) === JSON.stringify(made.shares)) return this.stateFile;
+    this.o.log?.(`dropping the saved engine machine (${saved ? `${saved.box}, ${saved.memoryMiB} MiB, shares ${(saved.shares ?? []).join(" ")}` : "unknown origin"}): it does not match ${made.box}, ${made.memoryMiB} MiB, shares ${made.shares.join(" ")}`);
     await this.discardState();
     return undefined;
   }

@@ -6,6 +6,7 @@ import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { attachNetworkSteps, ETC_FILES, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
 import { overlayToLayer, whiteoutsOf } from "./layer-whiteouts";
+import { mountSteps, type GuestMount } from "./mount-script";
 
 /** Where the engine machine keeps image root file systems and containers. */
 const ROOT = "/var/lib/hangar";
@@ -33,6 +34,8 @@ export interface ContainerSpec {
   removeAfter?: boolean;
   /** Interfaces and /etc files; without it the container has loopback only and the image's /etc. */
   network?: GuestNetwork;
+  /** Volumes, bind mounts and tmpfs, put in place inside the container's mount namespace (mount-script.ts). */
+  mounts?: GuestMount[];
 }
 
 export interface RunHandlers {
@@ -233,6 +236,7 @@ export class GuestRuntime {
       // directory, removes itself and execs the process (so images without a shell work too).
       // (named busybox, so it takes its first argument as the applet)
       `mkdir ${c}/rootfs/dev/.hangar && cp /bin/busybox ${c}/rootfs/dev/.hangar/busybox`,
+      ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
       `exec ${env} chroot ${c}/rootfs /dev/.hangar/busybox sh -c ${shellQuote(ENTER)} - ${shellQuote(workdir)} ${spec.argv.map(shellQuote).join(" ")}`,
     ].join("\n");
     return [

@@ -11,6 +11,9 @@ import { ContainerEngine } from "../../../../src/core/engine/containers/containe
 import { ImageStore } from "../../../../src/core/engine/images/image-store";
 import { NetworkStore } from "../../../../src/core/engine/networks/network-store";
 import { EngineMachine } from "../../../../src/core/engine/machine/engine-machine";
+import { ContainerMounts } from "../../../../src/core/engine/containers/container-mounts";
+import { EngineShares } from "../../../../src/core/engine/volumes/engine-shares";
+import { VolumeStore } from "../../../../src/core/engine/volumes/volume-store";
 
 /** A real API server on a temporary socket, over a real (empty) image store; its engine machine (no box in this home) never starts. */
 export interface TestEngine {
@@ -26,13 +29,19 @@ export async function startTestEngine(): Promise<TestEngine> {
   const images = await ImageStore.open(path.join(dir, "engine", "images"));
   const machine = new EngineMachine({ hangarHome: dir, memoryMiB: 256 }, images);
   const networks = await NetworkStore.open(path.join(dir, "engine"));
+  const events = new EngineEvents();
+  const volumes = await VolumeStore.open(path.join(dir, "engine", "volumes"), (action, v) => events.publish("volume", action, v.Name));
+  // Bind mounts may come from the test's own folder only.
+  const shares = EngineShares.of([dir]);
   const engine: EngineContext = {
     hangarHome: dir,
     images,
     machine,
-    containers: await ContainerEngine.open(dir, images, machine, () => undefined, networks),
+    containers: await ContainerEngine.open(dir, images, machine, () => undefined, networks, new ContainerMounts(volumes, shares)),
     networks,
-    events: new EngineEvents(),
+    volumes,
+    shares,
+    events,
     registry: await DefaultRegistry.load(path.join(dir, "engine"), {}),
     engineId: "test-engine",
     memoryMiB: 256,

@@ -128,8 +128,8 @@ test("malformed JSON request bodies are a 400 with a clear message", async () =>
 
 test("endpoints not implemented yet are 501 with a message naming them; the connection stays usable", async () => {
   for (const [method, p, shown] of [
-    ["GET", "/v1.43/networks", "GET /networks"],
-    ["GET", "/volumes", "GET /volumes"],
+    ["GET", "/v1.43/plugins", "GET /plugins"],
+    ["GET", "/swarm", "GET /swarm"],
     ["PUT", "/v1.43/images/json", "PUT /images/json"],
     ["POST", "/v1.43/images/busybox/push", "POST /images/busybox/push"],
   ] as const) {
@@ -142,9 +142,9 @@ test("endpoints not implemented yet are 501 with a message naming them; the conn
   assert.equal(build.status, 400);
   assert.match((build.json() as { message: string }).message, /build context could not be read as a tar archive/);
   // A body sent to an unknown endpoint is drained, not left to stall the connection.
-  const create = await request(t.socket, "POST", "/v1.43/volumes/create", JSON.stringify({ Name: "data" }), { "Content-Type": "application/json" });
+  const create = await request(t.socket, "POST", "/v1.43/swarm/init", JSON.stringify({ ListenAddr: "0.0.0.0:2377" }), { "Content-Type": "application/json" });
   assert.equal(create.status, 501);
-  assert.deepEqual(create.json(), { message: "Hangar's engine does not support POST /volumes/create yet" });
+  assert.deepEqual(create.json(), { message: "Hangar's engine does not support POST /swarm/init yet" });
 });
 
 test("containers: none at first; a missing one is a 404; a missing image, a bad name and -t are refused before anything is made", async () => {
