@@ -15,6 +15,7 @@ export interface RunResult {
  */
 export class MachineSession {
   private channels = 0;
+  private lastActivity = Date.now();
 
   private constructor(private readonly client: Client) {}
 
@@ -23,9 +24,18 @@ export class MachineSession {
     return this.channels;
   }
 
+  /** When a channel last opened or closed (ms since the epoch). */
+  get lastUsed(): number {
+    return this.lastActivity;
+  }
+
   private track(ch: ClientChannel): ClientChannel {
     this.channels++;
-    ch.once("close", () => this.channels--);
+    this.lastActivity = Date.now();
+    ch.once("close", () => {
+      this.channels--;
+      this.lastActivity = Date.now();
+    });
     return ch;
   }
 

@@ -87,8 +87,9 @@ test("a named volume: create, a container writes, a new container reads, ls/insp
 });
 
 test("-v name:/path creates the volume and fills it from the image; :ro refuses writes; --mount type=volume and --tmpfs", { timeout: 300_000 }, async () => {
-  assert.equal((await docker(["run", "--rm", "-v", "etc:/etc", "busybox", "sh", "-c", "ls /etc; echo changed > /etc/motd"])).stdout, "group\npasswd\n");
-  assert.deepEqual((await readdir(path.join(home, "engine", "volumes", "etc", "_data"))).sort(), ["group", "motd", "passwd"], "the image's /etc was copied into the new volume, then the container wrote to it");
+  assert.equal((await docker(["run", "--rm", "-v", "etc:/etc", "busybox", "sh", "-c", "ls /etc; echo changed > /etc/motd"])).stdout, "group\nhostname\nhosts\npasswd\nresolv.conf\n");
+  // The container's root at /etc (the image's files and the engine's empty hostname, hosts and resolv.conf, as in Docker) was copied into the new volume, then the container wrote to it.
+  assert.deepEqual((await readdir(path.join(home, "engine", "volumes", "etc", "_data"))).sort(), ["group", "hostname", "hosts", "motd", "passwd", "resolv.conf"]);
   // Not empty any more: not filled again, so the container's change is what the next one sees.
   assert.equal((await docker(["run", "--rm", "-v", "etc:/etc:ro", "busybox", "cat", "/etc/motd"])).stdout, "changed\n");
   const ro = await docker(["run", "--rm", "-v", "etc:/etc:ro", "busybox", "sh", "-c", "echo x > /etc/motd"], true);

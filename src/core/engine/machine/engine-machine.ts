@@ -105,12 +105,17 @@ export class EngineMachine {
       session.onClose(() => {
         // The guest went away (it crashed, was stopped or suspended): the next request starts or resumes one.
         if (this.session !== session) return;
+        let tail = "";
+        runner.watchConsole((text) => (tail += text))();
+        this.o.log?.(`the engine machine's SSH connection closed unexpectedly; its console ended with:\n${tail.slice(-2000)}`);
         this.runner = undefined;
         this.session = undefined;
         this.starting = undefined;
       });
       this.runner = runner;
       this.session = session;
+      // Starting took a while: the request that asked for it has not used it yet.
+      this.lastUse = Date.now();
       await writeFileAtomic(`${this.stateFile}.json`, JSON.stringify(made) + "\n");
       return new GuestRuntime(session, this.images);
     } catch (err) {
@@ -140,8 +145,10 @@ export class EngineMachine {
 
   /** Idle: running, nothing open in it (every container, exec and relayed connection holds a channel), and unused for `idleMs`. */
   private async suspendIfIdle(idleMs: number): Promise<void> {
-    if (!this.session || this.suspending || this.session.openChannels > 0 || Date.now() - this.lastUse < idleMs) return;
-    this.o.log?.(`suspending the idle engine machine (unused for ${Math.round((Date.now() - this.lastUse) / 1000)} s)`);
+    if (!this.session || this.suspending || this.session.openChannels > 0) return;
+    const last = Math.max(this.lastUse, this.session.lastUsed);
+    if (Date.now() - last < idleMs) return;
+    this.o.log?.(`suspending the idle engine machine (unused for ${Math.round((Date.now() - last) / 1000)} s)`);
     await this.suspend().catch((err: unknown) => this.o.log?.(`suspending the engine machine failed: ${errorMessage(err)}`));
   }
 

@@ -65,17 +65,24 @@ export function attachNetworkSteps(c: string, id: string, net: GuestNetwork, pid
   return steps;
 }
 
-/** Container-side steps (in its namespaces, before chroot): wait for its interfaces, address them, and mount the /etc files. */
-export function innerNetworkSteps(c: string, id: string, net: GuestNetwork, rootfs: string): string[] {
+/** Container-side steps (in its namespaces, before chroot): wait for its interfaces and address them. */
+export function innerNetworkSteps(c: string, id: string, net: GuestNetwork): string[] {
   const steps: string[] = [];
   if (net.mode === "bridge") {
     steps.push(`n=0; while [ ! -e ${c}/net.ready ]; do usleep 2000; n=$((n+1)); [ $n -lt 5000 ] || { echo "hangar: the container's network was not set up" >&2; exit 125; }; done`, "ip link set lo up");
     net.interfaces.forEach((iface, k) => steps.push(...addressSteps(guestName(id, String(k)), `eth${k}`, iface)));
     if (net.interfaces.length) steps.push(`ip route add default via ${net.interfaces[0].gateway}`);
   }
-  // The init layer has plain files at these paths (over any symlink of the image's, which could point out of the root).
-  for (const f of ETC_FILES) steps.push(`mount --bind ${c}/${f} ${rootfs}/etc/${f}`);
   return steps;
+}
+
+/**
+ * The engine's /etc files over the container's, after its volumes (as
+ * Docker mounts them last, so a volume at /etc still shows them). The init
+ * layer has plain files at these paths, over any symlink of the image's.
+ */
+export function etcMountSteps(c: string, rootfs: string): string[] {
+  return ETC_FILES.map((f) => `[ -f ${rootfs}/etc/${f} ] || touch ${rootfs}/etc/${f}; mount --bind ${c}/${f} ${rootfs}/etc/${f}`);
 }
 
 /**

@@ -4,12 +4,14 @@ import type { MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../machines/machine-runner";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
-import { attachNetworkSteps, ETC_FILES, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
+import { attachNetworkSteps, ETC_FILES, etcMountSteps, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
 import { overlayToLayer, whiteoutsOf } from "./layer-whiteouts";
 import { mountSteps, type GuestMount } from "./mount-script";
 
 /** Where the engine machine keeps image root file systems and containers. */
 const ROOT = "/var/lib/hangar";
+/** Dropbear refuses (and drops the connection for) an exec whose command is longer than 9000 bytes (MAX_CMD_LEN). */
+const MAX_COMMAND_BYTES = 8000;
 /** The cgroup (v2) every container's own cgroup lives under; controllers are enabled on it once. */
 const CGROUP = "/sys/fs/cgroup/hangar";
 
@@ -120,7 +122,7 @@ export class GuestRuntime {
       }
       handlers.onStderr?.(data);
     };
-    const res = await this.session.run(this.runScript(spec), { onStdout: handlers.onStdout, onStderr });
+    const res = await this.session.run(await this.command(this.runScript(spec), spec.id), { onStdout: handlers.onStdout, onStderr });
     return res.code < 0 ? 137 : res.code;
   }
 
@@ -230,13 +232,14 @@ export class GuestRuntime {
       `for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${c}/rootfs/dev/$n c \${m%%:*} \${m#*:}; done`,
       `mkdir -p ${c}/rootfs/dev/pts ${c}/rootfs/dev/shm`,
       `hostname ${shellQuote(hostname)}`,
-      ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network, `${c}/rootfs`) : ["ip link set lo up"]),
+      ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
       `mkdir -p ${shellQuote(`${c}/rootfs${workdir}`)}`,
       // chroot always starts in "/": a static busybox on the container's private /dev enters the working
       // directory, removes itself and execs the process (so images without a shell work too).
       // (named busybox, so it takes its first argument as the applet)
       `mkdir ${c}/rootfs/dev/.hangar && cp /bin/busybox ${c}/rootfs/dev/.hangar/busybox`,
       ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
+      ...(spec.network ? etcMountSteps(c, `${c}/rootfs`) : []),
       `exec ${env} chroot ${c}/rootfs /dev/.hangar/busybox sh -c ${shellQuote(ENTER)} - ${shellQuote(workdir)} ${spec.argv.map(shellQuote).join(" ")}`,
     ].join("\n");
     return [
@@ -271,6 +274,18 @@ export class GuestRuntime {
       spec.removeAfter ? `echo $$ > /sys/fs/cgroup/cgroup.procs; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${cg} 2>/dev/null; true` : "",
       "exit $status",
     ].join("\n");
+  }
+
+  /**
+   * The command line for a script: the script itself, or — past dropbear's
+   * 9000-byte limit on an exec's command (it drops the connection) — a file
+   * in the container's folder it is uploaded to first.
+   */
+  private async command(script: string, name: string): Promise<string> {
+    if (Buffer.byteLength(script) <= MAX_COMMAND_BYTES) return script;
+    const file = `${ROOT}/containers/${name}/run.sh`;
+    await this.must(`mkdir -p ${ROOT}/containers/${name} && cat > ${file}`, "store a container's run script", script);
+    return `exec sh ${file}`;
   }
 
   private async must(command: string, what: string, stdin?: string): Promise<void> {
