@@ -1,5 +1,6 @@
 import { ImageArchiveError, ImageConflictError, ImageNotFoundError, InvalidReferenceError } from "../engine/images/image-store";
 import { ContainerConflictError, ContainerInvalidError, ContainerNotFoundError } from "../engine/containers/container-engine";
+import { ExecNotFoundError } from "../engine/containers/container-execs";
 import { errorMessage, HangarError } from "../util/errors";
 
 /**
@@ -31,6 +32,13 @@ export class NotFoundError extends ApiError {
   }
 }
 
+/** 409: the thing is in a state that forbids the request (not running, paused, already started). */
+export class ConflictError extends ApiError {
+  constructor(message: string, hint?: string) {
+    super(409, message, hint);
+  }
+}
+
 /** 501: Docker has this endpoint or option; Hangar's engine does not yet. */
 export class NotImplementedError extends ApiError {
   constructor(message: string, hint?: string) {
@@ -41,7 +49,7 @@ export class NotImplementedError extends ApiError {
 /** Docker's status for an error thrown anywhere below a route: the engine's typed errors map as Docker's errdefs do. */
 export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status;
-  if (err instanceof ImageNotFoundError || err instanceof ContainerNotFoundError) return 404;
+  if (err instanceof ImageNotFoundError || err instanceof ContainerNotFoundError || err instanceof ExecNotFoundError) return 404;
   if (err instanceof ContainerConflictError) return 409;
   if (err instanceof ContainerInvalidError) return 400;
   if (err instanceof ImageConflictError) return 409;

@@ -46,6 +46,17 @@ export class MachineSession {
     });
   }
 
+  /**
+   * A command's channel, for streaming both ways (binary stdin/stdout, a
+   * caller-ended stdin) and, with `pty`, a terminal the guest allocates
+   * (resized with channel.setWindow).
+   */
+  exec(command: string, o: { pty?: PseudoTtyOptions } = {}): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, o.pty ? { pty: o.pty } : {}, (err, channel) => (err ? reject(new HangarError(`Running a command in the machine failed: ${err.message}`)) : resolve(channel)));
+    });
+  }
+
   /** An interactive shell on a pty; several may run at once on one session. */
   shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@ import { HangarError } from "../../util/errors";
 import type { ImageContainerConfig, ImageStore } from "../images/image-store";
 import type { EngineMachine } from "../machine/engine-machine";
 import { containerName, VALID_CONTAINER_NAME } from "./container-names";
+import { ContainerStdio } from "./container-stdio";
 
 /** No container answers to the reference (API: 404). */
 export class ContainerNotFoundError extends HangarError {
@@ -92,6 +93,8 @@ export class ContainerEngine {
   private readonly exits = new Map<string, Promise<number>>();
   private readonly outputListeners = new Map<string, Set<(chunk: OutputChunk) => void>>();
   private readonly removedListeners = new Map<string, Set<() => void>>();
+  /** Stdin (-i) and terminal (-t) of running containers, for attach and resize. */
+  readonly stdio = new ContainerStdio();
 
   private constructor(
     private readonly root: string,
@@ -145,8 +148,6 @@ export class ContainerEngine {
       const existing = [...this.records.values()].find((r) => r.Name === `/${name.replace(/^\//, "")}`);
       if (existing) throw new ContainerConflictError(`Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-    if (config.OpenStdin && config.AttachStdin) throw new ContainerInvalidError("Hangar's engine does not pass stdin to containers yet (docker run -i).", "Run without -i, or use a machine terminal for interactive work.");
-    if (config.Tty) throw new ContainerInvalidError("Hangar's engine does not give containers a TTY yet (docker run -t).", "Run without -t.");
     const image = await this.images.inspect(config.Image);
     const entrypoint = config.Entrypoint !== undefined && config.Entrypoint !== null ? config.Entrypoint : (image.Config.Entrypoint ?? []);
     // Docker: a given entrypoint drops the image's CMD unless a command is given too.
@@ -172,7 +173,6 @@ export class ContainerEngine {
       Mounts: [],
       NetworkSettings: { Networks: {}, Ports: {} },
     };
-    if (record.Config.User && !/^(0|root)(:(0|root))?$/.test(record.Config.User)) throw new ContainerInvalidError(`Hangar's engine runs container processes as root for now; user ${record.Config.User} is not supported yet.`);
     await fs.mkdir(path.join(this.root, id), { recursive: true });
     await this.save(record);
     this.records.set(id, record);
@@ -208,8 +208,16 @@ export class ContainerEngine {
           pidsLimit: hc.PidsLimit ?? undefined,
           cpus: hc.NanoCpus ? hc.NanoCpus / 1e9 : undefined,
           removeAfter: hc.AutoRemove === true,
+          user: record.Config.User || undefined,
+          tty: record.Config.Tty ? this.stdio.initialSize(record.Id, hc.ConsoleSize) : undefined,
         },
-        { onStdout: emit(1), onStderr: emit(2), onStarted: () => markStarted() },
+        {
+          onStdout: emit(1),
+          onStderr: emit(2),
+          onStarted: () => markStarted(),
+          stdin: record.Config.OpenStdin ? this.stdio.stdin(record.Id) : undefined,
+          onResizable: (resize) => this.stdio.resizable(record.Id, resize),
+        },
       )
       .catch((err: unknown) => {
         record.State.Error = err instanceof Error ? err.message : String(err);
@@ -220,6 +228,7 @@ export class ContainerEngine {
     // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
     const settled = exit.then(async (code) => {
       await log.close();
+      this.stdio.ended(record.Id);
       record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: new Date().toISOString() };
       this.exits.delete(record.Id);
       await this.save(record).catch(() => undefined);
@@ -335,6 +344,7 @@ export class ContainerEngine {
     }
     if (!this.records.has(record.Id)) return; // auto-removed meanwhile
     this.records.delete(record.Id);
+    this.stdio.removed(record.Id);
     if (this.machine.running && !o.guestDone) await (await this.machine.runtime()).remove(record.Id).catch(() => undefined);
     await fs.rm(path.join(this.root, record.Id), { recursive: true, force: true });
     this.onEvent("destroy", record);
