@@ -80,15 +80,18 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
     const timestamps = queryBool(query, "timestamps");
     const wanted = (c: OutputChunk): boolean => (c.stream === 1 ? stdout : stderr) && c.data.length > 0;
     const record = containers.get(params.id);
-    res.writeHead(200, { "Content-Type": "application/vnd.docker.multiplexed-stream" });
-    for (const c of await containers.logs(record.Id, tail)) if (wanted(c)) res.write(frame(c, timestamps));
+    // A TTY's output is one stream: Docker sends it raw, unframed.
+    const tty = record.Config.Tty === true;
+    const out = (c: OutputChunk): Buffer => (tty ? (timestamps ? Buffer.concat([Buffer.from(`${c.time} `), c.data]) : c.data) : frame(c, timestamps));
+    res.writeHead(200, { "Content-Type": `application/vnd.docker.${tty ? "raw-stream" : "multiplexed-stream"}` });
+    for (const c of await containers.logs(record.Id, tail)) if (wanted(c)) res.write(out(c));
     if (!queryBool(query, "follow") || !record.State.Running) return void res.end();
     await new Promise<void>((resolve) => {
       const stop = containers.follow(record.Id, (c) => {
         if (c.time === "") {
           stop();
           resolve();
-        } else if (wanted(c)) res.write(frame(c, timestamps));
+        } else if (wanted(c)) res.write(out(c));
       });
       res.on("close", () => {
         stop();

@@ -11,6 +11,7 @@ import { API_VERSION, splitVersionPrefix } from "./api-version";
 import { addBuildRoutes } from "./build-routes";
 import { addContainerRoutes, attachUpgrade } from "./container-routes";
 import { addExecRoutes, execUpgrade } from "./exec-routes";
+import { addTopRoutes } from "./top-routes";
 import type { EngineContext } from "./engine-context";
 import { dockerHost, isNamedPipe } from "./engine-endpoint";
 import { addImageRoutes } from "./image-routes";
@@ -36,6 +37,7 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   addContainerRoutes(router, engine);
   addBuildRoutes(router, engine);
   addExecRoutes(router, engine);
+  addTopRoutes(router, engine);
   return router;
 }
 

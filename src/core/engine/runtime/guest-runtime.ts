@@ -108,7 +108,7 @@ export class GuestRuntime {
     if (!spec.argv.length) throw new ContainerRuntimeError("No command given: the image has no CMD or ENTRYPOINT and none was passed.");
     await this.ensureImage(spec.imageId);
     // Interactive (-i, -t): a channel of its own with stdin and maybe a pty.
-    if (spec.tty || handlers.stdin) return runOnChannel(this.session, this.runScript(spec, !!handlers.stdin), startedMarker(spec.id).toString().trim(), handlers);
+    if (spec.tty || handlers.stdin) return runOnChannel(this.session, this.runScript(spec, !!handlers.stdin), startedMarker(spec.id).toString().trim(), { ...handlers, tty: spec.tty });
     // The run script says on stderr, in one line of its own, when the process exists; that line is not the container's output.
     const marker = startedMarker(spec.id);
     let started = false;
