@@ -10,6 +10,7 @@ import { sendJson } from "./api-response";
 import { API_VERSION, splitVersionPrefix } from "./api-version";
 import { addBuildRoutes } from "./build-routes";
 import { addContainerRoutes, attachUpgrade } from "./container-routes";
+import { addArchiveRoutes } from "./archive-routes";
 import { addExecRoutes, execUpgrade } from "./exec-routes";
 import { addTopRoutes } from "./top-routes";
 import type { EngineContext } from "./engine-context";
@@ -38,6 +39,7 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   addBuildRoutes(router, engine);
   addExecRoutes(router, engine);
   addTopRoutes(router, engine);
+  addArchiveRoutes(router, engine);
   return router;
 }
 
