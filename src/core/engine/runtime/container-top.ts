@@ -76,7 +76,8 @@ function psRow(uid: string, stat: string, cmdline: string, btime: number): strin
     `${pad(started.getHours())}:${pad(started.getMinutes())}`,
     tty,
     `${pad(Math.floor(cpu / 3600))}:${pad(Math.floor(cpu / 60) % 60)}:${pad(cpu % 60)}`,
-    cmdline.trim() || `[${comm}]`,
+    // (as ps shows them: control characters, line breaks included, as "?")
+    cmdline.trim().replace(/[\x00-\x1f\x7f]/g, "?") || `[${comm}]`,
   ];
 }
 
