@@ -224,7 +224,7 @@ test("run -u 1000 and an image's USER (a Dockerfile with RUN steps as that user)
   await mkdir(context, { recursive: true });
   await writeFile(
     path.join(context, "Dockerfile"),
-    ["FROM busybox", "RUN echo app:x:1234:1234::/home/app:/bin/sh >> /etc/passwd && echo app:x:1234: >> /etc/group && mkdir -p /home/app && chown app:app /home/app", "USER app", "WORKDIR /home/app", "RUN id -un > whoami && touch made-by-app", 'CMD ["sh", "-c", "id -u; cat whoami; stat -c %U made-by-app; echo $HOME"]', ""].join("\n"),
+    ["FROM busybox", "WORKDIR /home/app", "RUN echo app:x:1234:1234::/home/app:/bin/sh >> /etc/passwd && echo app:x:1234: >> /etc/group && chown app:app /home/app", "USER app", "RUN id -un > whoami && touch made-by-app", 'CMD ["sh", "-c", "id -u; cat whoami; stat -c %U made-by-app; echo $HOME"]', ""].join("\n"),
   );
   await docker(["build", "-t", "userimg", context]);
   assert.equal((await docker(["run", "--rm", "userimg"])).stdout, "1234\napp\napp\n/home/app\n");
