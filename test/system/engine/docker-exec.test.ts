@@ -14,8 +14,11 @@ import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
 import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
 
 const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
-/** A busybox shell's prompt, as it ends on a terminal (it then asks for the cursor position: ESC [6n). */
-const PROMPT = /[#$] (\x1b\[6n)?$/;
+/** A busybox shell's prompt, as it ends on a terminal (it then asks for the cursor position: ESC [6n), after `before`. */
+function prompt(before = ""): RegExp {
+  return new RegExp(`${before}[#$] (${String.fromCharCode(27)}\\[6n)?$`, "s");
+}
+const PROMPT = prompt();
 const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 
 let home = "";
@@ -126,7 +129,7 @@ test("docker exec -it through a pty: a terminal at /dev/pts, the client's size a
     "docker exec -it ttybox sh",
     [
       { waitFor: PROMPT, type: "tty; stty size; echo TERM=$TERM\n" },
-      { waitFor: /TERM=\S+\r\n.*[#$] (\x1b\[6n)?$/s, type: "exit 5\n" },
+      { waitFor: prompt("TERM=\\S+\\r\\n.*"), type: "exit 5\n" },
     ],
     { rows: 33, cols: 101 },
   );
@@ -140,7 +143,7 @@ test("docker exec -it through a pty: a terminal at /dev/pts, the client's size a
 test("docker run -it through a pty: type commands, see the output, exit 3 is the exit code; attach to a running -it container", { timeout: 300_000 }, async () => {
   const r = await onPty("docker run -it --rm busybox sh", [
     { waitFor: PROMPT, type: "echo typed-$((6*7)); tty\n" },
-    { waitFor: /typed-42\r\n.*[#$] (\x1b\[6n)?$/s, type: "exit 3\n" },
+    { waitFor: prompt("typed-42\\r\\n.*"), type: "exit 3\n" },
   ]);
   assert.equal(r.code, 3, r.output);
   assert.match(r.output, /^typed-42\r$/m);

@@ -77,7 +77,7 @@ function psRow(uid: string, stat: string, cmdline: string, btime: number): strin
     tty,
     `${pad(Math.floor(cpu / 3600))}:${pad(Math.floor(cpu / 60) % 60)}:${pad(cpu % 60)}`,
     // (as ps shows them: control characters, line breaks included, as "?")
-    cmdline.trim().replace(/[\x00-\x1f\x7f]/g, "?") || `[${comm}]`,
+    [...cmdline.trim()].map((ch) => (ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f ? "?" : ch)).join("") || `[${comm}]`,
   ];
 }
 
