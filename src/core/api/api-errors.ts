@@ -3,6 +3,7 @@ import { ContainerConflictError, ContainerInvalidError, ContainerNotFoundError }
 import { NetworkUnsupportedError } from "../engine/containers/container-networking";
 import { NetworkConflictError, NetworkInvalidError, NetworkNotFoundError } from "../engine/networks/network-store";
 import { MountInvalidError, VolumeInUseError, VolumeNotFoundError } from "../engine/volumes/volume-errors";
+import { ExecNotFoundError } from "../engine/containers/container-execs";
 import { errorMessage, HangarError } from "../util/errors";
 
 /**
@@ -34,6 +35,13 @@ export class NotFoundError extends ApiError {
   }
 }
 
+/** 409: the thing is in a state that forbids the request (not running, paused, already started). */
+export class ConflictError extends ApiError {
+  constructor(message: string, hint?: string) {
+    super(409, message, hint);
+  }
+}
+
 /** 501: Docker has this endpoint or option; Hangar's engine does not yet. */
 export class NotImplementedError extends ApiError {
   constructor(message: string, hint?: string) {
@@ -44,7 +52,7 @@ export class NotImplementedError extends ApiError {
 /** Docker's status for an error thrown anywhere below a route: the engine's typed errors map as Docker's errdefs do. */
 export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status;
-  if (err instanceof ImageNotFoundError || err instanceof ContainerNotFoundError || err instanceof NetworkNotFoundError) return 404;
+  if (err instanceof ImageNotFoundError || err instanceof ContainerNotFoundError || err instanceof NetworkNotFoundError || err instanceof ExecNotFoundError) return 404;
   if (err instanceof NetworkConflictError) return 409;
   if (err instanceof NetworkInvalidError || err instanceof NetworkUnsupportedError) return 400;
   if (err instanceof ContainerConflictError) return 409;

@@ -2,7 +2,9 @@ import type * as http from "node:http";
 import type { Duplex } from "node:stream";
 import type { ContainerConfig, ContainerHostConfig, ContainerRecord, OutputChunk } from "../engine/containers/container-engine";
 import type { EndpointSettings } from "../engine/containers/container-networking";
-import { BadParameterError } from "./api-errors";
+import { BadParameterError, ConflictError } from "./api-errors";
+import { DetachScanner, parseDetachKeys } from "./detach-keys";
+import { HijackedStream } from "./hijacked-stream";
 import type { ApiRouter } from "./api-router";
 import { queryBool, queryFilters, readJsonBody } from "./api-request";
 import { sendEmpty, sendJson } from "./api-response";
@@ -81,15 +83,18 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
     const timestamps = queryBool(query, "timestamps");
     const wanted = (c: OutputChunk): boolean => (c.stream === 1 ? stdout : stderr) && c.data.length > 0;
     const record = containers.get(params.id);
-    res.writeHead(200, { "Content-Type": "application/vnd.docker.multiplexed-stream" });
-    for (const c of await containers.logs(record.Id, tail)) if (wanted(c)) res.write(frame(c, timestamps));
+    // A TTY's output is one stream: Docker sends it raw, unframed.
+    const tty = record.Config.Tty === true;
+    const out = (c: OutputChunk): Buffer => (tty ? (timestamps ? Buffer.concat([Buffer.from(`${c.time} `), c.data]) : c.data) : frame(c, timestamps));
+    res.writeHead(200, { "Content-Type": `application/vnd.docker.${tty ? "raw-stream" : "multiplexed-stream"}` });
+    for (const c of await containers.logs(record.Id, tail)) if (wanted(c)) res.write(out(c));
     if (!queryBool(query, "follow") || !record.State.Running) return void res.end();
     await new Promise<void>((resolve) => {
       const stop = containers.follow(record.Id, (c) => {
         if (c.time === "") {
           stop();
           resolve();
-        } else if (wanted(c)) res.write(frame(c, timestamps));
+        } else if (wanted(c)) res.write(out(c));
       });
       res.on("close", () => {
         stop();
@@ -126,6 +131,16 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
     sendEmpty(res, 204);
   });
 
+  // The terminal of a container made with -t follows the client's (docker run -it, docker attach).
+  router.post("/containers/{id}/resize", async ({ res, params, query }) => {
+    const record = containers.get(params.id);
+    const size = { rows: Number(query.get("h")), cols: Number(query.get("w")) };
+    if (!Number.isInteger(size.rows) || !Number.isInteger(size.cols) || size.rows <= 0 || size.cols <= 0) throw new BadParameterError(`The terminal size h=${query.get("h")} w=${query.get("w")} is not two positive whole numbers.`);
+    if (!record.State.Running) throw new ConflictError(`Container ${record.Id} is not running`);
+    containers.stdio.resize(record.Id, size);
+    sendEmpty(res, 200);
+  });
+
   router.get("/containers/{id}/changes", async ({ res, params }) => sendJson(res, 200, await containers.changes(params.id)));
 
   router.post("/containers/{id}/rename", async ({ res, params, query }) => {
@@ -143,24 +158,49 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
 
 /**
  * `POST /containers/{id}/attach` with `Upgrade: tcp`: the connection becomes
- * the container's output in Docker's multiplexed framing (the docker CLI
- * attaches before it starts a container it runs in the foreground), ended
- * when the container exits. Returns false when the path is not an attach.
+ * the container's output — raw with a TTY, else in Docker's multiplexed
+ * framing — ended when the container exits (the docker CLI attaches before
+ * it starts a container it runs in the foreground). With `stdin=1` and a
+ * container made with -i, what the client sends is the container's stdin,
+ * until the detach keys (ctrl-p ctrl-q unless `detachKeys` says otherwise)
+ * end the attach; with StdinOnce (`docker run -i`) the client's end of input
+ * is the container's. Returns false when the path is not an attach.
  */
-export function attachUpgrade(engine: EngineContext, apiPath: string, query: URLSearchParams, _req: http.IncomingMessage, socket: Duplex): boolean {
+export function attachUpgrade(engine: EngineContext, apiPath: string, query: URLSearchParams, req: http.IncomingMessage, socket: Duplex, head: Buffer = Buffer.alloc(0)): boolean {
   const m = /^\/containers\/([^/]+)\/attach$/.exec(apiPath);
   if (!m) return false;
   // A missing container throws before the upgrade answer: the server turns it into Docker's 404.
   const record = engine.containers.get(decodeURIComponent(m[1]));
+  const detachKeys = parseDetachKeys(query.get("detachKeys"));
   const stdout = queryBool(query, "stdout");
   const stderr = queryBool(query, "stderr");
-  socket.write("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n");
+  const tty = record.Config.Tty === true;
+  const stream = new HijackedStream(req, socket, head);
+  stream.begin(tty);
   const stop = engine.containers.follow(record.Id, (c) => {
     if (c.time === "") {
       stop();
-      socket.end();
-    } else if (c.stream === 1 ? stdout : stderr) socket.write(frame(c));
+      stream.end();
+    } else if (c.stream === 1 ? stdout : stderr) stream.write(tty ? c.data : frame(c));
   });
+  if (queryBool(query, "stdin") && record.Config.OpenStdin) {
+    const input = engine.containers.stdio.stdin(record.Id);
+    const scanner = new DetachScanner(detachKeys);
+    let detached = false;
+    stream.stdin.on("data", (d: Buffer) => {
+      if (detached) return;
+      const { data, detach } = scanner.scan(d);
+      if (data.length && !input.writableEnded) input.write(data);
+      if (detach) {
+        detached = true;
+        stop();
+        stream.end();
+      }
+    });
+    stream.stdin.on("end", () => {
+      if (!detached && record.Config.StdinOnce && !input.writableEnded) input.end();
+    });
+  }
   socket.on("error", () => stop());
   socket.on("close", () => stop());
   return true;

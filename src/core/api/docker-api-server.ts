@@ -10,6 +10,9 @@ import { sendJson } from "./api-response";
 import { API_VERSION, splitVersionPrefix } from "./api-version";
 import { addBuildRoutes } from "./build-routes";
 import { addContainerRoutes, attachUpgrade } from "./container-routes";
+import { addArchiveRoutes } from "./archive-routes";
+import { addExecRoutes, execUpgrade } from "./exec-routes";
+import { addTopRoutes } from "./top-routes";
 import type { EngineContext } from "./engine-context";
 import { dockerHost, isNamedPipe } from "./engine-endpoint";
 import { addImageRoutes } from "./image-routes";
@@ -38,6 +41,9 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   addBuildRoutes(router, engine);
   addNetworkRoutes(router, engine);
   addVolumeRoutes(router, engine);
+  addExecRoutes(router, engine);
+  addTopRoutes(router, engine);
+  addArchiveRoutes(router, engine);
   return router;
 }
 
@@ -77,13 +83,14 @@ export class DockerApiServer {
     }
     const server = http.createServer((req, res) => void handle(router, req, res, options));
     // Hijacked connections (attach) ask for `Upgrade: tcp`; Node hands those to this event, not to the router.
-    server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket) => {
+    server.on("upgrade", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       socket.on("error", () => undefined);
       const raw = req.url ?? "/";
       const q = raw.indexOf("?");
       try {
         const { path: apiPath } = splitVersionPrefix(q < 0 ? raw : raw.slice(0, q));
-        if (attachUpgrade(engine, apiPath, new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), req, socket)) return;
+        const query = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
+        if (attachUpgrade(engine, apiPath, query, req, socket, head) || execUpgrade(engine, apiPath, query, req, socket, head)) return;
         throw new NotImplementedError(`Hangar's engine does not support ${req.method} ${apiPath} with a hijacked connection yet`);
       } catch (err) {
         // No ServerResponse on an upgrade: Docker's error body is written on the socket by hand.

@@ -70,6 +70,26 @@ export class MachineSession {
     });
   }
 
+  /**
+   * A command's channel, for streaming both ways (binary stdin/stdout, a
+   * caller-ended stdin) and, with `pty`, a terminal the guest allocates
+   * (resized with channel.setWindow).
+   */
+  exec(command: string, o: { pty?: PseudoTtyOptions } = {}): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, o.pty ? { pty: o.pty } : {}, (err, channel) => {
+        if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
+        // Node destroys a duplex once both sides ended, and ssh2's destroy sends CHANNEL_CLOSE: after the guest's EOF
+        // but before its exit-status. dropbear then mixes up its channels — the next exec request is answered with a
+        // close, though its command runs. The channel closes when the guest closes it, as it does after exit-status.
+        const states = channel as unknown as { _readableState?: { autoDestroy: boolean }; _writableState?: { autoDestroy: boolean } };
+        if (states._readableState) states._readableState.autoDestroy = false;
+        if (states._writableState) states._writableState.autoDestroy = false;
+        resolve(this.track(channel));
+      });
+    });
+  }
+
   /** An interactive shell on a pty; several may run at once on one session. */
   shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {

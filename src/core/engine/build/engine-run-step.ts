@@ -3,20 +3,20 @@ import { mkdtemp } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineMachine } from "../machine/engine-machine";
-import { BuildError, type RunStep } from "./dockerfile-builder";
+import type { RunStep } from "./dockerfile-builder";
 
 /**
  * A Dockerfile's RUN in the engine machine: a container of the parent image
- * runs the command, and its writable layer becomes the step's layer.
+ * runs the command (as the stage's USER), and its writable layer becomes
+ * the step's layer.
  */
 export function engineRunStep(machine: EngineMachine): RunStep {
   return {
     async run(o) {
-      if (o.user && !/^(0|root)(:(0|root))?$/.test(o.user)) throw new BuildError(`RUN as user ${o.user} is not supported yet: Hangar's engine runs build steps as root.`);
       const runtime = await machine.runtime();
       const id = randomBytes(32).toString("hex");
       try {
-        const exitCode = await runtime.run({ id, imageId: o.parentId, argv: o.argv, env: o.env, workingDir: o.workingDir || "/" }, { onStdout: o.onOutput, onStderr: o.onOutput });
+        const exitCode = await runtime.run({ id, imageId: o.parentId, argv: o.argv, env: o.env, workingDir: o.workingDir || "/", user: o.user || undefined }, { onStdout: o.onOutput, onStderr: o.onOutput });
         const layerTar = path.join(await mkdtemp(path.join(os.tmpdir(), "hangar-run-")), "layer.tar");
         if (exitCode === 0) await runtime.diff(id, layerTar);
         return { layerTar, exitCode };

@@ -10,6 +10,7 @@ import type { NetworkRecord, NetworkStore } from "../networks/network-store";
 import type { ContainerMounts, MountPoint } from "./container-mounts";
 import { containerName, VALID_CONTAINER_NAME } from "./container-names";
 import { ContainerNetworking, type EndpointSettings, type NetworkHostConfig, type NetworkSettings } from "./container-networking";
+import { ContainerStdio } from "./container-stdio";
 
 /** No container answers to the reference (API: 404). */
 export class ContainerNotFoundError extends HangarError {
@@ -96,6 +97,8 @@ export class ContainerEngine {
   private readonly outputListeners = new Map<string, Set<(chunk: OutputChunk) => void>>();
   private readonly removedListeners = new Map<string, Set<() => void>>();
   readonly networking: ContainerNetworking;
+  /** Stdin (-i) and terminal (-t) of running containers, for attach and resize. */
+  readonly stdio = new ContainerStdio();
 
   private constructor(
     private readonly root: string,
@@ -155,8 +158,6 @@ export class ContainerEngine {
       const existing = [...this.records.values()].find((r) => r.Name === `/${name.replace(/^\//, "")}`);
       if (existing) throw new ContainerConflictError(`Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-    if (config.OpenStdin && config.AttachStdin) throw new ContainerInvalidError("Hangar's engine does not pass stdin to containers yet (docker run -i).", "Run without -i, or use a machine terminal for interactive work.");
-    if (config.Tty) throw new ContainerInvalidError("Hangar's engine does not give containers a TTY yet (docker run -t).", "Run without -t.");
     const image = await this.images.inspect(config.Image);
     const entrypoint = config.Entrypoint !== undefined && config.Entrypoint !== null ? config.Entrypoint : (image.Config.Entrypoint ?? []);
     // Docker: a given entrypoint drops the image's CMD unless a command is given too.
@@ -229,8 +230,16 @@ export class ContainerEngine {
           removeAfter: hc.AutoRemove === true,
           network,
           mounts,
+          user: record.Config.User || undefined,
+          tty: record.Config.Tty ? this.stdio.initialSize(record.Id, hc.ConsoleSize) : undefined,
         },
-        { onStdout: emit(1), onStderr: emit(2), onStarted: () => markStarted() },
+        {
+          onStdout: emit(1),
+          onStderr: emit(2),
+          onStarted: () => markStarted(),
+          stdin: record.Config.OpenStdin ? this.stdio.stdin(record.Id) : undefined,
+          onResizable: (resize) => this.stdio.resizable(record.Id, resize),
+        },
       )
       .catch((err: unknown) => {
         record.State.Error = err instanceof Error ? err.message : String(err);
@@ -243,6 +252,7 @@ export class ContainerEngine {
       await log.close();
       await this.networking.release(record);
       await this.updatePeers(record);
+      this.stdio.ended(record.Id);
       record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: new Date().toISOString() };
       this.exits.delete(record.Id);
       await this.save(record).catch(() => undefined);
@@ -414,6 +424,7 @@ export class ContainerEngine {
     }
     if (!this.records.has(record.Id)) return; // auto-removed meanwhile
     this.records.delete(record.Id);
+    this.stdio.removed(record.Id);
     if (this.machine.running && !o.guestDone) await (await this.machine.runtime()).remove(record.Id).catch(() => undefined);
     await fs.rm(path.join(this.root, record.Id), { recursive: true, force: true });
     // `rm -v`, and --rm (as Docker's): the container's anonymous volumes go with it.

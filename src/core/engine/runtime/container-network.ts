@@ -52,16 +52,16 @@ export function prepareNetworkSteps(c: string, net: GuestNetwork): string[] {
  * Host-side steps once the container's network namespace exists (`pid` is
  * a process inside it): a veth pair per interface, the container's end
  * renamed to a name of its own and moved into the namespace, the other end
- * put on the bridge. Then the ready mark the container side waits for.
+ * put on the bridge. (The caller then touches net.ready, which the
+ * container side waits for.)
  */
-export function attachNetworkSteps(c: string, id: string, net: GuestNetwork, pid: string): string[] {
+export function attachNetworkSteps(id: string, net: GuestNetwork, pid: string): string[] {
   if (net.mode === "host") return [];
   const steps = [
     // unshare(2) may not have run yet: the namespace is new once its link differs from ours (bounded: 4 s).
     `n=0; while [ "$(readlink /proc/${pid}/ns/net)" = "$(readlink /proc/$$/ns/net)" ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done`,
   ];
   net.interfaces.forEach((iface, k) => steps.push(...vethSteps(guestName(id, String(k)), iface, pid)));
-  steps.push(`touch ${c}/net.ready`);
   return steps;
 }
 

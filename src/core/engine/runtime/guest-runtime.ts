@@ -1,10 +1,13 @@
 import { createReadStream } from "node:fs";
 import type { Duplex } from "node:stream";
+import type { Readable } from "node:stream";
 import type { MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../machines/machine-runner";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { attachNetworkSteps, ETC_FILES, etcMountSteps, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
+import { runOnChannel, type ConsoleSize } from "./container-console";
+import { enterCommand } from "./container-enter";
 import { overlayToLayer, whiteoutsOf } from "./layer-whiteouts";
 import { mountSteps, type GuestMount } from "./mount-script";
 
@@ -38,6 +41,10 @@ export interface ContainerSpec {
   network?: GuestNetwork;
   /** Volumes, bind mounts and tmpfs, put in place inside the container's mount namespace (mount-script.ts). */
   mounts?: GuestMount[];
+  /** Docker's user spec (-u, image USER): name or uid, optionally :group or :gid; empty for root. */
+  user?: string;
+  /** A terminal (-t) of this size for the process instead of pipes. */
+  tty?: ConsoleSize;
 }
 
 export interface RunHandlers {
@@ -45,12 +52,13 @@ export interface RunHandlers {
   onStderr?(data: Buffer): void;
   /** The container's process exists (it can be signalled from now on). */
   onStarted?(): void;
+  /** The process's stdin (-i); without it, stdin is /dev/null. */
+  stdin?: Readable;
+  /** With a TTY: the terminal can be resized from now on. */
+  onResizable?(resize: (size: ConsoleSize) => void): void;
 }
 
 export class ContainerRuntimeError extends HangarError {}
-
-/** Run by the helper inside the container: $1 is the working directory, the rest the process. */
-const ENTER = '/dev/.hangar/busybox rm -rf /dev/.hangar; cd "$1" || exit 126; shift; exec "$@"';
 
 /**
  * Runs containers in the engine machine's kernel, as DESIGN.md records them
@@ -65,7 +73,8 @@ export class GuestRuntime {
   private readonly imagesReady = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly session: MachineSession,
+    /** The engine machine's root session (exec, top and cp run their own scripts on it). */
+    readonly session: MachineSession,
     private readonly store: ImageStore,
   ) {}
 
@@ -107,6 +116,8 @@ export class GuestRuntime {
     if (!/^[0-9a-f]{64}$/.test(spec.id)) throw new ContainerRuntimeError(`Container ID ${spec.id} is not 64 hex characters.`);
     if (!spec.argv.length) throw new ContainerRuntimeError("No command given: the image has no CMD or ENTRYPOINT and none was passed.");
     await this.ensureImage(spec.imageId);
+    // Interactive (-i, -t): a channel of its own with stdin and maybe a pty.
+    if (spec.tty || handlers.stdin) return runOnChannel(this.session, await this.command(this.runScript(spec, !!handlers.stdin), spec.id), startedMarker(spec.id).toString().trim(), { ...handlers, tty: spec.tty });
     // The run script says on stderr, in one line of its own, when the process exists; that line is not the container's output.
     const marker = startedMarker(spec.id);
     let started = false;
@@ -212,7 +223,7 @@ export class GuestRuntime {
     await this.must(`umount ${c}/rootfs/proc 2>/dev/null; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${CGROUP}/${id} 2>/dev/null; true`, "remove the container");
   }
 
-  private runScript(spec: ContainerSpec): string {
+  private runScript(spec: ContainerSpec, stdin = false): string {
     const c = `${ROOT}/containers/${spec.id}`;
     const lower = `${ROOT}/images/${hex(spec.imageId)}/rootfs`;
     const cg = `${CGROUP}/${spec.id}`;
@@ -223,7 +234,11 @@ export class GuestRuntime {
     ].join(" ");
     const hostname = spec.hostname ?? spec.id.slice(0, 12);
     const workdir = spec.workingDir || "/";
-    const env = ["env", "-i", ...(spec.env ?? []).map(shellQuote)].join(" ");
+    const marker = startedMarker(spec.id).toString().trim();
+    const attach = spec.network ? attachNetworkSteps(spec.id, spec.network, "$u") : [];
+    // As Docker: a TTY brings TERM=xterm unless the environment has a TERM.
+    const envList = spec.tty && !(spec.env ?? []).some((e) => e.startsWith("TERM=")) ? [...(spec.env ?? []), "TERM=xterm"] : (spec.env ?? []);
+    const env = ["env", "-i", ...envList.map(shellQuote)].join(" ");
     // Inside the new namespaces: proc and a small /dev of its own, the hostname, then chroot (the cwd is set first, inside the new root).
     const inner = [
       "set -e",
@@ -231,6 +246,8 @@ export class GuestRuntime {
       `mount -t tmpfs -o mode=755 tmpfs ${c}/rootfs/dev`,
       `for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${c}/rootfs/dev/$n c \${m%%:*} \${m#*:}; done`,
       `mkdir -p ${c}/rootfs/dev/pts ${c}/rootfs/dev/shm`,
+      // With a TTY the process's terminal (a pty of the engine machine) appears at its own path in the container's /dev/pts.
+      spec.tty ? `t=$(tty) && touch ${c}/rootfs$t && mount --bind $t ${c}/rootfs$t` : "",
       `hostname ${shellQuote(hostname)}`,
       ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
       `mkdir -p ${shellQuote(`${c}/rootfs${workdir}`)}`,
@@ -240,8 +257,10 @@ export class GuestRuntime {
       `mkdir ${c}/rootfs/dev/.hangar && cp /bin/busybox ${c}/rootfs/dev/.hangar/busybox`,
       ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
       ...(spec.network ? etcMountSteps(c, `${c}/rootfs`) : []),
-      `exec ${env} chroot ${c}/rootfs /dev/.hangar/busybox sh -c ${shellQuote(ENTER)} - ${shellQuote(workdir)} ${spec.argv.map(shellQuote).join(" ")}`,
-    ].join("\n");
+      `exec ${env} chroot ${c}/rootfs ${enterCommand("/dev/.hangar", spec.user ?? "", workdir, spec.argv, !!spec.tty)}`,
+    ]
+      .filter(Boolean)
+      .join("\n");
     return [
       "set -e",
       `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
@@ -258,15 +277,14 @@ export class GuestRuntime {
       `echo $$ > ${cg}/cgroup.procs`,
       ...(spec.network ? prepareNetworkSteps(c, spec.network) : []),
       "set +e",
-      // In the background, so its pid can be recorded: the container's PID 1 is its child (what kill() signals).
-      `unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} </dev/null &`,
-      "u=$!",
-      `echo $u > ${c}/unshare.pid`,
-      ...(spec.network ? attachNetworkSteps(c, spec.id, spec.network, "$u") : []),
-      `echo ${startedMarker(spec.id).toString().trim()} >&2`,
-      // The shell's own report of a killed job ("Killed") is not the container's output.
-      "exec 2>/dev/null",
-      "wait $u",
+      // fd 4 is the channel's stderr, for the container; the shell's own report of a killed job ("Killed") is not its output.
+      "exec 4>&2 2>/dev/null",
+      // The container's network is wired from outside its namespace once that exists; the process waits for it, and the
+      // started mark follows it (the wrapper below records unshare's pid first).
+      ...(attach.length ? [`( n=0; while [ ! -s ${c}/unshare.pid ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done; u=$(cat ${c}/unshare.pid); ${attach.join("; ")}; echo ${marker}; touch ${c}/net.ready ) >&4 2>&4 &`] : []),
+      // In the foreground (a background job would start with SIGINT and SIGQUIT ignored for good), through a wrapper that
+      // records its pid, which becomes unshare's: the container's PID 1 is its child (what kill() signals).
+      `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${attach.length ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,
       "status=$?",
       `rm -f ${c}/unshare.pid`,
       `umount ${c}/rootfs/proc 2>/dev/null; true`,

@@ -147,7 +147,7 @@ test("endpoints not implemented yet are 501 with a message naming them; the conn
   assert.deepEqual(create.json(), { message: "Hangar's engine does not support POST /swarm/init yet" });
 });
 
-test("containers: none at first; a missing one is a 404; a missing image, a bad name and -t are refused before anything is made", async () => {
+test("containers: none at first; a missing one is a 404; a missing image and a bad name are refused before anything is made; exec of a missing container or instance is a 404", async () => {
   const list = await request(t.socket, "GET", "/v1.43/containers/json?all=1");
   assert.equal(list.status, 200);
   assert.deepEqual(list.json(), []);
@@ -160,9 +160,9 @@ test("containers: none at first; a missing one is a 404; a missing image, a bad 
   assert.deepEqual(noImage.json(), { message: "No such image: nosuch:1" });
   const badName = await request(t.socket, "POST", "/v1.43/containers/create?name=-bad", JSON.stringify({ Image: "busybox" }), json);
   assert.equal(badName.status, 400);
-  const tty = await request(t.socket, "POST", "/v1.43/containers/create", JSON.stringify({ Image: "busybox", Tty: true }), json);
-  assert.equal(tty.status, 400);
-  assert.match((tty.json() as { message: string }).message, /TTY/);
+  const noExec = await request(t.socket, "POST", "/v1.43/containers/nosuch/exec", JSON.stringify({ Cmd: ["true"] }), json);
+  assert.equal(noExec.status, 404, "exec into a missing container");
+  assert.equal((await request(t.socket, "GET", "/v1.43/exec/0123/json")).status, 404, "a missing exec instance");
   assert.deepEqual((await request(t.socket, "GET", "/v1.43/containers/json?all=1")).json(), [], "nothing was created");
 });
 

@@ -1,0 +1,22 @@
+/** Where the engine machine keeps containers (the same folders guest-runtime.ts makes). */
+export const CONTAINERS_DIR = "/var/lib/hangar/containers";
+/** Where image root file systems are unpacked, one folder per image ID's hex. */
+export const IMAGES_DIR = "/var/lib/hangar/images";
+/** The cgroup (v2) containers' own cgroups live under. */
+export const CGROUP_DIR = "/sys/fs/cgroup/hangar";
+
+/**
+ * Shell lines that set $p to the running container's PID 1 (as the engine
+ * machine numbers it), or leave it empty: PID 1 is the child of the pid the
+ * run script records in unshare.pid (the kernel lists a task's children; this
+ * busybox has no pgrep). A container reported started may still be setting
+ * itself up, its PID 1 not yet in the container's root (entering its root
+ * then would enter the engine machine's): wait, up to 10 s, until PID 1's
+ * root is no longer the engine machine's.
+ */
+export function pid1Script(containerId: string): string {
+  return [
+    `for i in $(seq 100); do p=; u=$(cat ${CONTAINERS_DIR}/${containerId}/unshare.pid 2>/dev/null); [ -n "$u" ] && p=$(cat /proc/$u/task/$u/children 2>/dev/null); p=\${p%% *}`,
+    '[ -n "$p" ] && [ "$(stat -L -c %d:%i /proc/$p/root/ 2>/dev/null)" != "$(stat -c %d:%i /)" ] && break; [ -n "$u" ] || break; p=; sleep 0.1; done',
+  ].join("\n");
+}
