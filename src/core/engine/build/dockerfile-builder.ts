@@ -10,6 +10,7 @@ import { applyLayer } from "../images/layer-apply";
 import { BuildCache } from "./build-cache";
 import { findSources, placeSources, SourceError, type SourceRoot } from "./copy-sources";
 import { DockerIgnore } from "./dockerignore";
+import { existingPaths } from "./image-paths";
 import { execForm, parseDockerfile, parseGoDuration, rawWords, shellWord, shellWords, splitFlags, type DockerfileInstruction, type Lookup } from "./dockerfile-parse";
 import { itemsChecksum, normaliseItems, writeLayerTar, type LayerItem } from "./layer-tar-writer";
 
@@ -223,7 +224,10 @@ class Builder {
         if (dir === "") throw this.error(ins, "WORKDIR needs a path.");
         const abs = path.posix.resolve(config.WorkingDir || "/", dir);
         config.WorkingDir = abs;
-        const items = parentDirs(abs, this.created);
+        // Only the folders the image lacks are made (root's, 0755); one it has keeps its owner and mode.
+        const wanted = parentDirs(abs, this.created);
+        const existing = await existingPaths(this.o.store, stage.imageId, wanted.map((i) => `/${i.name}`));
+        const items = wanted.filter((i) => !existing.has(`/${i.name}`) && !stage.knownDirs.has(`/${i.name}`));
         stage.knownDirs.add(abs);
         return this.commitLayer(stage, `${shell.join(" ")} #(nop) WORKDIR ${abs}`, config, items);
       }

@@ -246,3 +246,13 @@ test("RUN without the engine machine fails clearly, naming its line", async () =
     await assert.rejects(c.build(), (err: Error) => err instanceof BuildError && /^Dockerfile:5: RUN needs the engine machine/.test(err.message));
   });
 });
+
+test("WORKDIR makes only the folders the image lacks: one a COPY --chown made keeps its owner (as Docker)", async () => {
+  await withContext({ "Dockerfile": "FROM scratch\nCOPY --chown=1000:1000 app/ /srv/app/\nWORKDIR /srv/app\nWORKDIR /srv/app/data\n", "app/main.js": "js" }, async (c) => {
+    await c.build({ tags: ["wd"] });
+    assert.deepEqual([...(await layerHeaders(c.store, "wd", 1)).keys()], [], "the existing /srv and /srv/app are left alone");
+    const data = await layerHeaders(c.store, "wd", 2);
+    assert.deepEqual([...data.keys()], ["srv/app/data/"]);
+    assert.equal((await layerHeaders(c.store, "wd", 0)).get("srv/app/")?.uid, 1000, "so /srv/app's owner is the COPY's");
+  });
+});
