@@ -1,6 +1,8 @@
 // The embedded container engine, driven by the real docker CLI:
 //  - `docker run --rm busybox true` on a warm engine (goal <= 1 s) vs the
 //    docker CLI's own round trip (`docker version`, no guest work);
+//  - the same on --network none (what wiring the default bridge costs);
+//  - `docker exec` into a running container vs `docker version`;
 //  - a 5-step Dockerfile built cold (--no-cache) vs the same build cached.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -36,22 +38,30 @@ export async function run(): Promise<BenchResult[]> {
     await exec(process.execPath, [CLI, "engine", "start", "--memory", String(FIXTURE_MEMORY_MIB)], { env });
     const first = await timed(["run", "--rm", "busybox", "true"]); // starts the engine machine, pulls and unpacks busybox
     const runs: number[] = [];
+    const isolated: number[] = [];
     const versions: number[] = [];
     for (let i = 0; i < 7; i++) {
       runs.push(await timed(["run", "--rm", "busybox", "true"]));
+      isolated.push(await timed(["run", "--rm", "--network", "none", "busybox", "true"]));
       versions.push(await timed(["version"]));
     }
+    await docker(["run", "-d", "--name", "bench-exec", "busybox", "sleep", "600"]);
+    const execs: number[] = [];
+    for (let i = 0; i < 7; i++) execs.push(await timed(["exec", "bench-exec", "true"]));
+    await docker(["rm", "-f", "bench-exec"]);
     await writeFile(path.join(context, "app.txt"), "payload\n");
     await writeFile(path.join(context, "Dockerfile"), "FROM busybox\nWORKDIR /app\nCOPY app.txt .\nRUN cp app.txt copy.txt\nENV MODE=bench\nCMD [\"cat\", \"copy.txt\"]\n");
     const cold = await timed(["build", "--no-cache", "-t", "bench", context]);
     const cached = await timed(["build", "-t", "bench", context]);
     console.log(
       `engine: first docker run ${first.toFixed(0)} ms (engine machine start + image unpack); warm docker run --rm busybox true median ${median(runs).toFixed(0)} ms (goal <= 1000 ms); ` +
-        `docker version ${median(versions).toFixed(0)} ms; 5-step build cold ${cold.toFixed(0)} ms, cached ${cached.toFixed(0)} ms`,
+        `(--network none ${median(isolated).toFixed(0)} ms); docker exec true median ${median(execs).toFixed(0)} ms; docker version ${median(versions).toFixed(0)} ms; 5-step build cold ${cold.toFixed(0)} ms, cached ${cached.toFixed(0)} ms`,
     );
     return [
       { name: "docker run --rm busybox true (warm) vs docker version round trip", value: median(runs), reference: median(versions), unit: "ms" },
       { name: "5-step Dockerfile build cached vs cold (--no-cache)", value: cached, reference: cold, unit: "ms" },
+      { name: "docker run --rm busybox true on the default bridge vs --network none (the network's cost)", value: median(runs), reference: median(isolated), unit: "ms" },
+      { name: "docker exec (warm) vs docker version round trip", value: median(execs), reference: median(versions), unit: "ms" },
     ];
   } finally {
     await exec(process.execPath, [CLI, "engine", "stop"], { env }).catch(() => undefined);

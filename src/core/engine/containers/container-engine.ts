@@ -188,7 +188,6 @@ export class ContainerEngine {
       NetworkSettings: networkSettings,
     };
     if (Object.keys(exposed).length) record.Config.ExposedPorts = exposed;
-    if (record.Config.User && !/^(0|root)(:(0|root))?$/.test(record.Config.User)) throw new ContainerInvalidError(`Hangar's engine runs container processes as root for now; user ${record.Config.User} is not supported yet.`);
     record.Mounts = (await this.mounts?.prepare(config, hostConfig, image.Config.Volumes)) ?? [];
     await fs.mkdir(path.join(this.root, id), { recursive: true });
     await this.save(record);
