@@ -59,7 +59,8 @@ export function attachNetworkSteps(id: string, net: GuestNetwork, pid: string): 
   if (net.mode === "host") return [];
   const steps = [
     // unshare(2) may not have run yet: the namespace is new once its link differs from ours (bounded: 4 s).
-    `n=0; while [ "$(readlink /proc/${pid}/ns/net)" = "$(readlink /proc/$$/ns/net)" ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done`,
+    // (test -ef compares the namespaces' inodes without a process per look)
+    `n=0; while [ /proc/${pid}/ns/net -ef /proc/$$/ns/net ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done`,
   ];
   net.interfaces.forEach((iface, k) => steps.push(...vethSteps(guestName(id, String(k)), iface, pid)));
   return steps;
@@ -113,17 +114,16 @@ function vethSteps(guest: string, iface: GuestInterface, pid: string): string[] 
   return [
     `ip link add name ${host} type veth`,
     // busybox's ip cannot name the peer: the kernel names it vethN; its index is the host end's iflink.
-    `p=$(ip -o link | sed -n "s/^$(cat /sys/class/net/${host}/iflink): \\([^@:]*\\).*/\\1/p")`,
-    `ip link set "$p" name ${guest}`,
-    `ip link set ${guest} netns ${pid}`,
-    `ip link set ${host} master ${iface.bridge}`,
-    `ip link set ${host} up`,
+    `read i < /sys/class/net/${host}/iflink; p=$(grep -lx "$i" /sys/class/net/*/ifindex); p=\${p%/ifindex}; p=\${p##*/}`,
+    // One ip per end (each is a process, and processes are what a container's start costs in the emulated guest).
+    `ip link set "$p" name ${guest} netns ${pid}`,
+    `ip link set ${host} master ${iface.bridge} up`,
   ];
 }
 
 /** Inside the namespace: the moved end becomes `name`, with the endpoint's MAC and address. */
 function addressSteps(guest: string, name: string, iface: GuestInterface): string[] {
-  return [`ip link set ${guest} name ${name}`, `ip link set ${name} address ${iface.mac}`, `ip addr add ${iface.ip}/${iface.prefixLen} dev ${name}`, `ip link set ${name} up`];
+  return [`ip link set ${guest} name ${name} address ${iface.mac} up`, `ip addr add ${iface.ip}/${iface.prefixLen} dev ${name}`];
 }
 
 /** The container end's name while it moves between namespaces (15 characters at most, unique per container). */

@@ -224,9 +224,11 @@ export class GuestRuntime {
   }
 
   private runScript(spec: ContainerSpec, stdin = false): string {
-    const c = `${ROOT}/containers/${spec.id}`;
+    // The container's folder and cgroup are in the shell variables $c (exported: the inner script uses it too) and $g:
+    // spelled out, their 64-hex paths made the script long enough to need an upload of its own (see command()).
+    const c = "$c";
     const lower = `${ROOT}/images/${hex(spec.imageId)}/rootfs`;
-    const cg = `${CGROUP}/${spec.id}`;
+    const cg = "$g";
     const limits = [
       spec.memoryBytes ? `echo ${Math.floor(spec.memoryBytes)} > ${cg}/memory.max; echo 0 > ${cg}/memory.swap.max 2>/dev/null;` : "",
       spec.pidsLimit && spec.pidsLimit > 0 ? `echo ${Math.floor(spec.pidsLimit)} > ${cg}/pids.max;` : "",
@@ -244,13 +246,14 @@ export class GuestRuntime {
       "set -e",
       `mount -t proc proc ${c}/rootfs/proc`,
       `mount -t tmpfs -o mode=755 tmpfs ${c}/rootfs/dev`,
-      `for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${c}/rootfs/dev/$n c \${m%%:*} \${m#*:}; done`,
+      // The device nodes come from a template made once per boot (one cp instead of a mknod each).
+      `cp -a ${ROOT}/dev/. ${c}/rootfs/dev/`,
       `mkdir -p ${c}/rootfs/dev/pts ${c}/rootfs/dev/shm`,
       // With a TTY the process's terminal (a pty of the engine machine) appears at its own path in the container's /dev/pts.
       spec.tty ? `t=$(tty) && touch ${c}/rootfs$t && mount --bind $t ${c}/rootfs$t` : "",
       `hostname ${shellQuote(hostname)}`,
       ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
-      `mkdir -p ${shellQuote(`${c}/rootfs${workdir}`)}`,
+      `mkdir -p "${c}/rootfs"${shellQuote(workdir)}`,
       // chroot always starts in "/": a static busybox on the container's private /dev enters the working
       // directory, removes itself and execs the process (so images without a shell work too).
       // (named busybox, so it takes its first argument as the applet)
@@ -262,6 +265,8 @@ export class GuestRuntime {
       .filter(Boolean)
       .join("\n");
     return [
+      `c=${ROOT}/containers/${spec.id} g=${CGROUP}/${spec.id}; export c`,
+      `[ -e ${ROOT}/dev/tty ] || { mkdir -p ${ROOT}/dev && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${ROOT}/dev/$n c \${m%%:*} \${m#*:}; done; }`,
       "set -e",
       `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
       // Docker's init layer: the mount points the engine needs, between the image and the container's own layer, so they are no change of the container's (docker diff).
@@ -281,7 +286,7 @@ export class GuestRuntime {
       "exec 4>&2 2>/dev/null",
       // The container's network is wired from outside its namespace once that exists; the process waits for it, and the
       // started mark follows it (the wrapper below records unshare's pid first).
-      ...(attach.length ? [`( n=0; while [ ! -s ${c}/unshare.pid ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done; u=$(cat ${c}/unshare.pid); ${attach.join("; ")}; echo ${marker}; touch ${c}/net.ready ) >&4 2>&4 &`] : []),
+      ...(attach.length ? [`( n=0; while [ ! -s ${c}/unshare.pid ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done; read u < ${c}/unshare.pid; ${attach.join("; ")}; echo ${marker}; : > ${c}/net.ready ) >&4 2>&4 &`] : []),
       // In the foreground (a background job would start with SIGINT and SIGQUIT ignored for good), through a wrapper that
       // records its pid, which becomes unshare's: the container's PID 1 is its child (what kill() signals).
       `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${attach.length ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,

@@ -27,14 +27,15 @@ export interface GuestMount {
  */
 export function mountSteps(rootfs: string, busybox: string, mounts: GuestMount[], workingDir: string): string[] {
   if (!mounts.length) return [];
-  const inRoot = `chroot ${shellQuote(rootfs)} ${busybox}`;
+  // (rootfs may be a shell variable's expansion, hence double quotes)
+  const inRoot = `chroot "${rootfs}" ${busybox}`;
   const ordered = [...mounts].sort((a, b) => depth(a.destination) - depth(b.destination));
   const lines = ordered.map((m) => {
     const dest = shellQuote(m.destination);
     const src = shellQuote(m.source);
     // A file (bind of a host file) needs a file to mount on; everything else a directory.
     const make = m.kind === "bind" ? `if [ -d ${src} ]; then ${inRoot} mkdir -p ${dest}; else ${inRoot} mkdir -p "$(dirname ${dest})" && { ${inRoot} test -e ${dest} || ${inRoot} touch ${dest}; }; fi` : `${inRoot} mkdir -p ${dest}`;
-    const resolve = `t=${shellQuote(rootfs)}"$(${inRoot} readlink -f ${dest})"`;
+    const resolve = `t="${rootfs}$(${inRoot} readlink -f ${dest})"`;
     const steps = [make, resolve];
     // cp's complaints about what 9p cannot hold (device nodes) go to the container's log; the rest is copied.
     if (m.kind === "bind" && m.copyUp) steps.push(`{ [ ! -d "$t" ] || [ -n "$(ls -A ${src})" ] || cp -a "$t/." ${src}/ || true; }`);
