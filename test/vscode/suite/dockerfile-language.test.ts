@@ -1,7 +1,9 @@
 import * as assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as vscode from "vscode";
-import { activateHangar, until, workspaceRoot } from "./helpers";
+import { activateHangar, until } from "./helpers";
 import { queryClasses, screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const labelOf = (i: vscode.CompletionItem): string => (typeof i.label === "string" ? i.label : i.label.label);
@@ -14,10 +16,14 @@ function diagnosticsNow(uri: vscode.Uri): string {
   return JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => [d.range.start.line, d.message]));
 }
 
-/** A folder of files in the workspace; the returned function closes editors and removes it. */
+/**
+ * A temporary folder of files, outside the workspace: a Dockerfile inside it
+ * would count as the workspace's (hangar.hasDockerfile), and a folder deleted
+ * as a whole is not reported per file. The returned function closes editors
+ * and removes the folder.
+ */
 async function writeFiles(folder: string, files: Record<string, string>): Promise<{ dir: vscode.Uri; remove: () => Promise<void> }> {
-  const dir = vscode.Uri.joinPath(workspaceRoot(), folder);
-  await fs.mkdir(dir.fsPath, { recursive: true });
+  const dir = vscode.Uri.file(await fs.mkdtemp(path.join(os.tmpdir(), `hangar-${folder}-`)));
   for (const [name, text] of Object.entries(files)) await fs.writeFile(vscode.Uri.joinPath(dir, name).fsPath, text);
   return {
     dir,
