@@ -3,7 +3,7 @@ import { product } from "./core/product";
 import { HangarContext } from "./vscode/hangar-context";
 import { registerCommands } from "./vscode/commands/registerCommands";
 import { registerTrees, type ViewId } from "./vscode/tree/registerTrees";
-import { registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
+import { registerDockerfileLanguage, registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
 import { MachineStatusBar } from "./vscode/status/machine-status-bar";
 import { LiveSync } from "./vscode/workspace/live-sync";
 import type { MachineTerminals } from "./vscode/terminals/machine-terminals";
@@ -43,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   const trees = registerTrees(hangar);
   registerCommands({ hangar, trees });
   registerVagrantfileLanguage(hangar);
+  registerDockerfileLanguage(hangar);
   context.subscriptions.push(new MachineStatusBar(hangar), new LiveSync(hangar));
   // The terminal profile must be registered for the dropdown, without starting anything.
   void hangar.terminals;

@@ -4,6 +4,14 @@ import { VagrantfileCompletionProvider, VAGRANTFILE_TRIGGER_CHARACTERS } from ".
 import { VagrantfileHoverProvider } from "./vagrantfile/hover-provider";
 import { VagrantfileCodeLensProvider } from "./vagrantfile/codelens-provider";
 import { VAGRANTFILE_LANGUAGE_ID, VagrantfileDiagnostics } from "./vagrantfile/vagrantfile-diagnostics";
+import { listEngineImageNames } from "../../core/api/engine-image-names";
+import { engineEndpoint } from "../../core/api/engine-endpoint";
+import { DockerfileCompletionProvider, DOCKERFILE_TRIGGER_CHARACTERS } from "./dockerfile/completion-provider";
+import { DockerfileHoverProvider } from "./dockerfile/hover-provider";
+import { DockerfileFormattingProvider } from "./dockerfile/formatting-provider";
+import { DockerfileDiagnostics } from "./dockerfile/dockerfile-diagnostics";
+import { DOCKERFILE_LANGUAGE_ID } from "./dockerfile/dockerfile-ranges";
+import { dockerfileLanguageLoader } from "./dockerfile/dockerfile-language-loader";
 
 /**
  * Completion, hover, diagnostics and Up lenses for Vagrantfiles. Cheap to call at
@@ -19,5 +27,24 @@ export function registerVagrantfileLanguage(hangar: HangarContext): void {
     vscode.languages.registerCompletionItemProvider(selector, new VagrantfileCompletionProvider(), ...VAGRANTFILE_TRIGGER_CHARACTERS),
     vscode.languages.registerHoverProvider(selector, new VagrantfileHoverProvider()),
     new VagrantfileDiagnostics(hangar),
+  );
+}
+
+/**
+ * Completion, hover, diagnostics and formatting for Dockerfiles, in process
+ * (dockerfile-language-service; no language server). Image names after FROM
+ * come from Hangar's engine when it is running — asked on its socket, never
+ * started for this — plus the built-in busybox:latest and scratch.
+ */
+export function registerDockerfileLanguage(hangar: HangarContext): void {
+  const selector: vscode.DocumentSelector = { language: DOCKERFILE_LANGUAGE_ID };
+  const language = dockerfileLanguageLoader(() => listEngineImageNames(engineEndpoint(hangar.hangarHome)));
+  const formatting = new DockerfileFormattingProvider(language);
+  hangar.extension.subscriptions.push(
+    vscode.languages.registerCompletionItemProvider(selector, new DockerfileCompletionProvider(language), ...DOCKERFILE_TRIGGER_CHARACTERS),
+    vscode.languages.registerHoverProvider(selector, new DockerfileHoverProvider(language)),
+    vscode.languages.registerDocumentFormattingEditProvider(selector, formatting),
+    vscode.languages.registerDocumentRangeFormattingEditProvider(selector, formatting),
+    new DockerfileDiagnostics(language),
   );
 }
