@@ -42,7 +42,8 @@ export class ProjectFiles implements vscode.Disposable {
       map.set(name, (await vscode.workspace.findFiles(`**/${name}`, EXCLUDE, 200)).sort(byDepthThenPath));
       const watcher = vscode.workspace.createFileSystemWatcher(`**/${name}`, false, true, false);
       watcher.onDidCreate((uri) => this.update(map, name, (list) => (list.some((u) => u.toString() === uri.toString()) ? list : [...list, uri])));
-      watcher.onDidDelete((uri) => this.update(map, name, (list) => list.filter((u) => u.toString() !== uri.toString())));
+      // A folder deleted as a whole arrives as one event for the folder: whatever no longer exists goes.
+      watcher.onDidDelete((uri) => this.update(map, name, (list) => list.filter((u) => u.toString() !== uri.toString() && existsSync(u.fsPath))));
       this.disposables.push(watcher);
       this.publish(map, name);
     }
