@@ -37,8 +37,8 @@ export function prepareNetworkSteps(c: string, net: GuestNetwork): string[] {
   const steps = [
     `printf %s ${shellQuote(net.hosts)} > ${c}/hosts`,
     `printf '%s\\n' ${shellQuote(net.hostname)} > ${c}/hostname`,
-    net.resolvConf ? `printf %s ${shellQuote(net.resolvConf)} > ${c}/resolv.conf` : `cat /etc/resolv.conf > ${c}/resolv.conf 2>/dev/null || : > ${c}/resolv.conf`,
-    `rm -f ${c}/net.ready`,
+    net.resolvConf ? `printf %s ${shellQuote(net.resolvConf)} > ${c}/resolv.conf` : `{ while IFS= read -r l; do printf '%s\\n' "$l"; done < /etc/resolv.conf; } > ${c}/resolv.conf 2>/dev/null || : > ${c}/resolv.conf`,
+    `[ ! -e ${c}/net.ready ] || rm -f ${c}/net.ready`,
   ];
   for (const b of new Set(net.interfaces.map((i) => `${i.bridge} ${i.gateway}/${i.prefixLen}`))) {
     const [name, cidr] = b.split(" ");

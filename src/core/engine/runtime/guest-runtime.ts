@@ -13,6 +13,8 @@ import { mountSteps, type GuestMount } from "./mount-script";
 
 /** Where the engine machine keeps image root file systems and containers. */
 const ROOT = "/var/lib/hangar";
+/** Docker's init layer, shared by every container (made once per boot). */
+const INIT = `${ROOT}/init`;
 /** Dropbear refuses (and drops the connection for) an exec whose command is longer than 9000 bytes (MAX_CMD_LEN). */
 const MAX_COMMAND_BYTES = 8000;
 /** The cgroup (v2) every container's own cgroup lives under; controllers are enabled on it once. */
@@ -246,18 +248,16 @@ export class GuestRuntime {
       "set -e",
       `mount -t proc proc ${c}/rootfs/proc`,
       `mount -t tmpfs -o mode=755 tmpfs ${c}/rootfs/dev`,
-      // The device nodes come from a template made once per boot (one cp instead of a mknod each).
+      // Device nodes, /dev/pts, /dev/shm and the entry helper come from a template made once per boot (one cp instead of a process each).
       `cp -a ${ROOT}/dev/. ${c}/rootfs/dev/`,
-      `mkdir -p ${c}/rootfs/dev/pts ${c}/rootfs/dev/shm`,
       // With a TTY the process's terminal (a pty of the engine machine) appears at its own path in the container's /dev/pts.
       spec.tty ? `t=$(tty) && touch ${c}/rootfs$t && mount --bind $t ${c}/rootfs$t` : "",
       `hostname ${shellQuote(hostname)}`,
       ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
-      `mkdir -p "${c}/rootfs"${shellQuote(workdir)}`,
+      `[ -d "${c}/rootfs"${shellQuote(workdir)} ] || mkdir -p "${c}/rootfs"${shellQuote(workdir)}`,
       // chroot always starts in "/": a static busybox on the container's private /dev enters the working
       // directory, removes itself and execs the process (so images without a shell work too).
       // (named busybox, so it takes its first argument as the applet)
-      `mkdir ${c}/rootfs/dev/.hangar && cp /bin/busybox ${c}/rootfs/dev/.hangar/busybox`,
       ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
       ...(spec.network ? etcMountSteps(c, `${c}/rootfs`) : []),
       `exec ${env} chroot ${c}/rootfs ${enterCommand("/dev/.hangar", spec.user ?? "", workdir, spec.argv, !!spec.tty)}`,
@@ -266,16 +266,16 @@ export class GuestRuntime {
       .join("\n");
     return [
       `c=${ROOT}/containers/${spec.id} g=${CGROUP}/${spec.id}; export c`,
-      `[ -e ${ROOT}/dev/tty ] || { mkdir -p ${ROOT}/dev && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${ROOT}/dev/$n c \${m%%:*} \${m#*:}; done; }`,
+      // Once per boot: the /dev template and Docker's init layer (the mount points the engine needs, one read-only layer
+      // shared by every container between its image and its own layer, so they are no change of the container's in docker diff).
+      `[ -e ${ROOT}/dev/.hangar/busybox ] || { mkdir -p ${ROOT}/dev/pts ${ROOT}/dev/shm ${ROOT}/dev/.hangar && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${ROOT}/dev/$n c \${m%%:*} \${m#*:}; done; mkdir -p ${INIT}/proc ${INIT}/dev ${INIT}/sys ${INIT}/etc && touch ${ETC_FILES.map((f) => `${INIT}/etc/${f}`).join(" ")} && cp /bin/busybox ${ROOT}/dev/.hangar/busybox; }`,
       "set -e",
       `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
-      // Docker's init layer: the mount points the engine needs, between the image and the container's own layer, so they are no change of the container's (docker diff).
-      `mkdir -p ${c}/init/proc ${c}/init/dev ${c}/init/sys ${c}/init/etc && touch ${ETC_FILES.map((f) => `${c}/init/etc/${f}`).join(" ")}`,
       // (busybox here has no `mountpoint`: /proc/mounts tells)
-      `grep -q " ${c}/rootfs " /proc/mounts || mount -t overlay overlay -o lowerdir=${c}/init:${lower},upperdir=${c}/upper,workdir=${c}/work ${c}/rootfs`,
-      `mkdir -p ${c}/rootfs/tmp`,
+      `grep -q " ${c}/rootfs " /proc/mounts || mount -t overlay overlay -o lowerdir=${INIT}:${lower},upperdir=${c}/upper,workdir=${c}/work ${c}/rootfs`,
+      `[ -d ${c}/rootfs/tmp ] || mkdir -p ${c}/rootfs/tmp`,
       // cgroup v2: mounted and its controllers enabled once per boot; limits apply from before the process starts.
-      `grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
+      `[ -e /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
       `if [ ! -d ${CGROUP} ]; then echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; fi`,
       `mkdir -p ${cg}`,
       limits,
