@@ -3,40 +3,24 @@
 // run/ps/logs/inspect/stop/kill/rm/wait/rename/prune behave as Docker's.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import packageJson from "../../../package.json";
-import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
-import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
+import type { Run } from "../fixtures/command-run";
+import { EngineUnderTest } from "../fixtures/engine-under-test";
 
-const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
-
-let home = "";
-let dockerConfig = "";
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
-  return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
-}
+let engine: EngineUnderTest;
 
 function docker(args: string[], allowFail = false): Promise<Run> {
-  return run("docker", args, dockerEnv(path.join(home, "docker.sock"), dockerConfig), allowFail);
+  return engine.docker(args, allowFail);
 }
 
 before(async () => {
-  home = await homeWithDefaultBox();
-  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
-  dockerConfig = await mkdtemp(path.join(os.tmpdir(), "hangar-docker-config-"));
-  // The fixture's booted state is for this memory size: the engine machine restores it instead of booting cold.
-  await run(process.execPath, [CLI, "engine", "start", "--memory", String(FIXTURE_MEMORY_MIB)], { ...process.env, HANGAR_HOME: home }, false);
+  engine = await EngineUnderTest.start();
 });
 
 after(async () => {
-  await run(process.execPath, [CLI, "engine", "stop"], { ...process.env, HANGAR_HOME: home }, true);
-  await rm(home, { recursive: true, force: true });
-  await rm(dockerConfig, { recursive: true, force: true });
+  await engine?.stop();
 });
 
 test("docker run --rm: output, exit status, and the container is gone afterwards (busybox pulled from the built-in images)", { timeout: 300_000 }, async () => {

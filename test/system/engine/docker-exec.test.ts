@@ -5,46 +5,23 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import packageJson from "../../../package.json";
-import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
-import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
+import type { Run } from "../fixtures/command-run";
+import { EngineUnderTest } from "../fixtures/engine-under-test";
 
-const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
 /** A busybox shell's prompt, as it ends on a terminal (it then asks for the cursor position: ESC [6n), after `before`. */
 function prompt(before = ""): RegExp {
   return new RegExp(`${before}[#$] (${String.fromCharCode(27)}\\[6n)?$`, "s");
 }
 const PROMPT = prompt();
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 
-let home = "";
-let dockerConfig = "";
+let engine: EngineUnderTest;
 let work = "";
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean, input?: string): Promise<Run> {
-  if (input === undefined) return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, cwd: home });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => (code !== 0 && !allowFail ? reject(new Error(`${file} ${args.join(" ")} failed (${code}): ${stderr}`)) : resolve({ code: code ?? 1, stdout, stderr })));
-    child.stdin.end(input);
-  });
-}
-
-function env(): NodeJS.ProcessEnv {
-  return dockerEnv(path.join(home, "docker.sock"), dockerConfig, { DOCKER_BUILDKIT: "0" });
-}
-
 function docker(args: string[], allowFail = false, input?: string): Promise<Run> {
-  return run("docker", args, env(), allowFail, input);
+  return engine.docker(args, allowFail, input);
 }
 
 /**
@@ -54,7 +31,7 @@ function docker(args: string[], allowFail = false, input?: string): Promise<Run>
  */
 function onPty(command: string, steps: Array<{ waitFor: RegExp; type: string }>, ttySize?: { rows: number; cols: number }): Promise<{ code: number; output: string }> {
   const sized = ttySize ? `stty rows ${ttySize.rows} cols ${ttySize.cols}; ${command}` : command;
-  const child = spawn("script", ["-qefc", sized, "/dev/null"], { env: env(), cwd: home });
+  const child = spawn("script", ["-qefc", sized, "/dev/null"], { env: engine.dockerEnv(), cwd: engine.home });
   let output = "";
   let next = 0;
   const advance = (): void => {
@@ -74,17 +51,12 @@ function onPty(command: string, steps: Array<{ waitFor: RegExp; type: string }>,
 }
 
 before(async () => {
-  home = await homeWithDefaultBox();
-  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
-  dockerConfig = await mkdtemp(path.join(os.tmpdir(), "hangar-docker-config-"));
+  engine = await EngineUnderTest.start();
   work = await mkdtemp(path.join(os.tmpdir(), "hangar-exec-work-"));
-  await run(process.execPath, [CLI, "engine", "start", "--memory", String(FIXTURE_MEMORY_MIB)], { ...process.env, HANGAR_HOME: home }, false);
 });
 
 after(async () => {
-  await run(process.execPath, [CLI, "engine", "stop"], { ...process.env, HANGAR_HOME: home }, true);
-  await rm(home, { recursive: true, force: true });
-  await rm(dockerConfig, { recursive: true, force: true });
+  await engine?.stop();
   await rm(work, { recursive: true, force: true });
 });
 

@@ -4,30 +4,18 @@
 // and the network commands (create, ls, inspect, connect, disconnect, rm).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { cp, mkdtemp, rm } from "node:fs/promises";
 import * as http from "node:http";
 import * as net from "node:net";
-import * as os from "node:os";
-import * as path from "node:path";
-import packageJson from "../../../package.json";
-import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
-import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
+import type { Run } from "../fixtures/command-run";
+import { EngineUnderTest } from "../fixtures/engine-under-test";
 
-const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 /** A static page served by busybox httpd in the container (it answers once it listens). */
 const SERVE = (text: string): string => `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`;
 
-let home = "";
-let dockerConfig = "";
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
-  return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
-}
+let engine: EngineUnderTest;
 
 function docker(args: string[], allowFail = false): Promise<Run> {
-  return run("docker", args, dockerEnv(path.join(home, "docker.sock"), dockerConfig), allowFail);
+  return engine.docker(args, allowFail);
 }
 
 /** GET from the host, retried while the container's server is still starting (the relay closes a connection nothing accepts). */
@@ -54,16 +42,11 @@ async function httpGet(port: number): Promise<string> {
 }
 
 before(async () => {
-  home = await homeWithDefaultBox();
-  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
-  dockerConfig = await mkdtemp(path.join(os.tmpdir(), "hangar-docker-config-"));
-  await run(process.execPath, [CLI, "engine", "start", "--memory", String(FIXTURE_MEMORY_MIB)], { ...process.env, HANGAR_HOME: home }, false);
+  engine = await EngineUnderTest.start();
 });
 
 after(async () => {
-  await run(process.execPath, [CLI, "engine", "stop"], { ...process.env, HANGAR_HOME: home }, true);
-  await rm(home, { recursive: true, force: true });
-  await rm(dockerConfig, { recursive: true, force: true });
+  await engine?.stop();
 });
 
 test("the default bridge: eth0 at 172.17.0.2 behind the docker0 gateway, /etc/hosts and /etc/hostname Docker's; --network none has loopback only", { timeout: 300_000 }, async () => {

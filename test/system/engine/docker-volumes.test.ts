@@ -6,33 +6,25 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import packageJson from "../../../package.json";
-import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
-import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
+import type { Run } from "../fixtures/command-run";
+import { FIXTURE_MEMORY_MIB } from "../fixtures/default-box-home";
+import { EngineUnderTest } from "../fixtures/engine-under-test";
 
-const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
-
-let home = "";
-let dockerConfig = "";
+let engine: EngineUnderTest;
 /** The one host folder shared with the engine machine in these tests. */
 let shared = "";
 /** A host folder outside it. */
 let unshared = "";
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail: boolean): Promise<Run> {
-  return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
-}
-
 function docker(args: string[], allowFail = false): Promise<Run> {
-  return run("docker", args, dockerEnv(path.join(home, "docker.sock"), dockerConfig, { DOCKER_BUILDKIT: "0" }), allowFail);
+  return engine.docker(args, allowFail);
 }
 
 function hangar(args: string[], allowFail = false): Promise<Run> {
-  return run(process.execPath, [CLI, ...args], { ...process.env, HANGAR_HOME: home, HANGAR_ENGINE_SHARES: shared }, allowFail);
+  return engine.hangar(args, allowFail);
 }
 
 async function refused(args: string[], message: RegExp): Promise<void> {
@@ -42,22 +34,19 @@ async function refused(args: string[], message: RegExp): Promise<void> {
 }
 
 before(async () => {
-  home = await homeWithDefaultBox();
-  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
-  dockerConfig = await mkdtemp(path.join(os.tmpdir(), "hangar-docker-config-"));
   shared = await mkdtemp(path.join(os.tmpdir(), "hangar-shared-"));
   unshared = await mkdtemp(path.join(os.tmpdir(), "hangar-unshared-"));
-  await hangar(["engine", "start", "--memory", String(FIXTURE_MEMORY_MIB)]);
+  engine = await EngineUnderTest.start({ env: { HANGAR_ENGINE_SHARES: shared } });
 });
 
 after(async () => {
-  await hangar(["engine", "stop"], true);
-  for (const dir of [home, dockerConfig, shared, unshared]) await rm(dir, { recursive: true, force: true });
+  await engine?.stop();
+  for (const dir of [shared, unshared]) await rm(dir, { recursive: true, force: true });
 });
 
 test("a named volume: create, a container writes, a new container reads, ls/inspect, rm refused while in use, data kept across an engine restart", { timeout: 400_000 }, async () => {
   assert.equal((await docker(["volume", "create", "data"])).stdout, "data\n");
-  const dataDir = path.join(home, "engine", "volumes", "data", "_data");
+  const dataDir = path.join(engine.home, "engine", "volumes", "data", "_data");
   const inspect = JSON.parse((await docker(["volume", "inspect", "data"])).stdout)[0];
   assert.deepEqual({ ...inspect, CreatedAt: "" }, { CreatedAt: "", Driver: "local", Labels: null, Mountpoint: dataDir, Name: "data", Options: null, Scope: "local" });
   assert.match(inspect.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -82,14 +71,14 @@ test("a named volume: create, a container writes, a new container reads, ls/insp
 
   assert.equal((await docker(["volume", "rm", "data"])).stdout, "data\n");
   assert.equal((await docker(["volume", "ls", "-q"])).stdout, "");
-  assert.equal(existsSync(path.join(home, "engine", "volumes", "data")), false, "its folder is gone");
+  assert.equal(existsSync(path.join(engine.home, "engine", "volumes", "data")), false, "its folder is gone");
   await refused(["volume", "inspect", "data"], /no such volume/);
 });
 
 test("-v name:/path creates the volume and fills it from the image; :ro refuses writes; --mount type=volume and --tmpfs", { timeout: 300_000 }, async () => {
   assert.equal((await docker(["run", "--rm", "-v", "etc:/etc", "busybox", "sh", "-c", "ls /etc; echo changed > /etc/motd"])).stdout, "group\nhostname\nhosts\npasswd\nresolv.conf\n");
   // The container's root at /etc (the image's files and the engine's empty hostname, hosts and resolv.conf, as in Docker) was copied into the new volume, then the container wrote to it.
-  assert.deepEqual((await readdir(path.join(home, "engine", "volumes", "etc", "_data"))).sort(), ["group", "hostname", "hosts", "motd", "passwd", "resolv.conf"]);
+  assert.deepEqual((await readdir(path.join(engine.home, "engine", "volumes", "etc", "_data"))).sort(), ["group", "hostname", "hosts", "motd", "passwd", "resolv.conf"]);
   // Not empty any more: not filled again, so the container's change is what the next one sees.
   assert.equal((await docker(["run", "--rm", "-v", "etc:/etc:ro", "busybox", "cat", "/etc/motd"])).stdout, "changed\n");
   const ro = await docker(["run", "--rm", "-v", "etc:/etc:ro", "busybox", "sh", "-c", "echo x > /etc/motd"], true);
@@ -137,7 +126,7 @@ test("anonymous volumes: -v /path and an image's VOLUME (filled from the image),
   const mounts = JSON.parse((await docker(["inspect", "-f", "{{json .Mounts}}", "seed"])).stdout) as Array<{ Type: string; Name: string; Destination: string; RW: boolean }>;
   assert.deepEqual(mounts.map((m) => `${m.Type} ${m.Destination} ${m.RW}`), ["volume /scratch true", "volume /seed true"]);
   for (const m of mounts) assert.match(m.Name, /^[0-9a-f]{64}$/);
-  assert.equal(await readFile(path.join(home, "engine", "volumes", mounts[1].Name, "_data", "x"), "utf8"), "seeded\n");
+  assert.equal(await readFile(path.join(engine.home, "engine", "volumes", mounts[1].Name, "_data", "x"), "utf8"), "seeded\n");
   const names = (await docker(["volume", "ls", "-q"])).stdout.trim().split("\n").sort();
   assert.deepEqual(names, mounts.map((m) => m.Name).sort());
   assert.equal((await docker(["volume", "inspect", "-f", "{{json .Labels}}", mounts[0].Name])).stdout.trim(), '{"com.docker.volume.anonymous":""}');

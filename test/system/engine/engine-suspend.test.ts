@@ -6,35 +6,27 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
-import * as os from "node:os";
+import { readFile } from "node:fs/promises";
 import * as path from "node:path";
-import packageJson from "../../../package.json";
-import { dockerEnv, runCommand, type Run } from "../fixtures/command-run";
-import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
+import type { Run } from "../fixtures/command-run";
+import { FIXTURE_MEMORY_MIB } from "../fixtures/default-box-home";
+import { EngineUnderTest } from "../fixtures/engine-under-test";
 
-const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 /** Six seconds: long enough for one docker command to follow another, short enough to wait for. */
 const IDLE_MINUTES = "0.1";
 
-let home = "";
-let dockerConfig = "";
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv, allowFail = false): Promise<Run> {
-  return runCommand(file, args, { env, cwd: home, allowFail, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
-}
+let engine: EngineUnderTest;
 
 function docker(args: string[], allowFail = false): Promise<Run> {
-  return run("docker", args, dockerEnv(path.join(home, "docker.sock"), dockerConfig), allowFail);
+  return engine.docker(args, allowFail);
 }
 
 function hangar(args: string[]): Promise<Run> {
-  return run(process.execPath, [CLI, ...args], { ...process.env, HANGAR_HOME: home });
+  return engine.hangar(args);
 }
 
 async function engineLog(): Promise<string> {
-  return readFile(path.join(home, "engine", "engine.log"), "utf8").catch(() => "");
+  return readFile(path.join(engine.home, "engine", "engine.log"), "utf8").catch(() => "");
 }
 
 async function waitForLog(pattern: RegExp, count: number, ms: number): Promise<boolean> {
@@ -47,23 +39,18 @@ async function waitForLog(pattern: RegExp, count: number, ms: number): Promise<b
 }
 
 before(async () => {
-  home = await homeWithDefaultBox();
-  if (existsSync(SHARED_CACHE)) await cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true });
-  dockerConfig = await mkdtemp(path.join(os.tmpdir(), "hangar-docker-config-"));
-  await hangar(["engine", "start", "--memory", String(FIXTURE_MEMORY_MIB), "--idle-suspend", IDLE_MINUTES]);
+  engine = await EngineUnderTest.start({ startArgs: ["--idle-suspend", IDLE_MINUTES] });
 });
 
 after(async () => {
-  await run(process.execPath, [CLI, "engine", "stop"], { ...process.env, HANGAR_HOME: home }, true);
-  await rm(home, { recursive: true, force: true });
-  await rm(dockerConfig, { recursive: true, force: true });
+  await engine?.stop();
 });
 
 test("idle: the engine machine is suspended, and the next request resumes it with the container's changes", { timeout: 400_000 }, async () => {
   await docker(["run", "--name", "keep", "busybox", "sh", "-c", "echo kept > /kept.txt"]);
   assert.ok(await waitForLog(/engine machine suspended/, 1, 120_000), `no idle suspend in the log:\n${await engineLog()}`);
   assert.match(await engineLog(), /suspending the idle engine machine/);
-  assert.ok(existsSync(path.join(home, "engine", "machine.state")));
+  assert.ok(existsSync(path.join(engine.home, "engine", "machine.state")));
   assert.equal((await docker(["diff", "keep"])).stdout, "A /kept.txt\n");
   assert.match(await engineLog(), /resuming the engine machine/);
   const again = await docker(["run", "--rm", "busybox", "echo", "after resume"]);
