@@ -87,13 +87,18 @@ export class PortRelays {
     }
     if (socket.destroyed) return void guest.destroy();
     socket.pipe(guest).pipe(socket);
-    const close = (): void => {
+    const abort = (): void => {
       this.sockets.delete(socket);
       socket.destroy();
       guest.destroy();
     };
-    socket.on("error", close).on("close", close);
-    guest.on("error", close).on("close", close).on("end", () => socket.end());
+    socket.on("error", abort).on("close", () => {
+      this.sockets.delete(socket);
+      guest.destroy();
+    });
+    // The guest's side ending or closing ends the client's side, which still sends what it has buffered: destroying it
+    // here cut a slow client's download short by what was still on its way.
+    guest.on("error", abort).on("end", () => socket.end()).on("close", () => socket.end());
   }
 
   async close(): Promise<void> {
