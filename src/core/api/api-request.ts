@@ -10,17 +10,7 @@ const MAX_JSON_BODY = 4 << 20;
  * An empty body is undefined, for endpoints where the body is optional.
  */
 export async function readJsonBody(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BODY) {
-      req.resume();
-      throw new BadParameterError(`The request body is larger than ${MAX_JSON_BODY >> 20} MiB; a JSON body this size is not one Docker clients send.`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = (await readBody(req, MAX_JSON_BODY, () => new BadParameterError(`The request body is larger than ${MAX_JSON_BODY >> 20} MiB; a JSON body this size is not one Docker clients send.`))).toString("utf8");
   if (text.trim() === "") return undefined;
   let value: unknown;
   try {
@@ -30,6 +20,30 @@ export async function readJsonBody(req: http.IncomingMessage): Promise<Record<st
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new BadParameterError("The request body must be a JSON object.");
   return value as Record<string, unknown>;
+}
+
+/** A whole request body of at most `max` bytes; past that, the rest is drained and `tooLarge()` thrown. */
+export async function readBody(req: http.IncomingMessage, max: number, tooLarge: () => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      req.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Docker's label filter: each wanted value "key" (present) or "key=value" (equal); all must hold. */
+export function labelsMatch(labels: Record<string, string> | null | undefined, wanted: string[] | undefined): boolean {
+  const have = labels ?? {};
+  return (wanted ?? []).every((w) => {
+    const at = w.indexOf("=");
+    return at < 0 ? w in have : have[w.slice(0, at)] === w.slice(at + 1);
+  });
 }
 
 /** Docker's httputils.BoolValue: absent, "", "0", "no", "false" and "none" are false; anything else is true. */

@@ -1,10 +1,9 @@
-import type * as http from "node:http";
 import { prepareUpload } from "../engine/containers/archive-upload";
 import type { ContainerRecord } from "../engine/containers/container-engine";
 import { ContainerArchive, ContainerPathInvalidError, ContainerPathNotFoundError, type ArchiveTarget, type PathStat } from "../engine/runtime/container-archive";
 import { BadParameterError, NotFoundError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
-import { queryBool } from "./api-request";
+import { queryBool, readBody } from "./api-request";
 import type { EngineContext } from "./engine-context";
 
 /** Largest archive `docker cp` may upload (it is held in memory while it is checked). */
@@ -45,7 +44,7 @@ export function addArchiveRoutes(router: ApiRouter, engine: EngineContext): void
 
   router.add("PUT", "/containers/{id}/archive", async ({ req, res, params, query }) => {
     const { archive, target, path } = await open(params.id, query);
-    const upload = await prepareUpload(await readBody(req), queryBool(query, "copyUIDGID"));
+    const upload = await prepareUpload(await readBody(req, MAX_UPLOAD, () => new BadParameterError(`The archive to copy is larger than ${MAX_UPLOAD >> 20} MiB, more than Hangar's engine takes in one docker cp.`, "Copy it in parts.")), queryBool(query, "copyUIDGID"));
     try {
       await archive.put(target, path, upload.tar, upload.entries, queryBool(query, "noOverwriteDirNonDir"));
     } catch (err) {
@@ -60,18 +59,4 @@ export function addArchiveRoutes(router: ApiRouter, engine: EngineContext): void
 
 function statHeader(stat: PathStat): string {
   return Buffer.from(JSON.stringify(stat)).toString("base64");
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_UPLOAD) {
-      req.resume();
-      throw new BadParameterError(`The archive to copy is larger than ${MAX_UPLOAD >> 20} MiB, more than Hangar's engine takes in one docker cp.`, "Copy it in parts.");
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

@@ -2,10 +2,10 @@ import type * as http from "node:http";
 import { PassThrough, Writable } from "node:stream";
 import { builtinImageName, ensureBuiltinImage } from "../engine/images/builtin-images";
 import { familiarString, parseReference, parseTagTarget, withDefaultTag } from "../engine/images/image-reference";
-import { ImageNotFoundError, type ImageDeleteItem, type ImageSummary } from "../engine/images/image-store";
+import { ImageNotFoundError, type ImageDeleteItem } from "../engine/images/image-store";
 import { BadParameterError, NotFoundError, NotImplementedError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
-import { booleanFilter, queryBool, queryFilters } from "./api-request";
+import { booleanFilter, labelsMatch, queryBool, queryFilters } from "./api-request";
 import { JsonMessageStream, sendEmpty, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
 
@@ -48,7 +48,7 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
       reference: reference.length > 0 ? reference : undefined,
       sharedSize: queryBool(query, "shared-size"),
     });
-    list = list.filter((s) => matchesLabels(s, filters.get("label")));
+    list = list.filter((s) => labelsMatch(s.Labels, filters.get("label")));
     for (const [key, keep] of [["before", (c: number, t: number) => c < t], ["since", (c: number, t: number) => c > t]] as const) {
       for (const ref of filters.get(key) ?? []) {
         const pivot = Math.floor(Date.parse((await images.inspect(await fromClient(ref))).Created) / 1000);
@@ -210,15 +210,6 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     }
     for (const { id, labels } of ids) imageEvent("save", id, id, labels);
   }
-}
-
-function matchesLabels(summary: ImageSummary, wanted: string[] | undefined): boolean {
-  if (!wanted?.length) return true;
-  const labels = summary.Labels ?? {};
-  return wanted.every((l) => {
-    const eq = l.indexOf("=");
-    return eq < 0 ? l in labels : labels[l.slice(0, eq)] === l.slice(eq + 1);
-  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { NetworkRecord } from "../engine/networks/network-store";
 import { BadParameterError } from "./api-errors";
-import { queryFilters, readJsonBody } from "./api-request";
+import { labelsMatch, queryFilters, readJsonBody } from "./api-request";
 import { sendEmpty, sendJson } from "./api-response";
 import type { ApiRouter } from "./api-router";
 import type { EngineContext } from "./engine-context";
@@ -28,7 +28,7 @@ export function addNetworkRoutes(router: ApiRouter, engine: EngineContext): void
       .filter((n) => !filters.has("id") || filters.get("id")!.some((v) => n.Id.startsWith(v)))
       .filter((n) => !filters.has("driver") || filters.get("driver")!.includes(n.Driver))
       .filter((n) => !filters.has("type") || filters.get("type")!.includes(networks.isPredefined(n) ? "builtin" : "custom"))
-      .filter((n) => !filters.has("label") || filters.get("label")!.every((l) => labelMatches(n.Labels, l)))
+      .filter((n) => labelsMatch(n.Labels, filters.get("label")))
       .filter((n) => !filters.has("dangling") || filters.get("dangling")!.includes(String(!networks.isPredefined(n) && !engine.containers.usingNetwork(n.Id))))
       .map((n) => resource(engine, n));
     sendJson(res, 200, out);
@@ -79,8 +79,9 @@ export function addNetworkRoutes(router: ApiRouter, engine: EngineContext): void
     const filters = queryFilters(query, ["label", "until"]);
     const deleted: string[] = [];
     for (const n of networks.list()) {
-      if (networks.isPredefined(n) || engine.containers.usingNetwork(n.Id) || engine.containers.list().some((c) => Object.values(c.NetworkSettings.Networks).some((e) => e.NetworkID === n.Id))) continue;
-      if (filters.has("label") && !filters.get("label")!.every((l) => labelMatches(n.Labels, l))) continue;
+      // Any container on it, running or not, keeps it.
+      if (networks.isPredefined(n) || engine.containers.list().some((c) => Object.values(c.NetworkSettings.Networks).some((e) => e.NetworkID === n.Id))) continue;
+      if (!labelsMatch(n.Labels, filters.get("label"))) continue;
       await networks.remove(n.Id);
       if (engine.machine.running && n.Bridge) await (await engine.machine.runtime()).removeBridge(n.Bridge).catch(() => undefined);
       engine.events.publish("network", "destroy", n.Id, { name: n.Name, type: n.Driver });
@@ -114,9 +115,4 @@ function resource(engine: EngineContext, n: NetworkRecord): Record<string, unkno
     Options: n.Options,
     Labels: n.Labels,
   };
-}
-
-function labelMatches(labels: Record<string, string>, filter: string): boolean {
-  const at = filter.indexOf("=");
-  return at < 0 ? filter in labels : labels[filter.slice(0, at)] === filter.slice(at + 1);
 }

@@ -3,7 +3,7 @@ import { VolumeInUseError, VolumeNotFoundError } from "../engine/volumes/volume-
 import { isAnonymous, type Volume } from "../engine/volumes/volume-store";
 import { BadParameterError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
-import { booleanFilter, queryBool, queryFilters, readJsonBody } from "./api-request";
+import { booleanFilter, labelsMatch, queryBool, queryFilters, readJsonBody } from "./api-request";
 import { sendEmpty, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
 
@@ -20,7 +20,7 @@ export function addVolumeRoutes(router: ApiRouter, engine: EngineContext): void 
       .filter((v) => dangling === undefined || (users(v.Name).length === 0) === dangling)
       .filter((v) => !filters.has("driver") || filters.get("driver")!.includes(v.Driver))
       .filter((v) => !filters.has("name") || filters.get("name")!.some((n) => v.Name.includes(n)))
-      .filter((v) => matchesLabels(v, filters.get("label")));
+      .filter((v) => labelsMatch(v.Labels, filters.get("label")));
     sendJson(res, 200, { Volumes: out, Warnings: [] });
   });
 
@@ -45,8 +45,8 @@ export function addVolumeRoutes(router: ApiRouter, engine: EngineContext): void 
     for (const v of volumes.list()) {
       if (!all && !isAnonymous(v)) continue;
       if (users(v.Name).length) continue;
-      if (!matchesLabels(v, filters.get("label"))) continue;
-      if (filters.has("label!") && filters.get("label!")!.some((l) => matchesLabels(v, [l]))) continue;
+      if (!labelsMatch(v.Labels, filters.get("label"))) continue;
+      if (filters.has("label!") && filters.get("label!")!.some((l) => labelsMatch(v.Labels, [l]))) continue;
       const size = await volumes.size(v.Name).catch(() => 0);
       await volumes.remove(v.Name);
       deleted.push(v.Name);
@@ -77,14 +77,4 @@ export async function volumesWithUsage(engine: EngineContext): Promise<Array<Vol
     out.push({ ...v, UsageData: { Size: await engine.volumes.size(v.Name).catch(() => -1), RefCount: volumeUsers(engine.containers.list(), v.Name).length } });
   }
   return out;
-}
-
-/** Docker's label filter: each value "key" (present) or "key=value" (equal); all must hold. */
-function matchesLabels(v: Volume, wanted: string[] | undefined): boolean {
-  if (!wanted?.length) return true;
-  const labels = v.Labels ?? {};
-  return wanted.every((w) => {
-    const at = w.indexOf("=");
-    return at < 0 ? w in labels : labels[w.slice(0, at)] === w.slice(at + 1);
-  });
 }
