@@ -40,12 +40,24 @@ async function copyAssets() {
   await cp("src/core/vagrantfile/vagrant-dsl.rb", "dist/ruby/vagrant-dsl.rb");
 }
 
+// dockerode loads gRPC and protobuf for BuildKit sessions (build version "2"), which Hangar never asks
+// for; leaving them out keeps ~0.6 MB of parsing off activation. Required as empty modules: session.js
+// only touches them inside a session.
+const noBuildKitSession = {
+  name: "no-buildkit-session",
+  setup(build) {
+    build.onResolve({ filter: /^(@grpc\/grpc-js|@grpc\/proto-loader|protobufjs)(\/|$)/ }, (args) => ({ path: args.path, namespace: "no-buildkit-session" }));
+    build.onLoad({ filter: /.*/, namespace: "no-buildkit-session" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+  },
+};
+
 const builds = [
   {
     ...common,
     entryPoints: { extension: "src/extension.ts" },
     outdir: "dist",
     external: ["vscode", "*.node"],
+    plugins: [noBuildKitSession],
     // First statement of the bundle: activation time is measured from here.
     banner: { js: "var __hangarLoadStart = performance.now();" },
   },

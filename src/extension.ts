@@ -5,6 +5,7 @@ import { registerCommands } from "./vscode/commands/registerCommands";
 import { registerTrees, type ViewId } from "./vscode/tree/registerTrees";
 import { registerDockerfileLanguage, registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
 import { MachineStatusBar } from "./vscode/status/machine-status-bar";
+import { DockerEndpointStatusBar } from "./vscode/status/docker-endpoint-status-bar";
 import { LiveSync } from "./vscode/workspace/live-sync";
 import type { MachineTerminals } from "./vscode/terminals/machine-terminals";
 import type { MachinesTreeProvider } from "./vscode/tree/machines/machines-tree";
@@ -44,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   registerCommands({ hangar, trees });
   registerVagrantfileLanguage(hangar);
   registerDockerfileLanguage(hangar);
-  context.subscriptions.push(new MachineStatusBar(hangar), new LiveSync(hangar));
+  context.subscriptions.push(new MachineStatusBar(hangar), new LiveSync(hangar), new DockerEndpointStatusBar(hangar, [trees.views["hangar.images"], trees.views["hangar.containers"]]));
   // The terminal profile must be registered for the dropdown, without starting anything.
   void hangar.terminals;
   active = hangar;

@@ -5,6 +5,9 @@ import { RubyEvaluator } from "../core/vagrantfile/ruby-evaluator";
 import { ProjectFiles } from "./workspace/project-files";
 import { WorkspaceMachines } from "./workspace/workspace-machines";
 import { MachineTerminals } from "./terminals/machine-terminals";
+import { DockerService } from "./docker/docker-service";
+import { DockerTerminals } from "./terminals/docker-terminals";
+import { InspectDocuments } from "./files/inspect-documents";
 
 /**
  * What commands and views share: the log channel and the core services.
@@ -17,6 +20,10 @@ export class HangarContext implements vscode.Disposable {
   private terminalsService?: MachineTerminals;
   private boxStore?: BoxStore;
   private rubyEvaluator?: RubyEvaluator;
+  private dockerService?: DockerService;
+  private dockerTerminalsService?: DockerTerminals;
+  /** Read-only JSON documents of "Inspect" (registered as a content provider at activation). */
+  readonly inspectDocuments = new InspectDocuments();
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel("Hangar", { log: true });
@@ -26,6 +33,16 @@ export class HangarContext implements vscode.Disposable {
   /** Machine terminals; registers the terminal profile provider. */
   get terminals(): MachineTerminals {
     return (this.terminalsService ??= new MachineTerminals(this));
+  }
+
+  /** The Docker endpoint behind the Images and Containers views; connects on first use. */
+  get docker(): DockerService {
+    return (this.dockerService ??= new DockerService(this));
+  }
+
+  /** Shells, logs and build logs of containers and images. */
+  get dockerTerminals(): DockerTerminals {
+    return (this.dockerTerminalsService ??= new DockerTerminals(this.docker));
   }
 
   get hangarHome(): string {
@@ -45,6 +62,8 @@ export class HangarContext implements vscode.Disposable {
 
   dispose(): void {
     this.terminalsService?.dispose();
+    this.dockerTerminalsService?.dispose();
+    this.dockerService?.dispose();
     this.machines.dispose();
     this.rubyEvaluator?.dispose();
     this.log.dispose();

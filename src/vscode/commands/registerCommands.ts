@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import { errorMessage } from "../../core/util/errors";
+import { CancelledError, errorMessage } from "../../core/util/errors";
 import type { CommandEnv, HangarCommand } from "./hangar-command";
 import { refreshBoxes } from "./boxes/refresh";
 import { revealBoxStore } from "./boxes/reveal-store";
@@ -13,6 +13,10 @@ import { buildBox } from "./boxes/build";
 import { addBoxFromFile } from "./boxes/add";
 import { removeBoxVersion, revealBox } from "./boxes/remove";
 import { deleteSnapshot, restoreSnapshot, saveSnapshot } from "./machines/snapshots";
+import { selectEndpoint } from "./docker/select-endpoint";
+import { inspectImage, loadImage, pruneImages, refreshImages, removeImage, runImage, runImageInteractive, saveImage, tagImage } from "./images/image-commands";
+import { buildImage, buildImageAs } from "./images/build-image";
+import * as containerCommands from "./containers/container-commands";
 import { copySshCommand, openMachineTerminal, openMachineVagrantfile, refreshMachines } from "./machines/access";
 
 export const COMMANDS: HangarCommand[] = [
@@ -35,6 +39,19 @@ export const COMMANDS: HangarCommand[] = [
   copySshCommand,
   openMachineVagrantfile,
   refreshMachines,
+  selectEndpoint,
+  refreshImages,
+  buildImage,
+  buildImageAs,
+  runImage,
+  runImageInteractive,
+  inspectImage,
+  tagImage,
+  removeImage,
+  pruneImages,
+  saveImage,
+  loadImage,
+  ...Object.values(containerCommands),
 ];
 
 /**
@@ -47,6 +64,11 @@ export function registerCommands(env: CommandEnv): void {
       try {
         return await command.run(env, ...args);
       } catch (err) {
+        // Nothing to pick, or the user backed out: say so quietly.
+        if (err instanceof CancelledError) {
+          vscode.window.setStatusBarMessage(err.message, 4000);
+          return undefined;
+        }
         env.hangar.log.error(`${command.id} failed:`, err);
         // Also to the extension host's log, where VS Code's own diagnostics (and test runs) look.
         console.error(`Hangar: ${command.id} failed: ${errorMessage(err)}`);

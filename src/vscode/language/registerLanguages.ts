@@ -6,6 +6,9 @@ import { VagrantfileCodeLensProvider } from "./vagrantfile/codelens-provider";
 import { VAGRANTFILE_LANGUAGE_ID, VagrantfileDiagnostics } from "./vagrantfile/vagrantfile-diagnostics";
 import { listEngineImageNames } from "../../core/api/engine-image-names";
 import { engineEndpoint } from "../../core/api/engine-endpoint";
+import { pingEngine } from "../../core/api/engine-control";
+import { DockerfileBuildCodeLensProvider } from "./dockerfile/build-codelens";
+import { MissingImageDiagnostics } from "./dockerfile/missing-image-diagnostics";
 import { DockerfileCompletionProvider, DOCKERFILE_TRIGGER_CHARACTERS } from "./dockerfile/completion-provider";
 import { DockerfileHoverProvider } from "./dockerfile/hover-provider";
 import { DockerfileFormattingProvider } from "./dockerfile/formatting-provider";
@@ -32,13 +35,24 @@ export function registerVagrantfileLanguage(hangar: HangarContext): void {
 
 /**
  * Completion, hover, diagnostics and formatting for Dockerfiles, in process
- * (dockerfile-language-service; no language server). Image names after FROM
- * come from Hangar's engine when it is running — asked on its socket, never
- * started for this — plus the built-in busybox:latest and scratch.
+ * (dockerfile-language-service; no language server), a "Build Image" lens,
+ * and a warning on FROM images the embedded engine lacks. Image names after
+ * FROM come from the current Docker endpoint — for the embedded engine only
+ * when it is running, never started for this — plus busybox:latest and scratch.
  */
 export function registerDockerfileLanguage(hangar: HangarContext): void {
   const selector: vscode.DocumentSelector = { language: DOCKERFILE_LANGUAGE_ID };
-  const language = dockerfileLanguageLoader(() => listEngineImageNames(engineEndpoint(hangar.hangarHome)));
+  const embeddedNames = async (): Promise<string[] | undefined> => {
+    const socket = engineEndpoint(hangar.hangarHome);
+    return (await pingEngine(socket, 500)) ? listEngineImageNames(socket) : undefined;
+  };
+  const endpointNames = async (): Promise<string[]> => {
+    if ((await hangar.docker.endpoint()).source === "embedded") return (await embeddedNames()) ?? [];
+    const { value } = await hangar.docker.list((d) => d.listImages());
+    return [...new Set((value ?? []).flatMap((i) => i.RepoTags ?? []).filter((t) => !t.startsWith("<none>")))];
+  };
+  const language = dockerfileLanguageLoader(endpointNames);
+  const missing = new MissingImageDiagnostics(async () => ((await hangar.docker.endpoint()).source === "embedded" ? embeddedNames() : undefined));
   const formatting = new DockerfileFormattingProvider(language);
   hangar.extension.subscriptions.push(
     vscode.languages.registerCompletionItemProvider(selector, new DockerfileCompletionProvider(language), ...DOCKERFILE_TRIGGER_CHARACTERS),
@@ -46,5 +60,9 @@ export function registerDockerfileLanguage(hangar: HangarContext): void {
     vscode.languages.registerDocumentFormattingEditProvider(selector, formatting),
     vscode.languages.registerDocumentRangeFormattingEditProvider(selector, formatting),
     new DockerfileDiagnostics(language),
+    vscode.languages.registerCodeLensProvider(selector, new DockerfileBuildCodeLensProvider()),
+    missing,
+    hangar.docker.onDidChangeImages(() => missing.recheck()),
+    hangar.docker.onDidChangeEndpoint(() => missing.recheck()),
   );
 }

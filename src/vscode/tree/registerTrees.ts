@@ -1,8 +1,11 @@
 import * as vscode from "vscode";
 import type { HangarContext } from "../hangar-context";
 import { BoxesTreeProvider } from "./boxes/boxes-tree";
-import { NoItemsTreeProvider } from "./no-items-tree";
 import { MachinesTreeProvider } from "./machines/machines-tree";
+import { ImagesTreeProvider } from "./images/images-tree";
+import { ContainersTreeProvider } from "./containers/containers-tree";
+import { CONTAINER_FILES_SCHEME, ContainerFileSystem } from "../files/container-files";
+import { INSPECT_SCHEME } from "../files/inspect-documents";
 
 export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers"] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
@@ -10,6 +13,8 @@ export type ViewId = (typeof VIEW_IDS)[number];
 export interface HangarTrees {
   boxes: BoxesTreeProvider;
   machines: MachinesTreeProvider;
+  images: ImagesTreeProvider;
+  containers: ContainersTreeProvider;
   views: Record<ViewId, vscode.TreeView<vscode.TreeItem>>;
 }
 
@@ -17,7 +22,10 @@ export interface HangarTrees {
 export function registerTrees(hangar: HangarContext): HangarTrees {
   const boxes = new BoxesTreeProvider(hangar);
   const machines = new MachinesTreeProvider(hangar.machines);
-  const empty = new NoItemsTreeProvider();
+  // The Docker views connect (and start the embedded engine) only when VS Code first asks them for items.
+  const files = new ContainerFileSystem(hangar.docker);
+  const images = new ImagesTreeProvider(hangar.docker);
+  const containers = new ContainersTreeProvider(hangar.docker, files);
   const create = (id: ViewId, provider: vscode.TreeDataProvider<vscode.TreeItem>): vscode.TreeView<vscode.TreeItem> => {
     const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: false });
     hangar.extension.subscriptions.push(view);
@@ -26,9 +34,20 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
   const views = {
     "hangar.boxes": create("hangar.boxes", boxes),
     "hangar.machines": create("hangar.machines", machines as vscode.TreeDataProvider<vscode.TreeItem>),
-    "hangar.images": create("hangar.images", empty),
-    "hangar.containers": create("hangar.containers", empty),
+    "hangar.images": create("hangar.images", images as vscode.TreeDataProvider<vscode.TreeItem>),
+    "hangar.containers": create("hangar.containers", containers as vscode.TreeDataProvider<vscode.TreeItem>),
   };
+  // Events are followed while either Docker view has been shown (no polling).
+  for (const view of [views["hangar.images"], views["hangar.containers"]]) {
+    if (view.visible) hangar.docker.watch();
+    hangar.extension.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && hangar.docker.watch()));
+  }
+  hangar.extension.subscriptions.push(
+    vscode.workspace.registerFileSystemProvider(CONTAINER_FILES_SCHEME, files, { isReadonly: true, isCaseSensitive: true }),
+    vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, hangar.inspectDocuments),
+    images,
+    containers,
+  );
   // The Machines and Images welcome content depends on which project files exist: look once they are shown.
   for (const view of [views["hangar.machines"], views["hangar.images"]]) {
     if (view.visible) hangar.projectFiles.warmUp();
@@ -43,5 +62,5 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
       hangar.machines.refresh();
     }),
   );
-  return { boxes, machines, views };
+  return { boxes, machines, images, containers, views };
 }
