@@ -10,6 +10,9 @@ import { LiveSync } from "./vscode/workspace/live-sync";
 import type { MachineTerminals } from "./vscode/terminals/machine-terminals";
 import type { MachinesTreeProvider } from "./vscode/tree/machines/machines-tree";
 import type { BoxesTreeProvider } from "./vscode/tree/boxes/boxes-tree";
+import type { ImagesTreeProvider } from "./vscode/tree/images/images-tree";
+import type { ContainersTreeProvider } from "./vscode/tree/containers/containers-tree";
+import type { DockerTerminals } from "./vscode/terminals/docker-terminals";
 import { suspendWorkspaceMachines } from "./vscode/workspace/suspend-on-close";
 
 // Set by the bundle's first line (esbuild banner), so module loading counts too.
@@ -26,6 +29,10 @@ export interface HangarApi {
   terminals(): MachineTerminals;
   machinesTree: MachinesTreeProvider;
   boxesTree: BoxesTreeProvider;
+  imagesTree: ImagesTreeProvider;
+  containersTree: ContainersTreeProvider;
+  /** Open container shells, logs and build logs (their transcripts), for tests. */
+  dockerTerminals(): DockerTerminals;
   /** What deactivate does when VS Code closes (tests call it without closing). */
   suspendOnClose(): Promise<void>;
   /** Folder of the "Hangar" log channel's file (diagnostics, tests). */
@@ -51,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   active = hangar;
   const activationMs = performance.now() - loadedAt;
   hangar.log.info(`${product.name} ${product.version} activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}).`);
-  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, boxesTree: trees.boxes, suspendOnClose: () => suspendWorkspaceMachines(hangar), logUri: context.logUri };
+  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, boxesTree: trees.boxes, imagesTree: trees.images, containersTree: trees.containers, dockerTerminals: () => hangar.dockerTerminals, suspendOnClose: () => suspendWorkspaceMachines(hangar), logUri: context.logUri };
 }
 
 /** Suspends this workspace's running machines (setting, default on); everything else is disposed through context.subscriptions. */

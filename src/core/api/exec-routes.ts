@@ -26,7 +26,8 @@ export function addExecRoutes(router: ApiRouter, engine: EngineContext): void {
     const size = { rows: Number(query.get("h")), cols: Number(query.get("w")) };
     if (!Number.isInteger(size.rows) || !Number.isInteger(size.cols) || size.rows <= 0 || size.cols <= 0) throw new BadParameterError(`The terminal size h=${query.get("h")} w=${query.get("w")} is not two positive whole numbers.`);
     execsOf(engine).resize(params.id, size);
-    sendEmpty(res, 201);
+    // 200, as Docker's API documents it (clients such as dockerode refuse other codes).
+    sendEmpty(res, 200);
   });
 
   // Without a hijack: `docker exec -d` (Detach) returns once the process runs; otherwise the output is the response body.

@@ -36,7 +36,7 @@ export class ContainerFileSystem implements vscode.FileSystemProvider {
   }
 
   async readDirectory(uri: vscode.Uri): Promise<Array<[string, vscode.FileType]>> {
-    const children = await this.archive(uri, listArchiveChildren);
+    const children = await this.archive(uri, (a) => listArchiveChildren(a, uri.path));
     const kinds = { file: vscode.FileType.File, directory: vscode.FileType.Directory, symlink: vscode.FileType.SymbolicLink, other: vscode.FileType.Unknown };
     return children.sort((a, b) => (a.kind === "directory") !== (b.kind === "directory") ? (a.kind === "directory" ? -1 : 1) : a.name.localeCompare(b.name)).map((c) => [c.name, kinds[c.kind]]);
   }

@@ -39,18 +39,23 @@ export interface ArchiveChild {
 }
 
 /**
- * The direct children of the folder an archive GET returned (its entries
- * are "<folder>/…", recursively). File bodies are skipped, not buffered.
+ * The direct children of `folder` from its archive GET: entries are
+ * "<basename>/…" recursively, or for the root "./…" or bare names (engines
+ * differ). File bodies are skipped, not buffered.
  */
-export function listArchiveChildren(archive: Readable): Promise<ArchiveChild[]> {
+export function listArchiveChildren(archive: Readable, folder: string): Promise<ArchiveChild[]> {
+  const base = folder.split("/").filter(Boolean).pop();
   return new Promise((resolve, reject) => {
     const children = new Map<string, ArchiveChild>();
     const extract = tar.extract();
     extract.on("entry", (header, body, next) => {
-      const parts = header.name.replace(/\/+$/, "").split("/").filter(Boolean);
-      if (parts.length === 2 && !children.has(parts[1])) children.set(parts[1], { name: parts[1], kind: kindOf(header.type), size: header.size ?? 0, mtime: header.mtime ?? new Date(0) });
-      // A folder listed only through its contents (no entry of its own) is still a folder.
-      else if (parts.length > 2 && !children.has(parts[1])) children.set(parts[1], { name: parts[1], kind: "directory", size: 0, mtime: new Date(0) });
+      const parts = header.name.split("/").filter((p) => p && p !== ".");
+      const below = base === undefined ? parts : parts[0] === base ? parts.slice(1) : [];
+      const name = below[0];
+      if (name !== undefined && !children.has(name)) {
+        // A folder seen only through its contents (no entry of its own) is still a folder.
+        children.set(name, below.length === 1 ? { name, kind: kindOf(header.type), size: header.size ?? 0, mtime: header.mtime ?? new Date(0) } : { name, kind: "directory", size: 0, mtime: new Date(0) });
+      }
       body.on("end", () => next());
       body.resume();
     });

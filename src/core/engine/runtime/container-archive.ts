@@ -35,7 +35,20 @@ const STAT = [
 ].join("\n");
 
 /** STAT, then "@tar" and the path as a tar named by its last component ("." for "dir/."). */
-const GET = [STAT, 'd=$($B dirname -- "$p"); b=$($B basename -- "$p")', 'cd "$d" || exit 5', "echo @tar", 'exec $B tar -c -f - -- "$b"'].join("\n");
+/**
+ * The root of a running container is archived without what its /proc and
+ * /sys mounts hold (endless, and not its files: Docker archives the root
+ * file system, where they are empty folders). This busybox tar has no
+ * --exclude, so the names come from find (split on newlines only).
+ */
+const GET = [
+  STAT,
+  'd=$($B dirname -- "$p"); b=$($B basename -- "$p")',
+  'cd "$d" || exit 5',
+  "echo @tar",
+  'if [ "$p" = / ]; then IFS=$($B printf "\\n_"); IFS=${IFS%_}; exec $B tar -c -f - --no-recursion -- $($B find . -path "./proc/*" -prune -o -path "./sys/*" -prune -o -print); fi',
+  'exec $B tar -c -f - -- "$b"',
+].join("\n");
 
 /**
  * Extracts the tar on stdin in directory $2, after a list of its entries
