@@ -234,8 +234,14 @@ describe("ssh:// through a real OpenSSH server and the remote docker CLI", { ski
     await waitForLog(/Server listening on 127\.0\.0\.1 port/, 30_000);
   });
 
-  after(() => {
-    sshd?.kill("SIGTERM");
+  after(async () => {
+    // Clients first, so the per-connection sshd processes end with their sessions.
+    for (const c of connections.splice(0)) c.dispose();
+    if (sshd && sshd.exitCode == null) {
+      const exited = new Promise((r) => sshd!.once("exit", r));
+      sshd.kill("SIGTERM");
+      await exited;
+    }
   });
 
   async function waitForLog(re: RegExp, ms: number, from = 0): Promise<RegExpExecArray> {
