@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,6 +19,7 @@ import { promisify } from "node:util";
 import { connectDocker, describeDockerError, type DockerConnection } from "../../../src/core/docker/endpoints/docker-connection";
 import type { DockerEndpoint } from "../../../src/core/docker/endpoints/docker-endpoint";
 import { discoverEndpoints } from "../../../src/core/docker/endpoints/endpoint-discovery";
+import { SshDialStdioAgent } from "../../../src/core/docker/endpoints/ssh-dial-stdio";
 import { EngineUnderTest } from "../fixtures/engine-under-test";
 
 const exec = promisify(execFile);
@@ -202,6 +204,7 @@ describe("ssh:// through a real OpenSSH server and the remote docker CLI", { ski
     for (const k of ["host_key", "client_key", "wrong_key", "nodocker_key"]) {
       await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", k, "-f", path.join(keys, k)]);
     }
+    await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "a passphrase", "-C", "locked_key", "-f", path.join(keys, "locked_key")]);
     const pub = (k: string) => readFile(path.join(keys, `${k}.pub`), "utf8").then((s) => s.trim());
     // The third key logs in to a session whose PATH has no docker: what a host without the docker CLI answers.
     await writeFile(path.join(keys, "authorized_keys"), `${await pub("client_key")}\ncommand="PATH=/nonexistent; docker system dial-stdio" ${await pub("nodocker_key")}\n`);
@@ -303,6 +306,41 @@ describe("ssh:// through a real OpenSSH server and the remote docker CLI", { ski
     const err = await failure(connect(e).docker.ping());
     const message = describeDockerError(err, e);
     assert.match(message, /`docker system dial-stdio` failed on the remote \(exit code 127\): .*docker: (command )?not found.*Install the docker CLI/, message);
+  });
+
+  test("without an identityFile: the keys of a real ssh-agent, else ~/.ssh/id_ed25519", async () => {
+    const ping = async (agent: SshDialStdioAgent) => {
+      try {
+        const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ host: "docker", path: "/_ping", agent }, resolve).on("error", reject));
+        let body = "";
+        for await (const chunk of res) body += chunk;
+        return body;
+      } finally {
+        agent.dispose();
+      }
+    };
+    const agentSocket = path.join(keys, "agent.sock");
+    const sshAgent = spawn("ssh-agent", ["-D", "-a", agentSocket], { stdio: "ignore" });
+    try {
+      for (let i = 0; i < 100 && !existsSync(agentSocket); i++) await new Promise((r) => setTimeout(r, 100));
+      await exec("ssh-add", [path.join(keys, "client_key")], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket } });
+      const emptyHome = path.join(keys, "empty-home");
+      mkdirSync(emptyHome, { recursive: true });
+      assert.equal(await ping(new SshDialStdioAgent({ host: "127.0.0.1", port, username: user, env: { SSH_AUTH_SOCK: agentSocket }, homedir: emptyHome })), "OK");
+    } finally {
+      sshAgent.kill("SIGTERM");
+    }
+    const home = path.join(keys, "home");
+    mkdirSync(path.join(home, ".ssh"), { recursive: true });
+    await copyFile(path.join(keys, "client_key"), path.join(home, ".ssh", "id_ed25519"));
+    assert.equal(await ping(new SshDialStdioAgent({ host: "127.0.0.1", port, username: user, env: {}, homedir: home })), "OK");
+    await assert.rejects(ping(new SshDialStdioAgent({ host: "127.0.0.1", port, username: user, env: {}, homedir: path.join(keys, "nowhere") })), /SSH login failed: the server accepted none of no key \(no identityFile, no SSH_AUTH_SOCK/);
+  });
+
+  test("a key with a passphrase: use an agent instead", async () => {
+    const e = sshEndpoint("locked_key");
+    const message = describeDockerError(await failure(connect(e).docker.ping()), e);
+    assert.match(message, /cannot use the SSH key .*passphrase.*ssh-add/, message);
   });
 
   test("no SSH server on the port: connection refused", async () => {

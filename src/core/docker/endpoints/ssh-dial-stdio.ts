@@ -226,12 +226,17 @@ class DialStdioSocket extends Duplex {
   private channelClosed(): void {
     this.clearTimer();
     if (this.destroyed) return;
-    const failed = this.exit ? this.exit.code !== 0 : !this.gotData;
-    if (!failed) {
+    // The remote command reports its exit before the channel closes; no exit
+    // status means the connection itself went away mid-request.
+    if (this.exit?.code === 0) {
       this.push(null);
       return;
     }
-    const status = this.exit?.signal ? `signal ${this.exit.signal}` : this.exit?.code !== undefined ? `exit code ${this.exit.code}` : "no exit status";
+    if (!this.exit) {
+      this.destroy(new SshEndpointError(`${this.target}: the SSH connection closed ${this.gotData ? "during" : "before"} the answer.`, undefined, "closed"));
+      return;
+    }
+    const status = this.exit.signal ? `signal ${this.exit.signal}` : `exit code ${this.exit.code}`;
     const stderr = this.stderr.trim().replace(/\s+/g, " ");
     this.destroy(
       new SshEndpointError(
