@@ -9,6 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { format } from "node:util";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -158,6 +159,14 @@ async function main(): Promise<number> {
       execFileSync("pkill", ["-f", `daemon.js ${boxHome}`]);
     } catch {
       // none left
+    }
+    // Nor are container engines the Docker views started (one per hangar.home the tests used): stop them.
+    for (const home of [tmp, boxHome, path.join(os.tmpdir(), "hangar-vscode-home-"), path.join(os.tmpdir(), "hangar-second-engine-")]) {
+      try {
+        execFileSync("pkill", ["-TERM", "-f", `engine.js ${home}`]);
+      } catch {
+        // none left
+      }
     }
     rmSync(tmp, { recursive: true, force: true });
     rmSync(boxHome, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import * as vscode from "vscode";
+import { builtinImageName } from "../../../core/engine/images/builtin-images";
 import { familiarString, parseReference, withDefaultTag } from "../../../core/engine/images/image-reference";
 import { DOCKERFILE_LANGUAGE_ID } from "./dockerfile-ranges";
 
@@ -77,12 +78,13 @@ export class MissingImageDiagnostics implements vscode.Disposable, vscode.CodeAc
     const have = new Set(names.map(normaliseRef));
     const missing = froms.filter((f) => {
       const ref = normaliseRef(f.name);
-      return ref !== undefined && !have.has(ref);
+      // Built-in images (busybox) are made on first use: never missing.
+      return ref !== undefined && !have.has(ref) && !builtinImageName(f.name);
     });
     this.collection.set(
       document.uri,
       missing.map((f) => {
-        const d = new vscode.Diagnostic(f.range, `The embedded engine has no image ${f.name}, and pulls only its built-in images: build or load it first.`, vscode.DiagnosticSeverity.Warning);
+        const d = new vscode.Diagnostic(f.range, `The embedded engine has no image ${f.name}, which pulls only its built-in busybox: build or load it first.`, vscode.DiagnosticSeverity.Warning);
         d.source = "hangar";
         d.code = MISSING_IMAGE_CODE;
         return d;

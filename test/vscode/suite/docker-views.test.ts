@@ -1,0 +1,211 @@
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import * as vscode from "vscode";
+import type { HangarApi } from "../../../src/extension";
+import { activateHangar, EXTENSION_ID, until, workspaceRoot } from "./helpers";
+import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
+
+const SIDEBAR = ".part.sidebar";
+const boxHome = process.env.HANGAR_TEST_BOX_HOME;
+const run = promisify(execFile);
+/** The Debian downloads the shared test box was built from (busybox-static among them), so engines make busybox offline. */
+const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
+
+/** The built `hangar` CLI of the extension under test, for engines the test starts and stops itself. */
+async function hangarCli(home: string, args: string[]): Promise<string> {
+  const cli = path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, "dist", "cli.js");
+  const { stdout } = await run(process.execPath, [cli, ...args], { env: { ...process.env, HANGAR_HOME: home, ELECTRON_RUN_AS_NODE: "1" }, timeout: 120_000 });
+  return stdout;
+}
+
+/** A plain API call on an engine's socket (what the test sets up, not what it checks). */
+function apiPost(socket: string, apiPath: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, path: apiPath, method: "POST", headers: { Host: "docker" } }, (res) => {
+      // A pull answers 200 at once and streams its progress: done when the body ends.
+      res.resume();
+      res.once("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+async function children(provider: vscode.TreeDataProvider<vscode.TreeItem>, item?: vscode.TreeItem): Promise<vscode.TreeItem[]> {
+  return ((await provider.getChildren(item)) ?? []) as vscode.TreeItem[];
+}
+
+const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);
+
+describe("Images and Containers views (real embedded engine)", function () {
+  this.timeout(300_000);
+  let api: HangarApi;
+  let folder: vscode.Uri;
+  let dockerfile: vscode.Uri;
+  let containerId = "";
+
+  before(async function () {
+    if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
+    const config = vscode.workspace.getConfiguration("hangar");
+    // The box's booted state is for 128 MiB: the engine machine resumes it instead of a cold boot.
+    await config.update("engine.memory", 128, vscode.ConfigurationTarget.Global);
+    await fs.cp(SHARED_CACHE, path.join(boxHome, "cache"), { recursive: true }).catch(() => undefined);
+    await config.update("home", boxHome, vscode.ConfigurationTarget.Global);
+    folder = vscode.Uri.joinPath(workspaceRoot(), "dockertest");
+    await fs.mkdir(folder.fsPath, { recursive: true });
+    dockerfile = vscode.Uri.joinPath(folder, "Dockerfile");
+    await fs.writeFile(
+      dockerfile.fsPath,
+      ["FROM busybox:latest", "RUN echo built-by-hangar > /built.txt", 'CMD ["sh", "-c", "echo hello from hangar; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]', ""].join("\n"),
+    );
+    api = await activateHangar();
+  });
+
+  after(async () => {
+    if (!boxHome) return;
+    await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+    for (const t of vscode.window.terminals) t.dispose();
+    const config = vscode.workspace.getConfiguration("hangar");
+    await config.update("home", undefined, vscode.ConfigurationTarget.Global);
+    await config.update("engine.memory", undefined, vscode.ConfigurationTarget.Global);
+    await hangarCli(boxHome, ["engine", "stop"]).catch(() => undefined);
+    await fs.rm(folder.fsPath, { recursive: true, force: true });
+  });
+
+  it("builds an image from the Dockerfile's CodeLens and lists it by repository, with its history", async () => {
+    await vscode.window.showTextDocument(dockerfile);
+    await vscode.commands.executeCommand("workbench.view.extension.hangar");
+    let lenses: vscode.CodeLens[] = [];
+    await until(async () => {
+      lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", dockerfile, 10)) ?? [];
+      return lenses.some((l) => l.command?.command === "hangar.image.build");
+    }, "the Build Image lens");
+    const lens = lenses.find((l) => l.command?.command === "hangar.image.build")!;
+    assert.match(lens.command!.title, /Build Image/);
+    // The lens asks for a tag (the folder's name by default): accept it as a user pressing Enter would.
+    const built = vscode.commands.executeCommand<string>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    let done = false;
+    void Promise.resolve(built).finally(() => (done = true));
+    while (!done && !api.dockerTerminals().ptys.some((p) => p.title.startsWith("Build "))) {
+      await vscode.commands.executeCommand("workbench.action.acceptSelectedQuickOpenItem");
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const imageId = await built;
+    assert.match(imageId ?? "", /^sha256:[0-9a-f]{64}$/, `build result: ${imageId}`);
+    const log = api.dockerTerminals().ptys.find((p) => p.title === "Build dockertest:latest");
+    assert.ok(log, `terminals: ${api.dockerTerminals().ptys.map((p) => p.title).join(", ")}`);
+    assert.match(log.transcript, /Step 2\/3 : RUN echo built-by-hangar/);
+    assert.match(log.transcript, /Built dockertest:latest/);
+
+    // The view follows the engine's events: the new tag appears without a refresh.
+    let repos: vscode.TreeItem[] = [];
+    await until(async () => {
+      repos = await children(api.imagesTree);
+      return repos.some((r) => labelOf(r) === "dockertest");
+    }, () => `dockertest in the Images view (have ${repos.map(labelOf).join(", ")})`, 30_000);
+    const repo = repos.find((r) => labelOf(r) === "dockertest")!;
+    const tags = await children(api.imagesTree, repo);
+    assert.deepEqual(tags.map(labelOf), ["latest"]);
+    assert.equal(tags[0].contextValue, "image");
+    assert.match(String(tags[0].description), /^[\d.]+ [kM]?B · /);
+    const layers = (await children(api.imagesTree, tags[0])).map(labelOf);
+    assert.ok(layers.some((l) => l.includes("RUN echo built-by-hangar")), `history: ${layers.join(" | ")}`);
+  });
+
+  it("runs it, shows it running with its logs, a shell and its files, then stops and removes it (screenshots)", async () => {
+    const tag = (await children(api.imagesTree, (await children(api.imagesTree)).find((r) => labelOf(r) === "dockertest")))[0];
+    containerId = (await vscode.commands.executeCommand<string>("hangar.image.run", tag)) ?? "";
+    assert.match(containerId, /^[0-9a-f]{64}$/);
+    let groups: vscode.TreeItem[] = [];
+    await until(async () => {
+      groups = await children(api.containersTree);
+      return labelOf(groups[0] ?? {}) === "Running" && (await children(api.containersTree, groups[0])).some((c) => c.id === `container:${containerId}`);
+    }, () => `the container under Running (groups ${groups.map(labelOf).join(", ")})`, 60_000);
+    const item = (await children(api.containersTree, groups[0])).find((c) => c.id === `container:${containerId}`)!;
+    assert.equal(item.contextValue, "container.running");
+    assert.match(String(item.description), /^dockertest(:latest)? · Up /);
+
+    // Logs follow the output as it comes.
+    await vscode.commands.executeCommand("hangar.container.logs", item);
+    const logs = () => api.dockerTerminals().ptys.find((p) => p.title.endsWith("(logs)"));
+    await until(() => /hello from hangar[\s\S]*tick 3/.test(logs()?.transcript ?? ""), () => `logs: ${JSON.stringify(logs()?.transcript)}`, 30_000);
+
+    // A shell on a TTY the size of the terminal.
+    const terminal = vscode.window.terminals.length;
+    await vscode.commands.executeCommand("hangar.container.shell", item);
+    await until(() => vscode.window.terminals.length > terminal, "the shell terminal");
+    const shellPty = () => api.dockerTerminals().ptys.find((p) => p.title.endsWith("(shell)")) as (ReturnType<HangarApi["dockerTerminals"]>["ptys"][number] & { dimensions?: vscode.TerminalDimensions }) | undefined;
+    await until(() => /\/ # /.test(shellPty()?.transcript ?? ""), () => `a prompt: ${JSON.stringify(shellPty()?.transcript)}`, 30_000);
+    const shell = vscode.window.terminals.find((t) => t.name.endsWith("(shell)"))!;
+    shell.show();
+    shell.sendText("cat /built.txt; echo $((6*7)); stty size");
+    await until(() => /built-by-hangar\s+42\s+\d+ \d+/.test(shellPty()?.transcript ?? ""), () => `shell: ${JSON.stringify(shellPty()?.transcript)}`, 30_000);
+    const size = /42\s+(\d+) (\d+)/.exec(shellPty()!.transcript)!;
+    const dims = shellPty()!.dimensions;
+    if (dims) assert.deepEqual([Number(size[1]), Number(size[2])], [dims.rows, dims.columns]);
+
+    // Its files, read-only, over the archive API.
+    const root = (await children(api.containersTree, item))[0];
+    assert.equal(labelOf(root), "Files");
+    const top = (await children(api.containersTree, root)).map(labelOf);
+    for (const name of ["bin", "built.txt", "etc", "proc"]) assert.ok(top.includes(name), `/ has ${top.join(", ")}`);
+    const file = vscode.Uri.from({ scheme: "hangar-container", authority: containerId, path: "/built.txt" });
+    assert.equal(Buffer.from(await vscode.workspace.fs.readFile(file)).toString(), "built-by-hangar\n");
+    const editor = await vscode.window.showTextDocument(file);
+    assert.equal(editor.document.getText(), "built-by-hangar\n");
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(file, Buffer.from("x"))));
+
+    if (uiBridgeAvailable) {
+      await vscode.commands.executeCommand("workbench.view.extension.hangar");
+      await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.some((r) => r.includes("dockertest")) && t.some((r) => r.includes("Running")), 30_000);
+      console.log(`    screenshot: ${await screenshot("hangar-images-containers", SIDEBAR)}`);
+      await screenshot("hangar-docker-window");
+    }
+
+    await vscode.commands.executeCommand("hangar.container.stop", item);
+    await until(async () => (await children(api.containersTree)).some((g) => labelOf(g) === "Exited"), "the container under Exited", 60_000);
+    await until(() => logs()?.closed === true || /end of output/.test(logs()?.transcript ?? ""), "the logs to end with the container", 30_000);
+    assert.equal(await vscode.commands.executeCommand("hangar.container.remove", containerId, { confirm: false }), true);
+    await until(async () => !(api.containersTree.lastShown ?? []).some((c) => c.Id === containerId) && (await children(api.containersTree)).length === 0, "the container to be gone", 30_000);
+  });
+
+  it("lists a second endpoint's images (another engine on another socket) and shows it lost when it stops", async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-second-engine-"));
+    const socket = path.join(home, "docker.sock");
+    try {
+      await fs.cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true }).catch(() => undefined);
+      await hangarCli(home, ["engine", "start", "--memory", "128"]);
+      // An image only the second engine has: busybox is made from the cached Debian package, then tagged.
+      assert.equal(await apiPost(socket, "/images/create?fromImage=busybox&tag=latest"), 200);
+      assert.equal(await apiPost(socket, "/images/busybox:latest/tag?repo=only-on-second&tag=v1"), 201);
+      await vscode.workspace.getConfiguration("hangar").update("docker.endpoints", [{ name: "second", host: `unix://${socket}` }], vscode.ConfigurationTarget.Global);
+      assert.equal(await vscode.commands.executeCommand("hangar.docker.selectEndpoint", "setting:second"), "setting:second");
+      let repos: vscode.TreeItem[] = [];
+      await until(async () => {
+        repos = await children(api.imagesTree);
+        return repos.some((r) => labelOf(r) === "only-on-second");
+      }, () => `only-on-second in the Images view (have ${repos.map(labelOf).join(", ")})`, 30_000);
+      assert.ok(!repos.some((r) => labelOf(r) === "dockertest"), "the embedded engine's images are not shown for the second endpoint");
+      if (uiBridgeAvailable) await screenshot("hangar-second-endpoint", SIDEBAR);
+
+      // The endpoint goes away: the views say so in one line instead of failing.
+      await hangarCli(home, ["engine", "stop"]);
+      await until(async () => {
+        repos = await children(api.imagesTree);
+        return repos.length === 1 && labelOf(repos[0]) === "Cannot reach second";
+      }, () => `the lost-endpoint item (have ${repos.map((r) => `${labelOf(r)}: ${r.description}`).join(", ")})`, 30_000);
+      assert.match(String(repos[0].description), /socket/);
+      if (uiBridgeAvailable) await screenshot("hangar-endpoint-lost", SIDEBAR);
+    } finally {
+      await vscode.commands.executeCommand("hangar.docker.selectEndpoint", "embedded");
+      await vscode.workspace.getConfiguration("hangar").update("docker.endpoints", undefined, vscode.ConfigurationTarget.Global);
+      await hangarCli(home, ["engine", "stop"]).catch(() => undefined);
+      await fs.rm(home, { recursive: true, force: true });
+    }
+  });
+});
