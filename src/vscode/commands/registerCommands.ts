@@ -72,8 +72,8 @@ export function registerCommands(env: CommandEnv): void {
         env.hangar.log.error(`${command.id} failed:`, err);
         // Also to the extension host's log, where VS Code's own diagnostics (and test runs) look.
         console.error(`Hangar: ${command.id} failed: ${errorMessage(err)}`);
-        const choice = await vscode.window.showErrorMessage(errorMessage(err), "Show Log");
-        if (choice === "Show Log") env.hangar.log.show(true);
+        // Not awaited: the command is over; its caller should not wait for the notification to be dismissed.
+        void vscode.window.showErrorMessage(errorMessage(err), "Show Log").then((choice) => choice === "Show Log" && env.hangar.log.show(true));
         return undefined;
       }
     });

@@ -174,6 +174,99 @@ describe("Images and Containers views (real embedded engine)", function () {
     await until(async () => !(api.containersTree.lastShown ?? []).some((c) => c.Id === containerId) && (await children(api.containersTree)).length === 0, "the container to be gone", 30_000);
   });
 
+  it("tags, inspects, saves and loads, pauses, copies, groups by image, removes in use by force, prunes, runs interactively", async () => {
+    const tagsOf = async (): Promise<string[]> => {
+      const repo = (await children(api.imagesTree)).find((r) => labelOf(r) === "dockertest");
+      return repo ? (await children(api.imagesTree, repo)).map(labelOf) : [];
+    };
+    assert.equal(await vscode.commands.executeCommand("hangar.image.tag", "dockertest:latest", "dockertest:v2"), "dockertest:v2");
+    await until(async () => (await tagsOf()).join() === "latest,v2", "tags latest,v2", 30_000);
+
+    // Inspect: the API's JSON in a read-only document.
+    await vscode.commands.executeCommand("hangar.image.inspect", "dockertest:v2");
+    const doc = vscode.window.activeTextEditor!.document;
+    assert.equal(doc.uri.scheme, "hangar-inspect");
+    assert.equal(doc.languageId, "json");
+    assert.ok((JSON.parse(doc.getText()) as { RepoTags: string[] }).RepoTags.includes("dockertest:v2"));
+
+    // Save, remove the tag, load it back.
+    const archive = path.join(os.tmpdir(), `hangar-save-${process.pid}.tar`);
+    try {
+      assert.equal(await vscode.commands.executeCommand("hangar.image.save", "dockertest:v2", archive), archive);
+      assert.ok((await fs.stat(archive)).size > 100_000);
+      assert.equal(await vscode.commands.executeCommand("hangar.image.remove", "dockertest:v2", { confirm: false }), true);
+      await until(async () => (await tagsOf()).join() === "latest", "v2 untagged", 30_000);
+      const loaded = await vscode.commands.executeCommand<string[]>("hangar.images.load", archive);
+      assert.ok(loaded?.some((l) => l.includes("dockertest:v2")), `load said ${JSON.stringify(loaded)}`);
+      await until(async () => (await tagsOf()).join() === "latest,v2", "v2 loaded back", 30_000);
+    } finally {
+      await fs.rm(archive, { force: true });
+    }
+
+    // Pause and unpause; copy ID, name and IP address.
+    const id = (await vscode.commands.executeCommand<string>("hangar.image.run", "dockertest:v2"))!;
+    const groupOf = async (): Promise<string | undefined> => {
+      for (const g of await children(api.containersTree)) if ((await children(api.containersTree, g)).some((c) => c.id === `container:${id}`)) return labelOf(g);
+      return undefined;
+    };
+    await until(async () => (await groupOf()) === "Running", "the second container running", 60_000);
+    await vscode.commands.executeCommand("hangar.container.pause", id);
+    await until(async () => (await groupOf()) === "Paused", "Paused", 30_000);
+    await vscode.commands.executeCommand("hangar.container.unpause", id);
+    await until(async () => (await groupOf()) === "Running", "Running again", 30_000);
+    assert.equal(await vscode.commands.executeCommand("hangar.container.copyId", id), id);
+    assert.equal(await vscode.env.clipboard.readText(), id);
+    const name = api.containersTree.lastShown.find((c) => c.Id === id)!.Names[0].slice(1);
+    assert.equal(await vscode.commands.executeCommand("hangar.container.copyName", { container: api.containersTree.lastShown.find((c) => c.Id === id) }), name);
+    assert.match((await vscode.commands.executeCommand<string>("hangar.container.copyIp", id)) ?? "", /^172\.17\.\d+\.\d+$/);
+
+    // Grouped by image instead of state.
+    const config = vscode.workspace.getConfiguration("hangar");
+    await config.update("containers.groupBy", "image", vscode.ConfigurationTarget.Global);
+    try {
+      await until(async () => (await children(api.containersTree)).some((g) => labelOf(g) === "dockertest:v2"), "a dockertest:v2 group", 30_000);
+    } finally {
+      await config.update("containers.groupBy", undefined, vscode.ConfigurationTarget.Global);
+    }
+
+    // A stopped container still uses the image: removing its last tag needs force, then prune keeps it until the container goes.
+    await vscode.commands.executeCommand("hangar.container.stop", id);
+    await until(async () => (await groupOf()) === "Exited", "Exited", 60_000);
+    assert.equal(await vscode.commands.executeCommand("hangar.image.remove", "dockertest:v2", { confirm: false }), true);
+    assert.equal(await vscode.commands.executeCommand("hangar.image.remove", "dockertest:latest", { confirm: false }), undefined, "refused: a container uses it");
+    assert.equal(await vscode.commands.executeCommand("hangar.image.remove", "dockertest:latest", { confirm: false, force: true }), true);
+    await until(async () => (await children(api.imagesTree)).some((r) => labelOf(r) === "<none>"), "the image left untagged (its container uses it)", 30_000);
+    assert.equal(await vscode.commands.executeCommand("hangar.container.remove", id, { confirm: false }), true);
+    await vscode.commands.executeCommand("hangar.images.prune", { confirm: false });
+    await until(async () => !(await children(api.imagesTree)).some((r) => labelOf(r) === "<none>" || labelOf(r) === "dockertest"), "the dangling image pruned", 30_000);
+
+    // run -it in a terminal: keys in, output out, the exit code on close, the container removed.
+    const closed = new Promise<vscode.Terminal>((resolve) => vscode.window.onDidCloseTerminal((t) => t.name === "busybox:latest (run)" && resolve(t)));
+    await vscode.commands.executeCommand("hangar.image.runInteractive", "busybox:latest");
+    const runPty = () => api.dockerTerminals().ptys.find((p) => p.title === "busybox:latest (run)");
+    await until(() => /\/ # /.test(runPty()?.transcript ?? ""), () => `a prompt: ${JSON.stringify(runPty()?.transcript)}`, 60_000);
+    vscode.window.terminals.find((t) => t.name === "busybox:latest (run)")!.sendText("echo $((7*6)); exit 7");
+    const terminal = await Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the run terminal did not close: ${JSON.stringify(runPty()?.transcript)}`)), 60_000))]);
+    assert.equal(terminal.exitStatus?.code, 7);
+    await until(async () => (await children(api.containersTree)).length === 0, "the --rm container gone", 30_000);
+  });
+
+  it("warns on a FROM image the embedded engine lacks, with build and load quick fixes", async () => {
+    const file = vscode.Uri.joinPath(folder, "Dockerfile.missing");
+    await fs.writeFile(file.fsPath, "FROM busybox:latest AS base\nFROM not-built-here:1\nFROM base\n");
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    let found: vscode.Diagnostic[] = [];
+    await until(() => {
+      found = vscode.languages.getDiagnostics(file).filter((d) => d.code === "hangar.missingImage");
+      return found.length > 0;
+    }, () => `the missing-image warning (have ${JSON.stringify(vscode.languages.getDiagnostics(file).map((d) => d.message))})`, 30_000);
+    assert.deepEqual(found.map((d) => [d.range.start.line, doc.getText(d.range)]), [[1, "not-built-here:1"]]);
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", file, found[0].range)) ?? [];
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes("Build not-built-here:1 from a Dockerfile…") && titles.includes("Load not-built-here:1 from an image archive…"), titles.join(" | "));
+  });
+
   it("lists a second endpoint's images (another engine on another socket) and shows it lost when it stops", async () => {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-second-engine-"));
     const socket = path.join(home, "docker.sock");

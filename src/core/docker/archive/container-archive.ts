@@ -20,7 +20,7 @@ export function decodePathStat(header: string | string[] | undefined): PathStat 
   if (!value) return undefined;
   try {
     const raw = JSON.parse(Buffer.from(value, "base64").toString("utf8")) as { name?: unknown; size?: unknown; mode?: unknown; mtime?: unknown; linkTarget?: unknown };
-    return { name: String(raw.name ?? ""), size: Number(raw.size ?? 0), mode: Number(raw.mode ?? 0), mtime: new Date(String(raw.mtime ?? 0)), linkTarget: String(raw.linkTarget ?? "") };
+    return { name: String(raw.name ?? ""), size: Number(raw.size ?? 0), mode: Number(raw.mode ?? 0), mtime: new Date(raw.mtime == null ? 0 : String(raw.mtime)), linkTarget: String(raw.linkTarget ?? "") };
   } catch {
     return undefined;
   }
@@ -49,6 +49,7 @@ export function listArchiveChildren(archive: Readable, folder: string): Promise<
     const children = new Map<string, ArchiveChild>();
     const extract = tar.extract();
     extract.on("entry", (header, body, next) => {
+      body.once("error", reject); // a failing extract destroys the entry stream with the same error
       const parts = header.name.split("/").filter((p) => p && p !== ".");
       const below = base === undefined ? parts : parts[0] === base ? parts.slice(1) : [];
       const name = below[0];
@@ -72,6 +73,7 @@ export function readArchiveFile(archive: Readable, maxBytes: number): Promise<Bu
     let found: Buffer | undefined;
     const extract = tar.extract();
     extract.on("entry", (header, body, next) => {
+      body.once("error", reject); // a failing extract destroys the entry stream with the same error
       if (found || header.type !== "file") {
         body.on("end", () => next());
         body.resume();

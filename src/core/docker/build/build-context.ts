@@ -31,7 +31,7 @@ export async function packBuildContext(dir: string, dockerfile: string): Promise
   const pack = tar.pack();
   void (async () => {
     try {
-      await addFolder(pack, root, "", (p) => keep.has(p) || !ignore.excludes(p), ignore.hasExceptions);
+      await addFolder(pack, root, "", (p) => keep.has(p) || !ignore.excludes(p), (d) => ignore.hasExceptions || rel.startsWith(`${d}/`));
       pack.finalize();
     } catch (err) {
       pack.destroy(err as Error);
@@ -40,7 +40,7 @@ export async function packBuildContext(dir: string, dockerfile: string): Promise
   return { tar: pack as unknown as Readable, dockerfile: rel };
 }
 
-async function addFolder(pack: tar.Pack, root: string, rel: string, included: (rel: string) => boolean, descendIntoExcluded: boolean): Promise<void> {
+async function addFolder(pack: tar.Pack, root: string, rel: string, included: (rel: string) => boolean, descendIntoExcluded: (rel: string) => boolean): Promise<void> {
   const entries = (await fs.readdir(path.join(root, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const entry of entries) {
     const name = rel ? `${rel}/${entry.name}` : entry.name;
@@ -49,8 +49,8 @@ async function addFolder(pack: tar.Pack, root: string, rel: string, included: (r
     const st = await fs.lstat(full);
     const header = { name, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
     if (st.isDirectory()) {
-      // An excluded folder may hold a `!`-re-included file; only then is it worth walking.
-      if (!take && !descendIntoExcluded) continue;
+      // An excluded folder may hold a `!`-re-included file or the Dockerfile; only then is it worth walking.
+      if (!take && !descendIntoExcluded(name)) continue;
       if (take) await entryDone(pack, { ...header, type: "directory" });
       await addFolder(pack, root, name, included, descendIntoExcluded);
     } else if (!take) {

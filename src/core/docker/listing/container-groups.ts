@@ -43,7 +43,7 @@ export function describePorts(ports: ContainerInfo["Ports"]): string {
   const published = ports.filter((p) => p.PublicPort);
   const seen = new Set<string>();
   const parts = (published.length ? published : ports)
-    .map((p) => (p.PublicPort ? `${p.IP && p.IP !== "0.0.0.0" && p.IP !== "::" ? p.IP : "0.0.0.0"}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
+    .map((p) => (p.PublicPort ? `${p.IP && p.IP !== "0.0.0.0" && p.IP !== "::" ? (p.IP.includes(":") ? `[${p.IP}]` : p.IP) : "0.0.0.0"}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
     .filter((s) => !seen.has(s) && seen.add(s));
   return parts.join(", ");
 }
