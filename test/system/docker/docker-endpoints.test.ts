@@ -5,7 +5,7 @@
 // towards the engine, as a remote Docker host would. Plus the messages a
 // user sees when an endpoint is lost or refuses them.
 import assert from "node:assert/strict";
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as http from "node:http";
@@ -21,9 +21,9 @@ import type { DockerEndpoint } from "../../../src/core/docker/endpoints/docker-e
 import { discoverEndpoints } from "../../../src/core/docker/endpoints/endpoint-discovery";
 import { SshDialStdioAgent } from "../../../src/core/docker/endpoints/ssh-dial-stdio";
 import { EngineUnderTest } from "../fixtures/engine-under-test";
+import { freePort, makeKey, OpenSshServer, SSHD, sshdInstalled } from "../fixtures/openssh-server";
 
 const exec = promisify(execFile);
-const SSHD = "/usr/sbin/sshd";
 
 let engine: EngineUnderTest | undefined;
 let socket = "";
@@ -55,13 +55,6 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
   assert.fail("the request succeeded");
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "hangar-endpoints-system-"));
@@ -191,72 +184,36 @@ describe("tcp with TLS, client certificates required", () => {
   });
 });
 
-describe("ssh:// through a real OpenSSH server and the remote docker CLI", { skip: existsSync(SSHD) ? false : `${SSHD} is not installed (apt-get install openssh-server)` }, () => {
-  let sshd: ChildProcess | undefined;
-  let log = "";
+describe("ssh:// through a real OpenSSH server and the remote docker CLI", { skip: sshdInstalled() ? false : `${SSHD} is not installed (apt-get install openssh-server)` }, () => {
+  let sshd: OpenSshServer | undefined;
   let port = 0;
   let keys = "";
   const user = os.userInfo().username;
+  const log = (): string => sshd?.log ?? "";
+  const waitForLog = (re: RegExp, ms: number, from = 0): Promise<RegExpExecArray> => sshd!.waitForLog(re, ms, from);
 
   before(async () => {
     keys = path.join(dir, "ssh");
     mkdirSync(keys, { mode: 0o700 });
-    for (const k of ["host_key", "client_key", "wrong_key", "nodocker_key"]) {
-      await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", k, "-f", path.join(keys, k)]);
-    }
-    await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "a passphrase", "-C", "locked_key", "-f", path.join(keys, "locked_key")]);
+    for (const k of ["client_key", "wrong_key", "nodocker_key"]) await makeKey(path.join(keys, k));
+    await makeKey(path.join(keys, "locked_key"), "locked_key", "a passphrase");
     const pub = (k: string) => readFile(path.join(keys, `${k}.pub`), "utf8").then((s) => s.trim());
-    // The third key logs in to a session whose PATH has no docker: what a host without the docker CLI answers.
-    await writeFile(path.join(keys, "authorized_keys"), `${await pub("client_key")}\ncommand="PATH=/nonexistent; docker system dial-stdio" ${await pub("nodocker_key")}\n`);
     const dockerConfig = path.join(keys, "docker-config");
     mkdirSync(dockerConfig);
-    port = await freePort();
-    await writeFile(
-      path.join(keys, "sshd_config"),
-      [
-        `Port ${port}`,
-        "ListenAddress 127.0.0.1",
-        `HostKey ${path.join(keys, "host_key")}`,
-        `AuthorizedKeysFile ${path.join(keys, "authorized_keys")}`,
-        "StrictModes no",
-        "PidFile none",
-        "UsePAM no",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "PubkeyAuthentication yes",
-        "PermitRootLogin prohibit-password",
-        "LogLevel VERBOSE",
-        `SetEnv DOCKER_HOST=unix://${socket} DOCKER_CONFIG=${dockerConfig}`,
-        "",
-      ].join("\n"),
-    );
-    // sshd refuses to start without its privilege separation folder (Debian makes it at boot).
-    if (process.getuid?.() === 0) mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-    sshd = spawn(SSHD, ["-D", "-e", "-f", path.join(keys, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
-    sshd.stderr!.on("data", (d: Buffer) => (log += d.toString()));
-    await waitForLog(/Server listening on 127\.0\.0\.1 port/, 30_000);
+    // The third key logs in to a session whose PATH has no docker: what a host without the docker CLI answers.
+    sshd = await OpenSshServer.start({
+      dir: keys,
+      authorizedKeys: `${await pub("client_key")}\ncommand="PATH=/nonexistent; docker system dial-stdio" ${await pub("nodocker_key")}\n`,
+      env: { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: dockerConfig },
+    });
+    port = sshd.port;
   });
 
   after(async () => {
     // Clients first, so the per-connection sshd processes end with their sessions.
     for (const c of connections.splice(0)) c.dispose();
-    if (sshd && sshd.exitCode == null) {
-      const exited = new Promise((r) => sshd!.once("exit", r));
-      sshd.kill("SIGTERM");
-      await exited;
-    }
+    await sshd?.stop();
   });
-
-  async function waitForLog(re: RegExp, ms: number, from = 0): Promise<RegExpExecArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const m = re.exec(log.slice(from));
-      if (m) return m;
-      if (sshd?.exitCode != null) throw new Error(`sshd exited (${sshd.exitCode}):\n${log}`);
-      if (Date.now() > deadline) throw new Error(`sshd did not log ${re} within ${ms} ms:\n${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   const sshEndpoint = (key: string) => endpoint(`ssh://${user}@127.0.0.1:${port}`, { identityFile: path.join(keys, key) });
 
@@ -267,7 +224,7 @@ describe("ssh:// through a real OpenSSH server and the remote docker CLI", { ski
   });
 
   test("concurrent requests share one login: an open events stream plus lists", async () => {
-    const from = log.length;
+    const from = log().length;
     const c = connect(sshEndpoint("client_key"));
     const events = (await c.docker.getEvents()) as Readable;
     try {
@@ -276,15 +233,15 @@ describe("ssh:// through a real OpenSSH server and the remote docker CLI", { ski
       assert.ok(images.some((i) => i.RepoTags?.includes("busybox:latest")));
       assert.equal(info.ApiVersion, "1.43");
       assert.equal(events.destroyed, false, "the events stream is still open");
-      const logins = log.slice(from).match(/Accepted publickey for /g) ?? [];
-      assert.equal(logins.length, 1, `one SSH login for four requests:\n${log.slice(from)}`);
+      const logins = log().slice(from).match(/Accepted publickey for /g) ?? [];
+      assert.equal(logins.length, 1, `one SSH login for four requests:\n${log().slice(from)}`);
     } finally {
       events.destroy();
     }
   });
 
   test("dispose() ends the SSH connection", async () => {
-    const from = log.length;
+    const from = log().length;
     const c = connectDocker(sshEndpoint("client_key"));
     await c.docker.ping();
     const [, clientPort] = await waitForLog(/Accepted publickey for \S+ from 127\.0\.0\.1 port (\d+)/, 30_000, from);

@@ -9,6 +9,7 @@ import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 import { activateHangar, EXTENSION_ID, until, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
+import { makeKey, OpenSshServer, SSHD, sshdInstalled } from "../../system/fixtures/openssh-server";
 
 const SIDEBAR = ".part.sidebar";
 const boxHome = process.env.HANGAR_TEST_BOX_HOME;
@@ -267,25 +268,46 @@ describe("Images and Containers views (real embedded engine)", function () {
     assert.ok(titles.includes("Build not-built-here:1 from a Dockerfile…") && titles.includes("Load not-built-here:1 from an image archive…"), titles.join(" | "));
   });
 
-  it("lists a second endpoint's images (another engine on another socket) and shows it lost when it stops", async () => {
+  it("lists a second endpoint's images (another engine on another socket, directly and over ssh://) and shows it lost when it stops", async () => {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-second-engine-"));
     const socket = path.join(home, "docker.sock");
+    let sshd: OpenSshServer | undefined;
     try {
       await fs.cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true }).catch(() => undefined);
       await hangarCli(home, ["engine", "start", "--memory", "128"]);
       // An image only the second engine has: busybox is made from the cached Debian package, then tagged.
       assert.equal(await apiPost(socket, "/images/create?fromImage=busybox&tag=latest"), 200);
       assert.equal(await apiPost(socket, "/images/busybox:latest/tag?repo=only-on-second&tag=v1"), 201);
-      await vscode.workspace.getConfiguration("hangar").update("docker.endpoints", [{ name: "second", host: `unix://${socket}` }], vscode.ConfigurationTarget.Global);
-      assert.equal(await vscode.commands.executeCommand("hangar.docker.selectEndpoint", "setting:second"), "setting:second");
+      // The same engine also behind a real OpenSSH server: ssh:// runs `docker system dial-stdio` there, as the docker CLI does.
+      assert.ok(sshdInstalled(), `${SSHD} is missing: .ci/run installs openssh-server`);
+      const keys = path.join(home, "ssh");
+      await fs.mkdir(keys, { recursive: true, mode: 0o700 });
+      await makeKey(path.join(keys, "client_key"));
+      sshd = await OpenSshServer.start({ dir: keys, authorizedKeys: await fs.readFile(path.join(keys, "client_key.pub"), "utf8"), env: { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: keys } });
+      await vscode.workspace.getConfiguration("hangar").update(
+        "docker.endpoints",
+        [
+          { name: "second", host: `unix://${socket}` },
+          { name: "second over ssh", host: `ssh://${os.userInfo().username}@127.0.0.1:${sshd.port}`, identityFile: path.join(keys, "client_key") },
+        ],
+        vscode.ConfigurationTarget.Global,
+      );
       let repos: vscode.TreeItem[] = [];
-      await until(async () => {
-        repos = await children(api.imagesTree);
-        return repos.some((r) => labelOf(r) === "only-on-second");
-      }, () => `only-on-second in the Images view (have ${repos.map(labelOf).join(", ")})`, 30_000);
-      assert.ok(!repos.some((r) => labelOf(r) === "dockertest"), "the embedded engine's images are not shown for the second endpoint");
-      if (uiBridgeAvailable) await screenshot("hangar-second-endpoint", SIDEBAR);
-
+      for (const id of ["setting:second over ssh", "setting:second"]) {
+        assert.equal(await vscode.commands.executeCommand("hangar.docker.selectEndpoint", id), id);
+        await until(async () => {
+          repos = await children(api.imagesTree);
+          return repos.some((r) => labelOf(r) === "only-on-second");
+        }, () => `only-on-second in the Images view through ${id} (have ${repos.map((r) => `${labelOf(r)} ${r.description ?? ""}`).join(", ")})`, 30_000);
+        assert.ok(!repos.some((r) => labelOf(r) === "dockertest"), "the embedded engine's images are not shown for the second endpoint");
+        if (id.includes("ssh")) {
+          assert.match(sshd.log, /Accepted publickey for /);
+          if (uiBridgeAvailable) {
+            await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.some((r) => r.includes("only-on-second")), 30_000);
+            await screenshot("hangar-ssh-endpoint", SIDEBAR);
+          }
+        }
+      }
       // The endpoint goes away: the views say so in one line instead of failing.
       await hangarCli(home, ["engine", "stop"]);
       await until(async () => {
@@ -293,11 +315,16 @@ describe("Images and Containers views (real embedded engine)", function () {
         return repos.length === 1 && labelOf(repos[0]) === "Cannot reach second";
       }, () => `the lost-endpoint item (have ${repos.map((r) => `${labelOf(r)}: ${r.description}`).join(", ")})`, 30_000);
       assert.match(String(repos[0].description), /socket/);
-      if (uiBridgeAvailable) await screenshot("hangar-endpoint-lost", SIDEBAR);
+      if (uiBridgeAvailable) {
+        await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.filter((r) => r.includes("Cannot reach second")).length === 2, 30_000);
+        await screenshot("hangar-endpoint-lost", SIDEBAR);
+        await screenshot("hangar-endpoint-lost-window");
+      }
     } finally {
       await vscode.commands.executeCommand("hangar.docker.selectEndpoint", "embedded");
       await vscode.workspace.getConfiguration("hangar").update("docker.endpoints", undefined, vscode.ConfigurationTarget.Global);
       await hangarCli(home, ["engine", "stop"]).catch(() => undefined);
+      await sshd?.stop();
       await fs.rm(home, { recursive: true, force: true });
     }
   });

@@ -2,7 +2,9 @@
 // explanation of why an endpoint did not answer.
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
-import * as https from "node:https";
+import * as net from "node:net";
+import type { Duplex } from "node:stream";
+import * as tls from "node:tls";
 import * as os from "node:os";
 import Dockerode from "dockerode";
 import { errorMessage, HangarError } from "../../util/errors";
@@ -27,6 +29,36 @@ export class EndpointFileError extends HangarError {}
  * Each connection owns an http(s) Agent so that dispose() can end every
  * socket it opened, including long-lived event and log streams.
  */
+/**
+ * tcp and ssh requests go out with a placeholder socketPath and the agent
+ * makes the real connection. A host name in the request would let VS Code's
+ * extension-host proxy support (http.proxySupport "override") put its own
+ * agent in place of ours — it leaves socket requests alone — and then an
+ * ssh:// endpoint's placeholder host is looked up in DNS, and TLS client
+ * certificates are dropped.
+ */
+const ROUTED_BY_AGENT = "hangar-docker-endpoint";
+
+/** Connects to host:port itself, over TLS when given TLS options (CA, client certificate, verification). */
+class TcpAgent extends http.Agent {
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly tlsOptions?: tls.ConnectionOptions,
+  ) {
+    super({ keepAlive: true });
+  }
+
+  override createConnection(_options: http.ClientRequestArgs, callback?: (err: Error | null, socket: Duplex) => void): Duplex {
+    const socket = this.tlsOptions
+      ? tls.connect({ ...this.tlsOptions, host: this.host, port: this.port, servername: net.isIP(this.host) ? undefined : this.host })
+      : net.connect({ host: this.host, port: this.port });
+    // Node's Agent reads connect errors from the socket's "error" event; the callback form is for agents that connect asynchronously.
+    void callback;
+    return socket;
+  }
+}
+
 export function connectDocker(endpoint: DockerEndpoint): DockerConnection {
   const parsed = parseDockerHost(endpoint.host, { tls: !!endpoint.tls });
   let agent: http.Agent;
@@ -38,22 +70,14 @@ export function connectDocker(endpoint: DockerEndpoint): DockerConnection {
       options = { socketPath: parsed.path, host: undefined, agent };
       break;
     case "tcp": {
-      if (endpoint.tls) {
-        const files = { ca: readPem(endpoint, "ca"), cert: readPem(endpoint, "cert"), key: readPem(endpoint, "key") };
-        // docker-modem has no rejectUnauthorized option; an Agent's options
-        // override the request's, so verification is decided here.
-        agent = new https.Agent({ ...files, rejectUnauthorized: endpoint.tls.verify });
-        options = { host: parsed.host, port: parsed.port, protocol: "https", ...files, agent };
-      } else {
-        agent = new http.Agent();
-        options = { host: parsed.host, port: parsed.port, protocol: "http", ca: undefined, cert: undefined, key: undefined, agent };
-      }
+      const files = endpoint.tls ? { ca: readPem(endpoint, "ca"), cert: readPem(endpoint, "cert"), key: readPem(endpoint, "key") } : undefined;
+      agent = new TcpAgent(parsed.host, parsed.port, files && { ...files, rejectUnauthorized: endpoint.tls!.verify });
+      options = { socketPath: ROUTED_BY_AGENT, host: undefined, ca: undefined, cert: undefined, key: undefined, agent };
       break;
     }
     case "ssh":
       agent = new SshDialStdioAgent({ host: parsed.host, port: parsed.port, username: parsed.user ?? os.userInfo().username, ...(endpoint.identityFile ? { identityFile: endpoint.identityFile } : {}) });
-      // The host name only fills the Host header; the agent makes every connection.
-      options = { host: "docker", port: 80, protocol: "http", ca: undefined, cert: undefined, key: undefined, agent };
+      options = { socketPath: ROUTED_BY_AGENT, host: undefined, ca: undefined, cert: undefined, key: undefined, agent };
       break;
   }
   const docker = withoutDockerEnv(() => new Dockerode({ timeout: undefined, ...options }));
