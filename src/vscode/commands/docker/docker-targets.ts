@@ -2,7 +2,8 @@ import type { ContainerInfo, ImageInfo } from "dockerode";
 import * as vscode from "vscode";
 import { containerName } from "../../../core/docker/listing/container-groups";
 import { groupImages } from "../../../core/docker/listing/image-groups";
-import { CancelledError } from "../../../core/util/errors";
+import { parseTagTarget } from "../../../core/engine/images/image-reference";
+import { CancelledError, errorMessage } from "../../../core/util/errors";
 import type { HangarContext } from "../../hangar-context";
 
 /** A container a command acts on: from a view item, `{ id }` / an ID string (tests, other extensions), or a quick pick. */
@@ -53,4 +54,14 @@ export function withDockerProgress<T>(title: string, fn: (signal: AbortSignal, r
     token.onCancellationRequested(() => abort.abort());
     return fn(abort.signal, (message) => progress.report({ message }));
   });
+}
+
+/** An input box's check of an image name (repository[:tag]): Docker's own message while it is not one. */
+export function checkImageName(value: string): string | undefined {
+  try {
+    parseTagTarget(value.trim());
+    return undefined;
+  } catch (err) {
+    return errorMessage(err);
+  }
 }

@@ -7,6 +7,7 @@ import { parseTagTarget } from "../../../core/engine/images/image-reference";
 import { CancelledError, errorMessage, HangarError } from "../../../core/util/errors";
 import type { HangarContext } from "../../hangar-context";
 import { OutputPty } from "../../terminals/docker-terminals";
+import { checkImageName } from "../docker/docker-targets";
 import type { HangarCommand } from "../hangar-command";
 
 const LAST_TAGS_KEY = "hangar.image.build.lastTags";
@@ -77,14 +78,7 @@ function askTag(value: string): Thenable<string | undefined> {
     title: "Build Image",
     prompt: "Tag the image as repository[:tag]",
     value,
-    validateInput: (v) => {
-      try {
-        parseTagTarget(v.trim());
-        return undefined;
-      } catch (err) {
-        return errorMessage(err);
-      }
-    },
+    validateInput: checkImageName,
   });
 }
 

@@ -8,7 +8,7 @@ import { parseTagTarget, splitFamiliarTag } from "../../../core/engine/images/im
 import { fsyncDir } from "../../../core/util/atomic-file";
 import { errorMessage, HangarError } from "../../../core/util/errors";
 import { TtyPty } from "../../terminals/docker-terminals";
-import { imageTarget, withDockerProgress } from "../docker/docker-targets";
+import { checkImageName, imageTarget, withDockerProgress } from "../docker/docker-targets";
 import type { HangarCommand } from "../hangar-command";
 
 export const refreshImages: HangarCommand = {
@@ -90,14 +90,7 @@ export const tagImage: HangarCommand = {
             title: `Tag ${image.ref}`,
             prompt: "New name, as repository[:tag]",
             value: image.ref.startsWith("sha256:") ? "" : image.ref,
-            validateInput: (v) => {
-              try {
-                parseTagTarget(v.trim());
-                return undefined;
-              } catch (err) {
-                return errorMessage(err);
-              }
-            },
+            validateInput: checkImageName,
           });
     if (!target) return undefined;
     const familiar = parseTagTarget(target.trim());
