@@ -1,12 +1,13 @@
 import * as path from "node:path/posix";
 import type { Readable } from "node:stream";
 import * as vscode from "vscode";
-import { decodePathStat, isDirectoryMode, isSymlinkMode, listArchiveChildren, readArchiveFile } from "../../core/docker/archive/container-archive";
+import { decodePathStat, isDirectoryMode, isSymlinkMode, listArchiveChildren, readArchiveFile, type PathStat } from "../../core/docker/archive/container-archive";
 import type { DockerService } from "../docker/docker-service";
 
 export const CONTAINER_FILES_SCHEME = "hangar-container";
 /** Editors open files up to this size; bigger ones are refused with a message instead of being buffered. */
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
+const MAX_RESOLVED_LINKS = 16;
 
 /** `hangar-container://<container id>/etc/hosts` */
 export function containerFileUri(containerId: string, file: string): vscode.Uri {
@@ -29,22 +30,36 @@ export class ContainerFileSystem implements vscode.FileSystemProvider {
     return new vscode.Disposable(() => undefined);
   }
 
+  /** As VS Code expects: a symlink's type is its target's, with the SymbolicLink flag. */
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
-    const stat = await this.pathStat(uri);
+    const { stat, link } = await this.resolve(uri);
     const type = isDirectoryMode(stat.mode) ? vscode.FileType.Directory : vscode.FileType.File;
-    return { type: isSymlinkMode(stat.mode) ? type | vscode.FileType.SymbolicLink : type, ctime: stat.mtime.getTime(), mtime: stat.mtime.getTime(), size: stat.size, permissions: vscode.FilePermission.Readonly };
+    return { type: link ? type | vscode.FileType.SymbolicLink : type, ctime: stat.mtime.getTime(), mtime: stat.mtime.getTime(), size: stat.size, permissions: vscode.FilePermission.Readonly };
   }
 
   async readDirectory(uri: vscode.Uri): Promise<Array<[string, vscode.FileType]>> {
-    const children = await this.archive(uri, (a) => listArchiveChildren(a, uri.path));
-    const kinds = { file: vscode.FileType.File, directory: vscode.FileType.Directory, symlink: vscode.FileType.SymbolicLink, other: vscode.FileType.Unknown };
-    return children.sort((a, b) => (a.kind === "directory") !== (b.kind === "directory") ? (a.kind === "directory" ? -1 : 1) : a.name.localeCompare(b.name)).map((c) => [c.name, kinds[c.kind]]);
+    // A link to a folder (a merged-/usr root's /bin) is listed through its target: the archive of a link is the link.
+    const { target } = await this.resolve(uri);
+    const children = await this.archive(target, (a) => listArchiveChildren(a, target.path));
+    const kinds = { file: vscode.FileType.File, directory: vscode.FileType.Directory, symlink: vscode.FileType.SymbolicLink | vscode.FileType.File, other: vscode.FileType.Unknown };
+    const types = new Map(children.map((c) => [c.name, kinds[c.kind]]));
+    // A few links (a merged-/usr root's /bin, /lib…) are worth two HEADs each to show folders as folders; a folder of hundreds of them (busybox's /bin) is not.
+    const links = children.filter((c) => c.kind === "symlink");
+    if (links.length <= MAX_RESOLVED_LINKS) {
+      await Promise.all(
+        links.map(async (l) => {
+          const target = await this.stat(uri.with({ path: path.join(uri.path, l.name) })).catch(() => undefined);
+          if (target) types.set(l.name, vscode.FileType.SymbolicLink | (target.type & vscode.FileType.Directory ? vscode.FileType.Directory : vscode.FileType.File));
+        }),
+      );
+    }
+    const isDir = (name: string): boolean => ((types.get(name) ?? 0) & vscode.FileType.Directory) !== 0;
+    return children.sort((a, b) => (isDir(a.name) !== isDir(b.name) ? (isDir(a.name) ? -1 : 1) : a.name.localeCompare(b.name))).map((c) => [c.name, types.get(c.name)!]);
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     // A symlink's archive is the link itself: read what it points to.
-    const stat = await this.pathStat(uri);
-    const target = stat.linkTarget && isSymlinkMode(stat.mode) ? uri.with({ path: path.resolve(path.dirname(uri.path), stat.linkTarget) }) : uri;
+    const { target, stat } = await this.resolve(uri);
     if (isDirectoryMode(stat.mode)) throw vscode.FileSystemError.FileIsADirectory(uri);
     return this.archive(target, (a) => readArchiveFile(a, MAX_FILE_BYTES));
   }
@@ -62,7 +77,17 @@ export class ContainerFileSystem implements vscode.FileSystemProvider {
     throw vscode.FileSystemError.NoPermissions(uri);
   }
 
-  private async pathStat(uri: vscode.Uri): Promise<NonNullable<ReturnType<typeof decodePathStat>>> {
+  /** The path's stat, following one symlink (the engine's linkTarget is already fully resolved). */
+  private async resolve(uri: vscode.Uri): Promise<{ target: vscode.Uri; stat: PathStat; link: boolean }> {
+    const own = await this.pathStat(uri);
+    if (!isSymlinkMode(own.mode) || !own.linkTarget) return { target: uri, stat: own, link: false };
+    const target = uri.with({ path: path.resolve(path.dirname(uri.path), own.linkTarget) });
+    const stat = await this.pathStat(target).catch(() => undefined);
+    // A dangling link reads as the (empty) link itself.
+    return stat ? { target, stat, link: true } : { target: uri, stat: own, link: true };
+  }
+
+  private async pathStat(uri: vscode.Uri): Promise<PathStat> {
     const res = await this.request(uri, (c) => c.infoArchive({ path: uri.path }) as Promise<{ headers: Record<string, string | string[] | undefined>; resume(): void }>);
     res.resume();
     const stat = decodePathStat(res.headers["x-docker-container-path-stat"]);

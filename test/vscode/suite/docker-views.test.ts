@@ -62,7 +62,13 @@ describe("Images and Containers views (real embedded engine)", function () {
     dockerfile = vscode.Uri.joinPath(folder, "Dockerfile");
     await fs.writeFile(
       dockerfile.fsPath,
-      ["FROM busybox:latest", "RUN echo built-by-hangar > /built.txt", 'CMD ["sh", "-c", "echo hello from hangar; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]', ""].join("\n"),
+      [
+        "FROM busybox:latest",
+        "RUN echo built-by-hangar > /built.txt && mkdir /www && echo '<h1>served by hangar</h1>' > /www/index.html && ln -s /www /site",
+        "EXPOSE 8080",
+        'CMD ["sh", "-c", "httpd -p 8080 -h /www; echo hello from hangar; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]',
+        "",
+      ].join("\n"),
     );
     api = await activateHangar();
   });
@@ -100,7 +106,7 @@ describe("Images and Containers views (real embedded engine)", function () {
     assert.match(imageId ?? "", /^sha256:[0-9a-f]{64}$/, `build result: ${imageId}`);
     const log = api.dockerTerminals().ptys.find((p) => p.title === "Build dockertest:latest");
     assert.ok(log, `terminals: ${api.dockerTerminals().ptys.map((p) => p.title).join(", ")}`);
-    assert.match(log.transcript, /Step 2\/3 : RUN echo built-by-hangar/);
+    assert.match(log.transcript, /Step 2\/4 : RUN echo built-by-hangar/);
     assert.match(log.transcript, /Built dockertest:latest/);
 
     // The view follows the engine's events: the new tag appears without a refresh.
@@ -128,8 +134,17 @@ describe("Images and Containers views (real embedded engine)", function () {
       return labelOf(groups[0] ?? {}) === "Running" && (await children(api.containersTree, groups[0])).some((c) => c.id === `container:${containerId}`);
     }, () => `the container under Running (groups ${groups.map(labelOf).join(", ")})`, 60_000);
     const item = (await children(api.containersTree, groups[0])).find((c) => c.id === `container:${containerId}`)!;
-    assert.equal(item.contextValue, "container.running");
-    assert.match(String(item.description), /^dockertest(:latest)? · Up /);
+    // -P published the image's EXPOSEd port on the host's loopback; the browser action opens it.
+    assert.equal(item.contextValue, "container.running.ports");
+    assert.match(String(item.description), /^dockertest(:latest)? · Up .* · 127\.0\.0\.1:\d+->8080\/tcp$/);
+    const url = await vscode.commands.executeCommand<string>("hangar.container.openPort", item);
+    assert.match(url ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
+    // httpd may still be starting when the container shows as running.
+    let page = "";
+    await until(async () => {
+      page = await fetch(url!).then((r) => r.text(), (err: Error) => `(${err.message})`);
+      return page.includes("<h1>served by hangar</h1>");
+    }, () => `the page through the published port (last: ${page})`, 30_000);
 
     // Logs follow the output as it comes.
     await vscode.commands.executeCommand("hangar.container.logs", item);
@@ -155,6 +170,10 @@ describe("Images and Containers views (real embedded engine)", function () {
     assert.equal(labelOf(root), "Files");
     const top = (await children(api.containersTree, root)).map(labelOf);
     for (const name of ["bin", "built.txt", "etc", "proc"]) assert.ok(top.includes(name), `/ has ${top.join(", ")}`);
+    // A link to a folder is a folder (listed through its target).
+    const site = (await children(api.containersTree, root)).find((c) => labelOf(c) === "site")!;
+    assert.equal(site.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    assert.deepEqual((await children(api.containersTree, site)).map(labelOf), ["index.html"]);
     const file = vscode.Uri.from({ scheme: "hangar-container", authority: containerId, path: "/built.txt" });
     assert.equal(Buffer.from(await vscode.workspace.fs.readFile(file)).toString(), "built-by-hangar\n");
     const editor = await vscode.window.showTextDocument(file);
