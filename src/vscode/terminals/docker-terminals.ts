@@ -110,14 +110,14 @@ export class TtyPty extends DockerPty {
   }
 }
 
-/** Output only (logs -f, a build's log): Ctrl-C or closing the terminal stops following. */
+/** Output only (logs -f, a build's log): Ctrl-C or closing the terminal stops following; once the output has ended, any key closes it. */
 export class OutputPty extends DockerPty {
-  private abort = new AbortController();
+  private readonly abort = new AbortController();
+  private ended = false;
 
   constructor(
     title: string,
     private readonly run: (out: (text: string) => void, signal: AbortSignal) => Promise<void>,
-    private readonly keepOpen = true,
   ) {
     super(title);
   }
@@ -125,7 +125,10 @@ export class OutputPty extends DockerPty {
   open(): void {
     this.markOpen();
     void this.run((t) => this.printLines(t), this.abort.signal).then(
-      () => (this.keepOpen ? this.printLines("\n\x1b[2m[end of output — press any key to close]\x1b[0m\n") : this.finish(0)),
+      () => {
+        this.ended = true;
+        this.printLines("\n\x1b[2m[end of output — press any key to close]\x1b[0m\n");
+      },
       (err) => {
         if (this.abort.signal.aborted) return this.finish(0);
         this.printLines(`\n\x1b[31m${errorMessage(err)}\x1b[0m\n`);
@@ -139,14 +142,10 @@ export class OutputPty extends DockerPty {
   }
 
   handleInput(data: string): void {
-    if (data === "\x03" || this.doneWithOutput) {
+    if (data === "\x03" || this.ended) {
       this.abort.abort();
       this.finish(0);
     }
-  }
-
-  private get doneWithOutput(): boolean {
-    return this.transcript.includes("[end of output");
   }
 
   override close(): void {

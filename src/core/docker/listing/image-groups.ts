@@ -10,6 +10,11 @@ export interface ImageTag {
   containers: number;
 }
 
+/** What the API takes for this tag's image: "repo:tag", or the full ID for an untagged image (its short ID is only a label). */
+export function apiRef(tag: ImageTag): string {
+  return tag.ref === shortId(tag.image.Id) ? tag.image.Id : tag.ref;
+}
+
 /** Images grouped by repository, as the Images view shows them. */
 export interface RepositoryGroup {
   repository: string;

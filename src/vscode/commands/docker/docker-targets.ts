@@ -1,7 +1,7 @@
 import type { ContainerInfo, ImageInfo } from "dockerode";
 import * as vscode from "vscode";
 import { containerName } from "../../../core/docker/listing/container-groups";
-import { groupImages } from "../../../core/docker/listing/image-groups";
+import { apiRef, groupImages, shortId } from "../../../core/docker/listing/image-groups";
 import { parseTagTarget } from "../../../core/engine/images/image-reference";
 import { CancelledError, errorMessage } from "../../../core/util/errors";
 import type { HangarContext } from "../../hangar-context";
@@ -40,7 +40,7 @@ export async function imageTarget(hangar: HangarContext, arg: unknown, placeHold
   if (typeof item === "string") return { ref: item };
   if (item?.ref) return { ref: item.ref, id: item.tag?.image.Id };
   const images = await hangar.docker.use("Listing images", (d) => d.listImages());
-  const picks = groupImages(images).flatMap((g) => g.tags.map((t) => ({ label: t.ref, description: t.image.Id.replace(/^sha256:/, "").slice(0, 12), ref: t.ref === t.tag && g.repository === "<none>" ? t.image.Id : t.ref, id: t.image.Id })));
+  const picks = groupImages(images).flatMap((g) => g.tags.map((t) => ({ label: t.ref, description: shortId(t.image.Id), ref: apiRef(t), id: t.image.Id })));
   if (!picks.length) throw new CancelledError("There are no images.");
   const choice = await vscode.window.showQuickPick(picks, { placeHolder });
   if (!choice) throw new CancelledError("No image chosen.");

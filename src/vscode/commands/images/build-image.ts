@@ -23,15 +23,10 @@ export const buildImage: HangarCommand = {
   id: "hangar.image.build",
   async run({ hangar }, arg?: unknown, options?: unknown) {
     const dockerfile = await chooseDockerfile(arg);
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === dockerfile.fsPath);
-    if (doc?.isDirty) await doc.save();
-    const lastTags = hangar.extension.workspaceState.get<Record<string, string>>(LAST_TAGS_KEY, {});
     const given = (options as { tag?: string } | undefined)?.tag;
-    const tag = given ?? (await askTag(lastTags[dockerfile.fsPath] ?? defaultTag(dockerfile)));
+    const tag = given ?? (await askTag(lastTags(hangar)[dockerfile.fsPath] ?? defaultTag(dockerfile)));
     if (!tag) return undefined;
-    const familiar = parseTagTarget(tag);
-    await hangar.extension.workspaceState.update(LAST_TAGS_KEY, { ...lastTags, [dockerfile.fsPath]: tag });
-    return runBuild(hangar, dockerfile.fsPath, familiar);
+    return buildDockerfile(hangar, dockerfile, tag);
   },
 };
 
@@ -40,29 +35,40 @@ export const buildImageAs: HangarCommand = {
   id: "hangar.image.buildAs",
   async run({ hangar }, name?: unknown, from?: unknown) {
     if (typeof name !== "string") throw new HangarError("Build As needs the image name to build.");
-    const exclude = from instanceof vscode.Uri ? from.fsPath : undefined;
-    const found = (await vscode.workspace.findFiles("**/{Dockerfile,Containerfile,*.dockerfile,Dockerfile.*}", "**/node_modules/**", 100)).filter((u) => u.fsPath !== exclude);
-    if (!found.length) throw new HangarError(`No other Dockerfile in this workspace could build ${name}.`, "Load it from an image archive instead, or write a Dockerfile for it.");
-    const pick = await vscode.window.showQuickPick(
-      found.map((u) => ({ label: vscode.workspace.asRelativePath(u), u })),
-      { placeHolder: `Build ${name} from which Dockerfile?` },
-    );
-    if (!pick) throw new CancelledError("No Dockerfile chosen.");
-    return buildImage.run({ hangar } as never, pick.u, { tag: name });
+    const dockerfile = await pickDockerfile(`Build ${name} from which Dockerfile?`, from instanceof vscode.Uri ? from.fsPath : undefined, true);
+    if (!dockerfile) throw new HangarError(`No other Dockerfile in this workspace could build ${name}.`, "Load it from an image archive instead, or write a Dockerfile for it.");
+    return buildDockerfile(hangar, dockerfile, name);
   },
 };
+
+const lastTags = (hangar: HangarContext): Record<string, string> => hangar.extension.workspaceState.get<Record<string, string>>(LAST_TAGS_KEY, {});
+
+/** Saves the Dockerfile if it has unsaved edits, remembers the tag for it, and builds. */
+async function buildDockerfile(hangar: HangarContext, dockerfile: vscode.Uri, tag: string): Promise<string> {
+  const familiar = parseTagTarget(tag);
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.fsPath === dockerfile.fsPath);
+  if (doc?.isDirty) await doc.save();
+  await hangar.extension.workspaceState.update(LAST_TAGS_KEY, { ...lastTags(hangar), [dockerfile.fsPath]: tag });
+  return runBuild(hangar, dockerfile.fsPath, familiar);
+}
 
 async function chooseDockerfile(arg: unknown): Promise<vscode.Uri> {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === "string") return vscode.Uri.file(arg);
   const active = vscode.window.activeTextEditor?.document;
   if (active?.languageId === "dockerfile" && active.uri.scheme === "file") return active.uri;
-  const found = await vscode.workspace.findFiles("**/{Dockerfile,Containerfile,*.dockerfile,Dockerfile.*}", "**/node_modules/**", 100);
-  if (!found.length) throw new HangarError("This workspace has no Dockerfile to build.", "Create one with 'Hangar: Create Dockerfile'.");
-  if (found.length === 1) return found[0];
+  const picked = await pickDockerfile("Build which Dockerfile?");
+  if (!picked) throw new HangarError("This workspace has no Dockerfile to build.", "Create one with 'Hangar: Create Dockerfile'.");
+  return picked;
+}
+
+/** One of the workspace's Dockerfiles (but `exclude`): picked, or the only one unless `alwaysAsk`; undefined when there is none. */
+async function pickDockerfile(placeHolder: string, exclude?: string, alwaysAsk = false): Promise<vscode.Uri | undefined> {
+  const found = (await vscode.workspace.findFiles("**/{Dockerfile,Containerfile,*.dockerfile,Dockerfile.*}", "**/node_modules/**", 100)).filter((u) => u.fsPath !== exclude);
+  if (found.length === 0 || (found.length === 1 && !alwaysAsk)) return found[0];
   const pick = await vscode.window.showQuickPick(
     found.map((u) => ({ label: vscode.workspace.asRelativePath(u), u })),
-    { placeHolder: "Build which Dockerfile?" },
+    { placeHolder },
   );
   if (!pick) throw new CancelledError("No Dockerfile chosen.");
   return pick.u;

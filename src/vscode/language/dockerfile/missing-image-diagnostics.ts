@@ -1,31 +1,11 @@
 import * as vscode from "vscode";
 import { builtinImageName } from "../../../core/engine/images/builtin-images";
+import { fromImages } from "../../../core/dockerfile/from-images";
 import { familiarString, parseReference, withDefaultTag } from "../../../core/engine/images/image-reference";
 import { DOCKERFILE_LANGUAGE_ID } from "./dockerfile-ranges";
 
 export const MISSING_IMAGE_CODE = "hangar.missingImage";
 const CHANGE_DEBOUNCE_MS = 500;
-
-/** A FROM that names an image (not a stage, not scratch, no build arguments), with where the name is. */
-export interface FromImage {
-  name: string;
-  range: vscode.Range;
-}
-
-/** The images FROM lines name, skipping earlier stages' names, `scratch` and `$ARG` names (unknown until build). */
-export function fromImages(text: string): FromImage[] {
-  const stages = new Set<string>();
-  const found: FromImage[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, row) => {
-    const m = /^(\s*FROM\s+(?:--\S+\s+)*)(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
-    if (!m) return;
-    const name = m[2];
-    if (!stages.has(name.toLowerCase()) && name !== "scratch" && !name.includes("$")) found.push({ name, range: new vscode.Range(row, m[1].length, row, m[1].length + name.length) });
-    if (m[3]) stages.add(m[3].toLowerCase());
-  });
-  return found;
-}
 
 /** "busybox", "busybox:latest" and "library/busybox:latest" are one image. */
 export function normaliseRef(name: string): string | undefined {
@@ -84,7 +64,7 @@ export class MissingImageDiagnostics implements vscode.Disposable, vscode.CodeAc
     this.collection.set(
       document.uri,
       missing.map((f) => {
-        const d = new vscode.Diagnostic(f.range, `The embedded engine has no image ${f.name}, which pulls only its built-in busybox: build or load it first.`, vscode.DiagnosticSeverity.Warning);
+        const d = new vscode.Diagnostic(new vscode.Range(f.line, f.start, f.line, f.end), `The embedded engine has no image ${f.name}, which pulls only its built-in busybox: build or load it first.`, vscode.DiagnosticSeverity.Warning);
         d.source = "hangar";
         d.code = MISSING_IMAGE_CODE;
         return d;

@@ -1,6 +1,6 @@
 import type { ImageInfo } from "dockerode";
 import * as vscode from "vscode";
-import { formatAge, formatSize, groupImages, shortId, UNTAGGED, type ImageTag, type RepositoryGroup } from "../../../core/docker/listing/image-groups";
+import { apiRef, formatAge, formatSize, groupImages, shortId, UNTAGGED, type ImageTag, type RepositoryGroup } from "../../../core/docker/listing/image-groups";
 import type { DockerService } from "../../docker/docker-service";
 import { DockerProblemItem } from "../docker-problem-item";
 
@@ -32,7 +32,7 @@ export class ImageItem extends vscode.TreeItem {
 
   /** What the API accepts for this image: the tag, or the ID when untagged. */
   get ref(): string {
-    return this.contextValue === "image.dangling" ? this.tag.image.Id : this.tag.ref;
+    return apiRef(this.tag);
   }
 }
 
