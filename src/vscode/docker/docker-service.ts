@@ -101,7 +101,9 @@ export class DockerService implements vscode.Disposable {
     try {
       connection = await this.connection();
     } catch (err) {
-      throw new HangarError(`${what}: ${describeDockerError(err, endpoint)}`);
+      const message = describeDockerError(err, endpoint);
+      this.setState({ kind: "unreachable", message });
+      throw new HangarError(`${what}: ${message}`);
     }
     try {
       return await fn(connection.docker);
@@ -120,9 +122,8 @@ export class DockerService implements vscode.Disposable {
       if (this.stateValue.kind !== "ready") void this.probe();
       return { value };
     } catch (err) {
-      const message = err instanceof Error ? err.message.replace(/^Listing: /, "") : String(err);
-      this.setState({ kind: "unreachable", message });
-      return { error: message };
+      // `use` has marked the endpoint unreachable when it is; an API error (a 404 on an image just removed) is not that.
+      return { error: err instanceof Error ? err.message.replace(/^Listing: /, "") : String(err) };
     }
   }
 
