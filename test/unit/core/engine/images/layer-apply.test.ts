@@ -153,18 +153,21 @@ test("not running as root, read-only folders of a lower layer still take files a
     const layer2 = path.join(dir, "2.tar");
     await writeFile(layer1, await makeTar([{ name: "ro/", type: "directory", mode: 0o555 }, { name: "ro/a", body: "a" }, { name: "ro/sub/", type: "directory", mode: 0o555 }, { name: "ro/sub/x", body: "x", mode: 0o444 }]));
     await writeFile(layer2, await makeTar([{ name: "ro/b", body: "b" }, { name: "ro/.wh.a" }, { name: "ro/.wh.sub" }]));
-    const script = path.join(dir, "apply.mts");
-    const modulePath = path.resolve(__dirname, "../../../../../src/core/engine/images/layer-apply.ts");
+    // The code under test is bundled into the temp folder (nobody may not be able to read the checkout: a clone under /root or any 0700 folder).
+    const bundle = path.join(dir, "layer-apply.cjs");
+    const { build } = await import("esbuild");
+    await build({ entryPoints: [path.resolve(__dirname, "../../../../../src/core/engine/images/layer-apply.ts")], outfile: bundle, bundle: true, platform: "node", target: "node20", format: "cjs", logLevel: "error" });
+    const script = path.join(dir, "apply.mjs");
     await writeFile(
       script,
-      `import { applyLayer } from ${JSON.stringify(modulePath)};\nconst root = process.argv[2];\nawait applyLayer(${JSON.stringify(layer1)}, root);\nawait applyLayer(${JSON.stringify(layer2)}, root);\nconsole.log("done");\n`,
+      `import { applyLayer } from "./layer-apply.cjs";\nconst root = process.argv[2];\nawait applyLayer(${JSON.stringify(layer1)}, root);\nawait applyLayer(${JSON.stringify(layer2)}, root);\nconsole.log("done");\n`,
     );
     const root = path.join(dir, "root");
     const asRoot = process.getuid?.() === 0;
     if (asRoot) await chownTree(dir, 65534);
     const { execFile } = await import("node:child_process");
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["--import", "tsx", script, root], { cwd: path.resolve(__dirname, "../../../../.."), ...(asRoot ? { uid: 65534, gid: 65534 } : {}), timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [script, root], { cwd: dir, ...(asRoot ? { uid: 65534, gid: 65534 } : {}), timeout: 60_000 }, (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
       ),
     );
