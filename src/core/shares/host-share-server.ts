@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { chmodNoFollow, ConfinedDir, PINNED, withConfinedDir } from "./confined-dir";
 import { ERRNO, linuxErrno, NinePError } from "./linux-errno";
 import { HEADER_BYTES, QID_DIR, QID_FILE, QID_SYMLINK, type Qid, RLERROR, T, WireReader, WireWriter } from "./ninep-wire";
 
@@ -12,11 +12,16 @@ import { HEADER_BYTES, QID_DIR, QID_FILE, QID_SYMLINK, type Qid, RLERROR, T, Wir
  * Every request is answered synchronously with node:fs, so no request is in
  * flight when the emulator's state is saved, and a restored guest's handles
  * (fids) stay valid: the fid table is exported with the state and imported on
- * restore, and files are reopened lazily by path.
+ * restore, and files are reopened lazily (resolved again, as below).
  *
- * The guest never reaches outside a share: names are single path components,
- * ".." stops at the share's root, and a walk does not continue through a
- * symlink (the guest resolves symlinks itself, inside its own namespace).
+ * The guest never reaches outside a share (the trust boundary for host
+ * files): names are single path components, ".." stops at the share's root,
+ * and every operation resolves its host object from the share root one
+ * component at a time without following a host symlink (ConfinedDir); a
+ * symlink is only ever an object in itself (readlink, lstat, unlink, rename).
+ * The guest resolves symlinks itself, inside its own namespace. Sizes change
+ * through a file handle, never by path; nothing the guest creates or chmods
+ * on the host is setuid or setgid.
  */
 export interface Share {
   name: string;
@@ -54,6 +59,9 @@ const AT_REMOVEDIR = 0x200;
 const GETATTR_BASIC = 0x7ffn;
 // Linux open(2) flags, as the 9P2000.L client sends them.
 const L_ACCMODE = 3, L_CREAT = 0o100, L_EXCL = 0o200, L_TRUNC = 0o1000, L_APPEND = 0o2000;
+// Modes a guest may give host objects: no setuid/setgid, sticky only on folders.
+const FILE_MODES = 0o777, DIR_MODES = 0o1777;
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0, O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
 // setattr valid bits.
 const SET_MODE = 0x1, SET_SIZE = 0x8, SET_ATIME = 0x10, SET_MTIME = 0x20, SET_ATIME_SET = 0x80, SET_MTIME_SET = 0x100;
 
@@ -143,9 +151,7 @@ export class HostShareServer {
         const f = this.fid(fid);
         this.closeFd(f);
         this.fids.delete(fid);
-        const host = this.hostPath(f.path, true);
-        if (fs.lstatSync(host).isDirectory()) fs.rmdirSync(host);
-        else fs.unlinkSync(host);
+        this.atEntry(f.path, (entry) => (fs.lstatSync(entry).isDirectory() ? fs.rmdirSync(entry) : fs.unlinkSync(entry)));
         return reply().finish();
       }
       case T.getattr: {
@@ -155,9 +161,7 @@ export class HostShareServer {
       case T.setattr:
         return this.setattr(this.fid(r.u32()), r, reply());
       case T.statfs: {
-        const f = this.fid(r.u32());
-        const host = f.path.length ? this.hostPath(f.path) : [...this.shares.values()][0];
-        const s = host ? fs.statfsSync(host, { bigint: true }) : undefined;
+        const s = this.statfs(this.fid(r.u32()).path);
         return reply()
           .u32(V9FS_MAGIC)
           .u32(Number(s?.bsize ?? 4096n))
@@ -175,7 +179,7 @@ export class HostShareServer {
         const flags = r.u32();
         const qid = this.qidOf(f.path);
         this.closeFd(f);
-        if (qid.type !== QID_DIR) f.fd = fs.openSync(this.hostPath(f.path), hostOpenFlags(flags));
+        if (qid.type !== QID_DIR) f.fd = this.openAt(f.path, hostOpenFlags(flags));
         f.openFlags = flags & ~(L_CREAT | L_EXCL | L_TRUNC);
         f.listing = undefined;
         return reply().qid(qid).u32(0).finish();
@@ -186,13 +190,12 @@ export class HostShareServer {
         const flags = r.u32();
         const mode = r.u32();
         r.u32();
-        const child = [...f.path, name];
-        const fd = fs.openSync(this.hostPath(child, true), hostOpenFlags(flags | L_CREAT), mode & 0o7777);
+        const fd = this.inDir(f.path, (dir) => fs.openSync(dir.entry(name), hostOpenFlags(flags | L_CREAT), mode & FILE_MODES));
         this.closeFd(f);
-        f.path = child;
+        f.path = [...f.path, name];
         f.fd = fd;
         f.openFlags = flags & ~(L_CREAT | L_EXCL | L_TRUNC);
-        return reply().qid(this.qidOf(child)).u32(0).finish();
+        return reply().qid(qidOfStat(fs.fstatSync(fd, { bigint: true }))).u32(0).finish();
       }
       case T.read:
         return this.read(r, type, tag);
@@ -215,17 +218,22 @@ export class HostShareServer {
         const dir = this.fid(r.u32());
         const name = component(r.str());
         const mode = r.u32();
-        const child = [...dir.path, name];
-        fs.mkdirSync(this.hostPath(child, true), mode & 0o7777);
-        return reply().qid(this.qidOf(child)).finish();
+        const qid = this.inDir(dir.path, (d) => {
+          fs.mkdirSync(d.entry(name), mode & DIR_MODES);
+          return qidOfStat(fs.lstatSync(d.entry(name), { bigint: true }));
+        });
+        return reply().qid(qid).finish();
       }
       case T.symlink: {
         const dir = this.fid(r.u32());
         const name = component(r.str());
         const target = r.str();
-        const child = [...dir.path, name];
-        fs.symlinkSync(target, this.hostPath(child, true));
-        return reply().qid(this.qidOf(child)).finish();
+        // The target is only text to the host: it is stored, never resolved here.
+        const qid = this.inDir(dir.path, (d) => {
+          fs.symlinkSync(target, d.entry(name));
+          return qidOfStat(fs.lstatSync(d.entry(name), { bigint: true }));
+        });
+        return reply().qid(qid).finish();
       }
       case T.mknod: {
         const dir = this.fid(r.u32());
@@ -233,20 +241,33 @@ export class HostShareServer {
         const mode = r.u32();
         // Only regular files: a host folder holds no guest device nodes or FIFOs.
         if ((mode & 0o170000) !== 0o100000 && (mode & 0o170000) !== 0) throw new NinePError(ERRNO.EOPNOTSUPP);
-        const child = [...dir.path, name];
-        fs.closeSync(fs.openSync(this.hostPath(child, true), "wx", mode & 0o7777));
-        return reply().qid(this.qidOf(child)).finish();
+        const c = fs.constants;
+        const qid = this.inDir(dir.path, (d) => {
+          const fd = fs.openSync(d.entry(name), c.O_WRONLY | c.O_CREAT | c.O_EXCL | O_NOFOLLOW, mode & FILE_MODES);
+          try {
+            return qidOfStat(fs.fstatSync(fd, { bigint: true }));
+          } finally {
+            fs.closeSync(fd);
+          }
+        });
+        return reply().qid(qid).finish();
       }
       case T.link: {
         const dir = this.fid(r.u32());
         const target = this.fid(r.u32());
         const name = component(r.str());
-        fs.linkSync(this.hostPath(target.path, true), this.hostPath([...dir.path, name], true));
+        this.sameShare(target.path, dir.path);
+        this.atEntry(target.path, (source) => {
+          // Linux's link(2) links a symlink itself; elsewhere it may follow it, so refuse there.
+          if (!PINNED && fs.lstatSync(source).isSymbolicLink()) throw new NinePError(ERRNO.EPERM);
+          this.inDir(dir.path, (d) => fs.linkSync(source, d.entry(name)));
+        });
         return reply().finish();
       }
       case T.readlink: {
         const f = this.fid(r.u32());
-        return reply().str(fs.readlinkSync(this.hostPath(f.path))).finish();
+        if (f.path.length < 2) throw new NinePError(ERRNO.EINVAL);
+        return reply().str(this.atEntry(f.path, (entry) => fs.readlinkSync(entry))).finish();
       }
       case T.rename: {
         const f = this.fid(r.u32());
@@ -267,9 +288,7 @@ export class HostShareServer {
         const dir = this.fid(r.u32());
         const name = component(r.str());
         const flags = r.u32();
-        const host = this.hostPath([...dir.path, name], true);
-        if (flags & AT_REMOVEDIR) fs.rmdirSync(host);
-        else fs.unlinkSync(host);
+        this.atEntry([...dir.path, name], (entry) => (flags & AT_REMOVEDIR ? fs.rmdirSync(entry) : fs.unlinkSync(entry)));
         return reply().finish();
       }
       case T.lock:
@@ -297,12 +316,15 @@ export class HostShareServer {
     const count = r.u16();
     const names: string[] = [];
     for (let i = 0; i < count; i++) names.push(r.str());
+    if (names.some((name) => name.includes("/") || name === "")) throw new NinePError(ERRNO.EINVAL);
+    // A walk starts from a folder: from a symlink (or a file) fid it is ENOTDIR, as openat(2) with such a dirfd is.
+    if (names.length && from.path.length && this.qidOf(from.path).type !== QID_DIR) throw new NinePError(ERRNO.ENOTDIR);
     let p = [...from.path];
     const qids: Qid[] = [];
     for (const name of names) {
-      if (name.includes("/") || name === "") throw new NinePError(ERRNO.EINVAL);
       // Do not walk through a symlink on the host: the guest must resolve it itself.
       if (qids.length && qids[qids.length - 1].type === QID_SYMLINK) break;
+      // ".." is lexical: every component of p was a folder, never a link, when it was walked.
       const next = name === ".." ? p.slice(0, Math.max(0, p.length - 1)) : name === "." ? p : [...p, name];
       let qid: Qid;
       try {
@@ -354,28 +376,29 @@ export class HostShareServer {
       { qid: this.qidOf(p.slice(0, -1)), type: 4, name: ".." },
     ];
     if (!p.length) return [...dot, ...[...this.shares.keys()].map((name) => ({ qid: this.qidOf([name]), type: 4, name }))];
-    const dir = this.hostPath(p);
-    const out: DirEntry[] = [];
-    for (const name of fs.readdirSync(dir).sort()) {
-      try {
-        const qid = this.qidOf([...p, name]);
-        out.push({ qid, type: qid.type === QID_DIR ? 4 : qid.type === QID_SYMLINK ? 10 : 8, name });
-      } catch {
-        // Gone between readdir and lstat: leave it out.
+    const out = this.inDir(p, (dir) => {
+      const entries: DirEntry[] = [];
+      for (const name of fs.readdirSync(dir.ref).sort()) {
+        try {
+          const qid = qidOfStat(fs.lstatSync(dir.entry(name), { bigint: true }));
+          entries.push({ qid, type: qid.type === QID_DIR ? 4 : qid.type === QID_SYMLINK ? 10 : 8, name });
+        } catch {
+          // Gone between readdir and lstat (or a name this host cannot address): leave it out.
+        }
       }
-    }
+      return entries;
+    });
     return [...dot, ...out];
   }
 
   private getattr(p: string[], w: WireWriter): Uint8Array {
-    const qid = this.qidOf(p);
     if (!p.length) {
-      w.u64(GETATTR_BASIC).qid(qid).u32(0o40555).u32(0).u32(0).u64(2 + this.shares.size).u64(0).u64(0).u64(4096).u64(0);
+      w.u64(GETATTR_BASIC).qid(ROOT_QID).u32(0o40555).u32(0).u32(0).u64(2 + this.shares.size).u64(0).u64(0).u64(4096).u64(0);
       for (let i = 0; i < 8; i++) w.u64(0);
       return w.u64(0).u64(0).finish();
     }
-    const st = fs.lstatSync(this.hostPath(p), { bigint: true });
-    w.u64(GETATTR_BASIC).qid(qid);
+    const st = this.lstat(p);
+    w.u64(GETATTR_BASIC).qid(qidOfStat(st));
     const owner = this.owners.get(p[0]) ?? { uid: 0, gid: 0 };
     w.u32(Number(st.mode)).u32(owner.uid).u32(owner.gid).u64(st.nlink).u64(0).u64(st.size).u64(4096).u64((st.size + 511n) / 512n);
     for (const ns of [st.atimeNs, st.mtimeNs, st.ctimeNs, st.birthtimeNs]) w.u64(ns / 1_000_000_000n).u64(ns % 1_000_000_000n);
@@ -390,27 +413,69 @@ export class HostShareServer {
     const size = r.u64();
     const atime = Number(r.u64()) + Number(r.u64()) / 1e9;
     const mtime = Number(r.u64()) + Number(r.u64()) / 1e9;
-    const host = this.hostPath(f.path, true);
-    const isLink = fs.lstatSync(host).isSymbolicLink();
-    if (valid & SET_MODE && !isLink) fs.chmodSync(host, mode & 0o7777);
-    if (valid & SET_SIZE) fs.truncateSync(host, Number(size));
+    // A share root's own attributes are the host's.
+    if (f.path.length < 2) throw new NinePError(ERRNO.EPERM);
+    if (valid & SET_MODE) {
+      // Never setuid/setgid on the host; a symlink has no mode of its own.
+      const masked = (st: fs.Stats): number | undefined => (st.isSymbolicLink() ? undefined : mode & (st.isDirectory() ? DIR_MODES : FILE_MODES));
+      this.atEntry(f.path, (entry) => chmodNoFollow(entry, masked));
+    }
+    if (valid & SET_SIZE) this.truncate(f, Number(size));
     if (valid & (SET_ATIME | SET_MTIME)) {
-      const st = fs.lstatSync(host);
-      const now = Date.now() / 1000;
-      const a = valid & SET_ATIME ? (valid & SET_ATIME_SET ? atime : now) : st.atimeMs / 1000;
-      const m = valid & SET_MTIME ? (valid & SET_MTIME_SET ? mtime : now) : st.mtimeMs / 1000;
-      if (isLink) fs.lutimesSync(host, a, m);
-      else fs.utimesSync(host, a, m);
+      this.atEntry(f.path, (entry) => {
+        const st = fs.lstatSync(entry);
+        const now = Date.now() / 1000;
+        const a = valid & SET_ATIME ? (valid & SET_ATIME_SET ? atime : now) : st.atimeMs / 1000;
+        const m = valid & SET_MTIME ? (valid & SET_MTIME_SET ? mtime : now) : st.mtimeMs / 1000;
+        fs.lutimesSync(entry, a, m);
+      });
     }
     // Ownership changes are accepted and not applied: host files keep their host owner.
     return w.finish();
   }
 
+  /** Size changes go through a handle on the object itself, never a path the host would resolve. */
+  private truncate(f: Fid, size: number): void {
+    // The guest's own handle when it has the file open for writing: the file it opened, whatever its name is now.
+    if (f.openFlags !== undefined && (f.openFlags & L_ACCMODE) !== 0) {
+      fs.ftruncateSync(this.fd(f), size);
+      return;
+    }
+    // truncate(2) by name: open what is there now, never through a link (O_NONBLOCK: a host FIFO must not hang us).
+    const fd = this.openAt(f.path, fs.constants.O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
+    try {
+      fs.ftruncateSync(fd, size);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   private renamePath(from: string[], to: string[]): void {
-    fs.renameSync(this.hostPath(from, true), this.hostPath(to, true));
+    this.sameShare(from, to);
+    this.atEntry(from, (source) => this.atEntry(to, (target) => fs.renameSync(source, target)));
     // The guest keeps fids of renamed files and of everything below a renamed directory.
     for (const f of this.fids.values()) {
       if (f.path.length >= from.length && from.every((c, i) => f.path[i] === c)) f.path = [...to, ...f.path.slice(from.length)];
+    }
+  }
+
+  /** Links and renames stay inside one share (the guest's bind mounts refuse the rest with EXDEV anyway). */
+  private sameShare(a: string[], b: string[]): void {
+    if (a.length < 1 || b.length < 1) throw new NinePError(ERRNO.EPERM);
+    if (a[0] !== b[0]) throw new NinePError(ERRNO.EXDEV);
+  }
+
+  private statfs(p: string[]): fs.BigIntStatsFs | undefined {
+    if (!p.length) {
+      const first = this.shares.keys().next();
+      return first.done ? undefined : this.statfs([first.value]);
+    }
+    try {
+      return this.inDir(p, (dir) => fs.statfsSync(dir.ref, { bigint: true }));
+    } catch (err) {
+      // Not a folder: the file system of the folder that holds it.
+      if (linuxErrno(err) !== ERRNO.ENOTDIR || p.length < 2) throw err;
+      return this.inDir(p.slice(0, -1), (dir) => fs.statfsSync(dir.ref, { bigint: true }));
     }
   }
 
@@ -420,12 +485,16 @@ export class HostShareServer {
     return f;
   }
 
-  /** The fid's open host file, reopened after a restore (without create/truncate). */
+  /**
+   * The fid's open host file, reopened after a restore (without create/truncate)
+   * by the same confined resolution as a fresh open: a name swapped for a
+   * symlink since the state was saved is refused, never followed.
+   */
   private fd(f: Fid): number {
     if (f.fd !== undefined) return f.fd;
     if (f.openFlags === undefined) throw new NinePError(ERRNO.EBADF);
     if (this.qidOf(f.path).type === QID_DIR) throw new NinePError(ERRNO.EISDIR);
-    f.fd = fs.openSync(this.hostPath(f.path), hostOpenFlags(f.openFlags));
+    f.fd = this.openAt(f.path, hostOpenFlags(f.openFlags));
     return f.fd;
   }
 
@@ -439,23 +508,50 @@ export class HostShareServer {
     f.fd = undefined;
   }
 
-  /** Host path of a share path; `writable` refuses the virtual root and share roots' parents. */
-  private hostPath(p: string[], writable = false): string {
-    if (!p.length) throw new NinePError(writable ? ERRNO.EPERM : ERRNO.EISDIR);
+  /** The host folder of a share path's first component; the virtual root is no host folder. */
+  private root(p: string[]): string {
+    if (!p.length) throw new NinePError(ERRNO.EPERM);
     const root = this.shares.get(p[0]);
     if (!root) throw new NinePError(ERRNO.ENOENT);
-    if (writable && p.length === 1) throw new NinePError(ERRNO.EPERM);
-    return path.join(root, ...p.slice(1));
+    return root;
+  }
+
+  /** Runs `fn` on the folder at `p` (a share root when p has one component), reached without following links. */
+  private inDir<T>(p: string[], fn: (dir: ConfinedDir) => T): T {
+    return withConfinedDir(this.root(p), p.slice(1), fn);
+  }
+
+  /**
+   * Runs `fn` on the host name of the object at `p`, inside its share (a
+   * share root itself is not the guest's to change: EPERM). `fn` must not
+   * follow a symlink in the final component.
+   */
+  private atEntry<T>(p: string[], fn: (entry: string) => T): T {
+    if (p.length < 2) throw new NinePError(ERRNO.EPERM);
+    const name = p[p.length - 1];
+    return this.inDir(p.slice(0, -1), (dir) => fn(dir.entry(name)));
+  }
+
+  /** Opens the object at `p` itself (`flags` carry O_NOFOLLOW). */
+  private openAt(p: string[], flags: number, mode?: number): number {
+    return this.atEntry(p, (entry) => fs.openSync(entry, flags | O_NOFOLLOW, mode));
+  }
+
+  private lstat(p: string[]): fs.BigIntStats {
+    if (p.length === 1) return fs.lstatSync(this.root(p), { bigint: true });
+    return this.atEntry(p, (entry) => fs.lstatSync(entry, { bigint: true }));
   }
 
   private qidOf(p: string[]): Qid {
     if (!p.length) return ROOT_QID;
-    if (!this.shares.has(p[0])) throw new NinePError(ERRNO.ENOENT);
-    const st = fs.lstatSync(this.hostPath(p), { bigint: true });
-    const type = st.isDirectory() ? QID_DIR : st.isSymbolicLink() ? QID_SYMLINK : QID_FILE;
-    // Unique per host file: inode, with the device folded into the top bits.
-    return { type, version: Number(st.mtimeNs & 0xffffffffn), path: BigInt.asUintN(64, st.ino ^ ((st.dev & 0xffffn) << 48n)) };
+    return qidOfStat(this.lstat(p));
   }
+}
+
+function qidOfStat(st: fs.BigIntStats): Qid {
+  const type = st.isDirectory() ? QID_DIR : st.isSymbolicLink() ? QID_SYMLINK : QID_FILE;
+  // Unique per host file: inode, with the device folded into the top bits.
+  return { type, version: Number(st.mtimeNs & 0xffffffffn), path: BigInt.asUintN(64, st.ino ^ ((st.dev & 0xffffn) << 48n)) };
 }
 
 function component(name: string): string {
@@ -467,7 +563,7 @@ function hostOpenFlags(linux: number): number {
   const c = fs.constants;
   const access = linux & L_ACCMODE;
   // Never follow a symlink on the host: the guest resolves its own symlinks.
-  let flags = (access === 1 ? c.O_WRONLY : access === 2 ? c.O_RDWR : c.O_RDONLY) | (c.O_NOFOLLOW ?? 0);
+  let flags = (access === 1 ? c.O_WRONLY : access === 2 ? c.O_RDWR : c.O_RDONLY) | O_NOFOLLOW;
   if (linux & L_CREAT) flags |= c.O_CREAT;
   if (linux & L_EXCL) flags |= c.O_EXCL;
   if (linux & L_TRUNC) flags |= c.O_TRUNC;

@@ -11,8 +11,8 @@ const LINUX_ERRNO: Record<string, number> = {
 };
 
 export const ERRNO = {
-  EPERM: 1, ENOENT: 2, EIO: 5, EBADF: 9, EEXIST: 17, ENOTDIR: 20, EISDIR: 21,
-  EINVAL: 22, EROFS: 30, EOPNOTSUPP: 95, EPROTO: 71,
+  EPERM: 1, ENOENT: 2, EIO: 5, EBADF: 9, EEXIST: 17, EXDEV: 18, ENOTDIR: 20, EISDIR: 21,
+  EINVAL: 22, EROFS: 30, ELOOP: 40, EOPNOTSUPP: 95, EPROTO: 71,
 } as const;
 
 /** An error the server answers with (Rlerror) rather than a host exception. */
