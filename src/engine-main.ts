@@ -8,7 +8,7 @@ import { engineRoot } from "./core/api/engine-context";
 import { dockerHost, engineLogFile } from "./core/api/engine-endpoint";
 import { serveEngine } from "./core/api/engine-process";
 import { errorMessage } from "./core/util/errors";
-import { resolveHangarHome } from "./core/util/hangar-home";
+import { ensureHangarHome, resolveHangarHome } from "./core/util/hangar-home";
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -18,6 +18,14 @@ function option(args: string[], name: string): string | undefined {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const home = args[0] && !args[0].startsWith("--") ? args[0] : resolveHangarHome();
+  try {
+    ensureHangarHome(home);
+  } catch (err) {
+    // Its log lives in the home it refuses: say why on stderr (the starter's log file when detached).
+    process.stderr.write(`hangar engine: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
   mkdirSync(engineRoot(home), { recursive: true });
   const log = (line: string): void => appendFileSync(engineLogFile(home), `${new Date().toISOString()} [${process.pid}] ${line}\n`);
   const memory = option(args, "--memory");

@@ -1,3 +1,5 @@
+import { openHangarHome } from "../core/util/hangar-home";
+
 /** One verb of the `hangar` command line. Verbs are thin: they parse arguments and call src/core. */
 export interface CliCommand {
   /** Words that select the verb, e.g. ["box", "list"]. */
@@ -16,3 +18,8 @@ export interface CliIo {
 
 /** A usage error: printed with the verb's usage line, exit code 2. */
 export class UsageError extends Error {}
+
+/** HANGAR_HOME for a verb that uses it: created 0700 when missing, refused when another user owns it (ensureHangarHome). */
+export function hangarHome(io: CliIo): string {
+  return openHangarHome(undefined, io.env);
+}

@@ -1,16 +1,24 @@
 // The machine daemon process (dist/daemon.js): started on demand by
 // DaemonClient, detached, one per HANGAR_HOME. It holds the running embedded
 // machines and exits when it has had none for a while.
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import * as path from "node:path";
 import { MachineDaemon } from "../core/daemon/machine-daemon";
-import { resolveHangarHome } from "../core/util/hangar-home";
+import { errorMessage } from "../core/util/errors";
+import { ensureHangarHome, resolveHangarHome } from "../core/util/hangar-home";
 
 const IDLE_EXIT_MS = 5 * 60_000;
 
 async function main(): Promise<void> {
   const home = process.argv[2] ?? resolveHangarHome();
-  mkdirSync(home, { recursive: true });
+  try {
+    ensureHangarHome(home);
+  } catch (err) {
+    // Nowhere safe to log: the client sees the daemon not start, and its own check of the home says why.
+    process.stderr.write(`hangard: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const logFile = path.join(home, "hangard.log");
   const log = (line: string): void => appendFileSync(logFile, `${new Date().toISOString()} [${process.pid}] ${line}\n`);
   let daemon: MachineDaemon;

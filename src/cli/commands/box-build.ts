@@ -1,6 +1,5 @@
 import { buildDefaultBox, DEFAULT_BOX_NAME } from "../../core/boxes/default-box/default-box-builder";
-import { resolveHangarHome } from "../../core/util/hangar-home";
-import { CliCommand, UsageError } from "../cli-command";
+import { CliCommand, UsageError, hangarHome } from "../cli-command";
 
 export const boxBuild: CliCommand = {
   words: ["box", "build"],
@@ -15,7 +14,7 @@ export const boxBuild: CliCommand = {
     const tty = process.stderr.isTTY;
     let last = "";
     const built = await buildDefaultBox({
-      hangarHome: resolveHangarHome(undefined, io.env),
+      hangarHome: hangarHome(io),
       mirror,
       env: io.env,
       onProgress: (fraction, message) => {

@@ -1,6 +1,5 @@
 import { BoxStore } from "../../core/boxes/box-store";
-import { resolveHangarHome } from "../../core/util/hangar-home";
-import { CliCommand, UsageError } from "../cli-command";
+import { CliCommand, UsageError, hangarHome } from "../cli-command";
 
 export const boxList: CliCommand = {
   words: ["box", "list"],
@@ -10,7 +9,7 @@ export const boxList: CliCommand = {
     const json = args.includes("--json");
     const unknown = args.filter((a) => a !== "--json");
     if (unknown.length) throw new UsageError(`Unknown argument: ${unknown[0]}`);
-    const store = new BoxStore(resolveHangarHome(undefined, io.env));
+    const store = new BoxStore(hangarHome(io));
     const boxes = await store.list();
     if (json) {
       io.out(JSON.stringify({ boxes }, null, 2));

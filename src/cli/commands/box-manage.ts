@@ -2,10 +2,9 @@ import * as path from "node:path";
 import { addBox } from "../../core/boxes/box-archive";
 import { BoxStore, removeBox } from "../../core/boxes/box-store";
 import { MachineIndex } from "../../core/machines/machine-index";
-import { resolveHangarHome } from "../../core/util/hangar-home";
 import { HangarError } from "../../core/util/errors";
 import type { CliCommand } from "../cli-command";
-import { UsageError } from "../cli-command";
+import { UsageError, hangarHome } from "../cli-command";
 import { withProject } from "./machine-lifecycle";
 
 function option(args: string[], name: string): string | undefined {
@@ -36,7 +35,7 @@ export const boxAdd: CliCommand = {
     if (!source || extra.length) throw new UsageError("box add needs exactly one .box file or folder.");
     const name = option(args, "--name");
     if (!name) throw new UsageError("box add needs --name for a local box (as Vagrant does).");
-    const dest = await addBox(resolveHangarHome(undefined, io.env), path.resolve(io.cwd, source), name, option(args, "--box-version") ?? "0", args.includes("--force"));
+    const dest = await addBox(hangarHome(io), path.resolve(io.cwd, source), name, option(args, "--box-version") ?? "0", args.includes("--force"));
     io.out(`Added box ${name} in ${dest}`);
     return 0;
   },
@@ -49,7 +48,7 @@ export const boxRemove: CliCommand = {
   async run(args, io) {
     const [name, ...extra] = positional(args, ["--box-version", "--provider"], ["--force"]);
     if (!name || extra.length) throw new UsageError("box remove needs one box name.");
-    const home = resolveHangarHome(undefined, io.env);
+    const home = hangarHome(io);
     const users = (await new MachineIndex(home).list()).filter((m) => m.box === name);
     if (users.length && !args.includes("--force")) {
       throw new HangarError(`The box ${name} is used by ${users.map((u) => `'${u.name}' in ${u.dir}`).join(", ")}.`, "Destroy those machines first, or pass --force.");

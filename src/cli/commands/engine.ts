@@ -2,8 +2,7 @@ import { API_VERSION, MIN_API_VERSION } from "../../core/api/api-version";
 import { DEFAULT_ENGINE_MEMORY_MIB } from "../../core/api/engine-context";
 import { dockerHost, engineEndpoint } from "../../core/api/engine-endpoint";
 import { engineStatus, pingEngine, startEngine, stopEngine } from "../../core/api/engine-control";
-import { resolveHangarHome } from "../../core/util/hangar-home";
-import { CliCommand, UsageError } from "../cli-command";
+import { CliCommand, UsageError, hangarHome } from "../cli-command";
 
 /** Options of the form `--name VALUE`; anything else is a usage error. */
 function options(args: string[], names: string[]): Map<string, string> {
@@ -28,7 +27,7 @@ export const engineStart: CliCommand = {
     if (memory !== undefined && !/^\d+$/.test(memory)) throw new UsageError(`--memory takes MiB as a whole number, not "${memory}".`);
     const idle = o.get("--idle-suspend");
     if (idle !== undefined && !/^\d+(\.\d+)?$/.test(idle)) throw new UsageError(`--idle-suspend takes minutes (0: never), not "${idle}".`);
-    const home = resolveHangarHome(undefined, io.env);
+    const home = hangarHome(io);
     const { started, status } = await startEngine(home, { memoryMiB: memory ? Number(memory) : DEFAULT_ENGINE_MEMORY_MIB, mirror: o.get("--mirror"), env: io.env, ...(idle !== undefined ? { idleSuspendMinutes: Number(idle) } : {}) });
     const pid = status.pid !== undefined ? ` (pid ${status.pid})` : "";
     if (!started) io.out(`Hangar's engine is already running${pid}, listening on ${status.dockerHost}; nothing to do.`);
@@ -44,7 +43,7 @@ export const engineStop: CliCommand = {
   summary: "Stop Hangar's container engine.",
   async run(args, io) {
     options(args, []);
-    const pid = await stopEngine(resolveHangarHome(undefined, io.env));
+    const pid = await stopEngine(hangarHome(io));
     io.out(pid === undefined ? "Hangar's engine is not running; nothing to stop." : `Stopped Hangar's engine (pid ${pid}).`);
     return 0;
   },
@@ -60,7 +59,7 @@ export const engineStatusCommand: CliCommand = {
       args.filter((a) => a !== "--json"),
       [],
     );
-    const s = await engineStatus(resolveHangarHome(undefined, io.env));
+    const s = await engineStatus(hangarHome(io));
     if (json) {
       io.out(JSON.stringify(s, null, 2));
       return 0;
@@ -88,7 +87,7 @@ export const engineEnv: CliCommand = {
     const o = options(args, ["--shell"]);
     const shell = o.get("--shell") ?? (process.platform === "win32" ? "powershell" : "sh");
     if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`--shell is one of ${SHELLS.join(", ")}, not "${shell}".`);
-    const endpoint = engineEndpoint(resolveHangarHome(undefined, io.env));
+    const endpoint = engineEndpoint(hangarHome(io));
     const host = dockerHost(endpoint);
     if (shell === "fish") {
       io.out(`set -gx DOCKER_HOST ${quoteSh(host)};`);

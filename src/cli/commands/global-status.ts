@@ -1,13 +1,13 @@
 import { MachineIndex } from "../../core/machines/machine-index";
-import { resolveHangarHome } from "../../core/util/hangar-home";
 import type { CliCommand } from "../cli-command";
+import { hangarHome } from "../cli-command";
 
 export const globalStatus: CliCommand = {
   words: ["global-status"],
   usage: "hangar global-status",
   summary: "Every Hangar machine on this computer, in every project.",
   async run(_args, io) {
-    const list = await new MachineIndex(resolveHangarHome(undefined, io.env)).list();
+    const list = await new MachineIndex(hangarHome(io)).list();
     if (!list.length) {
       io.out("There are no Hangar machines on this computer.");
       return 0;

@@ -1,11 +1,10 @@
 import * as path from "node:path";
 import { ProjectMachines } from "../../core/machines/project-machines";
-import { resolveHangarHome } from "../../core/util/hangar-home";
 import { HangarError } from "../../core/util/errors";
 import { RubyEvaluator } from "../../core/vagrantfile/ruby-evaluator";
 import { findVagrantfile } from "../../core/vagrantfile/vagrantfile-locator";
 import type { CliCommand, CliIo } from "../cli-command";
-import { UsageError } from "../cli-command";
+import { UsageError, hangarHome } from "../cli-command";
 
 /** Runs `fn` with the project of the Vagrantfile found from the current folder. */
 export async function withProject<T>(io: CliIo, fn: (project: ProjectMachines) => Promise<T>): Promise<T> {
@@ -15,7 +14,7 @@ export async function withProject<T>(io: CliIo, fn: (project: ProjectMachines) =
   if (base !== undefined && !/^\d+$/.test(base)) throw new HangarError(`HANGAR_SSH_PORT_BASE is '${base}', not a port number.`, "Set it to a port such as 2222, or unset it.");
   const ruby = new RubyEvaluator();
   try {
-    return await fn(new ProjectMachines(file, resolveHangarHome(undefined, io.env), ruby, io.env, base ? { sshPortBase: Number(base) } : {}));
+    return await fn(new ProjectMachines(file, hangarHome(io), ruby, io.env, base ? { sshPortBase: Number(base) } : {}));
   } finally {
     ruby.dispose();
   }

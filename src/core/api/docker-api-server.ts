@@ -4,6 +4,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { product } from "../product";
 import { errorMessage, HangarError } from "../util/errors";
+import { listenPrivate, SocketInUseError } from "../util/private-socket";
 import { errorBody, NotImplementedError, statusOf } from "./api-errors";
 import { ApiRouter } from "./api-router";
 import { sendJson } from "./api-response";
@@ -65,9 +66,9 @@ export class DockerApiServer {
   /**
    * Listens on `endpoint`. A socket file left by an engine that died is
    * removed first — only when nothing answers on it; when something does,
-   * EngineAlreadyRunningError. The socket is made 0600 at once (before any
-   * client can have learned of it; with the usual umask others cannot
-   * connect even in that instant, as connecting needs write permission).
+   * EngineAlreadyRunningError. The socket is 0600 from the first instant
+   * it can be reached, whatever the umask (listenPrivate): the API gives
+   * whoever connects the engine's powers.
    */
   static async listen(endpoint: string, engine: EngineContext, options: ApiServerOptions = {}): Promise<DockerApiServer> {
     const router = createEngineRouter(engine);
@@ -100,11 +101,12 @@ export class DockerApiServer {
     });
     // A `docker load` upload may take longer than Node's default 5-minute limit for receiving a request.
     server.requestTimeout = 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) => reject(pipe && err.code === "EADDRINUSE" ? new EngineAlreadyRunningError(endpoint) : err));
-      server.listen(endpoint, () => resolve());
-    });
-    if (!pipe) await fs.chmod(endpoint, 0o600);
+    try {
+      await listenPrivate(server, endpoint);
+    } catch (err) {
+      // Another engine bound the path (or pipe) between the check above and now.
+      throw err instanceof SocketInUseError || (err as NodeJS.ErrnoException).code === "EADDRINUSE" ? new EngineAlreadyRunningError(endpoint) : err;
+    }
     return new DockerApiServer(server, endpoint);
   }
 

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, promises as fs, readFileSyn
 import * as http from "node:http";
 import * as path from "node:path";
 import { HangarError } from "../util/errors";
+import { ensureHangarHome } from "../util/hangar-home";
 import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot } from "./engine-context";
 import { dockerHost, engineEndpoint, engineLogFile, enginePidFile, isNamedPipe } from "./engine-endpoint";
 
@@ -64,6 +65,8 @@ export async function engineStatus(hangarHome: string): Promise<EngineStatus> {
  * way (the engine removes a socket nothing answers on).
  */
 export async function startEngine(hangarHome: string, options: StartEngineOptions = {}): Promise<{ started: boolean; status: EngineStatus }> {
+  // Before pinging: in a home another user controls, "an engine already runs" could be theirs.
+  ensureHangarHome(hangarHome);
   const before = await engineStatus(hangarHome);
   if (before.running) return { started: false, status: before };
   mkdirSync(engineRoot(hangarHome), { recursive: true });

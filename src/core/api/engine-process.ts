@@ -10,6 +10,7 @@ import { EngineShares } from "../engine/volumes/engine-shares";
 import { VolumeStore } from "../engine/volumes/volume-store";
 import { writeFileAtomic } from "../util/atomic-file";
 import { errorMessage, FileExistsError } from "../util/errors";
+import { ensureHangarHome } from "../util/hangar-home";
 import { DefaultRegistry } from "./default-registry";
 import { DockerApiServer } from "./docker-api-server";
 import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot, imageStoreRoot, volumeStoreRoot, type EngineContext } from "./engine-context";
@@ -40,6 +41,7 @@ export interface RunningEngine {
  * listens. Throws EngineAlreadyRunningError when another engine answers.
  */
 export async function serveEngine(hangarHome: string, options: ServeEngineOptions = {}): Promise<RunningEngine> {
+  ensureHangarHome(hangarHome);
   await fs.mkdir(engineRoot(hangarHome), { recursive: true });
   const env = options.env ?? process.env;
   const images = await ImageStore.open(imageStoreRoot(hangarHome));

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { HangarError } from "../util/errors";
+import { ensureHangarHome } from "../util/hangar-home";
 import type { DaemonReply, DaemonRequest } from "./daemon-protocol";
 import { daemonSocketPath } from "./machine-daemon";
 
@@ -16,6 +17,8 @@ export class DaemonClient {
   private constructor(private readonly socket: net.Socket) {}
 
   static async connect(hangarHome: string, options: { start?: boolean; daemonScript?: string } = {}): Promise<DaemonClient> {
+    // Before talking to whatever listens there: a home another user controls could hold their daemon.
+    ensureHangarHome(hangarHome);
     const socketPath = daemonSocketPath(hangarHome);
     try {
       return new DaemonClient(await open(socketPath));

@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { EmbeddedBox } from "../boxes/embedded-box";
 import { MachineRunner } from "../machines/machine-runner";
 import { errorMessage, HangarError } from "../util/errors";
+import { ensureHangarHome } from "../util/hangar-home";
+import { listenPrivate } from "../util/private-socket";
 import type { DaemonReply, DaemonRequest, MachineInfo } from "./daemon-protocol";
 
 export function daemonSocketPath(hangarHome: string): string {
@@ -17,18 +19,16 @@ export class MachineDaemon {
 
   constructor(private readonly server: net.Server) {}
 
+  /** Listens on the home's socket, 0600 whatever the umask: whoever can connect can start, stop and type into machines. */
   static async listen(hangarHome: string): Promise<MachineDaemon> {
-    await fs.mkdir(hangarHome, { recursive: true });
+    ensureHangarHome(hangarHome);
     const socket = daemonSocketPath(hangarHome);
     // A socket file left by a daemon that died: remove it, but only if nothing answers on it.
     if (process.platform !== "win32" && (await isStale(socket))) await fs.rm(socket, { force: true });
     const server = net.createServer();
     const daemon = new MachineDaemon(server);
     server.on("connection", (conn) => daemon.serve(conn));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(socket, () => resolve());
-    });
+    await listenPrivate(server, socket);
     return daemon;
   }
 
