@@ -1,16 +1,25 @@
-import { promises as fs, type Stats } from "node:fs";
+import { constants as fsc, promises as fs, type Stats } from "node:fs";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { Readable } from "node:stream";
-import { safeEntryPath, tarEntries } from "../images/tar-entries";
+import { MAX_SYMLINK_HOPS, safeEntryPath, tarEntries, whiteoutOf } from "../images/tar-entries";
 import { componentMatches, hasWildcard, type DockerIgnore } from "./dockerignore";
-import type { LayerItem } from "./layer-tar-writer";
+import { NOFOLLOW, openSource, type LayerItem } from "./layer-tar-writer";
 
 /**
  * What COPY and ADD put in a layer: sources looked up in a root (the build
  * context, or an earlier stage's flattened filesystem), never leaving it —
  * symlinks are copied as symlinks and only followed, confined to the root,
  * in the folders of a source path — and laid out at the destination.
+ *
+ * The root is untrusted (a context is what a repository holds; a stage is
+ * an image's files): every symlink is resolved here, component by
+ * component, an absolute target starting again at the root and ".."
+ * stopping at it, as Docker resolves them in scope. Past MAX_SYMLINK_HOPS
+ * the path is refused ("too many levels of symbolic links"), never handed
+ * to the host, so no host call below ever meets a symlink it would follow:
+ * folders are read after lstat said they are folders, files are opened
+ * O_NOFOLLOW.
  */
 
 export interface SourceRoot {
@@ -44,13 +53,13 @@ export async function findSources(root: SourceRoot, src: string): Promise<Matche
     const last = i === clean.length - 1;
     const next: string[][] = [];
     for (const done of candidates) {
-      const dir = await resolveInside(root.dir, done);
+      const dir = await resolveInside(root, done, src);
       if (!hasWildcard(part)) {
-        next.push(last ? [...done, part] : await confinedParts(root.dir, [...done, part]));
+        next.push(last ? [...done, part] : await confinedParts(root, [...done, part], src));
         continue;
       }
       const names = await fs.readdir(dir).catch(() => [] as string[]);
-      for (const name of names.sort()) if (componentMatches(part, name)) next.push(last ? [...done, name] : await confinedParts(root.dir, [...done, name]));
+      for (const name of names.sort()) if (componentMatches(part, name)) next.push(last ? [...done, name] : await confinedParts(root, [...done, name], src));
     }
     candidates = next;
   }
@@ -58,7 +67,7 @@ export async function findSources(root: SourceRoot, src: string): Promise<Matche
   for (const c of candidates) {
     const rel = c.join("/");
     if (rel !== "" && root.ignore?.excludes(rel)) continue;
-    const host = path.join(await resolveInside(root.dir, c.slice(0, -1)), c[c.length - 1] ?? "");
+    const host = path.join(await resolveInside(root, c.slice(0, -1), src), c[c.length - 1] ?? "");
     const stat = await fs.lstat(host).catch(() => undefined);
     if (stat) out.push({ host, stat, rel });
   }
@@ -67,24 +76,31 @@ export async function findSources(root: SourceRoot, src: string): Promise<Matche
 }
 
 /** Host path of the folders `parts` inside root, symlinks followed but kept inside root. */
-async function resolveInside(root: string, parts: string[]): Promise<string> {
-  return path.join(root, ...(await confinedParts(root, parts)));
+async function resolveInside(root: SourceRoot, parts: string[], shown: string): Promise<string> {
+  return path.join(root.dir, ...(await confinedParts(root, parts, shown)));
 }
 
-async function confinedParts(root: string, parts: string[]): Promise<string[]> {
+/**
+ * `parts` with every symlink resolved inside the root: real folders under
+ * it, then possibly names that do not exist. `shown` is the path the user
+ * wrote, for the error.
+ */
+async function confinedParts(root: SourceRoot, parts: string[], shown: string): Promise<string[]> {
   const pending = [...parts];
   const done: string[] = [];
   let hops = 0;
   while (pending.length > 0) {
     const part = pending.shift() as string;
     if (part === "..") {
-      done.pop();
+      done.pop(); // at the root, ".." is the root
       continue;
     }
     if (part === "" || part === ".") continue;
-    const here = path.join(root, ...done, part);
+    const here = path.join(root.dir, ...done, part);
     const st = await fs.lstat(here).catch(() => undefined);
-    if (st?.isSymbolicLink() && hops++ < 255) {
+    if (st?.isSymbolicLink()) {
+      // Giving up must fail: keeping the link as a plain component would let the host follow it.
+      if (++hops > MAX_SYMLINK_HOPS) throw new TooManySymlinksError(shown, root.label);
       const target = await fs.readlink(here);
       if (target.startsWith("/")) done.length = 0;
       pending.unshift(...target.split("/"));
@@ -93,6 +109,34 @@ async function confinedParts(root: string, parts: string[]): Promise<string[]> {
     done.push(part);
   }
   return done;
+}
+
+/** A source path whose symlinks loop, or chain past Linux's limit. */
+export class TooManySymlinksError extends SourceError {
+  constructor(readonly sourcePath: string, label: string) {
+    super(`${sourcePath}: too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS} in the ${label}; a symlink loop?). Fix or remove the symlinks on that path.`);
+  }
+}
+
+/**
+ * The bytes of the file `rel` names in the root (the Dockerfile, .dockerignore,
+ * a stage's /etc/passwd), every symlink on the way — the last included —
+ * resolved inside the root; undefined when there is no such regular file.
+ */
+export async function readInside(root: SourceRoot, rel: string): Promise<Buffer | undefined> {
+  const parts = await confinedParts(root, rel.replace(/\\/g, "/").split("/"), rel);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path.join(root.dir, ...parts), fsc.O_RDONLY | NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) return undefined;
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 export interface PlaceOptions {
@@ -124,7 +168,21 @@ export async function placeSources(matched: Matched[], o: PlaceOptions): Promise
       items.push(await leafItem(m.host, m.stat, name, o));
     }
   }
+  for (const i of items) refuseBadWhiteout(i.name);
   return items;
+}
+
+/**
+ * In a layer, `.wh.`, `.wh..` and `.wh...` would be whiteouts deleting their
+ * own folder or the one above when the layer is applied: such a name in a
+ * context (or an ADDed archive) fails the COPY instead of reaching a layer.
+ */
+function refuseBadWhiteout(name: string): void {
+  try {
+    whiteoutOf(name, "the layer");
+  } catch {
+    throw new SourceError(`"${name}" cannot be put in a layer: its name ${JSON.stringify(path.posix.basename(name))} is a whiteout (Docker's mark for a deleted file) that names no file of its folder. Rename it, or leave it out with .dockerignore.`);
+  }
 }
 
 async function walk(host: string, rel: string, under: string, o: PlaceOptions, items: LayerItem[], at: (n: string) => string): Promise<boolean> {
@@ -163,7 +221,7 @@ async function leafItem(host: string, st: Stats, name: string, o: PlaceOptions):
 }
 
 async function isTarArchive(file: string): Promise<boolean> {
-  const handle = await fs.open(file, "r");
+  const handle = await openSource(file);
   try {
     const head = Buffer.alloc(512);
     const { bytesRead } = await handle.read(head, 0, 512, 0);
@@ -176,7 +234,8 @@ async function isTarArchive(file: string): Promise<boolean> {
 
 /** The members of a local tar (gzip or not) laid out under destRel, as ADD extracts them. */
 async function archiveItems(file: string, destRel: string): Promise<LayerItem[]> {
-  let data = await fs.readFile(file);
+  const handle = await openSource(file);
+  let data = await handle.readFile().finally(() => handle.close());
   if (data[0] === 0x1f && data[1] === 0x8b) data = gunzipSync(data);
   const items: LayerItem[] = [];
   const label = path.basename(file);

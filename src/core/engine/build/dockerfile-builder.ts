@@ -8,7 +8,7 @@ import { ImageNotFoundError } from "../images/image-errors";
 import type { ImageStore } from "../images/image-store";
 import { applyLayer } from "../images/layer-apply";
 import { BuildCache } from "./build-cache";
-import { findSources, placeSources, SourceError, type SourceRoot } from "./copy-sources";
+import { findSources, placeSources, readInside, SourceError, type SourceRoot } from "./copy-sources";
 import { DockerIgnore } from "./dockerignore";
 import { existingPaths } from "./image-paths";
 import { execForm, parseDockerfile, parseGoDuration, rawWords, shellWord, shellWords, splitFlags, type DockerfileInstruction, type Lookup } from "./dockerfile-parse";
@@ -96,10 +96,14 @@ class Builder {
   async build(): Promise<{ imageId: string }> {
     const o = this.o;
     if (o.platform && !ACCEPTED_PLATFORMS.has(o.platform)) throw new BuildError(`The platform "${o.platform}" is not supported: the embedded engine runs linux/386 only.`, "Build without --platform, or use Docker Engine for other platforms.");
-    const file = path.resolve(o.contextDir, o.dockerfile ?? "Dockerfile");
-    const text = await fs.readFile(file, "utf8").catch(() => {
-      throw new BuildError(`Cannot read ${this.label} in the build context.`, "Check the path given with -f.");
+    const context: SourceRoot = { dir: path.resolve(o.contextDir), label: "build context" };
+    // Read inside the context (its symlinks confined to it), never through a host path.
+    const bytes = await readInside(context, this.label).catch((err: unknown) => {
+      if (err instanceof SourceError) throw new BuildError(`Cannot read ${this.label}: ${err.message}`);
+      throw err;
     });
+    if (!bytes) throw new BuildError(`Cannot read ${this.label} in the build context.`, "Check the path given with -f.");
+    const text = bytes.toString("utf8");
     const parsed = parseDockerfile(text);
     this.escape = parsed.escape;
     let instructions = parsed.instructions;
@@ -122,8 +126,8 @@ class Builder {
     this.cache = await BuildCache.open(o.hangarHome);
     this.tmp = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-build-"));
     try {
-      const ignoreText = await fs.readFile(path.join(o.contextDir, ".dockerignore"), "utf8").catch(() => "");
-      const context: SourceRoot = { dir: path.resolve(o.contextDir), ignore: new DockerIgnore(ignoreText), label: "build context" };
+      const ignoreText = (await readInside(context, ".dockerignore").catch(() => undefined))?.toString("utf8") ?? "";
+      context.ignore = new DockerIgnore(ignoreText);
       for (const ins of instructions) {
         o.signal?.throwIfAborted();
         this.step++;
@@ -443,7 +447,8 @@ class Builder {
     if (!user) throw this.error(ins, `--chown=${spec}: give a user (and optionally :group), by name or number.`);
     const table = async (file: string): Promise<string[][]> => {
       if (!stage.imageId) return [];
-      const text = await fs.readFile(path.join(await this.flatten(stage.imageId), file), "utf8").catch(() => "");
+      // The image's /etc/passwd may be a symlink: followed inside the image's files, never on the host.
+      const text = (await readInside({ dir: await this.flatten(stage.imageId), label: "stage's files" }, file).catch(() => undefined))?.toString("utf8") ?? "";
       return text.split("\n").map((l) => l.split(":"));
     };
     const resolveId = async (name: string, file: string, what: string): Promise<{ id: number; gid?: number }> => {

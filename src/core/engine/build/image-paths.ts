@@ -1,7 +1,6 @@
 import { createReadStream } from "node:fs";
-import * as path from "node:path";
 import type { ImageStore } from "../images/image-store";
-import { tarEntries } from "../images/tar-entries";
+import { safeEntryPath, tarEntries, whiteoutOf } from "../images/tar-entries";
 
 /**
  * Which of `wanted` (absolute paths) exist in an image, reading only its
@@ -16,15 +15,13 @@ export async function existingPaths(store: ImageStore, imageId: string | undefin
   for (const layer of await store.layerFiles(imageId)) {
     for await (const { header, body } of tarEntries(createReadStream(layer), layer)) {
       body.resume();
-      const name = header.name.replace(/^\.?\/+/, "").replace(/\/+$/, "");
-      const base = path.posix.basename(name);
-      const dir = path.posix.dirname(name) === "." ? "" : path.posix.dirname(name);
-      if (base === ".wh..wh..opq") {
-        for (const p of [...present]) if (dir === "" || p.startsWith(`${dir}/`)) present.delete(p);
-      } else if (base.startsWith(".wh.")) {
-        const gone = dir ? `${dir}/${base.slice(4)}` : base.slice(4);
-        for (const p of [...present]) if (p === gone || p.startsWith(`${gone}/`)) present.delete(p);
-      } else if (want.has(name)) present.add(name);
+      const name = safeEntryPath(header.name, layer, "strip");
+      const w = whiteoutOf(name, layer);
+      if (w?.kind === "opaque") {
+        for (const p of [...present]) if (w.dir === "" || p.startsWith(`${w.dir}/`)) present.delete(p);
+      } else if (w?.kind === "delete") {
+        for (const p of [...present]) if (p === w.path || p.startsWith(`${w.path}/`)) present.delete(p);
+      } else if (!w && want.has(name)) present.add(name);
     }
   }
   return new Set([...present].map((p) => `/${p}`));

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { constants as fsc, createWriteStream, promises as fs } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar-stream";
 
@@ -20,6 +20,14 @@ export interface LayerItem {
   source?: string;
   body?: Buffer;
   size?: number;
+}
+
+/** O_NOFOLLOW is POSIX; Windows has no symlinks to guard against here. */
+export const NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
+
+/** A source file (of an untrusted context or stage) for reading; a symlink put in its place is refused, not followed. */
+export function openSource(file: string): Promise<fs.FileHandle> {
+  return fs.open(file, fsc.O_RDONLY | NOFOLLOW);
 }
 
 /** Later items replace earlier ones at the same path; the result is sorted by name (parents before children). */
@@ -57,9 +65,11 @@ export async function writeLayerTar(file: string, items: LayerItem[]): Promise<v
       pack.entry({ ...header, size: item.body.length }, item.body);
       continue;
     }
+    const source = await openSource(item.source as string);
     await new Promise<void>((resolve, reject) => {
       const entry = pack.entry({ ...header, size: item.size ?? 0 }, (err) => (err ? reject(err) : resolve()));
-      createReadStream(item.source as string)
+      source
+        .createReadStream()
         .on("error", reject)
         .pipe(entry as unknown as NodeJS.WritableStream);
     });
@@ -77,7 +87,7 @@ export async function itemsChecksum(items: LayerItem[]): Promise<string> {
       if (item.body) hash.update(item.body);
       else {
         const fileHash = createHash("sha256");
-        await pipeline(createReadStream(item.source as string), fileHash);
+        await pipeline((await openSource(item.source as string)).createReadStream(), fileHash);
         hash.update(fileHash.digest());
       }
     }

@@ -1,10 +1,9 @@
-import { createReadStream, createWriteStream, promises as fs, type Stats } from "node:fs";
+import { constants as fsc, createReadStream, promises as fs, type Stats } from "node:fs";
 import * as path from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type * as tar from "tar-stream";
 import { ImageArchiveError } from "./image-errors";
-import { asArchiveError, safeEntryPath, tarEntries, type TarEntry } from "./tar-entries";
+import { asArchiveError, MAX_SYMLINK_HOPS, safeEntryPath, tarEntries, whiteoutOf, type TarEntry } from "./tar-entries";
 
 /**
  * Unpacks image layers (tar diffs) onto a folder on the host, with the rules
@@ -13,14 +12,19 @@ import { asArchiveError, safeEntryPath, tarEntries, type TarEntry } from "./tar-
  *  - `.wh.<name>` deletes <name> of a lower layer; `.wh..wh..opq` makes its
  *    folder opaque: everything a lower layer put there goes, what this layer
  *    puts there stays. Other `.wh..wh.*` names (aufs bookkeeping) are skipped.
- *    Whiteout files themselves are never created.
+ *    Whiteout files themselves are never created. A whiteout naming nothing,
+ *    "." or ".." (`.wh.`, `.wh..`, `.wh...`) is refused (ImageArchiveError):
+ *    it would delete its own folder or the one above.
  *  - An entry replaces whatever is at its path, except a folder entry over a
  *    folder, which keeps the folder's contents.
  *  - Paths are read as the container will see them: "/etc/x" is "etc/x";
  *    symlinks in the folders of a path are followed, but inside the root —
  *    an absolute target starts at the root, ".." stops at the root — as
  *    Docker gets by unpacking in a chroot. The last component is never
- *    followed: a symlink there is replaced, not written through.
+ *    followed: a symlink there is replaced, not written through. More than
+ *    MAX_SYMLINK_HOPS symlinks in one path is an error, never a fall-back to
+ *    the host's own resolution. Files are created O_EXCL|O_NOFOLLOW and
+ *    their mode and times set through the open handle.
  *  - A name or hard-link target that climbs out of the root with ".." is
  *    refused (ImageArchiveError) before anything is written for it.
  *  - Symlinks are created as they are, targets untouched. Hard links must
@@ -39,9 +43,8 @@ export interface ApplyLayerResult {
   bytes: number;
 }
 
-const OPAQUE = ".wh..wh..opq";
-const WHITEOUT_PREFIX = ".wh.";
-const MAX_SYMLINK_HOPS = 255;
+/** O_NOFOLLOW is POSIX; Windows has no symlinks to guard against here. */
+const NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
 /** Entry types applyLayer creates; a missing type is a regular file (old tars). pax/GNU long-name headers never reach here: tar-stream folds them in. */
 const CREATED_TYPES = new Set<string | null | undefined>(["file", "contiguous-file", "directory", "symlink", "link", undefined, null]);
 
@@ -73,7 +76,7 @@ export async function checkLayerTar(layer: NodeJS.ReadableStream | string, label
   try {
     for await (const entry of tarEntries(source, label)) {
       const h = entry.header;
-      safeEntryPath(h.name, label, "strip");
+      whiteoutOf(safeEntryPath(h.name, label, "strip"), label);
       if (h.type === "link") safeEntryPath(h.linkname ?? "", label, "strip");
       if (h.type === "file" || h.type === "contiguous-file") bytes += h.size ?? 0;
       files++;
@@ -107,13 +110,15 @@ class LayerUnpacker {
     const linkRel = h.type === "link" ? safeEntryPath(h.linkname ?? "", this.label, "strip") : undefined;
     if (rel === "") return drain(entry.body); // the root itself: its mode is the runtime's business
     const base = path.posix.basename(rel);
+    // Checked before anything resolves: `.wh...` must never become "<parent>/..".
+    const whiteout = whiteoutOf(rel, this.label);
     const parent = await this.resolve(path.posix.dirname(rel), true);
 
-    if (base.startsWith(WHITEOUT_PREFIX)) {
+    if (whiteout) {
       await drain(entry.body);
-      if (base === OPAQUE) await this.clearOpaque(parent);
-      else if (!base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
-        const victim = path.join(parent, base.slice(WHITEOUT_PREFIX.length));
+      if (whiteout.kind === "opaque") await this.clearOpaque(parent);
+      else if (whiteout.kind === "delete") {
+        const victim = path.join(parent, path.posix.basename(whiteout.path));
         await this.writable(parent, () => removeTree(victim));
       }
       return;
@@ -153,14 +158,20 @@ class LayerUnpacker {
         break;
       }
       default: // "file", "contiguous-file", or no type (old tars)
-        // "wx": O_EXCL never follows a symlink; the path was emptied above.
-        await this.writable(parent, () => fs.writeFile(target, "", { flag: "wx", mode: 0o600 }));
-        await pipeline(entry.body, createWriteStream(target, { flags: "r+" }));
-        await this.chown(target, h); // before chmod: chown clears setuid/setgid
-        await fs.chmod(target, mode);
-        if (h.mtime) await fs.utimes(target, h.mtime, h.mtime);
+      {
+        // O_EXCL|O_NOFOLLOW: never through a symlink (the path was emptied above); bytes, owner, mode and times through this one handle.
+        const file = await this.writable(parent, () => fs.open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | NOFOLLOW, 0o600));
+        try {
+          for await (const chunk of entry.body) await writeAll(file, chunk as Buffer);
+          if (this.asRoot) await file.chown(h.uid ?? 0, h.gid ?? 0); // before chmod: chown clears setuid/setgid
+          await file.chmod(mode);
+          if (h.mtime) await file.utimes(h.mtime, h.mtime);
+        } finally {
+          await file.close();
+        }
         this.bytes += h.size ?? 0;
         break;
+      }
     }
     this.files++;
   }
@@ -202,7 +213,7 @@ class LayerUnpacker {
       const here = path.join(this.root, ...done, part);
       const st = await lstatOrUndefined(here);
       if (st?.isSymbolicLink()) {
-        if (++hops > MAX_SYMLINK_HOPS) throw new ImageArchiveError(`${this.label} leads through more than ${MAX_SYMLINK_HOPS} symlinks at "${rel}" (a symlink loop).`, "The layer is damaged or hostile.");
+        if (++hops > MAX_SYMLINK_HOPS) throw new ImageArchiveError(`${this.label} holds a path through too many levels of symbolic links: "${rel}" passes more than ${MAX_SYMLINK_HOPS} symlinks (a symlink loop?).`, "The layer is damaged or hostile; nothing outside its root was touched.");
         const target = await fs.readlink(here);
         if (target.startsWith("/")) done.length = 0;
         pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
@@ -281,6 +292,10 @@ async function unlockTree(p: string): Promise<void> {
   if (!st?.isDirectory()) return;
   await fs.chmod(p, (st.mode & 0o7777) | 0o700);
   for (const name of await fs.readdir(p)) await unlockTree(path.join(p, name));
+}
+
+async function writeAll(file: fs.FileHandle, data: Buffer): Promise<void> {
+  for (let at = 0; at < data.length; ) at += (await file.write(data, at, data.length - at)).bytesWritten;
 }
 
 async function lstatOrUndefined(p: string): Promise<Stats | undefined> {

@@ -34,6 +34,45 @@ export function safeEntryPath(name: string, label: string, absolute: "strip" | "
   return normal === "." ? "" : normal;
 }
 
+/**
+ * How many symlinks one path may pass through before resolving it gives up
+ * with ELOOP's "too many levels of symbolic links": Linux's MAXSYMLINKS, so
+ * the host resolves no path the container's kernel (or the guest's unpacking
+ * tar) would refuse.
+ */
+export const MAX_SYMLINK_HOPS = 40;
+
+export const WHITEOUT_PREFIX = ".wh.";
+export const OPAQUE_WHITEOUT = ".wh..wh..opq";
+
+/**
+ * What a layer entry is in Docker's whiteout format: `dir/.wh.name` deletes
+ * `dir/name` from the layers below ("delete", `path` is "dir/name"),
+ * `dir/.wh..wh..opq` hides everything below in `dir` ("opaque"), other
+ * `.wh..wh.*` names are aufs bookkeeping ("meta", skipped).
+ */
+export type Whiteout = { kind: "delete"; path: string } | { kind: "opaque"; dir: string } | { kind: "meta" };
+
+/**
+ * The whiteout `rel` (a safeEntryPath result) is, or undefined for an
+ * ordinary entry. A whiteout naming nothing, "." or ".." (`.wh.`, `.wh..`,
+ * `.wh...`) would delete the folder itself or the one above it: it is
+ * refused (ImageArchiveError), never skipped, since no honest layer writer
+ * makes one.
+ */
+export function whiteoutOf(rel: string, label: string): Whiteout | undefined {
+  const base = path.posix.basename(rel);
+  if (!base.startsWith(WHITEOUT_PREFIX)) return undefined;
+  const dir = path.posix.dirname(rel) === "." ? "" : path.posix.dirname(rel);
+  if (base === OPAQUE_WHITEOUT) return { kind: "opaque", dir };
+  if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return { kind: "meta" };
+  const name = base.slice(WHITEOUT_PREFIX.length);
+  if (name === "" || name === "." || name === "..") {
+    throw unsafe(rel, label, `it is a whiteout naming ${name === "" ? "nothing" : `"${name}"`}, which would delete ${name === ".." ? "the folder above its own" : "its own folder"}`);
+  }
+  return { kind: "delete", path: dir === "" ? name : `${dir}/${name}` };
+}
+
 function unsafe(name: string, label: string, why: string): ImageArchiveError {
   return new ImageArchiveError(`${label} holds an entry named "${name}", which is unsafe: ${why}. Nothing was changed.`, "The archive is damaged or hostile; do not use it.");
 }

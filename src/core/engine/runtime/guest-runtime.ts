@@ -1,4 +1,3 @@
-import { createReadStream } from "node:fs";
 import type { Duplex } from "node:stream";
 import type { Readable } from "node:stream";
 import type { MachineSession } from "../../machines/machine-session";
@@ -8,7 +7,8 @@ import type { ImageStore } from "../images/image-store";
 import { attachNetworkSteps, ETC_FILES, etcMountSteps, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
 import { runOnChannel, type ConsoleSize } from "./container-console";
 import { enterCommand } from "./container-enter";
-import { overlayToLayer, whiteoutsOf } from "./layer-whiteouts";
+import { unpackImage } from "./image-unpack";
+import { overlayToLayer } from "./layer-whiteouts";
 import { mountSteps, type GuestMount } from "./mount-script";
 
 /** Where the engine machine keeps image root file systems and containers. */
@@ -91,23 +91,9 @@ export class GuestRuntime {
     return ready;
   }
 
-  private async unpackImage(imageId: string): Promise<void> {
-    const dir = `${ROOT}/images/${hex(imageId)}`;
-    if ((await this.session.run(`test -e ${dir}/complete`)).code === 0) return;
-    const rootfs = `${dir}/rootfs`;
-    await this.must(`rm -rf ${dir} && mkdir -p ${rootfs}`, "prepare the image's folder");
-    for (const layer of await this.store.layerFiles(imageId)) {
-      // Docker's whiteouts: what this layer deletes from the ones below goes first, then its files, then the markers themselves.
-      const { deleted, opaque } = await whiteoutsOf(layer);
-      const before = [
-        ...opaque.map((d) => `find ${shellQuote(`${rootfs}/${d}`)} -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null;`),
-        ...deleted.map((p) => `rm -rf ${shellQuote(`${rootfs}/${p}`)};`),
-      ].join(" ");
-      const script = `${before} tar -x -C ${rootfs} && find ${rootfs} -name '.wh.*' -exec rm -rf {} + 2>/dev/null; true`;
-      const res = await this.session.run(script, { stdin: await readAll(layer) });
-      if (res.code !== 0) throw new ContainerRuntimeError(`Unpacking layer ${layer} of image ${imageId} in the engine machine failed: ${res.stderr.trim()}`);
-    }
-    await this.must(`touch ${dir}/complete`, "mark the image unpacked");
+  /** Layers unpacked confined to the image's root (image-unpack.ts): the engine machine holds the host's shares. */
+  private unpackImage(imageId: string): Promise<void> {
+    return unpackImage(this.session, this.store, imageId, ROOT);
   }
 
   /**
@@ -325,10 +311,4 @@ function hex(imageId: string): string {
   const h = imageId.replace(/^sha256:/, "");
   if (!/^[0-9a-f]{64}$/.test(h)) throw new ContainerRuntimeError(`${imageId} is not an image ID.`);
   return h;
-}
-
-async function readAll(file: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of createReadStream(file)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
