@@ -14,6 +14,9 @@ import type { ImagesTreeProvider } from "./vscode/tree/images/images-tree";
 import type { ContainersTreeProvider } from "./vscode/tree/containers/containers-tree";
 import type { DockerTerminals } from "./vscode/terminals/docker-terminals";
 import { suspendWorkspaceMachines } from "./vscode/workspace/suspend-on-close";
+import { isTrusted } from "./vscode/workspace/workspace-trust";
+import { checkHangarHome, resolveHangarHome } from "./core/util/hangar-home";
+import { errorMessage } from "./core/util/errors";
 
 // Set by the bundle's first line (esbuild banner), so module loading counts too.
 declare const __hangarLoadStart: number | undefined;
@@ -56,9 +59,25 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   // The terminal profile must be registered for the dropdown, without starting anything.
   void hangar.terminals;
   active = hangar;
+  checkHomeAtActivation(hangar);
+  if (!isTrusted()) hangar.log.info("Restricted Mode: Hangar evaluates no Vagrantfile and builds or starts nothing from this workspace until it is trusted.");
   const activationMs = performance.now() - loadedAt;
   hangar.log.info(`${product.name} ${product.version} activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}).`);
   return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, boxesTree: trees.boxes, imagesTree: trees.images, containersTree: trees.containers, dockerTerminals: () => hangar.dockerTerminals, suspendOnClose: () => suspendWorkspaceMachines(hangar), logUri: context.logUri };
+}
+
+/**
+ * An unusable HANGAR_HOME (another user's, or writable by others) is said
+ * once at activation, not first at some later click; every use refuses it
+ * too (HangarContext.hangarHome). Nothing is created here: activation stays cheap.
+ */
+function checkHomeAtActivation(hangar: HangarContext): void {
+  try {
+    checkHangarHome(resolveHangarHome(vscode.workspace.getConfiguration("hangar").get<string>("home")));
+  } catch (err) {
+    hangar.log.error(errorMessage(err));
+    void vscode.window.showErrorMessage(errorMessage(err), "Open Settings").then((choice) => choice && vscode.commands.executeCommand("workbench.action.openSettings", "hangar.home"));
+  }
 }
 
 /** Suspends this workspace's running machines (setting, default on); everything else is disposed through context.subscriptions. */

@@ -1,7 +1,8 @@
 import * as vscode from "vscode";
 import { BoxStore } from "../core/boxes/box-store";
-import { resolveHangarHome } from "../core/util/hangar-home";
-import { RubyEvaluator } from "../core/vagrantfile/ruby-evaluator";
+import { openHangarHome } from "../core/util/hangar-home";
+import type { RubyEvaluator } from "../core/vagrantfile/ruby-evaluator";
+import { TrustedRubyEvaluator } from "./workspace/workspace-trust";
 import { ProjectFiles } from "./workspace/project-files";
 import { WorkspaceMachines } from "./workspace/workspace-machines";
 import { MachineTerminals } from "./terminals/machine-terminals";
@@ -45,8 +46,9 @@ export class HangarContext implements vscode.Disposable {
     return (this.dockerTerminalsService ??= new DockerTerminals(this.docker));
   }
 
+  /** Checked on every use (one stat): created 0700 when missing; another user's home is refused with a ForeignHangarHomeError. */
   get hangarHome(): string {
-    return resolveHangarHome(vscode.workspace.getConfiguration("hangar").get<string>("home"));
+    return openHangarHome(vscode.workspace.getConfiguration("hangar").get<string>("home"));
   }
 
   get boxes(): BoxStore {
@@ -55,9 +57,9 @@ export class HangarContext implements vscode.Disposable {
     return this.boxStore;
   }
 
-  /** Evaluates Vagrantfiles; its Ruby process starts with the first evaluation, not here. */
+  /** Evaluates Vagrantfiles (never in Restricted Mode); its Ruby process starts with the first evaluation, not here. */
   get ruby(): RubyEvaluator {
-    return (this.rubyEvaluator ??= new RubyEvaluator());
+    return (this.rubyEvaluator ??= new TrustedRubyEvaluator());
   }
 
   dispose(): void {

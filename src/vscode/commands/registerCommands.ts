@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { CancelledError, errorMessage } from "../../core/util/errors";
 import type { CommandEnv, HangarCommand } from "./hangar-command";
+import { RestrictedModeError, showRestricted } from "../workspace/workspace-trust";
 import { refreshBoxes } from "./boxes/refresh";
 import { revealBoxStore } from "./boxes/reveal-store";
 import { createVagrantfile } from "./vagrantfile/create";
@@ -67,6 +68,12 @@ export function registerCommands(env: CommandEnv): void {
         // Nothing to pick, or the user backed out: say so quietly.
         if (err instanceof CancelledError) {
           vscode.window.setStatusBarMessage(err.message, 4000);
+          return undefined;
+        }
+        // Refused by Restricted Mode: not a failure; say why, with the way to lift it.
+        if (err instanceof RestrictedModeError) {
+          env.hangar.log.warn(`${command.id}: ${err.message}`);
+          showRestricted(err);
           return undefined;
         }
         env.hangar.log.error(`${command.id} failed:`, err);

@@ -26,11 +26,17 @@ export function registerVagrantfileLanguage(hangar: HangarContext): void {
   const lenses = new VagrantfileCodeLensProvider(hangar);
   hangar.extension.subscriptions.push(
     vscode.languages.registerCodeLensProvider(selector, lenses),
+    lenses,
     vscode.workspace.onDidSaveTextDocument((d) => d.languageId === VAGRANTFILE_LANGUAGE_ID && lenses.refresh()),
     vscode.languages.registerCompletionItemProvider(selector, new VagrantfileCompletionProvider(), ...VAGRANTFILE_TRIGGER_CHARACTERS),
     vscode.languages.registerHoverProvider(selector, new VagrantfileHoverProvider()),
     new VagrantfileDiagnostics(hangar),
   );
+}
+
+function registerBuildLenses(selector: vscode.DocumentSelector): vscode.Disposable[] {
+  const provider = new DockerfileBuildCodeLensProvider();
+  return [vscode.languages.registerCodeLensProvider(selector, provider), provider];
 }
 
 /**
@@ -60,7 +66,7 @@ export function registerDockerfileLanguage(hangar: HangarContext): void {
     vscode.languages.registerDocumentFormattingEditProvider(selector, formatting),
     vscode.languages.registerDocumentRangeFormattingEditProvider(selector, formatting),
     new DockerfileDiagnostics(language),
-    vscode.languages.registerCodeLensProvider(selector, new DockerfileBuildCodeLensProvider()),
+    ...registerBuildLenses(selector),
     missing,
     hangar.docker.onDidChangeImages(() => missing.recheck()),
     hangar.docker.onDidChangeEndpoint(() => missing.recheck()),

@@ -39,6 +39,13 @@ export class MachineStatusBar implements vscode.Disposable {
     const active = vscode.window.activeTextEditor?.document.uri.fsPath;
     const nearest = (active && files.filter((f) => active.startsWith(path.dirname(f) + path.sep)).sort((a, b) => b.length - a.length)[0]) || files[0];
     const project = (await this.hangar.machines.projects()).find((p) => p.vagrantfile === nearest);
+    if (project?.restricted) {
+      this.current = undefined;
+      this.item.text = "$(workspace-untrusted) Hangar";
+      this.item.tooltip = "Hangar: Restricted Mode — this workspace's Vagrantfiles are not evaluated until you trust it";
+      this.item.show();
+      return;
+    }
     if (!project || project.error || !project.machines.length) {
       this.current = undefined;
       this.item.text = "$(error) Hangar";

@@ -4,6 +4,7 @@ import { MachineIndex } from "../../core/machines/machine-index";
 import { type MachineStatus, ProjectMachines } from "../../core/machines/project-machines";
 import { errorMessage } from "../../core/util/errors";
 import type { HangarContext } from "../hangar-context";
+import { isTrusted, onDidGrantTrust } from "./workspace-trust";
 
 /** A machine as the views and commands address it. */
 export interface MachineRef {
@@ -22,6 +23,8 @@ export interface ProjectEntry {
   machines: MachineEntry[];
   /** The Vagrantfile could not be evaluated: its machines are unknown. */
   error?: string;
+  /** Restricted Mode: the Vagrantfile was not evaluated, so its machines are unknown. */
+  restricted?: boolean;
 }
 
 /**
@@ -38,7 +41,10 @@ export class WorkspaceMachines implements vscode.Disposable {
   private watching = false;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly hangar: HangarContext) {}
+  constructor(private readonly hangar: HangarContext) {
+    // Trust granted: the views evaluate the Vagrantfiles now, without a reload.
+    this.disposables.push(onDidGrantTrust(() => this.refresh()));
+  }
 
   /** A ProjectMachines for a Vagrantfile, with the user's settings. */
   project(vagrantfile: string): ProjectMachines {
@@ -62,6 +68,7 @@ export class WorkspaceMachines implements vscode.Disposable {
   }
 
   private async describe(vagrantfile: string, elsewhere = false): Promise<ProjectEntry> {
+    if (!isTrusted()) return { vagrantfile, machines: [], restricted: true };
     const project = this.project(vagrantfile);
     try {
       const statuses = await project.status();

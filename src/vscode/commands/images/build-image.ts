@@ -8,9 +8,11 @@ import { CancelledError, errorMessage, HangarError } from "../../../core/util/er
 import type { HangarContext } from "../../hangar-context";
 import { OutputPty } from "../../terminals/docker-terminals";
 import { checkImageName } from "../docker/docker-targets";
+import { requireTrust } from "../../workspace/workspace-trust";
 import type { HangarCommand } from "../hangar-command";
 
 const LAST_TAGS_KEY = "hangar.image.build.lastTags";
+const BUILDING = "Building an image from this workspace";
 
 /**
  * Builds an image from a Dockerfile (the one given — explorer menu,
@@ -22,6 +24,8 @@ const LAST_TAGS_KEY = "hangar.image.build.lastTags";
 export const buildImage: HangarCommand = {
   id: "hangar.image.build",
   async run({ hangar }, arg?: unknown, options?: unknown) {
+    // Before any prompt: a build runs the workspace's Dockerfile steps.
+    requireTrust(BUILDING);
     const dockerfile = await chooseDockerfile(arg);
     const given = (options as { tag?: string } | undefined)?.tag;
     const tag = given ?? (await askTag(lastTags(hangar)[dockerfile.fsPath] ?? defaultTag(dockerfile)));
@@ -34,6 +38,7 @@ export const buildImage: HangarCommand = {
 export const buildImageAs: HangarCommand = {
   id: "hangar.image.buildAs",
   async run({ hangar }, name?: unknown, from?: unknown) {
+    requireTrust(BUILDING);
     if (typeof name !== "string") throw new HangarError("Build As needs the image name to build.");
     const dockerfile = await pickDockerfile(`Build ${name} from which Dockerfile?`, from instanceof vscode.Uri ? from.fsPath : undefined, true);
     if (!dockerfile) throw new HangarError(`No other Dockerfile in this workspace could build ${name}.`, "Load it from an image archive instead, or write a Dockerfile for it.");

@@ -2,6 +2,7 @@ import * as vscode from "vscode";
 import type { ProjectMachines } from "../../../core/machines/project-machines";
 import type { HangarContext } from "../../hangar-context";
 import type { MachineRef } from "../../workspace/workspace-machines";
+import { requireTrust } from "../../workspace/workspace-trust";
 
 export interface OperationContext {
   project: ProjectMachines;
@@ -19,6 +20,7 @@ export interface OperationContext {
  * registerCommands, which shows them with a "Show Log" action.
  */
 export async function runMachineOperation<T>(hangar: HangarContext, target: MachineRef, title: string, op: (c: OperationContext) => Promise<T>, cancellable = false): Promise<T> {
+  requireTrust("Running machine commands from a workspace Vagrantfile");
   const project = hangar.machines.project(target.vagrantfile);
   hangar.log.info(`${title} (${target.vagrantfile})`);
   try {

@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import { loadVagrantfile } from "../../../core/vagrantfile/load-vagrantfile";
 import type { HangarContext } from "../../hangar-context";
+import { isTrusted, onDidGrantTrust, restrictedLens } from "../../workspace/workspace-trust";
 
 /**
  * "Up" above each machine of a Vagrantfile: over its `config.vm.define`, or
@@ -8,11 +9,17 @@ import type { HangarContext } from "../../hangar-context";
  * evaluating the file (a define in a loop gets one lens per machine), so the
  * lenses appear once Ruby has run; they follow saves, not keystrokes.
  */
-export class VagrantfileCodeLensProvider implements vscode.CodeLensProvider {
+export class VagrantfileCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly trusted = onDidGrantTrust(() => this.refresh());
 
   constructor(private readonly hangar: HangarContext) {}
+
+  dispose(): void {
+    this.trusted.dispose();
+    this.changed.dispose();
+  }
 
   /** Called on save: lenses are recomputed from the saved text. */
   refresh(): void {
@@ -21,6 +28,8 @@ export class VagrantfileCodeLensProvider implements vscode.CodeLensProvider {
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     if (document.uri.scheme !== "file" || document.isDirty) return [];
+    // Machine names come from running the file: in Restricted Mode, say why there is no Up.
+    if (!isTrusted()) return [restrictedLens(new vscode.Range(0, 0, 0, 0), "Vagrantfile not evaluated, no Up")];
     let result;
     try {
       result = await loadVagrantfile(document.uri.fsPath, this.hangar.ruby, process.env, document.getText());

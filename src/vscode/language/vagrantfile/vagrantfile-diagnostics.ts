@@ -3,6 +3,7 @@ import { loadVagrantfile } from "../../../core/vagrantfile/load-vagrantfile";
 import type { VagrantfileIssue } from "../../../core/vagrantfile/validate";
 import { errorMessage } from "../../../core/util/errors";
 import type { HangarContext } from "../../hangar-context";
+import { isTrusted, onDidGrantTrust } from "../../workspace/workspace-trust";
 
 export const VAGRANTFILE_LANGUAGE_ID = "vagrantfile";
 
@@ -31,6 +32,8 @@ export class VagrantfileDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidOpenTextDocument((d) => this.request(d)),
       vscode.workspace.onDidSaveTextDocument((d) => this.request(d)),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d)),
+      // Restricted Mode evaluated nothing: once trusted, the open Vagrantfiles are checked.
+      onDidGrantTrust(() => vscode.workspace.textDocuments.forEach((d) => this.request(d))),
     );
     // Opening a Vagrantfile is what activates Hangar (onLanguage), so that one
     // is open already: look at open documents once activate() has returned.
@@ -39,7 +42,7 @@ export class VagrantfileDiagnostics implements vscode.Disposable {
   }
 
   private request(document: vscode.TextDocument): void {
-    if (this.disposed || document.languageId !== VAGRANTFILE_LANGUAGE_ID || document.uri.scheme !== "file") return;
+    if (this.disposed || document.languageId !== VAGRANTFILE_LANGUAGE_ID || document.uri.scheme !== "file" || !isTrusted()) return;
     const key = document.uri.toString();
     let runs = this.runs.get(key);
     if (!runs) this.runs.set(key, (runs = { latest: 0, busy: false, document }));

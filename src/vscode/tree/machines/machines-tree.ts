@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { MachineState } from "../../../core/machines/project-machines";
 import type { MachineEntry, ProjectEntry, WorkspaceMachines } from "../../workspace/workspace-machines";
+import { MANAGE_TRUST_COMMAND } from "../../workspace/workspace-trust";
 
 const STATE_LABEL: Record<MachineState, string> = { running: "running", saved: "saved", poweroff: "poweroff", not_created: "not created", aborted: "aborted" };
 const STATE_ICON: Record<MachineState, vscode.ThemeIcon> = {
@@ -48,7 +49,7 @@ export class ProjectItem extends vscode.TreeItem {
   ) {
     super(label, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `project:${project.vagrantfile}`;
-    this.description = project.error ? "has errors" : `${project.machines.filter((m) => m.state === "running").length}/${project.machines.length} running`;
+    this.description = project.restricted ? "Restricted Mode" : project.error ? "has errors" : `${project.machines.filter((m) => m.state === "running").length}/${project.machines.length} running`;
     this.iconPath = new vscode.ThemeIcon(project.error ? "error" : project.vagrantfile ? "file-code" : "globe");
     if (project.vagrantfile) this.resourceUri = vscode.Uri.file(project.vagrantfile);
     this.tooltip = project.error ?? (project.vagrantfile || "Machines of Vagrantfiles outside this workspace (global index)");
@@ -67,7 +68,18 @@ export class ProblemItem extends vscode.TreeItem {
   }
 }
 
-type Node = MachineItem | SnapshotItem | ProjectItem | ProblemItem;
+/** Restricted Mode: why a Vagrantfile shows no machines; opens the trust editor. */
+export class RestrictedItem extends vscode.TreeItem {
+  constructor(vagrantfile: string) {
+    super("Restricted Mode: Vagrantfile not evaluated", vscode.TreeItemCollapsibleState.None);
+    this.description = "trust this workspace to see its machines";
+    this.tooltip = `Hangar evaluates no Vagrantfile (it is Ruby code) in a workspace you have not trusted: ${vagrantfile}. Click to manage workspace trust.`;
+    this.iconPath = new vscode.ThemeIcon("workspace-untrusted");
+    this.command = { command: MANAGE_TRUST_COMMAND, title: "Manage Workspace Trust" };
+  }
+}
+
+type Node = MachineItem | SnapshotItem | ProjectItem | ProblemItem | RestrictedItem;
 
 /**
  * The Machines view: the workspace's machines (grouped by Vagrantfile when
@@ -109,6 +121,7 @@ export class MachinesTreeProvider implements vscode.TreeDataProvider<Node>, vsco
   }
 
   private machineNodes(project: ProjectEntry): Node[] {
+    if (project.restricted) return [new RestrictedItem(project.vagrantfile)];
     if (project.error) return [new ProblemItem(project.vagrantfile, project.error)];
     return project.machines.map((m) => new MachineItem(m));
   }
