@@ -112,7 +112,7 @@ class LayerUnpacker {
     const base = path.posix.basename(rel);
     // Checked before anything resolves: `.wh...` must never become "<parent>/..".
     const whiteout = whiteoutOf(rel, this.label);
-    const parent = await this.resolve(path.posix.dirname(rel), true);
+    const parent = await this.resolve(path.posix.dirname(rel), true, rel);
 
     if (whiteout) {
       await drain(entry.body);
@@ -148,7 +148,7 @@ class LayerUnpacker {
         break;
       case "link": {
         await drain(entry.body);
-        const source = await this.resolve(linkRel ?? "", false);
+        const source = await this.resolve(linkRel ?? "", false, `${rel}'s link target ${linkRel ?? ""}`);
         const st = await lstatOrUndefined(source);
         if (!st) throw new ImageArchiveError(`${this.label} holds a hard link "${h.name}" to "${h.linkname}", which is not in the layer or below it.`, "The layer is damaged.");
         if (st.isDirectory()) throw new ImageArchiveError(`${this.label} holds a hard link "${h.name}" to the folder "${h.linkname}"; folders cannot be hard-linked.`, "The layer is damaged or hostile.");
@@ -196,7 +196,7 @@ class LayerUnpacker {
    * The result is made of real folders under the root, then possibly
    * components that do not exist yet.
    */
-  private async resolve(rel: string, followLast: boolean): Promise<string> {
+  private async resolve(rel: string, followLast: boolean, shown: string): Promise<string> {
     const pending = rel.split("/").filter((p) => p !== "" && p !== ".");
     const done: string[] = [];
     let hops = 0;
@@ -213,7 +213,7 @@ class LayerUnpacker {
       const here = path.join(this.root, ...done, part);
       const st = await lstatOrUndefined(here);
       if (st?.isSymbolicLink()) {
-        if (++hops > MAX_SYMLINK_HOPS) throw new ImageArchiveError(`${this.label} holds a path through too many levels of symbolic links: "${rel}" passes more than ${MAX_SYMLINK_HOPS} symlinks (a symlink loop?).`, "The layer is damaged or hostile; nothing outside its root was touched.");
+        if (++hops > MAX_SYMLINK_HOPS) throw new ImageArchiveError(`${this.label} holds a path through too many levels of symbolic links: "${shown}" passes more than ${MAX_SYMLINK_HOPS} symlinks (a symlink loop?).`, "The layer is damaged or hostile; nothing outside its root was touched.");
         const target = await fs.readlink(here);
         if (target.startsWith("/")) done.length = 0;
         pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
