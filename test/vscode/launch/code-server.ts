@@ -6,7 +6,7 @@
 // they run, a small HTTP "UI bridge" on 127.0.0.1 lets them take screenshots
 // and read the workbench DOM (see suite/ui-bridge.ts).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
@@ -53,6 +53,9 @@ function startUiBridge(page: () => Page | undefined): Promise<http.Server> {
             else await p.screenshot({ path: file });
             return reply(200, { path: file });
           }
+          case "/click":
+            await p.locator(args.selector ?? "body").first().click({ timeout: 10_000 });
+            return reply(200, {});
           default:
             return reply(404, `unknown action ${req.url}`);
         }
@@ -79,24 +82,22 @@ function waitForPort(child: ChildProcess): Promise<number> {
   });
 }
 
-async function main(): Promise<number> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (or set HANGAR_CHROMIUM).`);
-  execFileSync("bash", [path.join(repoRoot, "scripts", "install-code-server.sh")], { stdio: "inherit" });
-  execFileSync(process.execPath, [path.join(repoRoot, "test", "vscode", "build-tests.mjs")], { stdio: "inherit", cwd: repoRoot });
-  mkdirSync(outputDir, { recursive: true });
-  const { tmp, workspace } = prepareWorkspace();
-  // The machine tests need the default box: built once per machine (shared with the system tests), copied here.
-  const boxHome = await homeWithDefaultBox();
-
-  let page: Page | undefined;
-  const bridge = await startUiBridge(() => page);
-  const bridgeUrl = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}`;
-
-  const xdg = (name: string): string => path.join(tmp, name);
+/**
+ * One code-server and one workbench page in `browser`, running the suite in
+ * its extension host. `untrusted`: workspace trust is on (no
+ * --disable-workspace-trust, no startup prompt) and the folder untrusted —
+ * a fresh browser context trusts nothing — and only *.untrusted.test.js run.
+ */
+async function runSuite(browser: Browser, setPage: (p: Page | undefined) => void, o: { tmp: string; workspace: string; env: NodeJS.ProcessEnv; untrusted?: boolean }): Promise<number> {
+  const xdg = (name: string): string => path.join(o.tmp, name);
+  if (o.untrusted) {
+    mkdirSync(xdg("user-data/User"), { recursive: true });
+    writeFileSync(xdg("user-data/User/settings.json"), JSON.stringify({ "security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never" }));
+  }
   const server = spawn(
     CODE_SERVER,
     ["--bind-addr", "127.0.0.1:0", "--auth", "none", "--user-data-dir", xdg("user-data"), "--extensions-dir", xdg("extensions"),
-      "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override", "--ignore-last-opened"],
+      "--disable-telemetry", "--disable-update-check", ...(o.untrusted ? [] : ["--disable-workspace-trust"]), "--disable-getting-started-override", "--ignore-last-opened"],
     {
       detached: true, // its own process group, so the whole tree is killed at the end
       stdio: ["ignore", "pipe", "pipe"],
@@ -107,26 +108,22 @@ async function main(): Promise<number> {
         XDG_DATA_HOME: xdg("data"),
         XDG_CACHE_HOME: xdg("cache"),
         HANGAR_HOME: xdg("hangar-home"),
-        HANGAR_TEST_UI_BRIDGE: bridgeUrl,
-        HANGAR_TEST_BOX_HOME: boxHome,
+        ...o.env,
+        ...(o.untrusted ? { HANGAR_VSCODE_UNTRUSTED: "1" } : {}),
       },
     },
   );
-  let browser: Browser | undefined;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const port = await waitForPort(server);
     const origin = `http://127.0.0.1:${port}`;
     const remote = (p: string): string => `vscode-remote://127.0.0.1:${port}${p}`;
     const payload = [["extensionDevelopmentPath", remote(repoRoot)], ["extensionTestsPath", remote(testsEntry)], ["skipWelcome", "true"]];
-    const url = `${origin}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-    log(`code-server listening on ${origin}; workspace ${workspace}`);
+    const url = `${origin}/?folder=${encodeURIComponent(o.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    log(`code-server listening on ${origin}; workspace ${o.workspace}${o.untrusted ? " (untrusted: Restricted Mode)" : ""}`);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    setPage(page);
     let resolveExit!: (code: number) => void;
     const exited = new Promise<number>((resolve) => (resolveExit = resolve));
     await page.exposeFunction("codeAutomationLog", (_type: string, args: unknown) => {
@@ -143,33 +140,66 @@ async function main(): Promise<number> {
       resolve(1);
     }, TEST_TIMEOUT_MS).unref());
     const code = await Promise.race([exited, timeout]);
-    await page.screenshot({ path: path.join(outputDir, "vscode-final.png") }).catch(() => undefined);
-    log(`extension host tests finished with exit code ${code}`);
+    await page.screenshot({ path: path.join(outputDir, o.untrusted ? "vscode-final-untrusted.png" : "vscode-final.png") }).catch(() => undefined);
+    log(`extension host tests${o.untrusted ? " (Restricted Mode)" : ""} finished with exit code ${code}`);
     return code;
   } finally {
-    await browser?.close().catch(() => undefined);
-    bridge.close();
+    setPage(undefined);
+    await context.close().catch(() => undefined);
     try {
       process.kill(-server.pid!, "SIGKILL");
     } catch {
       // already gone
     }
+  }
+}
+
+async function main(): Promise<number> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (or set HANGAR_CHROMIUM).`);
+  execFileSync("bash", [path.join(repoRoot, "scripts", "install-code-server.sh")], { stdio: "inherit" });
+  execFileSync(process.execPath, [path.join(repoRoot, "test", "vscode", "build-tests.mjs")], { stdio: "inherit", cwd: repoRoot });
+  mkdirSync(outputDir, { recursive: true });
+  const { tmp, workspace } = prepareWorkspace();
+  const untrusted = prepareWorkspace();
+  // HANGAR_VSCODE_ONLY=untrusted|trusted runs one of the two launches, for working on one.
+  const only = process.env.HANGAR_VSCODE_ONLY;
+  // The machine tests need the default box: built once per machine (shared with the system tests), copied here.
+  const boxHome = only === "untrusted" ? "" : await homeWithDefaultBox();
+
+  let page: Page | undefined;
+  const bridge = await startUiBridge(() => page);
+  const bridgeUrl = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}`;
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+    });
+    const setPage = (p: Page | undefined): void => void (page = p);
+    const env = { HANGAR_TEST_UI_BRIDGE: bridgeUrl };
+    const trustedCode = only === "untrusted" ? 0 : await runSuite(browser, setPage, { tmp, workspace, env: { ...env, HANGAR_TEST_BOX_HOME: boxHome } });
+    // Restricted Mode needs workspace trust on, which is a server flag: a second, small launch (same browser) runs only its suite.
+    const untrustedCode = only === "trusted" ? 0 : await runSuite(browser, setPage, { ...untrusted, env, untrusted: true });
+    return trustedCode || untrustedCode;
+  } finally {
+    await browser?.close().catch(() => undefined);
+    bridge.close();
     // The machine daemon started by the tests is not in code-server's process group.
     try {
-      execFileSync("pkill", ["-f", `daemon.js ${boxHome}`]);
+      if (boxHome) execFileSync("pkill", ["-f", `daemon.js ${boxHome}`]);
     } catch {
       // none left
     }
     // Nor are container engines the Docker views started (one per hangar.home the tests used): stop them.
-    for (const home of [tmp, boxHome, path.join(os.tmpdir(), "hangar-vscode-home-"), path.join(os.tmpdir(), "hangar-second-engine-")]) {
+    for (const home of [tmp, boxHome, path.join(os.tmpdir(), "hangar-vscode-home-"), path.join(os.tmpdir(), "hangar-second-engine-")].filter(Boolean)) {
       try {
         execFileSync("pkill", ["-TERM", "-f", `engine.js ${home}`]);
       } catch {
         // none left
       }
     }
-    rmSync(tmp, { recursive: true, force: true });
-    rmSync(boxHome, { recursive: true, force: true });
+    for (const dir of [tmp, untrusted.tmp, boxHome].filter(Boolean)) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -41,3 +41,8 @@ export async function waitForText(selector: string, pred: (texts: string[]) => b
 export async function screenshot(name: string, selector?: string): Promise<string> {
   return (await call<{ path: string }>("screenshot", { name, selector })).path;
 }
+
+/** Clicks the first element matching `selector` in the workbench page (waits for it to appear). */
+export async function click(selector: string): Promise<void> {
+  await call<unknown>("click", { selector });
+}
