@@ -17,12 +17,15 @@ export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
 /**
  * What the builder adds beyond the packages' versions; it is the box
  * version's minor number (1: the vagrant user, sudo, SFTP; 2: bridge and
- * veth modules for container networks), so a box from an
+ * veth modules for container networks; 3: a tmpfs root and capsh, for
+ * confined containers), so a box from an
  * older builder is told apart from a current one.
  */
-export const DEFAULT_BOX_REVISION = 2;
+export const DEFAULT_BOX_REVISION = 3;
 /** Where Debian's dropbear runs its SFTP subsystem from (its SFTPSERVER_PATH). */
 const SFTP_SERVER_PATH = "usr/lib/sftp-server";
+/** Where Debian's libcap2-bin installs capsh. */
+const CAPSH_PATH = "sbin/capsh";
 
 export interface BuildOptions {
   hangarHome: string;
@@ -59,7 +62,9 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   const dropbear = repo.resolveDependencies(["dropbear-bin"]);
   // Only its one program: the package's dependency on openssh-client is for the man pages' sake, and sftp-server needs libc alone.
   const sftp = repo.require("openssh-sftp-server");
-  const all: DebianPackage[] = [kernel, busybox, seabios, ...dropbear, sftp];
+  // capsh (and libcap2): the engine machine drops a container's capabilities with it (container-confinement.ts).
+  const capsh = repo.resolveDependencies(["libcap2-bin"], { exclude: (name) => dropbear.some((p) => p.Package === name) });
+  const all: DebianPackage[] = [kernel, busybox, seabios, ...dropbear, sftp, ...capsh];
   const total = all.reduce((n, p) => n + p.Size, 0);
   let done = 0;
   const files = new Map<string, string>();
@@ -85,13 +90,15 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
     return e;
   });
 
-  progress(0.8, "Unpacking busybox, dropbear and libraries");
+  progress(0.8, "Unpacking busybox, dropbear, capsh and libraries");
   const tree = new Map<string, DebEntry>();
   const addAll = (entries: DebEntry[]): void => entries.forEach((e) => tree.set(e.path, e));
   const [busyboxBinary] = await entriesOf(busybox, (p) => p === "bin/busybox");
   if (!busyboxBinary?.content) throw new HangarError(`${busybox.Package} has no bin/busybox.`);
   addAll([busyboxBinary, { ...busyboxBinary, path: SU_PATH, mode: 0o4755 }]);
   for (const pkg of dropbear) addAll(await entriesOf(pkg, (p) => p === "usr/sbin/dropbear" || isLibrary(p)));
+  for (const pkg of capsh) addAll(await entriesOf(pkg, (p) => p === CAPSH_PATH || isLibrary(p)));
+  if (!tree.has(CAPSH_PATH)) throw new HangarError(`libcap2-bin has no ${CAPSH_PATH}.`);
   const [sftpServer] = await entriesOf(sftp, (p) => p === "usr/lib/openssh/sftp-server");
   if (!sftpServer?.content) throw new HangarError(`${sftp.Package} has no usr/lib/openssh/sftp-server.`);
   addAll([{ ...sftpServer, path: SFTP_SERVER_PATH }]);

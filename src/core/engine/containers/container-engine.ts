@@ -9,6 +9,7 @@ import type { EngineMachine } from "../machine/engine-machine";
 import type { NetworkRecord, NetworkStore } from "../networks/network-store";
 import type { ContainerMounts, MountPoint } from "./container-mounts";
 import { containerName, VALID_CONTAINER_NAME } from "./container-names";
+import { CapabilityError, confinementOf } from "../runtime/container-confinement";
 import { ContainerNetworking, type EndpointSettings, type NetworkHostConfig, type NetworkSettings } from "./container-networking";
 import { ContainerStdio } from "./container-stdio";
 
@@ -43,6 +44,10 @@ export interface ContainerHostConfig extends NetworkHostConfig {
   NanoCpus?: number;
   PidsLimit?: number | null;
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Privileged?: boolean;
+  SecurityOpt?: string[] | null;
   [key: string]: unknown;
 }
 
@@ -158,6 +163,13 @@ export class ContainerEngine {
       const existing = [...this.records.values()].find((r) => r.Name === `/${name.replace(/^\//, "")}`);
       if (existing) throw new ContainerConflictError(`Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
+    // Capabilities and security options are checked when the container is made, as Docker does (an unknown one is refused).
+    try {
+      confinementOf(hostConfig);
+    } catch (err) {
+      if (err instanceof CapabilityError) throw new ContainerInvalidError(err.message);
+      throw err;
+    }
     const image = await this.images.inspect(config.Image);
     const entrypoint = config.Entrypoint !== undefined && config.Entrypoint !== null ? config.Entrypoint : (image.Config.Entrypoint ?? []);
     // Docker: a given entrypoint drops the image's CMD unless a command is given too.
@@ -231,6 +243,7 @@ export class ContainerEngine {
           mounts,
           user: record.Config.User || undefined,
           tty: record.Config.Tty ? this.stdio.initialSize(record.Id, hc.ConsoleSize) : undefined,
+          confinement: confinementOf(hc),
         },
         {
           onStdout: emit(1),

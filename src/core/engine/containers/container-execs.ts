@@ -3,6 +3,7 @@ import type { Readable } from "node:stream";
 import { HangarError } from "../../util/errors";
 import type { EngineMachine } from "../machine/engine-machine";
 import type { ConsoleSize } from "../runtime/container-console";
+import { confinementOf } from "../runtime/container-confinement";
 import { runExec } from "../runtime/container-exec";
 import { ContainerConflictError, ContainerInvalidError, type ContainerEngine } from "./container-engine";
 
@@ -86,7 +87,6 @@ export class ContainerExecs {
     const record = this.containers.get(ref);
     if (!Array.isArray(config.Cmd) || !config.Cmd.length || !config.Cmd.every((a) => typeof a === "string")) throw new ContainerInvalidError("No exec command specified");
     this.mustRun(record.Id);
-    if (config.Privileged) throw new ContainerInvalidError("Hangar's engine does not run privileged exec processes.", "Run without --privileged.");
     const id = randomBytes(32).toString("hex");
     this.execs.set(id, {
       config,
@@ -153,6 +153,9 @@ export class ContainerExecs {
         user: exec.config.User || container.Config.User || "",
         workingDir: exec.config.WorkingDir || container.Config.WorkingDir || "/",
         tty,
+        // As Docker: the container's capabilities, or all of them for `docker exec --privileged`.
+        confinement: confinementOf({ ...container.HostConfig, Privileged: exec.config.Privileged === true || container.HostConfig.Privileged === true }),
+        hostname: container.Config.Hostname || container.Id.slice(0, 12),
       },
       {
         stdin: io.stdin,

@@ -154,24 +154,27 @@ function rootScript(target: ArchiveTarget, inner: string, args: string[]): strin
   const quoted = args.map(shellQuote).join(" ");
   if (target.running) {
     const helper = `/dev/.hangar-cp-${randomBytes(6).toString("hex")}`;
+    // In the container's mount namespace the root is the tools folder with the container's root at /root
+    // (container-confinement.ts): the helper is copied and the script chrooted there without a path of the engine
+    // machine's in between, so a symlink the container made (even over its /dev) leads only inside its own root.
+    const enter = 'h=$1; shift; mkdir /root$h && cp /bin/busybox /root$h/busybox || exit 4; exec chroot /root $h/busybox sh -c "$@"';
     return [
       pid1Script(target.containerId),
       `[ -n "$p" ] || { echo "Container ${target.containerId} is not running" >&2; exit 3; }`,
-      `mkdir /proc/$p/root${helper} && cp /bin/busybox /proc/$p/root${helper}/busybox || exit 4`,
-      `nsenter -t $p -m -r -w ${helper}/busybox sh -c ${shellQuote(inner)} - ${helper} ${quoted}`,
+      `nsenter -t $p -m /bin/busybox sh -c ${shellQuote(enter)} - ${helper} ${shellQuote(inner)} - ${helper} ${quoted}`,
       "s=$?",
-      `rm -rf /proc/$p/root${helper}`,
+      `nsenter -t $p -m /bin/busybox rm -rf /root${helper}`,
       "exit $s",
     ].join("\n");
   }
   const lower = `${IMAGES_DIR}/${target.imageId.replace(/^sha256:/, "")}/rootfs`;
   // (as the run script mounts it, so a later start uses the same mount)
-  const isolated = 'r=$1; s=$2; shift 2; mount -t tmpfs -o size=4m tmpfs "$r/dev" && mkdir "$r/dev/.hangar" && cp /bin/busybox "$r/dev/.hangar/busybox" && exec chroot "$r" /dev/.hangar/busybox sh -c "$s" - /dev/.hangar "$@"';
+  // (its /dev must be a folder of its own: a symlink there would take the tmpfs and the helper into the engine machine's folders)
+  const isolated = 'r=$1; s=$2; shift 2; [ -e "$r/dev" ] || [ -L "$r/dev" ] || mkdir "$r/dev"; if [ -L "$r/dev" ] || [ ! -d "$r/dev" ]; then echo "the container\'s /dev is not a folder" >&2; exit 4; fi; mount -t tmpfs -o size=4m tmpfs "$r/dev" && mkdir "$r/dev/.hangar" && cp /bin/busybox "$r/dev/.hangar/busybox" && exec chroot "$r" /dev/.hangar/busybox sh -c "$s" - /dev/.hangar "$@"';
   return [
     "set -e",
     `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
     `grep -q " ${c}/rootfs " /proc/mounts || mount -t overlay overlay -o lowerdir=${lower},upperdir=${c}/upper,workdir=${c}/work ${c}/rootfs`,
-    `mkdir -p ${c}/rootfs/dev`,
     `exec unshare -m sh -c ${shellQuote(isolated)} - ${c}/rootfs ${shellQuote(inner)} ${quoted}`,
   ].join("\n");
 }

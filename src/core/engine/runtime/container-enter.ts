@@ -2,10 +2,11 @@ import { shellQuote } from "../../machines/machine-runner";
 
 /**
  * The last step of starting a container's process, `docker run` and
- * `docker exec` alike. It runs as root, already chrooted into the container,
- * from a static busybox the engine copied into the container's private /dev
- * (so images without a shell or awk work too), with arguments
- * `HELPER_DIR USER WORKDIR ARGV...`:
+ * `docker exec` alike. It runs as root with the container's capabilities,
+ * already chrooted into the container (container-confinement.ts), from a
+ * static busybox the engine copied into the container's private /dev (so
+ * images without a shell or awk work too), with arguments
+ * `HELPER_DIR USER WORKDIR RESTORE ARGV...`:
  *
  * - USER (Docker's `-u` / image USER: `name`, `uid`, `name:group`,
  *   `uid:gid`, or empty for root) is resolved as runc resolves it — the
@@ -13,41 +14,57 @@ import { shellQuote } from "../../machines/machine-runner";
  *   not there runs with gid 0 and HOME=/; a group by name or gid from
  *   /etc/group. An unknown name fails with Docker's message and status 126.
  * - HOME is set from the user's passwd entry when the environment has none.
- * - The helper deletes itself, enters WORKDIR (126 when it cannot), and
- *   execs ARGV — after dropping to the user with `nsenter -S uid -G gid`
- *   run from /proc/self/exe, the already deleted helper (busybox picks the
- *   applet from argv[0], hence `exec -a`). That drop clears supplementary
- *   groups: Docker would add the user's groups from /etc/group.
+ * - WORKDIR is made when missing (as root, as Docker makes it), then entered
+ *   (126 when it cannot be).
+ * - The environment the process gets is exactly the one given: the
+ *   helper's own variables are __hangar_-prefixed and never exported (a
+ *   plain name such as B would overwrite an image's ENV B), and the shell's
+ *   SHLVL, PWD and OLDPWD are unset, then RESTORE (shell `export` lines the
+ *   engine made from the container's environment) puts back the ones the
+ *   container sets itself.
+ * - The helper deletes itself and execs ARGV — after dropping to the user
+ *   with `nsenter -S uid -G gid` run from /proc/self/exe, the already
+ *   deleted helper (busybox picks the applet from argv[0], hence `exec -a`).
+ *   That drop clears supplementary groups: Docker would add the user's
+ *   groups from /etc/group.
  */
 const ENTER = [
-  'h=$1 u=$2 w=$3; shift 3; B=$h/busybox',
-  'n=${u%%:*}; g=; case $u in *:*) g=${u#*:};; esac; [ -n "$n" ] || n=0',
-  `e=$($B awk -F: -v n="$n" '$1==n{print $3":"$4":"$6; f=1; exit} n~/^[0-9]+$/ && $3==n && m==""{m=$3":"$4":"$6} END{if(!f && m!="") print m}' /etc/passwd 2>/dev/null)`,
-  'if [ -n "$e" ]; then uid=${e%%:*}; r=${e#*:}; gid=${r%%:*}; home=${r#*:}',
-  'else case $n in *[!0-9]*) echo "unable to find user $n: no matching entries in passwd file" >&2; exit 126;; esac; uid=$n gid=0 home=/; fi',
-  'if [ -n "$g" ]; then',
-  `  x=$($B awk -F: -v g="$g" '$1==g{print $3; f=1; exit} g~/^[0-9]+$/ && $3==g && m==""{m=$3} END{if(!f && m!="") print m}' /etc/group 2>/dev/null)`,
-  '  if [ -n "$x" ]; then gid=$x; else case $g in *[!0-9]*) echo "unable to find group $g: no matching entries in group file" >&2; exit 126;; esac; gid=$g; fi',
+  '__hangar_h=$1 __hangar_u=$2 __hangar_w=$3 __hangar_r=$4; shift 4; __hangar_b=$__hangar_h/busybox',
+  '__hangar_n=${__hangar_u%%:*}; __hangar_g=; case $__hangar_u in *:*) __hangar_g=${__hangar_u#*:};; esac; [ -n "$__hangar_n" ] || __hangar_n=0',
+  `__hangar_e=$($__hangar_b awk -F: -v n="$__hangar_n" '$1==n{print $3":"$4":"$6; f=1; exit} n~/^[0-9]+$/ && $3==n && m==""{m=$3":"$4":"$6} END{if(!f && m!="") print m}' /etc/passwd 2>/dev/null)`,
+  'if [ -n "$__hangar_e" ]; then __hangar_uid=${__hangar_e%%:*}; __hangar_e=${__hangar_e#*:}; __hangar_gid=${__hangar_e%%:*}; __hangar_home=${__hangar_e#*:}',
+  'else case $__hangar_n in *[!0-9]*) echo "unable to find user $__hangar_n: no matching entries in passwd file" >&2; exit 126;; esac; __hangar_uid=$__hangar_n __hangar_gid=0 __hangar_home=/; fi',
+  'if [ -n "$__hangar_g" ]; then',
+  `  __hangar_x=$($__hangar_b awk -F: -v g="$__hangar_g" '$1==g{print $3; f=1; exit} g~/^[0-9]+$/ && $3==g && m==""{m=$3} END{if(!f && m!="") print m}' /etc/group 2>/dev/null)`,
+  '  if [ -n "$__hangar_x" ]; then __hangar_gid=$__hangar_x; else case $__hangar_g in *[!0-9]*) echo "unable to find group $__hangar_g: no matching entries in group file" >&2; exit 126;; esac; __hangar_gid=$__hangar_g; fi',
   'fi',
-  '[ -n "${HOME+x}" ] || export HOME="${home:-/}"',
-  '$B rm -rf "$h"',
-  'cd "$w" || exit 126',
-  '[ -z "$u" ] || exec -a nsenter /proc/self/exe -S "$uid" -G "$gid" -- "$@"',
+  '[ -n "${HOME+x}" ] || export HOME="${__hangar_home:-/}"',
+  '[ -d "$__hangar_w" ] || $__hangar_b mkdir -p "$__hangar_w" 2>/dev/null',
+  'cd "$__hangar_w" || exit 126',
+  '$__hangar_b rm -rf "$__hangar_h"',
+  'unset SHLVL PWD OLDPWD; eval "$__hangar_r"',
+  '[ -z "$__hangar_u" ] || exec -a nsenter /proc/self/exe -S "$__hangar_uid" -G "$__hangar_gid" -- "$@"',
   'exec "$@"',
 ].join("\n");
 
+/** Variables a shell sets for itself, which a container's process must only see when its environment has them. */
+const SHELL_VARIABLES = ["SHLVL", "PWD", "OLDPWD"];
+
 /**
- * The command (for a shell) that runs ENTER with the helper in `helperDir`
- * (a path inside the container's root). With `newSession`, the process
- * first becomes a session leader with its terminal (stdin) as controlling
- * terminal, as a container's process with a TTY is: Ctrl-C then reaches it,
- * not the engine's processes around it.
+ * The arguments for a static busybox that runs ENTER with the helper in
+ * `helperDir` (a path inside the container's root): `sh -c ENTER - …`.
+ * `env` is the container process's environment (for RESTORE). With
+ * `newSession`, the process first becomes a session leader with its
+ * terminal (stdin) as controlling terminal, as a container's process with a
+ * TTY is: Ctrl-C then reaches it, not the engine's processes around it.
  */
-export function enterCommand(helperDir: string, user: string, workdir: string, argv: string[], newSession = false): string {
-  const busybox = shellQuote(`${helperDir}/busybox`);
+export function enterArgs(helperDir: string, user: string, workdir: string, argv: string[], env: string[], newSession = false): string {
+  const restore = env
+    .filter((e) => SHELL_VARIABLES.includes(e.slice(0, e.indexOf("="))))
+    .map((e) => `export ${shellQuote(e)}`)
+    .join("; ");
   return [
-    ...(newSession ? [busybox, "setsid", "-c"] : []),
-    busybox,
+    ...(newSession ? ["setsid", "-c", shellQuote(`${helperDir}/busybox`)] : []),
     "sh",
     "-c",
     shellQuote(ENTER),
@@ -55,11 +72,21 @@ export function enterCommand(helperDir: string, user: string, workdir: string, a
     shellQuote(helperDir),
     shellQuote(user),
     shellQuote(workdir || "/"),
+    shellQuote(restore),
     ...argv.map(shellQuote),
   ].join(" ");
 }
 
-/** Whether a user spec means root with root's group (no privilege change needed). */
-export function isRootUser(user: string | undefined): boolean {
-  return !user || /^(0|root)(:(0|root))?$/.test(user);
+/** Docker's PATH for a container whose environment has none (moby oci.DefaultPathEnv). */
+export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
+ * A container process's environment as Docker gives it: the given one, plus
+ * Docker's default PATH and HOSTNAME when it has none (and, with a TTY,
+ * TERM=xterm when it has no TERM); HOME comes from the user's passwd entry
+ * in ENTER.
+ */
+export function processEnv(env: string[], hostname: string, tty: boolean): string[] {
+  const has = (name: string): boolean => env.some((e) => e.startsWith(`${name}=`));
+  return [...(has("PATH") ? [] : [DEFAULT_PATH]), ...(has("HOSTNAME") ? [] : [`HOSTNAME=${hostname}`]), ...env, ...(tty && !has("TERM") ? ["TERM=xterm"] : [])];
 }

@@ -1,8 +1,9 @@
 import type { MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../machines/machine-runner";
 import { runOnChannel, type ConsoleIo, type ConsoleSize } from "./container-console";
-import { enterCommand } from "./container-enter";
-import { CONTAINERS_DIR, CGROUP_DIR, pid1Script } from "./container-paths";
+import { capshCommand, type Confinement } from "./container-confinement";
+import { enterArgs, processEnv } from "./container-enter";
+import { CGROUP_DIR, pid1Script } from "./container-paths";
 
 /** A process to start in a running container (`docker exec`). */
 export interface ExecSpec {
@@ -17,16 +18,24 @@ export interface ExecSpec {
   workingDir: string;
   /** A terminal of this size instead of pipes (-t). */
   tty?: ConsoleSize;
+  /** The container's own (or, with `docker exec --privileged`, every capability). */
+  confinement: Confinement;
+  /** The container's hostname (HOSTNAME in the environment when it has none, as Docker sets it). */
+  hostname: string;
 }
 
 const MARKER = "hangar-exec-started";
 
 /**
  * Runs a process in a running container's namespaces, as `docker exec`: the
- * container's PID 1 is found (the child of the pid its run script recorded),
- * a static busybox is copied into the container's private /dev, and busybox
- * `nsenter -t PID1 -m -u -i -n -p -r` enters its mount, UTS, IPC, network
- * and PID namespaces and its root; the helper then resolves the user, enters
+ * container's PID 1 is found (the child of the pid its run script recorded)
+ * and busybox `nsenter -t PID1 -m -u -i -n -p` enters its mount, UTS, IPC,
+ * network and PID namespaces, where the root is the read-only tools folder
+ * with the container's root at /root (container-confinement.ts): nothing
+ * of the engine machine's. There the tools' own busybox copies itself into
+ * the container's private /dev (every path resolved inside that namespace),
+ * and capsh drops the container's capabilities (or none, `--privileged`),
+ * chroots into /root and runs the copy, which resolves the user, enters
  * the working directory and execs (container-enter.ts). The process joins
  * the container's cgroup, so its limits and `docker top` include it. With a
  * TTY, the pty dropbear gives the channel is bound at its own path in the
@@ -35,23 +44,22 @@ const MARKER = "hangar-exec-started";
  * engine machine.
  */
 export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo): Promise<number> {
-  const c = `${CONTAINERS_DIR}/${spec.containerId}`;
   const helper = `/dev/.hangar-exec-${spec.execId.slice(0, 16)}`;
-  const env = [...spec.env, ...(spec.tty && !spec.env.some((e) => e.startsWith("TERM=")) ? ["TERM=xterm"] : [])];
-  const bind = `touch ${c}/rootfs$1 && mount --bind $1 ${c}/rootfs$1`;
+  const env = processEnv(spec.env, spec.hostname, !!spec.tty);
+  // (in the container's namespace: the pty, open on stdin, bound through its descriptor, as the engine's /dev/pts is not there)
+  const bind = `touch /root$1 && mount --bind /root/proc/self/fd/0 /root$1`;
+  const enter = `mkdir /root${helper} && cp /bin/busybox /root${helper}/busybox || exit 126\nexec ${capshCommand(spec.confinement, "/root", `${helper}/busybox`, enterArgs(helper, spec.user, spec.workingDir, spec.argv, env, !!spec.tty))}`;
   const script = [
     pid1Script(spec.containerId),
     `[ -n "$p" ] || { echo "Container ${spec.containerId} is not running" >&2; exit 126; }`,
-    `mkdir /proc/$p/root${helper} && cp /bin/busybox /proc/$p/root${helper}/busybox || exit 126`,
     `echo $$ > ${CGROUP_DIR}/${spec.containerId}/cgroup.procs 2>/dev/null`,
-    // (a mount in the container's mount namespace has to be made from inside it)
-    spec.tty ? `t=$(tty) && nsenter -t $p -m sh -c ${shellQuote(bind)} - "$t"` : "",
+    spec.tty ? `t=$(tty) && nsenter -t $p -m -p /bin/busybox sh -c ${shellQuote(bind)} - "$t"` : "",
     `echo ${MARKER} $$ >&2`,
-    `env -i ${env.map(shellQuote).join(" ")} nsenter -t $p -m -u -i -n -p -r -w ${enterCommand(helper, spec.user, spec.workingDir, spec.argv, !!spec.tty)}`,
+    `env -i ${env.map(shellQuote).join(" ")} nsenter -t $p -m -u -i -n -p /bin/busybox sh -c ${shellQuote(enter)}`,
     "s=$?",
-    spec.tty ? `nsenter -t $p -m sh -c ${shellQuote(`umount ${c}/rootfs$1; rm -f ${c}/rootfs$1`)} - "$t" 2>/dev/null` : "",
+    spec.tty ? `nsenter -t $p -m /bin/busybox sh -c ${shellQuote("umount /root$1; rm -f /root$1")} - "$t" 2>/dev/null` : "",
     // (the helper removes itself; not when it failed before that)
-    `rm -rf /proc/$p/root${helper} 2>/dev/null`,
+    `[ ! -e /proc/$p/root${helper} ] || nsenter -t $p -m /bin/busybox rm -rf /root${helper} 2>/dev/null`,
     "exit $s",
   ]
     .filter(Boolean)

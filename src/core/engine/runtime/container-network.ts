@@ -83,7 +83,14 @@ export function innerNetworkSteps(c: string, id: string, net: GuestNetwork): str
  * layer has plain files at these paths, over any symlink of the image's.
  */
 export function etcMountSteps(c: string, rootfs: string): string[] {
-  return ETC_FILES.map((f) => `[ -f ${rootfs}/etc/${f} ] || touch ${rootfs}/etc/${f}; mount --bind ${c}/${f} ${rootfs}/etc/${f}`);
+  // The image decides what /etc and these files are: when either is a symlink, the file is bound from inside the
+  // container's root (through a descriptor of the engine's file), so the link leads where the container sees it,
+  // never into the engine machine. Without symlinks (the usual case) the shell checks it all without a process.
+  return ETC_FILES.map(
+    (f) =>
+      `if [ -d ${rootfs}/etc ] && [ ! -L ${rootfs}/etc ] && [ ! -L ${rootfs}/etc/${f} ]; then [ -f ${rootfs}/etc/${f} ] || touch ${rootfs}/etc/${f}; mount --bind ${c}/${f} ${rootfs}/etc/${f}; ` +
+      `else exec 5<${c}/${f}; chroot ${rootfs} /dev/.hangar/busybox sh -c '[ -d /etc ] || mkdir -p /etc; [ -e /etc/${f} ] || touch /etc/${f}; mount --bind /proc/self/fd/5 /etc/${f}'; exec 5<&-; fi`,
+  );
 }
 
 /**

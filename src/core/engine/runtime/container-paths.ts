@@ -10,13 +10,16 @@ export const CGROUP_DIR = "/sys/fs/cgroup/hangar";
  * machine numbers it), or leave it empty: PID 1 is the child of the pid the
  * run script records in unshare.pid (the kernel lists a task's children; this
  * busybox has no pgrep). A container reported started may still be setting
- * itself up, its PID 1 not yet in the container's root (entering its root
- * then would enter the engine machine's): wait, up to 10 s, until PID 1's
- * root is no longer the engine machine's.
+ * itself up, its PID 1 not yet in the container's root (entering its mount
+ * namespace then would find the engine machine's root, or the tools folder
+ * without the container's root in it): wait, up to 10 s, until PID 1's root
+ * is the container's (the overlay the engine mounted at ID/rootfs).
  */
 export function pid1Script(containerId: string): string {
+  const c = `${CONTAINERS_DIR}/${containerId}`;
   return [
-    `for i in $(seq 100); do p=; u=$(cat ${CONTAINERS_DIR}/${containerId}/unshare.pid 2>/dev/null); [ -n "$u" ] && p=$(cat /proc/$u/task/$u/children 2>/dev/null); p=\${p%% *}`,
-    '[ -n "$p" ] && [ "$(stat -L -c %d:%i /proc/$p/root/ 2>/dev/null)" != "$(stat -c %d:%i /)" ] && break; [ -n "$u" ] || break; p=; sleep 0.1; done',
+    `r=$(stat -c %d:%i ${c}/rootfs/ 2>/dev/null)`,
+    `for i in $(seq 100); do p=; u=$(cat ${c}/unshare.pid 2>/dev/null); [ -n "$u" ] && p=$(cat /proc/$u/task/$u/children 2>/dev/null); p=\${p%% *}`,
+    '[ -n "$p" ] && [ "$(stat -L -c %d:%i /proc/$p/root/ 2>/dev/null)" = "$r" ] && break; [ -n "$u" ] || break; p=; sleep 0.1; done',
   ].join("\n");
 }

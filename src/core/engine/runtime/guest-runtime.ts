@@ -6,7 +6,8 @@ import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { attachNetworkSteps, ETC_FILES, etcMountSteps, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
 import { runOnChannel, type ConsoleSize } from "./container-console";
-import { enterCommand } from "./container-enter";
+import { capshCommand, DEFAULT_CONFINEMENT, procMaskSteps, toolsSetupSteps, TOOLS_DIR, type Confinement } from "./container-confinement";
+import { enterArgs, processEnv } from "./container-enter";
 import { unpackImage } from "./image-unpack";
 import { overlayToLayer } from "./layer-whiteouts";
 import { mountSteps, type GuestMount } from "./mount-script";
@@ -47,6 +48,8 @@ export interface ContainerSpec {
   user?: string;
   /** A terminal (-t) of this size for the process instead of pipes. */
   tty?: ConsoleSize;
+  /** Capabilities, privileged, no-new-privileges; Docker's defaults when unset (Dockerfile RUN steps). */
+  confinement?: Confinement;
 }
 
 export interface RunHandlers {
@@ -226,12 +229,16 @@ export class GuestRuntime {
     const workdir = spec.workingDir || "/";
     const marker = startedMarker(spec.id).toString().trim();
     const attach = spec.network ? attachNetworkSteps(spec.id, spec.network, "$u") : [];
-    // As Docker: a TTY brings TERM=xterm unless the environment has a TERM.
-    const envList = spec.tty && !(spec.env ?? []).some((e) => e.startsWith("TERM=")) ? [...(spec.env ?? []), "TERM=xterm"] : (spec.env ?? []);
+    const envList = processEnv(spec.env ?? [], hostname, !!spec.tty);
     const env = ["env", "-i", ...envList.map(shellQuote)].join(" ");
-    // Inside the new namespaces: proc and a small /dev of its own, the hostname, then chroot (the cwd is set first, inside the new root).
+    const confinement = spec.confinement ?? DEFAULT_CONFINEMENT;
+    // Inside the new namespaces: proc and a small /dev of its own, the hostname, the mounts; then the container's root
+    // replaces the engine machine's and capsh drops what the container may not do (container-confinement.ts).
     const inner = [
       "set -e",
+      // /proc and /dev must be folders of the container's own: a symlink there (left in its layer by a container
+      // that could unmount them) would take these mounts, and the device template, into the engine machine's folders.
+      `for d in proc dev; do if [ -L ${c}/rootfs/$d ] || [ ! -d ${c}/rootfs/$d ]; then rm -f ${c}/rootfs/$d; mkdir ${c}/rootfs/$d; fi; done`,
       `mount -t proc proc ${c}/rootfs/proc`,
       `mount -t tmpfs -o mode=755 tmpfs ${c}/rootfs/dev`,
       // Device nodes, /dev/pts, /dev/shm and the entry helper come from a template made once per boot (one cp instead of a process each).
@@ -240,13 +247,17 @@ export class GuestRuntime {
       spec.tty ? `t=$(tty) && touch ${c}/rootfs$t && mount --bind $t ${c}/rootfs$t` : "",
       `hostname ${shellQuote(hostname)}`,
       ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
-      `[ -d "${c}/rootfs"${shellQuote(workdir)} ] || mkdir -p "${c}/rootfs"${shellQuote(workdir)}`,
-      // chroot always starts in "/": a static busybox on the container's private /dev enters the working
-      // directory, removes itself and execs the process (so images without a shell work too).
       // (named busybox, so it takes its first argument as the applet)
       ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
       ...(spec.network ? etcMountSteps(c, `${c}/rootfs`) : []),
-      `exec ${env} chroot ${c}/rootfs ${enterCommand("/dev/.hangar", spec.user ?? "", workdir, spec.argv, !!spec.tty)}`,
+      ...(confinement.privileged ? [] : procMaskSteps(`${c}/rootfs`, `${c}/fstab`)),
+      // pivot_root into the read-only tools folder with the container's root at /root, and the engine machine's root
+      // detached: nothing of it (host shares, other containers) exists in this namespace from here on.
+      `mount --move ${c}/rootfs ${TOOLS_DIR}/root`,
+      `cd ${TOOLS_DIR} && pivot_root . old && umount -l /old`,
+      // capsh (loaded from the tools, not the container) chroots into the container's root and runs a static busybox on
+      // its private /dev, which enters the working directory, removes itself and execs the process (container-enter.ts).
+      `exec ${env} ${capshCommand(confinement, "/root", "/dev/.hangar/busybox", enterArgs("/dev/.hangar", spec.user ?? "", workdir, spec.argv, envList, !!spec.tty))}`,
     ]
       .filter(Boolean)
       .join("\n");
@@ -255,6 +266,8 @@ export class GuestRuntime {
       // Once per boot: the /dev template and Docker's init layer (the mount points the engine needs, one read-only layer
       // shared by every container between its image and its own layer, so they are no change of the container's in docker diff).
       `[ -e ${ROOT}/dev/.hangar/busybox ] || { mkdir -p ${ROOT}/dev/pts ${ROOT}/dev/shm ${ROOT}/dev/.hangar && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${ROOT}/dev/$n c \${m%%:*} \${m#*:}; done; mkdir -p ${INIT}/proc ${INIT}/dev ${INIT}/sys ${INIT}/etc && touch ${ETC_FILES.map((f) => `${INIT}/etc/${f}`).join(" ")} && cp /bin/busybox ${ROOT}/dev/.hangar/busybox; }`,
+      // Once per boot too: the tools folder containers are confined with (a machine suspended by an older Hangar has none yet).
+      `[ -e ${TOOLS_DIR}/sbin/capsh ] || { ${toolsSetupSteps().join(" && ")}; } || exit 125`,
       "set -e",
       `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
       // (busybox here has no `mountpoint`: /proc/mounts tells)
