@@ -17,7 +17,7 @@ const IMAGE_ARCH = "386";
 const KERNEL_VERSION = "unknown until the engine machine runs";
 
 /** Shown by `docker info` so nobody wonders why some commands fail. */
-const LIMITS_WARNING = "WARNING: Hangar's engine runs containers without networking, TTYs or stdin yet; builds use the classic builder (DOCKER_BUILDKIT=0).";
+const LIMITS_WARNING = "WARNING: Hangar's engine has no BuildKit: builds use the classic builder (DOCKER_BUILDKIT=0).";
 
 /** Docker's system router: ping, version, info, events, disk usage, auth. */
 export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void {
