@@ -1,28 +1,44 @@
 // `npm test`: every level, in order — unit (no emulator), system (real guest,
 // real CLI binaries), vscode (inside a real VS Code). Each level runs even if
 // an earlier one failed; the exit code is non-zero if any failed, and the
-// last lines repeat each runner's own summary.
+// last lines repeat each runner's own summary and the total time.
+//
+// The .vsix is packaged once, first (its production build replaces dist/,
+// so it must come before the development build the levels run on), to
+// HANGAR_TEST_VSIX when set (CI keeps it), else to a temporary file; the
+// levels find it in HANGAR_TEST_VSIX (the system test that installs it).
+// Usage: node scripts/test.mjs [unit] [system] [vscode]   (default: all)
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const only = process.argv.slice(2);
+const wants = (name) => !only.length || only.includes(name);
+const keepVsix = !!process.env.HANGAR_TEST_VSIX;
+const vsix = process.env.HANGAR_TEST_VSIX || path.join(mkdtempSync(path.join(os.tmpdir(), "hangar-vsix-")), "hangar.vsix");
+process.env.HANGAR_TEST_VSIX = vsix;
 
 // Each level has a deadline: a hung test fails its level (and is killed with
 // everything it started) instead of holding CI until its own limit.
 const levels = [
-  { name: "build", cmd: ["npm", "run", "--silent", "build"], minutes: 5 },
-  { name: "unit", cmd: ["node", "scripts/node-tests.mjs", "test/unit"], minutes: 10 },
-  { name: "system", cmd: ["node", "scripts/node-tests.mjs", "test/system", "--serial"], minutes: 30 },
-  { name: "vscode", cmd: ["node", "--import", "tsx", "test/vscode/launch/code-server.ts"], minutes: 20 },
+  { name: "package", cmd: ["node", "scripts/package.mjs", vsix], minutes: 5, needed: wants("system") || keepVsix },
+  { name: "build", cmd: ["npm", "run", "--silent", "build"], minutes: 5, needed: true },
+  { name: "unit", cmd: ["node", "scripts/node-tests.mjs", "test/unit"], minutes: 10, needed: wants("unit") },
+  { name: "system", cmd: ["node", "scripts/node-tests.mjs", "test/system"], minutes: 30, needed: wants("system") },
+  { name: "vscode", cmd: ["node", "--import", "tsx", "test/vscode/launch/code-server.ts"], minutes: 20, needed: wants("vscode") },
 ];
-const only = process.argv.slice(2);
 const summaries = [];
+const runStarted = Date.now();
 let failed = false;
 
 for (const level of levels) {
-  if (only.length && level.name !== "build" && !only.includes(level.name)) continue;
+  if (!level.needed) continue;
   console.log(`\n=== ${level.name} ===`);
   const started = Date.now();
   const { code, tail, timedOut } = await run(level.cmd, level.minutes);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const summary = summarize(tail);
+  const summary = level.name === "package" ? vsix : summarize(tail);
   const note = timedOut ? `timed out after ${level.minutes} min and was killed; ${summary}` : summary;
   summaries.push(`${level.name.padEnd(7)} ${code === 0 ? "ok    " : "FAILED"} ${seconds.padStart(6)} s  ${note}`);
   if (code !== 0) {
@@ -30,7 +46,8 @@ for (const level of levels) {
     if (level.name === "build") break; // nothing else can run without the build
   }
 }
-console.log(`\n=== summary ===\n${summaries.join("\n")}`);
+const total = (Date.now() - runStarted) / 1000;
+console.log(`\n=== summary ===\n${summaries.join("\n")}\ntotal   ${failed ? "FAILED" : "ok    "} ${total.toFixed(1).padStart(6)} s  (${Math.floor(total / 60)} min ${Math.round(total % 60)} s)`);
 process.exit(failed ? 1 : 0);
 
 function run([cmd, ...args], minutes) {
@@ -38,14 +55,19 @@ function run([cmd, ...args], minutes) {
     // Its own process group, so a deadline kills the machines and browsers it started too.
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      console.error(`\n${cmd} ${args.join(" ")}: no result after ${minutes} minutes; killing it.`);
+    const kill = (signal) => {
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-child.pid, signal);
       } catch {
         // already gone
       }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      console.error(`\n${cmd} ${args.join(" ")}: no result after ${minutes} minutes; stopping it.`);
+      // TERM first: the test runner then prints what the files still running have said so far.
+      kill("SIGTERM");
+      setTimeout(() => kill("SIGKILL"), 5_000).unref();
     }, minutes * 60_000);
     let tail = "";
     const pass = (stream) => (chunk) => {
@@ -57,21 +79,17 @@ function run([cmd, ...args], minutes) {
     child.on("close", (code) => {
       clearTimeout(timer);
       // Whatever the level left behind (a daemon of a failed test) goes with it.
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // nothing was left behind
-      }
+      kill("SIGKILL");
       resolve({ code: timedOut ? 1 : code ?? 1, tail, timedOut });
     });
   });
 }
 
-/** The runner's own closing counts: node's test runner ("ℹ pass N"), or the suite's "vscode: N passed, N failed". */
+/** The runner's own closing counts: node's test runner ("ℹ pass N", the last ones printed), or the suite's "vscode: N passed, N failed". */
 function summarize(text) {
   const plain = text.match(/^\S*:? ?\d+ passed, \d+ failed.*$/m);
   if (plain) return plain[0];
-  const count = (k) => text.match(new RegExp(`^ℹ ${k} (\\d+)$`, "m"))?.[1];
+  const count = (k) => [...text.matchAll(new RegExp(`^ℹ ${k} (\\d+)$`, "gm"))].pop()?.[1];
   if (count("tests") !== undefined) return `${count("tests")} tests: ${count("pass")} passed, ${count("fail")} failed, ${count("skipped")} skipped`;
   return "";
 }

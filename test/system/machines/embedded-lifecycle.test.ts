@@ -11,34 +11,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import packageJson from "../../../package.json";
+import { copySharedCache, homeWithDefaultBox } from "../fixtures/default-box-home";
 
 const exec = promisify(execFile);
 const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
+// Each test has a HANGAR_HOME and a project of its own (made by `setUp`), so none depends on another having run.
 let home = "";
 let project = "";
+const made: Array<{ home: string; project: string }> = [];
 
-async function hangar(args: string[], allowFail = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, [CLI, ...args], { cwd: project, env: { ...process.env, HANGAR_HOME: home }, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    if (!allowFail) throw new Error(`hangar ${args.join(" ")} failed (${e.code}): ${e.stderr}`);
-    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
-
-after(async () => {
-  if (project) await hangar(["destroy", "-f"], true).catch(() => undefined);
-  // Stop this test's machine daemon (it would otherwise exit on its own when idle).
-  await exec("pkill", ["-f", `daemon.js ${home}`]).catch(() => undefined);
-  if (home) await rm(home, { recursive: true, force: true });
-  if (project) await rm(project, { recursive: true, force: true });
-});
-
-test("box build → up → ssh -c → suspend/resume → halt → destroy on a real guest", { timeout: 600_000 }, async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), "hangar-home-"));
+/** A fresh home (`withBox`: holding the shared default box and its booted state) and a project with this file's Vagrantfile. */
+async function setUp(withBox: boolean): Promise<void> {
+  home = withBox ? await homeWithDefaultBox() : await mkdtemp(path.join(os.tmpdir(), "hangar-home-"));
   project = await mkdtemp(path.join(os.tmpdir(), "hangar-project-"));
+  made.push({ home, project });
   await writeFile(
     path.join(project, "Vagrantfile"),
     `Vagrant.configure("2") do |config|
@@ -53,6 +39,55 @@ end
 `,
   );
   await writeFile(path.join(project, "project.txt"), "a file from the project folder\n");
+}
+
+async function hangar(args: string[], allowFail = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await exec(process.execPath, [CLI, ...args], { cwd: project, env: { ...process.env, HANGAR_HOME: home }, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    if (!allowFail) throw new Error(`hangar ${args.join(" ")} failed (${e.code}): ${e.stderr}`);
+    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+/** The pids of this home's machine daemon (its command line names the home). */
+async function daemonPids(): Promise<number[]> {
+  const { stdout } = await exec("pgrep", ["-f", `daemon.js ${home}`]).catch(() => ({ stdout: "" }));
+  return stdout.split("\n").filter(Boolean).map(Number);
+}
+
+/** Until none of `pids` is alive (a killed process is gone a moment after the signal). */
+async function waitGone(pids: number[], ms = 30_000): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+after(async () => {
+  for (const m of made) {
+    ({ home, project } = m);
+    await hangar(["destroy", "-f"], true).catch(() => undefined);
+    // Stop this test's machine daemon (it would otherwise exit on its own when idle).
+    for (const pid of await daemonPids()) process.kill(pid, "SIGTERM");
+    await rm(home, { recursive: true, force: true });
+    await rm(project, { recursive: true, force: true });
+  }
+});
+
+test("box build → up → ssh -c → suspend/resume → halt → destroy on a real guest", { timeout: 600_000 }, async () => {
+  await setUp(false);
+  // The shared test box's Debian downloads: the build below reads the mirror's Release and index, and takes the
+  // packages from the cache (verified against the index) instead of downloading them a second time in this run.
+  await copySharedCache(home);
 
   const built = await hangar(["box", "build"]);
   assert.match(built.stdout, /^Built hangar\/debian-busybox 1\.\d+\.\d+/m);
@@ -146,16 +181,27 @@ end
 });
 
 test("a killed CLI mid-up or a killed daemon leaves an honest state, and the next up recovers", { timeout: 300_000 }, async () => {
-  assert.ok(home && project, "runs after the lifecycle test, which built the box");
-  // The CLI killed while it brings the machine up: the next up still works.
+  await setUp(true);
+  // The CLI killed while it brings the machine up (once it reports its first step): the next up still works.
   const child = execFile(process.execPath, [CLI, "up"], { cwd: project, env: { ...process.env, HANGAR_HOME: home } });
-  await new Promise((r) => setTimeout(r, 1500));
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 60_000);
+    const underway = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    child.stderr!.on("data", (d: Buffer) => {
+      if (d.toString().includes("==> ")) underway();
+    });
+    child.once("exit", underway);
+  });
   child.kill("SIGKILL");
   await hangar(["up"]);
   assert.equal((await hangar(["ssh", "-c", "echo alive"])).stdout, "alive\n");
   // The daemon holding the machine dies: the machine is reported aborted, not running, and up starts it again.
+  const daemons = await daemonPids();
   await exec("pkill", ["-9", "-f", `daemon.js ${home}`]);
-  await new Promise((r) => setTimeout(r, 500));
+  await waitGone(daemons);
   assert.match((await hangar(["status"])).stdout, /default\s+aborted/);
   assert.match((await hangar(["global-status"])).stdout, new RegExp(`default\\s+aborted\\s+hangar/debian-busybox\\s+${project.replace(/[/\\]/g, ".")}`));
   await hangar(["up"]);
@@ -164,7 +210,7 @@ test("a killed CLI mid-up or a killed daemon leaves an honest state, and the nex
 });
 
 test("a broken Vagrantfile and a damaged box give clear errors and change nothing", { timeout: 120_000 }, async () => {
-  assert.ok(home && project, "runs after the lifecycle test, which built the box");
+  await setUp(true);
   const vagrantfile = path.join(project, "Vagrantfile");
   const good = await readFile(vagrantfile, "utf8");
   await writeFile(vagrantfile, good.replace('config.vm.hostname = "lifecycle"', 'config.vm.hostname = "lifecycle"\n  config.vm.memroy = 1'));

@@ -14,7 +14,8 @@ import * as path from "node:path";
 import { format } from "node:util";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { outputDir, prepareWorkspace, repoRoot, testsEntry } from "./workspace";
-import { homeWithDefaultBox } from "../../system/fixtures/default-box-home";
+import { copySharedCache, homeWithDefaultBox } from "../../system/fixtures/default-box-home";
+import { adoptWarmMachineIfReady } from "../../system/fixtures/engine-under-test";
 
 const CODE_SERVER = path.join(repoRoot, ".vscode-test", "code-server", "node_modules", ".bin", "code-server");
 const CHROMIUM = process.env.HANGAR_CHROMIUM ?? "/usr/bin/chromium";
@@ -165,6 +166,12 @@ async function main(): Promise<number> {
   const only = process.env.HANGAR_VSCODE_ONLY;
   // The machine tests need the default box: built once per machine (shared with the system tests), copied here.
   const boxHome = only === "untrusted" ? "" : await homeWithDefaultBox();
+  if (boxHome) {
+    // Its Debian downloads (a box build there downloads nothing), and the system tests' warm engine machine when
+    // there is one for this build: the Docker views' engine then resumes it instead of starting the machine cold.
+    await copySharedCache(boxHome);
+    if (await adoptWarmMachineIfReady(boxHome)) log("the engine machine in the box home is the system tests' warm one");
+  }
 
   let page: Page | undefined;
   const bridge = await startUiBridge(() => page);

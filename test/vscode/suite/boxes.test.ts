@@ -11,6 +11,10 @@ describe("Boxes view actions", function () {
 
   before(async () => {
     home = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-vscode-boxes-"));
+    // The launcher's box home holds the Debian downloads the shared test box was built from: with them the build
+    // reads the mirror's index and takes the packages from the cache instead of downloading them again.
+    const boxHome = process.env.HANGAR_TEST_BOX_HOME;
+    if (boxHome) await fs.cp(path.join(boxHome, "cache"), path.join(home, "cache"), { recursive: true }).catch(() => undefined);
     await vscode.workspace.getConfiguration("hangar").update("home", home, vscode.ConfigurationTarget.Global);
   });
 

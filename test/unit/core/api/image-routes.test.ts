@@ -24,6 +24,12 @@ after(async () => {
 
 const nowSeconds = (): number => Date.now() / 1000;
 
+/** Until `ready` holds (checked every 20 ms), or `ms` have passed: the assertions that follow judge either way. */
+async function waitFor(ready: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ready()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 test("list filters: reference, dangling, label; all", async () => {
   const list = (q: string) => request(t.socket, "GET", `/v1.43/images/json${q}`).then((r) => r.json() as Array<{ Id: string; RepoTags: string[] }>);
   const filters = (f: object) => `?filters=${encodeURIComponent(JSON.stringify(f))}`;
@@ -132,7 +138,7 @@ test("events: kept events between since and until, then the stream ends; live ev
     req.on("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNRESET" ? undefined : reject(err)));
   });
   assert.equal((JSON.parse(live.trim()) as { Actor: { Attributes: { name: string } } }).Actor.Attributes.name, "live:1");
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => t.engine.events.listenerCount === 0);
   assert.equal(t.engine.events.listenerCount, 0, "a closed stream unsubscribes");
 });
 
@@ -161,13 +167,17 @@ test("a client that goes away in the middle of a load upload fails that load onl
   await request(t.socket, "DELETE", "/v1.43/images/upload:1");
   const afterDelete = await request(t.socket, "GET", "/images/json").then((r) => r.text);
   assert.notEqual(afterDelete, before);
+  const staging = path.join(t.dir, "engine", "images", ".tmp");
+  const staged = async (): Promise<number> => (await readdir(staging).catch(() => [])).length;
   await new Promise<void>((resolve) => {
     const req = http.request({ socketPath: t.socket, method: "POST", path: "/v1.43/images/load", headers: { Host: "docker", "Content-Type": "application/x-tar", "Content-Length": String(saved.body.length) } });
     req.on("error", () => resolve());
-    req.write(saved.body.subarray(0, saved.body.length >> 1), () => setTimeout(() => req.destroy(), 50));
+    // Half the archive; once the engine is staging it, the client goes away.
+    req.write(saved.body.subarray(0, saved.body.length >> 1), () => void waitFor(async () => (await staged()) > 0).finally(() => req.destroy()));
     req.on("close", () => resolve());
   });
-  await new Promise((r) => setTimeout(r, 200));
+  // The engine notices and frees the staging folder.
+  await waitFor(async () => (await staged()) === 0);
   assert.equal((await request(t.socket, "GET", "/_ping")).text, "OK", "the server lives on");
   assert.equal(await request(t.socket, "GET", "/images/json").then((r) => r.text), afterDelete, "nothing was added");
   assert.deepEqual(await readdir(path.join(t.dir, "engine", "images", ".tmp")), [], "the half-read archive's staging folder is gone");
