@@ -34,8 +34,9 @@ export function addBuildRoutes(router: ApiRouter, engine: EngineContext): void {
     try {
       const gzip = (req.headers["content-type"] ?? "").includes("gzip");
       const body = gzip ? req.pipe(createGunzip()) : req.pipe(new PassThrough());
-      await applyLayer(body, dir).catch((err: unknown) => {
-        throw new BadParameterError(`The build context could not be read as a tar archive: ${err instanceof Error ? err.message : String(err)}`, "Send the context as docker build does: a tar of the folder.");
+      // A context is files, not a layer: a `.wh.name` file in it is copied as it is, not a deletion.
+      await applyLayer(body, dir, { label: "The build context", whiteouts: false }).catch((err: unknown) => {
+        throw new BadParameterError(`The build context could not be unpacked: ${err instanceof Error ? err.message : String(err)}`, "Send the context as docker build does: a tar of the folder.");
       });
       const quiet = queryBool(query, "q");
       const { imageId } = await buildImage({

@@ -48,12 +48,20 @@ const NOFOLLOW = fsc.O_NOFOLLOW ?? 0;
 /** Entry types applyLayer creates; a missing type is a regular file (old tars). pax/GNU long-name headers never reach here: tar-stream folds them in. */
 const CREATED_TYPES = new Set<string | null | undefined>(["file", "contiguous-file", "directory", "symlink", "link", undefined, null]);
 
-export async function applyLayer(layer: NodeJS.ReadableStream | string, rootDir: string): Promise<ApplyLayerResult> {
+/** How applyLayer reads its tar: a layer (whiteouts delete) or a plain archive such as a build context (whiteout names are files). */
+export interface ApplyOptions {
+  /** Names the archive in errors; the layer file's name by default. */
+  label?: string;
+  /** Apply whiteouts (a layer); false keeps `.wh.` entries as the files they are (a build context). Names that would whiteout ".", ".." or nothing are refused either way. */
+  whiteouts?: boolean;
+}
+
+export async function applyLayer(layer: NodeJS.ReadableStream | string, rootDir: string, o: ApplyOptions = {}): Promise<ApplyLayerResult> {
   const root = path.resolve(rootDir);
-  const label = typeof layer === "string" ? path.basename(layer) : "the layer";
+  const label = o.label ?? (typeof layer === "string" ? path.basename(layer) : "the layer");
   const source = typeof layer === "string" ? createReadStream(layer) : layer;
   await fs.mkdir(root, { recursive: true });
-  const unpacker = new LayerUnpacker(root, label);
+  const unpacker = new LayerUnpacker(root, label, o.whiteouts ?? true);
   try {
     for await (const entry of tarEntries(source, label)) await unpacker.apply(entry);
   } catch (err) {
@@ -102,6 +110,7 @@ class LayerUnpacker {
   constructor(
     private readonly root: string,
     private readonly label: string,
+    private readonly whiteouts: boolean,
   ) {}
 
   async apply(entry: TarEntry): Promise<void> {
@@ -114,7 +123,7 @@ class LayerUnpacker {
     const whiteout = whiteoutOf(rel, this.label);
     const parent = await this.resolve(path.posix.dirname(rel), true, rel);
 
-    if (whiteout) {
+    if (whiteout && this.whiteouts) {
       await drain(entry.body);
       if (whiteout.kind === "opaque") await this.clearOpaque(parent);
       else if (whiteout.kind === "delete") {
