@@ -8,6 +8,7 @@ import type { ApiRouter } from "./api-router";
 import { booleanFilter, labelsMatch, queryBool, queryFilters } from "./api-request";
 import { JsonMessageStream, sendEmpty, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
+import { imageHistory, imageInspect, imageSummary } from "./image-responses";
 
 /** Names of the images `docker pull` can fetch while the engine has no registry client. */
 const BUILTIN_IMAGES = "busybox (busybox:latest)";
@@ -29,7 +30,7 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
   };
 
   /** Image IDs and labels before a removal, to tell images from layers in Deleted records and to label the events. */
-  const imageLabels = async (): Promise<Map<string, Record<string, string>>> => new Map((await images.list({ all: true })).map((s) => [s.Id, s.Labels ?? {}]));
+  const imageLabels = async (): Promise<Map<string, Record<string, string>>> => new Map((await images.list({ all: true })).map((i) => [i.id, i.config.config?.Labels ?? {}]));
 
   const publishRemoval = (records: ImageDeleteItem[], known: Map<string, Record<string, string>>, imageId?: string): void => {
     for (const r of records) {
@@ -42,16 +43,17 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
   router.get("/images/json", async ({ res, query }) => {
     const filters = queryFilters(query, ["dangling", "reference", "label", "before", "since"]);
     const reference = await Promise.all((filters.get("reference") ?? []).map(fromClient));
-    let list = await images.list({
+    const stored = await images.list({
       all: queryBool(query, "all"),
       dangling: booleanFilter(filters, "dangling"),
       reference: reference.length > 0 ? reference : undefined,
       sharedSize: queryBool(query, "shared-size"),
     });
+    let list = stored.map((i) => imageSummary(i));
     list = list.filter((s) => labelsMatch(s.Labels, filters.get("label")));
     for (const [key, keep] of [["before", (c: number, t: number) => c < t], ["since", (c: number, t: number) => c > t]] as const) {
       for (const ref of filters.get(key) ?? []) {
-        const pivot = Math.floor(Date.parse((await images.inspect(await fromClient(ref))).Created) / 1000);
+        const pivot = Math.floor(Date.parse(imageInspect(await images.image(await fromClient(ref))).Created) / 1000);
         list = list.filter((s) => keep(s.Created, pivot));
       }
     }
@@ -80,7 +82,7 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     const out = new JsonMessageStream(res);
     const abort = new AbortController();
     res.once("close", () => abort.abort());
-    const known = await images.inspect(wanted).catch((err: unknown) => {
+    const known = await images.image(wanted).catch((err: unknown) => {
       if (err instanceof ImageNotFoundError) return undefined;
       throw err;
     });
@@ -96,11 +98,11 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
         onProgress: (_fraction, message) => out.write({ status: message, id: "built-in" }),
       });
       if (!image) throw new NotFoundError(`${wanted} is not a built-in image.`);
-      if (!known) for (const layer of image.RootFS.Layers) out.write({ status: "Pull complete", progressDetail: {}, id: layer.slice("sha256:".length, "sha256:".length + 12) });
-      const digest = image.RepoDigests[0]?.split("@")[1];
+      if (!known) for (const layer of image.config.rootfs.diff_ids) out.write({ status: "Pull complete", progressDetail: {}, id: layer.slice("sha256:".length, "sha256:".length + 12) });
+      const digest = image.repoDigests[0]?.split("@")[1];
       if (digest) out.write({ status: `Digest: ${digest}` });
       out.write({ status: known ? `Status: Image is up to date for ${wanted}` : `Status: Downloaded newer image for ${wanted}` });
-      imageEvent("pull", wanted, wanted, image.Config.Labels);
+      imageEvent("pull", wanted, wanted, image.config.config?.Labels);
     } catch (err) {
       out.error(err);
     }
@@ -122,8 +124,8 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
       for (const line of lines) {
         out.write({ stream: `${line}\n` });
         const ref = /^Loaded image(?: ID)?: (.+)$/.exec(line)?.[1];
-        const image = ref ? await images.inspect(ref).catch(() => undefined) : undefined;
-        if (image) imageEvent("load", image.Id, image.Id, image.Config.Labels);
+        const image = ref ? await images.image(ref).catch(() => undefined) : undefined;
+        if (image) imageEvent("load", image.id, image.id, image.config.config?.Labels);
       }
     } catch (err) {
       req.unpipe(body);
@@ -155,11 +157,11 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
   });
 
   router.get("/images/{name*}/json", async ({ res, params }) => {
-    sendJson(res, 200, await images.inspect(await fromClient(params.name)));
+    sendJson(res, 200, imageInspect(await images.image(await fromClient(params.name))));
   });
 
   router.get("/images/{name*}/history", async ({ res, params }) => {
-    sendJson(res, 200, await images.history(await fromClient(params.name)));
+    sendJson(res, 200, imageHistory(await images.history(await fromClient(params.name))));
   });
 
   router.get("/images/{name*}/get", async ({ res, params }) => {
@@ -172,19 +174,19 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     const [name, repo] = [await fromClient(params.name), await registry.fromClient(repoParam, true)];
     const tag = query.get("tag") || undefined;
     const target = parseTagTarget(repo, tag);
-    const image = await images.inspect(name);
+    const image = await images.image(name);
     await images.tag(name, repo, tag);
-    imageEvent("tag", image.Id, target, image.Config.Labels);
+    imageEvent("tag", image.id, target, image.config.config?.Labels);
     sendEmpty(res, 201);
   });
 
   router.delete("/images/{name*}", async ({ res, params, query }) => {
     const name = await fromClient(params.name);
-    const image = await images.inspect(name);
+    const image = await images.image(name);
     const known = await imageLabels();
     // No container holds an image until the container runtime lands, so nothing is in use.
     const records = await images.remove(name, { force: queryBool(query, "force"), noPrune: queryBool(query, "noprune"), inUse: (id) => engine.containers.usesImage(id) ?? false });
-    publishRemoval(records, known, image.Id);
+    publishRemoval(records, known, image.id);
     sendJson(res, 200, records);
   });
 
@@ -197,8 +199,8 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
   async function saveImages(res: http.ServerResponse, names: string[]): Promise<void> {
     const ids: Array<{ id: string; labels?: Record<string, string> | null }> = [];
     for (const name of names) {
-      const image = await images.inspect(name).catch(() => undefined);
-      if (image) ids.push({ id: image.Id, labels: image.Config.Labels });
+      const image = await images.image(name).catch(() => undefined);
+      if (image) ids.push({ id: image.id, labels: image.config.config?.Labels });
     }
     const sink = new ResponseSink(res, { "Content-Type": "application/x-tar" });
     try {

@@ -8,6 +8,7 @@ import { API_VERSION, MIN_API_VERSION } from "./api-version";
 import { engineRoot, type EngineContext } from "./engine-context";
 import { eventJson, matchesEvent, nowNanos, type EngineEvent } from "./engine-events";
 import { volumesWithUsage } from "./volume-routes";
+import { imageSummary } from "./image-responses";
 
 /** What the engine reports as its platform; the docker CLI prints it after "Server:". */
 export const PLATFORM_NAME = "Hangar embedded engine";
@@ -168,7 +169,7 @@ export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void 
     const body: Record<string, unknown> = {};
     if (want("image")) {
       body.LayersSize = (await engine.images.diskUsage()).layersSize;
-      body.Images = await engine.images.list({ sharedSize: true, containers: () => 0 });
+      body.Images = (await engine.images.list({ sharedSize: true })).map((i) => imageSummary(i, 0));
     }
     // Until the container runtime (and the builder) land, there are none of these.
     if (want("container")) body.Containers = [];

@@ -40,7 +40,7 @@ before(async () => {
   const store = await ImageStore.open(path.join(home, "engine", "images"));
   const image = await ensureBuiltinImage(store, "busybox:latest", { hangarHome: home });
   assert.ok(image, "the built-in busybox image");
-  busyboxId = image.Id;
+  busyboxId = image.id;
   const boxDir = path.join(home, "boxes", "hangar-VAGRANTSLASH-debian-busybox");
   const [version] = await readdir(boxDir);
   const box = await EmbeddedBox.open(path.join(boxDir, version, "embedded"));

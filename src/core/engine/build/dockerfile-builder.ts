@@ -5,7 +5,7 @@ import { errorMessage, HangarError } from "../../util/errors";
 import { ensureBuiltinImage } from "../images/builtin-images";
 import type { ImageContainerConfig } from "../images/image-config";
 import { ImageNotFoundError } from "../images/image-errors";
-import type { ImageStore } from "../images/image-store";
+import type { ImageStore, StoredImage } from "../images/image-store";
 import { applyLayer } from "../images/layer-apply";
 import { BuildCache } from "./build-cache";
 import { findSources, placeSources, readInside, SourceError, type SourceRoot } from "./copy-sources";
@@ -322,9 +322,9 @@ class Builder {
         if (!earlier.imageId) throw this.error(ins, `FROM ${ref}: that stage produced no image.`);
         stage.imageId = earlier.imageId;
       } else stage.imageId = await this.baseImage(ins, ref);
-      const inspect = await this.o.store.inspect(stage.imageId);
-      stage.config = clone(inspect.Config ?? {});
-      stage.author = inspect.Author || undefined;
+      const image = await this.o.store.image(stage.imageId);
+      stage.config = clone(image.config.config ?? {});
+      stage.author = image.config.author || undefined;
     }
     this.stages.push(stage);
     this.o.onStream(` ---> ${stage.imageId ? short(stage.imageId) : "scratch"}`);
@@ -340,12 +340,12 @@ class Builder {
 
   private async baseImage(ins: DockerfileInstruction, ref: string): Promise<string> {
     try {
-      return (await this.o.store.inspect(ref)).Id;
+      return (await this.o.store.image(ref)).id;
     } catch (err) {
       if (!(err instanceof ImageNotFoundError)) throw err;
     }
     const builtin = await ensureBuiltinImage(this.o.store, ref, { hangarHome: this.o.hangarHome, signal: this.o.signal });
-    if (builtin) return builtin.Id;
+    if (builtin) return builtin.id;
     throw this.error(ins, `FROM ${ref}: the image is not in the engine's image store, and pulling from registries is not supported yet.`, "Load it with `docker load`, build it first, or use busybox or scratch.");
   }
 
@@ -466,15 +466,15 @@ class Builder {
     if (this.o.noCache) return false;
     const hit = this.cache.get(key);
     if (!hit) return false;
+    let image: StoredImage;
     try {
-      await this.o.store.inspect(hit);
+      image = await this.o.store.image(hit);
     } catch (err) {
       if (err instanceof ImageNotFoundError) return false;
       throw err;
     }
-    const inspect = await this.o.store.inspect(hit);
     stage.imageId = hit;
-    stage.config = clone(inspect.Config ?? {});
+    stage.config = clone(image.config.config ?? {});
     this.o.onStream(" ---> Using cache");
     this.o.onStream(` ---> ${short(hit)}`);
     return true;
@@ -506,10 +506,10 @@ class Builder {
       created: this.created,
       author: stage.author,
     });
-    stage.imageId = image.Id;
-    stage.config = clone(image.Config ?? {});
-    await this.cache.set(key, image.Id);
-    this.o.onStream(` ---> ${short(image.Id)}`);
+    stage.imageId = image.id;
+    stage.config = clone(image.config.config ?? {});
+    await this.cache.set(key, image.id);
+    this.o.onStream(` ---> ${short(image.id)}`);
   }
 }
 

@@ -170,16 +170,17 @@ export class ContainerEngine {
       if (err instanceof CapabilityError) throw new ContainerInvalidError(err.message);
       throw err;
     }
-    const image = await this.images.inspect(config.Image);
-    const entrypoint = config.Entrypoint !== undefined && config.Entrypoint !== null ? config.Entrypoint : (image.Config.Entrypoint ?? []);
+    const image = await this.images.image(config.Image);
+    const imageConfig = image.config.config ?? {};
+    const entrypoint = config.Entrypoint !== undefined && config.Entrypoint !== null ? config.Entrypoint : (imageConfig.Entrypoint ?? []);
     // Docker: a given entrypoint drops the image's CMD unless a command is given too.
-    const cmd = config.Cmd && config.Cmd.length ? config.Cmd : config.Entrypoint !== undefined && config.Entrypoint !== null ? [] : (image.Config.Cmd ?? []);
+    const cmd = config.Cmd && config.Cmd.length ? config.Cmd : config.Entrypoint !== undefined && config.Entrypoint !== null ? [] : (imageConfig.Cmd ?? []);
     const argv = [...entrypoint, ...cmd];
     if (!argv.length) throw new ContainerInvalidError("No command specified: the image has no CMD or ENTRYPOINT and none was given.");
     const id = randomBytes(32).toString("hex");
-    const env = mergeEnv(image.Config.Env ?? [], config.Env ?? []);
+    const env = mergeEnv(imageConfig.Env ?? [], config.Env ?? []);
     // Docker exposes the image's ports, the given ones, and every published one.
-    const exposed: Record<string, object> = { ...(image.Config.ExposedPorts ?? {}), ...((config.ExposedPorts as Record<string, object> | undefined) ?? {}) };
+    const exposed: Record<string, object> = { ...(imageConfig.ExposedPorts ?? {}), ...((config.ExposedPorts as Record<string, object> | undefined) ?? {}) };
     for (const key of Object.keys(hostConfig.PortBindings ?? {})) exposed[key.includes("/") ? key : `${key}/tcp`] = {};
     const networkSettings = this.networking.initialSettings(hostConfig, endpoints, exposed);
     const record: ContainerRecord = {
@@ -188,19 +189,19 @@ export class ContainerEngine {
       Path: argv[0],
       Args: argv.slice(1),
       State: { Status: "created", Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0, ExitCode: 0, Error: "", StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME },
-      Image: image.Id,
+      Image: image.id,
       Name: `/${name ? name.replace(/^\//, "") : containerName((n) => [...this.records.values()].some((r) => r.Name === `/${n}`))}`,
       RestartCount: 0,
       Driver: "overlay2",
       Platform: "linux",
       LogPath: path.join(this.root, id, `${id}-json.log`),
       HostConfig: hostConfig,
-      Config: { ...config, Image: config.Image, Hostname: config.Hostname || id.slice(0, 12), Env: env, Cmd: cmd, Entrypoint: entrypoint.length ? entrypoint : null, WorkingDir: config.WorkingDir || image.Config.WorkingDir || "", User: config.User || image.Config.User || "", Labels: { ...(image.Config.Labels ?? {}), ...((config.Labels as Record<string, string> | undefined) ?? {}) } },
+      Config: { ...config, Image: config.Image, Hostname: config.Hostname || id.slice(0, 12), Env: env, Cmd: cmd, Entrypoint: entrypoint.length ? entrypoint : null, WorkingDir: config.WorkingDir || imageConfig.WorkingDir || "", User: config.User || imageConfig.User || "", Labels: { ...(imageConfig.Labels ?? {}), ...((config.Labels as Record<string, string> | undefined) ?? {}) } },
       Mounts: [],
       NetworkSettings: networkSettings,
     };
     if (Object.keys(exposed).length) record.Config.ExposedPorts = exposed;
-    record.Mounts = (await this.mounts?.prepare(config, hostConfig, image.Config.Volumes)) ?? [];
+    record.Mounts = (await this.mounts?.prepare(config, hostConfig, imageConfig.Volumes)) ?? [];
     await fs.mkdir(path.join(this.root, id), { recursive: true });
     await this.save(record);
     this.records.set(id, record);

@@ -10,7 +10,7 @@ import { DownloadCache } from "../../boxes/download-cache";
 import { HangarError } from "../../util/errors";
 import { ImageNotFoundError, InvalidReferenceError } from "./image-errors";
 import { familiarName, parseReference } from "./image-reference";
-import type { ImageInspect, ImageStore } from "./image-store";
+import type { ImageStore, StoredImage } from "./image-store";
 
 /**
  * Images the engine makes itself instead of pulling (the embedded engine
@@ -64,10 +64,10 @@ export function builtinImageName(ref: string): "busybox" | undefined {
  * Debian index and downloads busybox-static (about 1 MB) into
  * `${hangarHome}/cache/debian`, where later builds find it.
  */
-export async function ensureBuiltinImage(store: ImageStore, name: string, o: BuiltinImageOptions): Promise<ImageInspect | undefined> {
+export async function ensureBuiltinImage(store: ImageStore, name: string, o: BuiltinImageOptions): Promise<StoredImage | undefined> {
   if (builtinImageName(name) !== "busybox") return undefined;
   try {
-    return await store.inspect(BUSYBOX_TAG);
+    return await store.image(BUSYBOX_TAG);
   } catch (err) {
     if (!(err instanceof ImageNotFoundError)) throw err;
   }
@@ -93,7 +93,7 @@ export async function ensureBuiltinImage(store: ImageStore, name: string, o: Bui
  * time and mtime is the binary's (the package build's), entries are
  * sorted, so one package version gives one image ID everywhere.
  */
-export async function createBusyboxImage(store: ImageStore, input: { binary: Buffer; version: string; mtime: number }): Promise<ImageInspect> {
+export async function createBusyboxImage(store: ImageStore, input: { binary: Buffer; version: string; mtime: number }): Promise<StoredImage> {
   const when = new Date(input.mtime * 1000);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-busybox-"));
   try {

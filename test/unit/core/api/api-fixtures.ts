@@ -96,7 +96,7 @@ export async function addImage(t: TestEngine, tags: string[], file = "hello.txt"
   const layer = path.join(t.dir, `${file}.tar`);
   await writeFile(layer, Buffer.concat(chunks));
   const image = await t.engine.images.create({ config: { Cmd: ["sh"], ...(labels ? { Labels: labels } : {}) }, layers: [{ tarPath: layer, createdBy: `ADD ${file}` }], tags, created: new Date("2024-01-02T03:04:05Z") });
-  return image.Id;
+  return image.id;
 }
 
 /** A tar built in memory (for hostile archives). */

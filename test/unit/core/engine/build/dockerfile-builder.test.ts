@@ -8,6 +8,7 @@ import { buildImage, BuildError, type BuildOptions } from "../../../../../src/co
 import { ImageStore } from "../../../../../src/core/engine/images/image-store";
 import { applyLayer } from "../../../../../src/core/engine/images/layer-apply";
 import { makeTar, withTempDir } from "../images/tar-fixtures";
+import { dockerHistory, dockerInspect } from "../images/docker-shapes";
 
 interface Ctx {
   dir: string;
@@ -68,7 +69,7 @@ test("FROM scratch with COPY, WORKDIR-relative dests, ENV substitution; Docker's
     assert.ok(c.lines.includes("Step 4/7 : COPY hello.txt ./"));
     assert.equal(c.lines.at(-2), `Successfully built ${id.slice(7, 19)}`);
     assert.equal(c.lines.at(-1), "Successfully tagged app:latest");
-    const inspect = await c.store.inspect("app");
+    const inspect = await dockerInspect(c.store, "app");
     assert.equal(inspect.Id, id);
     assert.deepEqual(inspect.Config.Env, ["APP=/srv/app", "NAME=web"]);
     assert.equal(inspect.Config.WorkingDir, "/srv/app");
@@ -78,7 +79,7 @@ test("FROM scratch with COPY, WORKDIR-relative dests, ENV substitution; Docker's
     assert.equal(await readFile(path.join(root, "srv/app/web.txt"), "utf8"), "hello\n");
     assert.equal(await readFile(path.join(root, "opt/data/a.txt"), "utf8"), "A");
     assert.equal(await readFile(path.join(root, "opt/data/deep/b.txt"), "utf8"), "B");
-    const history = (await c.store.history("app")).map((h) => h.CreatedBy).reverse();
+    const history = (await dockerHistory(c.store, "app")).map((h) => h.CreatedBy).reverse();
     assert.equal(history[0], "/bin/sh -c #(nop)  ENV APP=/srv/app NAME=web");
     assert.equal(history[1], "/bin/sh -c #(nop) WORKDIR /srv/app");
     assert.match(history[2], /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \.\/ $/);
@@ -96,7 +97,7 @@ test("multi-stage: ARG before FROM, COPY --from by name and index, --target", as
     assert.equal(await stat(path.join(root, "out")).catch(() => undefined), undefined, "the first stage's files are not in the final image");
     assert.ok(!c.lines.some((l) => l.includes("[Warning]")));
     await c.build({ tags: ["first"], target: "build", buildArgs: { VER: "3", OTHER: "x" } });
-    assert.deepEqual((await c.store.inspect("first")).Config.Env, ["V=3"]);
+    assert.deepEqual((await dockerInspect(c.store, "first")).Config.Env, ["V=3"]);
     assert.ok(c.lines.includes("[Warning] One or more build-args [OTHER] were not consumed"));
   });
 });
@@ -148,7 +149,7 @@ test("metadata instructions fill the config: ENTRYPOINT/CMD, EXPOSE, LABEL, VOLU
   ].join("\n");
   await withContext({ Dockerfile: df }, async (c) => {
     await c.build({ tags: ["meta"] });
-    const i = await c.store.inspect("meta");
+    const i = await dockerInspect(c.store, "meta");
     assert.equal(i.Author, "someone <a@b.c>");
     assert.deepEqual(i.Config.Labels, { version: "1.0", description: 'a "b" c' });
     assert.deepEqual(Object.keys(i.Config.ExposedPorts ?? {}), ["80/tcp", "53/udp", "8000/tcp", "8001/tcp"]);
@@ -165,10 +166,10 @@ test("metadata instructions fill the config: ENTRYPOINT/CMD, EXPOSE, LABEL, VOLU
 test("ENTRYPOINT resets the CMD inherited from the base; ONBUILD triggers run in a child build", async () => {
   await withContext({ Dockerfile: "FROM scratch\nCMD [\"base\"]\nONBUILD COPY trigger.txt /t/\nONBUILD ENV FROM_TRIGGER=yes\n", "trigger.txt": "t" }, async (c) => {
     await c.build({ tags: ["parent"] });
-    assert.deepEqual((await c.store.inspect("parent")).Config.OnBuild, ["COPY trigger.txt /t/", "ENV FROM_TRIGGER=yes"]);
+    assert.deepEqual((await dockerInspect(c.store, "parent")).Config.OnBuild, ["COPY trigger.txt /t/", "ENV FROM_TRIGGER=yes"]);
     await writeFile(path.join(c.context, "Dockerfile.child"), "FROM parent\nENTRYPOINT [\"/e\"]\nHEALTHCHECK NONE\n");
     await c.build({ tags: ["child"], dockerfile: "Dockerfile.child" });
-    const child = await c.store.inspect("child");
+    const child = await dockerInspect(c.store, "child");
     assert.equal(child.Config.Cmd, null);
     assert.deepEqual(child.Config.Entrypoint, ["/e"]);
     assert.deepEqual(child.Config.Healthcheck, { Test: ["NONE"] });
@@ -218,11 +219,11 @@ test("a context symlink pointing outside is copied as a symlink, never followed"
 test("errors name the Dockerfile line and leave no new tag", async () => {
   await withContext({ Dockerfile: "FROM scratch\nENV A=1\nFOO bar\n" }, async (c) => {
     await assert.rejects(c.build({ tags: ["bad"] }), (err: Error) => err instanceof BuildError && err.message.startsWith("Dockerfile:3: unknown instruction: FOO"));
-    await assert.rejects(c.store.inspect("bad"));
+    await assert.rejects(dockerInspect(c.store, "bad"));
   });
   await withContext({ Dockerfile: "FROM scratch\n\n# note\nCOPY app.js /app/\n" }, async (c) => {
     await assert.rejects(c.build({ tags: ["bad"] }), (err: Error) => err instanceof BuildError && err.message.startsWith("Dockerfile:4: COPY failed: file not found in build context: app.js"));
-    await assert.rejects(c.store.inspect("bad"));
+    await assert.rejects(dockerInspect(c.store, "bad"));
   });
   await withContext({ Dockerfile: "FROM scratch\nCOPY ../etc/passwd /x\n" }, async (c) => {
     await assert.rejects(c.build(), /Dockerfile:2: COPY failed: forbidden path outside the build context/);

@@ -11,6 +11,7 @@ process.env.HANGAR_DEFAULT_REGISTRY = DEFAULT_DOMAIN;
 import { ImageStore } from "../../../../../src/core/engine/images/image-store";
 import { applyLayer } from "../../../../../src/core/engine/images/layer-apply";
 import { withTempDir } from "./tar-fixtures";
+import { dockerHistory, shaped } from "./docker-shapes";
 
 test("which names are built in", () => {
   for (const name of ["busybox", "busybox:latest", "library/busybox", `${DEFAULT_DOMAIN}/library/busybox:latest`]) assert.equal(builtinImageName(name), "busybox", name);
@@ -30,8 +31,8 @@ test("the busybox image from a given binary: deterministic, Docker-shaped, with 
   await withTempDir(async (dir) => {
     const binary = Buffer.from("\x7fELF pretend busybox");
     const input = { binary, version: "1:1.35.0-4", mtime: 1_700_000_000 };
-    const a = await createBusyboxImage(await ImageStore.open(path.join(dir, "a")), input);
-    const b = await createBusyboxImage(await ImageStore.open(path.join(dir, "b")), input);
+    const a = await shaped(createBusyboxImage(await ImageStore.open(path.join(dir, "a")), input));
+    const b = await shaped(createBusyboxImage(await ImageStore.open(path.join(dir, "b")), input));
     assert.equal(a.Id, b.Id, "same package, same image ID");
     assert.deepEqual(a.RepoTags, ["busybox:latest"]);
     assert.deepEqual(a.Config, { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] });
@@ -39,8 +40,8 @@ test("the busybox image from a given binary: deterministic, Docker-shaped, with 
     assert.equal(a.Os, "linux");
     assert.equal(a.Created, "2023-11-14T22:13:20Z");
     const store = await ImageStore.open(path.join(dir, "a"));
-    assert.deepEqual((await store.history("busybox")).map((h) => h.CreatedBy), ["busybox-static 1:1.35.0-4 from Debian"]);
-    const other = await createBusyboxImage(await ImageStore.open(path.join(dir, "c")), { ...input, binary: Buffer.from("another build") });
+    assert.deepEqual((await dockerHistory(store, "busybox")).map((h) => h.CreatedBy), ["busybox-static 1:1.35.0-4 from Debian"]);
+    const other = await shaped(createBusyboxImage(await ImageStore.open(path.join(dir, "c")), { ...input, binary: Buffer.from("another build") }));
     assert.notEqual(other.Id, a.Id);
 
     const root = path.join(dir, "rootfs");
@@ -76,10 +77,10 @@ test("busybox:latest from Debian's busybox-static i386 package", async (t) => {
   }
   await withTempDir(async (dir) => {
     const store = await ImageStore.open(path.join(dir, "images"));
-    const image = await ensureBuiltinImage(store, "busybox", { hangarHome: home, signal: AbortSignal.timeout(120_000) });
+    const image = await shaped(ensureBuiltinImage(store, "busybox", { hangarHome: home, signal: AbortSignal.timeout(120_000) }));
     assert.ok(image);
     assert.deepEqual(image.RepoTags, ["busybox:latest"]);
-    assert.match((await store.history("busybox"))[0].CreatedBy, /^busybox-static \S+ from Debian$/);
+    assert.match((await dockerHistory(store, "busybox"))[0].CreatedBy, /^busybox-static \S+ from Debian$/);
     const root = path.join(dir, "rootfs");
     await applyLayer((await store.layerFiles("busybox:latest"))[0], root);
     const elf = await readFile(path.join(root, "bin/busybox"));
@@ -87,7 +88,7 @@ test("busybox:latest from Debian's busybox-static i386 package", async (t) => {
     assert.equal(elf[4], 1, "32-bit");
     assert.equal(elf.readUInt16LE(18), 3, "i386");
     // Again: the store has it, so no network and the same image.
-    const again = await ensureBuiltinImage(store, `${DEFAULT_DOMAIN}/library/busybox:latest`, { hangarHome: dir, env: { HANGAR_DEBIAN_MIRROR: "not a url" } });
+    const again = await shaped(ensureBuiltinImage(store, `${DEFAULT_DOMAIN}/library/busybox:latest`, { hangarHome: dir, env: { HANGAR_DEBIAN_MIRROR: "not a url" } }));
     assert.equal(again?.Id, image.Id);
   });
 });

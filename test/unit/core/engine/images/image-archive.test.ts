@@ -8,6 +8,7 @@ import { ImageArchiveError, ImageStore } from "../../../../../src/core/engine/im
 const DEFAULT_DOMAIN = "registry.test";
 process.env.HANGAR_DEFAULT_REGISTRY = DEFAULT_DOMAIN;
 import { collector, hex, makeTar, readTar, sha256, stream, withTempDir, writeLayerFile, type TarItem } from "./tar-fixtures";
+import { dockerCreate, dockerHistory, dockerInspect, dockerList } from "./docker-shapes";
 
 async function twoStores(fn: (a: ImageStore, b: ImageStore, dir: string) => Promise<void>): Promise<void> {
   await withTempDir(async (dir) => fn(await ImageStore.open(path.join(dir, "a")), await ImageStore.open(path.join(dir, "b")), dir));
@@ -38,9 +39,9 @@ test("save then load into a second store gives the same IDs, tags, RepoDigests a
   await twoStores(async (a, b, dir) => {
     const l1 = await writeLayerFile(dir, "1.tar", [{ name: "bin/", type: "directory" }, { name: "bin/tool", body: "t", mode: 0o755 }]);
     const l2 = await writeLayerFile(dir, "2.tar", [{ name: "etc/conf", body: "c" }]);
-    const base = await a.create({ config: { Cmd: ["sh"] }, layers: [{ tarPath: l1, createdBy: "ADD tool" }], tags: ["base:1"] });
-    const app = await a.create({ config: { Cmd: ["tool"] }, parent: base.Id, layers: [{ tarPath: l2, createdBy: "ADD conf" }, { createdBy: "CMD tool", emptyLayer: true }], tags: ["app:1", "app:2", "registry.example:5000/team/app:x"] });
-    const loose = (await a.create({ config: { Cmd: ["x"] }, layers: [], created: new Date(0) })).Id;
+    const base = await dockerCreate(a, { config: { Cmd: ["sh"] }, layers: [{ tarPath: l1, createdBy: "ADD tool" }], tags: ["base:1"] });
+    const app = await dockerCreate(a, { config: { Cmd: ["tool"] }, parent: base.Id, layers: [{ tarPath: l2, createdBy: "ADD conf" }, { createdBy: "CMD tool", emptyLayer: true }], tags: ["app:1", "app:2", "registry.example:5000/team/app:x"] });
+    const loose = (await dockerCreate(a, { config: { Cmd: ["x"] }, layers: [], created: new Date(0) })).Id;
 
     const archive = await saved(a, ["app", "base:1", loose.slice(7, 15)]);
     const names = [...(await readTar(archive)).keys()];
@@ -59,13 +60,13 @@ test("save then load into a second store gives the same IDs, tags, RepoDigests a
 
     assert.deepEqual(await b.load(stream(archive)), ["Loaded image: app:1", "Loaded image: app:2", "Loaded image: base:1", `Loaded image ID: ${loose}`]);
     for (const ref of ["app:1", "base:1", loose]) {
-      const [x, y] = [await a.inspect(ref), await b.inspect(ref)];
+      const [x, y] = [await dockerInspect(a, ref), await dockerInspect(b, ref)];
       assert.equal(y.Id, x.Id, ref);
       assert.deepEqual(y.RootFS, x.RootFS, ref);
       assert.deepEqual(y.Config, x.Config, ref);
       assert.equal(y.Created, x.Created, ref);
     }
-    assert.deepEqual((await b.inspect("app:1")).RepoDigests, (await a.inspect("app:1")).RepoDigests.filter((d) => d.startsWith("app@")));
+    assert.deepEqual((await dockerInspect(b, "app:1")).RepoDigests, (await dockerInspect(a, "app:1")).RepoDigests.filter((d) => d.startsWith("app@")));
     for (const [i, file] of (await b.layerFiles("app:1")).entries()) assert.deepEqual(await readFile(file), await readFile((await a.layerFiles("app:1"))[i]));
     assert.deepEqual(await b.load(stream(archive)), ["Loaded image: app:1", "Loaded image: app:2", "Loaded image: base:1", `Loaded image ID: ${loose}`], "loading again is harmless");
 
@@ -90,12 +91,12 @@ test("load reads a hand-made docker save archive (old layout: <id>.json, <v1id>/
       { name: "repositories", body: JSON.stringify({ "hand/made": { v1: "aaaa" } }) },
     ]);
     assert.deepEqual(await store.load(stream(archive)), ["Loaded image: hand/made:v1", "Loaded image: other:latest"]);
-    const inspect = await store.inspect("hand/made:v1");
+    const inspect = await dockerInspect(store, "hand/made:v1");
     assert.equal(inspect.Id, id);
     assert.equal(inspect.Created, "2023-03-04T05:06:07.123456789Z");
     assert.deepEqual(inspect.RootFS.Layers, [sha256(layer1), sha256(layer2), sha256(layer1)]);
     assert.deepEqual(await readFile((await store.layerFiles(id))[1]), layer2, "stored uncompressed");
-    assert.equal((await store.history(id)).length, 3);
+    assert.equal((await dockerHistory(store, id)).length, 3);
   });
 });
 
@@ -144,7 +145,7 @@ test("load reads an OCI image layout archive: gzip layers, nested index, ref-nam
       blob(nested),
     ]);
     assert.deepEqual(await store.load(stream(archive)), ["Loaded image: ocitest:1.0", "Loaded image: ocitest:2.0"]);
-    const inspect = await store.inspect("ocitest:2.0");
+    const inspect = await dockerInspect(store, "ocitest:2.0");
     assert.equal(inspect.Id, sha256(config));
     assert.deepEqual(inspect.RepoTags, ["ocitest:1.0", "ocitest:2.0"]);
     assert.deepEqual(await readFile((await store.layerFiles("ocitest:1.0"))[0]), layer);
@@ -154,7 +155,7 @@ test("load reads an OCI image layout archive: gzip layers, nested index, ref-nam
 test("hostile or broken archives are refused with ImageArchiveError and change nothing", async () => {
   await twoStores(async (store, _b, dir) => {
     const l = await writeLayerFile(dir, "keep.tar", [{ name: "keep", body: "k" }]);
-    await store.create({ config: {}, layers: [{ tarPath: l, createdBy: "keep" }], tags: ["keep"] });
+    await dockerCreate(store, { config: {}, layers: [{ tarPath: l, createdBy: "keep" }], tags: ["keep"] });
     const good = await saved(store, ["keep"]);
     const goodFiles = await readTar(good);
     const goodManifest = JSON.parse(String(goodFiles.get("manifest.json"))) as Array<{ Config: string; Layers: string[] }>;
@@ -186,7 +187,7 @@ test("hostile or broken archives are refused with ImageArchiveError and change n
       ["an archive cut at a member boundary", good.subarray(0, good.length - 1024), /truncated/],
       ["not a tar at all", Buffer.from("hello world, not a tar".repeat(50)), /could not be read|neither/],
     ];
-    const listBefore = await store.list();
+    const listBefore = await dockerList(store);
     const blobsBefore = await readdir(path.join(store.root, "blobs", "sha256"));
     const stateBefore = await readFile(path.join(store.root, "repositories.json"), "utf8");
     for (const [what, archive, message] of cases) {
@@ -197,7 +198,7 @@ test("hostile or broken archives are refused with ImageArchiveError and change n
         return true;
       });
       if (process.env.DEBUG_CASES) console.log("rejected:", what);
-      assert.deepEqual(await store.list(), listBefore, what);
+      assert.deepEqual(await dockerList(store), listBefore, what);
       assert.deepEqual(await readdir(path.join(store.root, "blobs", "sha256")), blobsBefore, `${what}: no new blob files`);
       assert.equal(await readFile(path.join(store.root, "repositories.json"), "utf8"), stateBefore, what);
       assert.deepEqual(await readdir(path.join(store.root, ".tmp")), [], `${what}: staging cleaned up`);
@@ -210,10 +211,10 @@ test("load moves a tag to the loaded image, as Docker says", async () => {
   await twoStores(async (a, b, dir) => {
     const l1 = await writeLayerFile(dir, "1.tar", [{ name: "one", body: "1" }]);
     const l2 = await writeLayerFile(dir, "2.tar", [{ name: "two", body: "2" }]);
-    const old = await b.create({ config: {}, layers: [{ tarPath: l1, createdBy: "one" }], tags: ["t"] });
-    const fresh = await a.create({ config: {}, layers: [{ tarPath: l2, createdBy: "two" }], tags: ["t"] });
+    const old = await dockerCreate(b, { config: {}, layers: [{ tarPath: l1, createdBy: "one" }], tags: ["t"] });
+    const fresh = await dockerCreate(a, { config: {}, layers: [{ tarPath: l2, createdBy: "two" }], tags: ["t"] });
     assert.deepEqual(await b.load(stream(await saved(a, ["t"]))), [`The image t:latest already exists, renaming the old one with ID ${old.Id} to empty string`, "Loaded image: t:latest"]);
-    assert.equal((await b.inspect("t")).Id, fresh.Id);
-    assert.deepEqual((await b.list({ dangling: true })).map((i) => i.Id), [old.Id]);
+    assert.equal((await dockerInspect(b, "t")).Id, fresh.Id);
+    assert.deepEqual((await dockerList(b, { dangling: true })).map((i) => i.Id), [old.Id]);
   });
 });

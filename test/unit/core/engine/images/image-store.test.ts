@@ -7,6 +7,7 @@ import { ImageConflictError, ImageNotFoundError, ImageStore, InvalidReferenceErr
 const DEFAULT_DOMAIN = "registry.test";
 process.env.HANGAR_DEFAULT_REGISTRY = DEFAULT_DOMAIN;
 import { sha256, withTempDir, writeLayerFile } from "./tar-fixtures";
+import { dockerCreate, dockerHistory, dockerInspect, dockerList } from "./docker-shapes";
 
 async function withStore(fn: (store: ImageStore, dir: string) => Promise<void>): Promise<void> {
   await withTempDir(async (dir) => fn(await ImageStore.open(path.join(dir, "images")), dir));
@@ -15,7 +16,7 @@ async function withStore(fn: (store: ImageStore, dir: string) => Promise<void>):
 /** An image with one layer holding `file` = `content`. */
 async function simpleImage(store: ImageStore, dir: string, content: string, extra: Partial<CreateImageInput> = {}): Promise<string> {
   const layer = await writeLayerFile(dir, `layer-${sha256(content).slice(7, 19)}.tar`, [{ name: "file", body: content }]);
-  const inspect = await store.create({
+  const inspect = await dockerCreate(store, {
     config: { Cmd: ["sh"], Env: ["PATH=/bin"] },
     layers: [{ tarPath: layer, createdBy: `ADD ${content}` }],
     created: new Date("2024-05-06T07:08:09Z"),
@@ -27,7 +28,7 @@ async function simpleImage(store: ImageStore, dir: string, content: string, extr
 test("create stores an image whose ID is the digest of its config blob, and inspect shows Docker's fields", async () => {
   await withStore(async (store, dir) => {
     const layer = await writeLayerFile(dir, "l.tar", [{ name: "hello", body: "world" }]);
-    const created = await store.create({
+    const created = await dockerCreate(store, {
       config: { Cmd: ["echo", "<&>"], Env: ["A=1"], Labels: { team: "x" } },
       layers: [
         { tarPath: layer, createdBy: "COPY hello /" },
@@ -40,7 +41,7 @@ test("create stores an image whose ID is the digest of its config blob, and insp
     const blob = await readFile(path.join(store.root, "blobs", "sha256", created.Id.slice(7)));
     assert.equal(sha256(blob), created.Id);
     assert.match(blob.toString(), /\\u003c\\u0026\\u003e/, "Go's JSON escaping, as Docker hashes configs");
-    const inspect = await store.inspect("demo");
+    const inspect = await dockerInspect(store, "demo");
     assert.deepEqual(inspect, created);
     assert.equal(inspect.Architecture, "386");
     assert.equal(inspect.Os, "linux");
@@ -56,7 +57,7 @@ test("create stores an image whose ID is the digest of its config blob, and insp
     assert.deepEqual(await store.layerFiles("demo:latest"), [path.join(store.root, "blobs", "sha256", inspect.RootFS.Layers[0].slice(7))]);
 
     // The same input again is the same image.
-    const again = await store.create({
+    const again = await dockerCreate(store, {
       config: { Cmd: ["echo", "<&>"], Env: ["A=1"], Labels: { team: "x" } },
       layers: [
         { tarPath: layer, createdBy: "COPY hello /" },
@@ -73,15 +74,15 @@ test("references resolve as Docker's: normalised names, full IDs, unique prefixe
   await withStore(async (store, dir) => {
     const id = await simpleImage(store, dir, "a", { tags: ["busybox:1.36", "me/app"] });
     for (const ref of ["busybox:1.36", `${DEFAULT_DOMAIN}/library/busybox:1.36`, "library/busybox:1.36", "me/app", `${DEFAULT_DOMAIN}/me/app:latest`, id, id.slice(7), id.slice(7, 12), id.slice(0, 12), id.slice(7, 8)]) {
-      assert.equal((await store.inspect(ref)).Id, id, ref);
+      assert.equal((await dockerInspect(store, ref)).Id, id, ref);
     }
-    const digest = (await store.inspect(id)).RepoDigests.find((d) => d.startsWith("busybox@"));
+    const digest = (await dockerInspect(store, id)).RepoDigests.find((d) => d.startsWith("busybox@"));
     assert.ok(digest);
-    assert.equal((await store.inspect(digest)).Id, id);
-    await assert.rejects(store.inspect("busybox"), (err: Error) => err instanceof ImageNotFoundError && err.message === "No such image: busybox:latest");
-    await assert.rejects(store.inspect(`sha256:${"0".repeat(64)}`), ImageNotFoundError);
-    await assert.rejects(store.inspect("me/app@sha256:" + "1".repeat(64)), ImageNotFoundError);
-    await assert.rejects(store.inspect("Bad:Name"), InvalidReferenceError);
+    assert.equal((await dockerInspect(store, digest)).Id, id);
+    await assert.rejects(dockerInspect(store, "busybox"), (err: Error) => err instanceof ImageNotFoundError && err.message === "No such image: busybox:latest");
+    await assert.rejects(dockerInspect(store, `sha256:${"0".repeat(64)}`), ImageNotFoundError);
+    await assert.rejects(dockerInspect(store, "me/app@sha256:" + "1".repeat(64)), ImageNotFoundError);
+    await assert.rejects(dockerInspect(store, "Bad:Name"), InvalidReferenceError);
   });
 });
 
@@ -92,7 +93,7 @@ test("an ambiguous ID prefix is a conflict", async () => {
     // 20 IDs: two of them share a first hex digit (pigeonhole over 16 digits).
     const first = ids.map((id) => id[7]);
     const shared = first.find((c, i) => first.indexOf(c) !== i) as string;
-    await assert.rejects(store.inspect(shared), (err: Error) => err instanceof ImageConflictError && /multiple IDs found with provided prefix/.test(err.message));
+    await assert.rejects(dockerInspect(store, shared), (err: Error) => err instanceof ImageConflictError && /multiple IDs found with provided prefix/.test(err.message));
   });
 });
 
@@ -103,8 +104,8 @@ test("tag validates like Docker and moves a tag from the image that had it", asy
     await store.tag(b, "app", "1");
     await store.tag(b, "app:2");
     await store.tag(b, `${DEFAULT_DOMAIN}/library/other`);
-    assert.deepEqual((await store.inspect(b)).RepoTags, ["app:1", "app:2", "other:latest"]);
-    assert.deepEqual((await store.inspect(a)).RepoTags, []);
+    assert.deepEqual((await dockerInspect(store, b)).RepoTags, ["app:1", "app:2", "other:latest"]);
+    assert.deepEqual((await dockerInspect(store, a)).RepoTags, []);
     for (const [repo, tag] of [["UPPER", undefined], ["app", "bad tag"], ["app", "-x"], ["a@sha256:" + "0".repeat(64), undefined], ["a//b", undefined]] as const) {
       await assert.rejects(store.tag(b, repo, tag), InvalidReferenceError, `${repo} ${tag}`);
     }
@@ -115,12 +116,12 @@ test("tag validates like Docker and moves a tag from the image that had it", asy
 test("remove: one of two tags only untags; the last tag deletes the image and its layers", async () => {
   await withStore(async (store, dir) => {
     const id = await simpleImage(store, dir, "a", { tags: ["x:1", "x:2"] });
-    const layer = (await store.inspect(id)).RootFS.Layers[0];
+    const layer = (await dockerInspect(store, id)).RootFS.Layers[0];
     assert.deepEqual(await store.remove("x:1"), [{ Untagged: "x:1" }]);
-    assert.deepEqual((await store.inspect(id)).RepoTags, ["x:2"]);
-    const manifestDigest = (await store.inspect(id)).RepoDigests[0].split("@")[1];
+    assert.deepEqual((await dockerInspect(store, id)).RepoTags, ["x:2"]);
+    const manifestDigest = (await dockerInspect(store, id)).RepoDigests[0].split("@")[1];
     assert.deepEqual(await store.remove("x:2"), [{ Untagged: "x:2" }, { Untagged: `x@${manifestDigest}` }, { Deleted: id }, { Deleted: layer }]);
-    await assert.rejects(store.inspect(id), ImageNotFoundError);
+    await assert.rejects(dockerInspect(store, id), ImageNotFoundError);
     assert.deepEqual(await readdir(path.join(store.root, "blobs", "sha256")), [], "every blob went with the image");
     await assert.rejects(store.remove("x:2"), ImageNotFoundError);
   });
@@ -130,7 +131,7 @@ test("remove by ID: several tags need force; a container's image needs force and
   await withStore(async (store, dir) => {
     const id = await simpleImage(store, dir, "a", { tags: ["x:1", "y:1"] });
     await assert.rejects(store.remove(id.slice(7, 19)), (err: Error) => err instanceof ImageConflictError && /must be forced\) - image is referenced in multiple repositories/.test(err.message));
-    assert.equal((await store.list()).length, 1, "a refused removal changes nothing");
+    assert.equal((await dockerList(store)).length, 1, "a refused removal changes nothing");
     const forced = await store.remove(id, { force: true });
     assert.deepEqual(forced.filter((r) => "Untagged" in r).length, 4, "both tags and both repository digests");
     assert.deepEqual(forced.filter((r) => "Deleted" in r)[0], { Deleted: id });
@@ -141,7 +142,7 @@ test("remove by ID: several tags need force; a container's image needs force and
     await assert.rejects(store.remove(used, { inUse }), /must be forced\) - image is being used by stopped container c0ffee012345/);
     await assert.rejects(store.remove(used, { force: true, inUse: () => ({ container: "abc", running: true }) }), /cannot be forced\) - image is being used by running container abc/);
     assert.deepEqual(await store.remove("used", { force: true, inUse }), [{ Untagged: "used:latest" }, { Untagged: `used@${await readIndexDigest(store, used)}` }]);
-    assert.equal((await store.inspect(used)).Id, used, "kept, untagged, for the container");
+    assert.equal((await dockerInspect(store, used)).Id, used, "kept, untagged, for the container");
   });
 });
 
@@ -149,12 +150,12 @@ test("children: parents are hidden unless all, protected while children live, pr
   await withStore(async (store, dir) => {
     const base = await simpleImage(store, dir, "base", { tags: ["base"] });
     const layer = await writeLayerFile(dir, "child.tar", [{ name: "more", body: "m" }]);
-    const child = (await store.create({ config: { Cmd: ["sh"] }, parent: "base", layers: [{ tarPath: layer, createdBy: "RUN more" }], tags: ["child"] })).Id;
-    const inspect = await store.inspect(child);
+    const child = (await dockerCreate(store, { config: { Cmd: ["sh"] }, parent: "base", layers: [{ tarPath: layer, createdBy: "RUN more" }], tags: ["child"] })).Id;
+    const inspect = await dockerInspect(store, child);
     assert.equal(inspect.Parent, base);
     assert.equal(inspect.RootFS.Layers.length, 2);
     assert.deepEqual(
-      (await store.history("child")).map((h) => [h.Id, h.CreatedBy, h.Tags]),
+      (await dockerHistory(store, "child")).map((h) => [h.Id, h.CreatedBy, h.Tags]),
       [
         [child, "RUN more", ["child:latest"]],
         [base, "ADD base", ["base:latest"]],
@@ -162,14 +163,14 @@ test("children: parents are hidden unless all, protected while children live, pr
     );
     await assert.rejects(store.remove(base), /cannot be forced\) - image has dependent child images/);
     assert.deepEqual(await store.remove("base"), [{ Untagged: "base:latest" }, { Untagged: `base@${await readIndexDigest(store, base)}` }], "untagged only: the child keeps it");
-    assert.deepEqual((await store.list()).map((i) => i.Id), [child], "the untagged parent is an intermediate image: hidden");
-    assert.deepEqual((await store.list({ all: true })).map((i) => i.Id).sort(), [base, child].sort());
-    assert.deepEqual(await store.list({ dangling: true }), []);
+    assert.deepEqual((await dockerList(store)).map((i) => i.Id), [child], "the untagged parent is an intermediate image: hidden");
+    assert.deepEqual((await dockerList(store, { all: true })).map((i) => i.Id).sort(), [base, child].sort());
+    assert.deepEqual(await dockerList(store, { dangling: true }), []);
     const removed = await store.remove("child");
     const deleted = removed.flatMap((r) => ("Deleted" in r ? [r.Deleted] : []));
     assert.equal(deleted[0], child);
     assert.ok(deleted.includes(base), "removing the child pruned the untagged parent");
-    assert.deepEqual(await store.list({ all: true }), []);
+    assert.deepEqual(await dockerList(store, { all: true }), []);
   });
 });
 
@@ -184,7 +185,7 @@ test("list: filters dangling and reference as Docker's, newest first", async () 
     const old = await simpleImage(store, dir, "old", { tags: ["web:1", "web:2", "db:1"], created: new Date("2020-01-01T00:00:00Z") });
     const dangling = await simpleImage(store, dir, "dangling", { created: new Date("2021-01-01T00:00:00Z") });
     const fresh = await simpleImage(store, dir, "fresh", { tags: ["me/tool:dev"], created: new Date("2022-01-01T00:00:00Z"), config: { Labels: { a: "b" } } });
-    const all = await store.list();
+    const all = await dockerList(store);
     assert.deepEqual(all.map((i) => i.Id), [fresh, dangling, old]);
     assert.deepEqual(all[0], {
       Id: fresh,
@@ -198,13 +199,13 @@ test("list: filters dangling and reference as Docker's, newest first", async () 
       Labels: { a: "b" },
       Containers: -1,
     });
-    assert.deepEqual((await store.list({ dangling: true })).map((i) => i.Id), [dangling]);
-    assert.deepEqual((await store.list({ dangling: false })).map((i) => i.Id), [fresh, old]);
-    const web = await store.list({ reference: "web" });
+    assert.deepEqual((await dockerList(store, { dangling: true })).map((i) => i.Id), [dangling]);
+    assert.deepEqual((await dockerList(store, { dangling: false })).map((i) => i.Id), [fresh, old]);
+    const web = await dockerList(store, { reference: "web" });
     assert.deepEqual(web.map((i) => i.RepoTags), [["web:1", "web:2"]], "RepoTags lists only matching tags");
-    assert.deepEqual((await store.list({ reference: "*:1" })).map((i) => i.RepoTags), [["db:1", "web:1"]]);
-    assert.deepEqual((await store.list({ reference: "me/*" })).map((i) => i.Id), [fresh]);
-    assert.deepEqual(await store.list({ reference: "*" }).then((l) => l.map((i) => i.Id)), [old], "* does not cross /");
+    assert.deepEqual((await dockerList(store, { reference: "*:1" })).map((i) => i.RepoTags), [["db:1", "web:1"]]);
+    assert.deepEqual((await dockerList(store, { reference: "me/*" })).map((i) => i.Id), [fresh]);
+    assert.deepEqual(await dockerList(store, { reference: "*" }).then((l) => l.map((i) => i.Id)), [old], "* does not cross /");
   });
 });
 
@@ -218,13 +219,13 @@ test("prune removes dangling images; with all, every image no container uses", a
     assert.deepEqual(pruned.ImagesDeleted.filter((r) => "Deleted" in r)[0], { Deleted: dangling });
     assert.ok(pruned.SpaceReclaimed > 0);
     assert.equal((await store.diskUsage()).layersSize, before.layersSize - pruned.SpaceReclaimed);
-    assert.deepEqual((await store.list()).map((i) => i.Id).sort(), [kept, used].sort());
+    assert.deepEqual((await dockerList(store)).map((i) => i.Id).sort(), [kept, used].sort());
     const all = await store.prune({ all: true, inUse: (id) => id === used });
     assert.deepEqual(
       all.ImagesDeleted.filter((r): r is { Untagged: string } => "Untagged" in r).map((r) => r.Untagged)[0],
       "kept:latest",
     );
-    assert.deepEqual((await store.list()).map((i) => i.Id), [used]);
+    assert.deepEqual((await dockerList(store)).map((i) => i.Id), [used]);
     assert.deepEqual((await store.prune({ all: true })).ImagesDeleted.length > 0, true);
     assert.deepEqual(await store.diskUsage(), { images: 0, layersSize: 0 });
   });
@@ -237,7 +238,7 @@ test("concurrent operations keep index.json and repositories.json whole and cons
     const work: Array<Promise<unknown>> = [];
     for (let i = 0; i < 30; i++) work.push((i % 2 ? store : other).tag(id, `t${i}`));
     for (let i = 0; i < 5; i++) work.push(simpleImage(i % 2 ? store : other, dir, `c${i}`, { tags: [`c${i}`] }));
-    for (let i = 0; i < 10; i++) work.push(store.list());
+    for (let i = 0; i < 10; i++) work.push(dockerList(store));
     await Promise.all(work);
     await Promise.all([0, 2, 4].map((i) => other.remove(`t${i}`)));
     const index = JSON.parse(await readFile(path.join(store.root, "index.json"), "utf8")) as { manifests: Array<{ annotations?: Record<string, string> }> };
@@ -245,8 +246,8 @@ test("concurrent operations keep index.json and repositories.json whole and cons
     assert.equal(names.length, 1 + 27 + 5);
     assert.ok(names.includes(`${DEFAULT_DOMAIN}/library/t1:latest`));
     assert.ok(!names.includes(`${DEFAULT_DOMAIN}/library/t2:latest`));
-    assert.equal((await store.inspect(id)).RepoTags.length, 1 + 27);
-    assert.equal((await store.list()).length, 6);
+    assert.equal((await dockerInspect(store, id)).RepoTags.length, 1 + 27);
+    assert.equal((await dockerList(store)).length, 6);
     const leftovers = await readdir(store.root);
     assert.deepEqual(leftovers.filter((n) => n.endsWith(".tmp") && n !== ".tmp"), [], "no temporary files left beside the metadata");
     assert.deepEqual(await readdir(path.join(store.root, ".tmp")), [], "no staging left");
@@ -257,7 +258,7 @@ test("a damaged repositories.json is reported, not silently replaced", async () 
   await withStore(async (store) => {
     const { writeFile } = await import("node:fs/promises");
     await writeFile(path.join(store.root, "repositories.json"), "{oops");
-    await assert.rejects(store.list(), /damaged/);
+    await assert.rejects(dockerList(store), /damaged/);
   });
 });
 
