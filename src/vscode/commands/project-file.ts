@@ -2,6 +2,8 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { writeFileAtomic } from "../../core/util/atomic-file";
 import { FileExistsError } from "../../core/util/errors";
+import type { ProjectFileName } from "../workspace/project-files";
+import type { CommandEnv } from "./hangar-command";
 
 /**
  * Creates `fileName` from `content` at the root of a workspace folder the user
@@ -23,5 +25,20 @@ export async function createProjectFile(fileName: string, content: string): Prom
   }
   const uri = vscode.Uri.file(file);
   await vscode.window.showTextDocument(uri);
+  return uri;
+}
+
+/** Opens the workspace's Vagrantfile/Dockerfile; with several, asks which; with none, offers to create one. */
+export async function openProjectFile({ hangar }: CommandEnv, name: ProjectFileName, createCommand: string): Promise<vscode.Uri | undefined> {
+  const files = await hangar.projectFiles.find(name);
+  if (!files.length) {
+    const choice = await vscode.window.showInformationMessage(`This workspace has no ${name}.`, `Create ${name}`);
+    if (choice) return vscode.commands.executeCommand<vscode.Uri | undefined>(createCommand);
+    return undefined;
+  }
+  const uri = files.length === 1
+    ? files[0]
+    : (await vscode.window.showQuickPick(files.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { placeHolder: `Which ${name}?` }))?.uri;
+  if (uri) await vscode.window.showTextDocument(uri);
   return uri;
 }

@@ -1,26 +1,61 @@
 import * as vscode from "vscode";
 import { CancelledError, errorMessage } from "../../core/util/errors";
-import type { CommandEnv, HangarCommand } from "./hangar-command";
-import { RestrictedModeError, showRestricted } from "../workspace/workspace-trust";
-import { refreshBoxes } from "./boxes/refresh";
-import { revealBoxStore } from "./boxes/reveal-store";
-import { createVagrantfile } from "./vagrantfile/create";
-import { createDockerfile } from "./dockerfile/create";
-import { openVagrantfile } from "./vagrantfile/open";
-import { openDockerfile } from "./dockerfile/open";
-import { showLog } from "./log/show";
-import { LIFECYCLE_COMMANDS } from "./machines/lifecycle";
-import { buildBox } from "./boxes/build";
+import { RestrictedModeError, requireTrust, showRestricted } from "../workspace/workspace-trust";
+import type { CommandContext, CommandEnv, HangarCommand, ProgressOptions, TaskProgress } from "./hangar-command";
 import { addBoxFromFile } from "./boxes/add";
-import { removeBoxVersion, revealBox } from "./boxes/remove";
-import { deleteSnapshot, restoreSnapshot, saveSnapshot } from "./machines/snapshots";
+import { buildBox } from "./boxes/build";
+import { refreshBoxes } from "./boxes/refresh";
+import { removeBoxVersion } from "./boxes/remove";
+import { revealBox } from "./boxes/reveal";
+import { revealBoxStore } from "./boxes/reveal-store";
+import { browseContainerFiles } from "./containers/browse-files";
+import { copyContainerId } from "./containers/copy-id";
+import { copyContainerIp } from "./containers/copy-ip";
+import { copyContainerName } from "./containers/copy-name";
+import { inspectContainer } from "./containers/inspect";
+import { containerLogs } from "./containers/logs";
+import { openContainerPort } from "./containers/open-port";
+import { pauseContainer } from "./containers/pause";
+import { refreshContainers } from "./containers/refresh";
+import { removeContainer } from "./containers/remove";
+import { restartContainer } from "./containers/restart";
+import { containerShell } from "./containers/shell";
+import { startContainer } from "./containers/start";
+import { stopContainer } from "./containers/stop";
+import { unpauseContainer } from "./containers/unpause";
 import { selectEndpoint } from "./docker/select-endpoint";
-import { inspectImage, loadImage, pruneImages, refreshImages, removeImage, runImage, runImageInteractive, saveImage, tagImage } from "./images/image-commands";
-import { buildImage, buildImageAs } from "./images/build-image";
-import * as containerCommands from "./containers/container-commands";
-import { copySshCommand, openMachineTerminal, openMachineVagrantfile, refreshMachines } from "./machines/access";
+import { createDockerfile } from "./dockerfile/create";
+import { openDockerfile } from "./dockerfile/open";
+import { buildImage } from "./images/build";
+import { buildImageAs } from "./images/build-as";
+import { inspectImage } from "./images/inspect";
+import { loadImage } from "./images/load";
+import { pruneImages } from "./images/prune";
+import { refreshImages } from "./images/refresh";
+import { removeImage } from "./images/remove";
+import { runImage } from "./images/run";
+import { runImageInteractive } from "./images/run-interactive";
+import { saveImage } from "./images/save";
+import { tagImage } from "./images/tag";
+import { showLog } from "./log/show";
+import { copySshCommand } from "./machines/copy-ssh-command";
+import { destroyMachine } from "./machines/destroy";
+import { haltMachine } from "./machines/halt";
+import { openMachineTerminal } from "./machines/open-terminal";
+import { openMachineVagrantfile } from "./machines/open-vagrantfile";
+import { provisionMachine } from "./machines/provision";
+import { refreshMachines } from "./machines/refresh";
+import { reloadMachine } from "./machines/reload";
+import { resumeMachine } from "./machines/resume";
+import { saveSnapshot } from "./machines/snapshot-save";
+import { suspendMachine } from "./machines/suspend";
+import { upMachine } from "./machines/up";
+import { deleteSnapshot } from "./snapshots/delete";
+import { restoreSnapshot } from "./snapshots/restore";
+import { createVagrantfile } from "./vagrantfile/create";
+import { openVagrantfile } from "./vagrantfile/open";
 
-export const COMMANDS: HangarCommand[] = [
+export const COMMANDS: readonly HangarCommand[] = [
   refreshBoxes,
   revealBoxStore,
   buildBox,
@@ -32,7 +67,13 @@ export const COMMANDS: HangarCommand[] = [
   createDockerfile,
   openDockerfile,
   showLog,
-  ...LIFECYCLE_COMMANDS,
+  upMachine,
+  haltMachine,
+  suspendMachine,
+  resumeMachine,
+  reloadMachine,
+  provisionMachine,
+  destroyMachine,
   saveSnapshot,
   restoreSnapshot,
   deleteSnapshot,
@@ -52,18 +93,55 @@ export const COMMANDS: HangarCommand[] = [
   pruneImages,
   saveImage,
   loadImage,
-  ...Object.values(containerCommands),
+  refreshContainers,
+  startContainer,
+  stopContainer,
+  restartContainer,
+  pauseContainer,
+  unpauseContainer,
+  removeContainer,
+  containerLogs,
+  containerShell,
+  inspectContainer,
+  copyContainerId,
+  copyContainerName,
+  copyContainerIp,
+  openContainerPort,
+  browseContainerFiles,
 ];
 
 /**
- * Registers every command, wrapped so a failure is logged and shown to the
- * user with a "Show Log" action instead of an unexplained rejected promise.
+ * A notification for a command's long task. Cancel aborts the task's signal;
+ * fractions become the increments VS Code wants.
+ */
+async function withProgress<T>({ title, cancellable = false }: ProgressOptions, task: (progress: TaskProgress) => Promise<T>): Promise<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, (progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    let last = 0;
+    return task({
+      signal: abort.signal,
+      report(message, fraction) {
+        if (fraction === undefined) return progress.report({ message });
+        progress.report({ message, increment: Math.max(0, fraction * 100 - last) });
+        last = Math.max(last, fraction * 100);
+      },
+    });
+  });
+}
+
+/**
+ * Registers every command, wrapped so its precondition (workspace trust) is
+ * checked first, and a failure is logged and shown to the user with a "Show
+ * Log" action instead of an unexplained rejected promise.
  */
 export function registerCommands(env: CommandEnv): void {
+  const context: CommandContext = { ...env, withProgress };
   for (const command of COMMANDS) {
     const disposable = vscode.commands.registerCommand(command.id, async (...args: unknown[]) => {
       try {
-        return await command.run(env, ...args);
+        if (command.requiresTrust) requireTrust(command.requiresTrust);
+        return await command.run(context, ...args);
       } catch (err) {
         // Nothing to pick, or the user backed out: say so quietly.
         if (err instanceof CancelledError) {

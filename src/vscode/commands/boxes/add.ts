@@ -6,7 +6,7 @@ import type { HangarCommand } from "../hangar-command";
 /** Adds a box from a .box file or a folder with metadata.json (a broken box is refused whole). */
 export const addBoxFromFile: HangarCommand = {
   id: "hangar.box.add",
-  async run({ hangar, trees }, source?: unknown) {
+  async run({ hangar, trees, withProgress }, source?: unknown) {
     const uri =
       source instanceof vscode.Uri
         ? source
@@ -20,7 +20,7 @@ export const addBoxFromFile: HangarCommand = {
       validateInput: (v) => (/^[\w.-]+(\/[\w.-]+)?$/.test(v) ? undefined : "Letters, digits, '.', '_', '-' and one '/'"),
     });
     if (!name) return undefined;
-    const dest = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Hangar: adding box ${name}` }, () => addBox(hangar.hangarHome, uri.fsPath, name));
+    const dest = await withProgress({ title: `Hangar: adding box ${name}` }, () => addBox(hangar.hangarHome, uri.fsPath, name));
     hangar.log.info(`Added box ${name} from ${uri.fsPath} in ${dest}`);
     trees.boxes.refresh();
     return dest;

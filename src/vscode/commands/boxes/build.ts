@@ -10,23 +10,19 @@ import type { HangarCommand } from "../hangar-command";
  */
 export const buildBox: HangarCommand = {
   id: "hangar.box.build",
-  async run({ hangar, trees }) {
+  async run({ hangar, trees, withProgress }) {
     const mirror = vscode.workspace.getConfiguration("hangar").get<string>("debianMirror") || undefined;
-    const built = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Hangar: building ${DEFAULT_BOX_NAME}`, cancellable: true }, (progress, token) => {
-      const abort = new AbortController();
-      token.onCancellationRequested(() => abort.abort());
-      let last = 0;
-      return buildDefaultBox({
+    const built = await withProgress({ title: `Hangar: building ${DEFAULT_BOX_NAME}`, cancellable: true }, ({ signal, report }) =>
+      buildDefaultBox({
         hangarHome: hangar.hangarHome,
         mirror,
-        signal: abort.signal,
+        signal,
         onProgress: (fraction, message) => {
           hangar.log.info(`box build: ${message} (${Math.round(fraction * 100)}%)`);
-          progress.report({ message: `${message} (${Math.round(fraction * 100)}%)`, increment: Math.max(0, fraction * 100 - last) });
-          last = Math.max(last, fraction * 100);
+          report(`${message} (${Math.round(fraction * 100)}%)`, fraction);
         },
-      });
-    });
+      }),
+    );
     hangar.log.info(`Built ${DEFAULT_BOX_NAME} ${built.version} in ${built.dir}; initramfs sha256 ${built.initrdSha256}`);
     trees.boxes.refresh();
     void vscode.window.showInformationMessage(`Built ${DEFAULT_BOX_NAME} ${built.version}.`);

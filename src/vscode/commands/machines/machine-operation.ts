@@ -1,8 +1,9 @@
-import * as vscode from "vscode";
 import type { ProjectMachines } from "../../../core/machines/project-machines";
-import type { HangarContext } from "../../hangar-context";
 import type { MachineRef } from "../../workspace/workspace-machines";
-import { requireTrust } from "../../workspace/workspace-trust";
+import type { CommandContext } from "../hangar-command";
+
+/** The Restricted Mode precondition of machine commands: they evaluate the workspace's Vagrantfile and start what it defines. */
+export const MACHINE_COMMANDS = "Running machine commands from a workspace Vagrantfile";
 
 export interface OperationContext {
   project: ProjectMachines;
@@ -11,6 +12,8 @@ export interface OperationContext {
   /** Machine output (provisioners), to the Hangar log. */
   output(line: string, stream: "stdout" | "stderr"): void;
   signal: AbortSignal;
+  /** `up` of one machine with this operation's progress, output and cancellation. */
+  up(name: string): ReturnType<ProjectMachines["up"]>;
 }
 
 /**
@@ -19,28 +22,18 @@ export interface OperationContext {
  * refresh of the views afterwards — success or not. Failures propagate to
  * registerCommands, which shows them with a "Show Log" action.
  */
-export async function runMachineOperation<T>(hangar: HangarContext, target: MachineRef, title: string, op: (c: OperationContext) => Promise<T>, cancellable = false): Promise<T> {
-  requireTrust("Running machine commands from a workspace Vagrantfile");
+export async function runMachineOperation<T>({ hangar, withProgress }: CommandContext, target: MachineRef, title: string, op: (c: OperationContext) => Promise<T>, cancellable = false): Promise<T> {
   const project = hangar.machines.project(target.vagrantfile);
   hangar.log.info(`${title} (${target.vagrantfile})`);
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Hangar: ${title}`, cancellable }, (progress, token) => {
-      const abort = new AbortController();
-      token.onCancellationRequested(() => {
-        hangar.log.info(`${title}: cancelling`);
-        abort.abort();
-      });
-      let last = 0;
-      return op({
-        project,
-        signal: abort.signal,
-        progress: (fraction, message) => {
-          hangar.log.info(message);
-          progress.report({ message, increment: Math.max(0, fraction * 100 - last) });
-          last = Math.max(last, fraction * 100);
-        },
-        output: (line, stream) => (stream === "stderr" ? hangar.log.warn(line) : hangar.log.info(line)),
-      });
+    return await withProgress({ title: `Hangar: ${title}`, cancellable }, ({ signal, report }) => {
+      signal.addEventListener("abort", () => hangar.log.info(`${title}: cancelling`));
+      const progress = (fraction: number, message: string): void => {
+        hangar.log.info(message);
+        report(message, fraction);
+      };
+      const output = (line: string, stream: "stdout" | "stderr"): void => (stream === "stderr" ? hangar.log.warn(line) : hangar.log.info(line));
+      return op({ project, signal, progress, output, up: (name) => project.up([name], { progress, onOutput: output, signal }) });
     });
   } finally {
     hangar.machines.refresh();

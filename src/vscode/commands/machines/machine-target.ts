@@ -4,6 +4,7 @@ import type { HangarContext } from "../../hangar-context";
 import { MachineItem, SnapshotItem } from "../../tree/machines/machines-tree";
 import type { MachineEntry, MachineRef } from "../../workspace/workspace-machines";
 import { requireTrust } from "../../workspace/workspace-trust";
+import { MACHINE_COMMANDS } from "./machine-operation";
 
 /**
  * The machine a command acts on: the tree item it was invoked on, a
@@ -20,7 +21,7 @@ export async function machineTarget(hangar: HangarContext, args: unknown[], verb
   if (first instanceof vscode.Uri && typeof second === "string") return { vagrantfile: first.fsPath, name: second };
   if (isRef(first)) return first;
   // Listing the workspace's machines evaluates its Vagrantfiles: in Restricted Mode say so, not "no machines".
-  requireTrust("Running machine commands from a workspace Vagrantfile");
+  requireTrust(MACHINE_COMMANDS);
   const all = await hangar.machines.all();
   const candidates = all.filter(allowed);
   if (!all.length) throw new HangarError("This workspace defines no machines.", "Create a Vagrantfile (Hangar: Create Vagrantfile) first.");

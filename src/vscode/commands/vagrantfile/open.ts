@@ -1,5 +1,5 @@
 import type { HangarCommand } from "../hangar-command";
-import { openProjectFile } from "../project-file-open";
+import { openProjectFile } from "../project-file";
 
 export const openVagrantfile: HangarCommand = {
   id: "hangar.vagrantfile.open",

@@ -1,0 +1,8 @@
+import type { HangarCommand } from "../hangar-command";
+
+export const refreshMachines: HangarCommand = {
+  id: "hangar.machines.refresh",
+  run({ hangar }) {
+    hangar.machines.refresh();
+  },
+};
