@@ -5,7 +5,7 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { EngineAlreadyRunningError } from "./core/api/docker-api-server";
 import { engineRoot } from "./core/api/engine-context";
-import { dockerHost, engineLogFile } from "./core/api/engine-endpoint";
+import { dockerHost, engineLogFile } from "./core/api/engine-socket";
 import { serveEngine } from "./core/api/engine-process";
 import { errorMessage } from "./core/util/errors";
 import { ensureHangarHome, resolveHangarHome } from "./core/util/hangar-home";
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  log(`listening on ${dockerHost(running.server.endpoint)}`);
+  log(`listening on ${dockerHost(running.server.socket)}`);
   let stopping = false;
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {

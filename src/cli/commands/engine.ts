@@ -1,6 +1,6 @@
 import { API_VERSION, MIN_API_VERSION } from "../../core/api/api-version";
 import { DEFAULT_ENGINE_MEMORY_MIB } from "../../core/api/engine-context";
-import { dockerHost, engineEndpoint } from "../../core/api/engine-endpoint";
+import { dockerHost, engineSocket } from "../../core/api/engine-socket";
 import { engineStatus, pingEngine, startEngine, stopEngine } from "../../core/api/engine-control";
 import { CliCommand, UsageError, hangarHome } from "../cli-command";
 
@@ -65,7 +65,7 @@ export const engineStatusCommand: CliCommand = {
       return 0;
     }
     io.out(`Hangar's engine: ${s.running ? "running" : "stopped"}`);
-    io.out(`  socket:      ${s.endpoint}${s.running ? "" : " (nothing listening)"}`);
+    io.out(`  socket:      ${s.socket}${s.running ? "" : " (nothing listening)"}`);
     io.out(`  DOCKER_HOST: ${s.dockerHost}`);
     if (s.running) {
       io.out(`  pid:         ${s.pid ?? "unknown (no pid file)"}`);
@@ -87,8 +87,8 @@ export const engineEnv: CliCommand = {
     const o = options(args, ["--shell"]);
     const shell = o.get("--shell") ?? (process.platform === "win32" ? "powershell" : "sh");
     if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`--shell is one of ${SHELLS.join(", ")}, not "${shell}".`);
-    const endpoint = engineEndpoint(hangarHome(io));
-    const host = dockerHost(endpoint);
+    const socket = engineSocket(hangarHome(io));
+    const host = dockerHost(socket);
     if (shell === "fish") {
       io.out(`set -gx DOCKER_HOST ${quoteSh(host)};`);
       io.out("# Run this command to configure your shell: hangar engine env --shell fish | source");
@@ -100,7 +100,7 @@ export const engineEnv: CliCommand = {
       io.out('# Run this command to configure your shell: eval "$(hangar engine env)"');
     }
     // On stderr, so eval is not affected.
-    if (!(await pingEngine(endpoint, 1000))) io.err("# Hangar's engine is not running: start it with `hangar engine start`.");
+    if (!(await pingEngine(socket, 1000))) io.err("# Hangar's engine is not running: start it with `hangar engine start`.");
     return 0;
   },
 };

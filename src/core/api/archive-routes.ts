@@ -1,6 +1,6 @@
 import { prepareUpload } from "../engine/containers/archive-upload";
 import type { ContainerRecord } from "../engine/containers/container-engine";
-import { ContainerArchive, ContainerPathInvalidError, ContainerPathNotFoundError, type ArchiveTarget, type PathStat } from "../engine/runtime/container-archive";
+import { ContainerFileAccess, ContainerPathInvalidError, ContainerPathNotFoundError, type FileAccessTarget, type PathStat } from "../engine/runtime/container-file-access";
 import { BadParameterError, NotFoundError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
 import { queryBool, readBody } from "./api-request";
@@ -15,14 +15,14 @@ const MAX_UPLOAD = 512 << 20;
  * the path's details travel base64-encoded in X-Docker-Container-Path-Stat.
  */
 export function addArchiveRoutes(router: ApiRouter, engine: EngineContext): void {
-  const open = async (ref: string, query: URLSearchParams): Promise<{ archive: ContainerArchive; target: ArchiveTarget; path: string; record: ContainerRecord }> => {
+  const open = async (ref: string, query: URLSearchParams): Promise<{ archive: ContainerFileAccess; target: FileAccessTarget; path: string; record: ContainerRecord }> => {
     const record = engine.containers.get(ref);
     const path = query.get("path") ?? "";
     if (!path) throw new BadParameterError("Path cannot be empty", "Give the path in the container, as in docker cp CONTAINER:/path.");
     const runtime = await engine.machine.runtime();
     // A stopped container's layer sits on the image's unpacked root file system.
     if (!record.State.Running) await runtime.ensureImage(record.Image);
-    return { archive: new ContainerArchive(runtime.session), target: { containerId: record.Id, imageId: record.Image, running: record.State.Running }, path, record };
+    return { archive: new ContainerFileAccess(runtime.session), target: { containerId: record.Id, imageId: record.Image, running: record.State.Running }, path, record };
   };
   const notFound = (path: string, ref: string): NotFoundError => new NotFoundError(`Could not find the file ${path} in container ${ref}`);
 

@@ -15,7 +15,7 @@ import { addArchiveRoutes } from "./archive-routes";
 import { addExecRoutes, execUpgrade } from "./exec-routes";
 import { addTopRoutes } from "./top-routes";
 import type { EngineContext } from "./engine-context";
-import { dockerHost, isNamedPipe } from "./engine-endpoint";
+import { dockerHost, isNamedPipe } from "./engine-socket";
 import { addImageRoutes } from "./image-routes";
 import { addNetworkRoutes } from "./network-routes";
 import { addSystemRoutes } from "./system-routes";
@@ -23,8 +23,8 @@ import { addVolumeRoutes } from "./volume-routes";
 
 /** Something already answers on the engine's socket or pipe: another engine for this HANGAR_HOME. */
 export class EngineAlreadyRunningError extends HangarError {
-  constructor(readonly endpoint: string) {
-    super(`Another Hangar engine already answers on ${dockerHost(endpoint)}.`, "Use it, or stop it first with `hangar engine stop`.");
+  constructor(readonly socket: string) {
+    super(`Another Hangar engine already answers on ${dockerHost(socket)}.`, "Use it, or stop it first with `hangar engine stop`.");
   }
 }
 
@@ -60,26 +60,26 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
 export class DockerApiServer {
   private constructor(
     private readonly server: http.Server,
-    readonly endpoint: string,
+    readonly socket: string,
   ) {}
 
   /**
-   * Listens on `endpoint`. A socket file left by an engine that died is
+   * Listens on `socket`. A socket file left by an engine that died is
    * removed first — only when nothing answers on it; when something does,
    * EngineAlreadyRunningError. The socket is 0600 from the first instant
    * it can be reached, whatever the umask (listenPrivate): the API gives
    * whoever connects the engine's powers.
    */
-  static async listen(endpoint: string, engine: EngineContext, options: ApiServerOptions = {}): Promise<DockerApiServer> {
+  static async listen(socket: string, engine: EngineContext, options: ApiServerOptions = {}): Promise<DockerApiServer> {
     const router = createEngineRouter(engine);
-    const pipe = isNamedPipe(endpoint);
+    const pipe = isNamedPipe(socket);
     if (!pipe) {
-      await fs.mkdir(path.dirname(endpoint), { recursive: true });
-      const existing = await fs.lstat(endpoint).catch(() => undefined);
+      await fs.mkdir(path.dirname(socket), { recursive: true });
+      const existing = await fs.lstat(socket).catch(() => undefined);
       if (existing) {
-        if (await answers(endpoint)) throw new EngineAlreadyRunningError(endpoint);
-        if (!existing.isSocket()) throw new HangarError(`${endpoint} exists and is not a socket, so the engine cannot listen there.`, "Move that file away, then start the engine again.");
-        await fs.rm(endpoint, { force: true });
+        if (await answers(socket)) throw new EngineAlreadyRunningError(socket);
+        if (!existing.isSocket()) throw new HangarError(`${socket} exists and is not a socket, so the engine cannot listen there.`, "Move that file away, then start the engine again.");
+        await fs.rm(socket, { force: true });
       }
     }
     const server = http.createServer((req, res) => void handle(router, req, res, options));
@@ -102,12 +102,12 @@ export class DockerApiServer {
     // A `docker load` upload may take longer than Node's default 5-minute limit for receiving a request.
     server.requestTimeout = 0;
     try {
-      await listenPrivate(server, endpoint);
+      await listenPrivate(server, socket);
     } catch (err) {
       // Another engine bound the path (or pipe) between the check above and now.
-      throw err instanceof SocketInUseError || (err as NodeJS.ErrnoException).code === "EADDRINUSE" ? new EngineAlreadyRunningError(endpoint) : err;
+      throw err instanceof SocketInUseError || (err as NodeJS.ErrnoException).code === "EADDRINUSE" ? new EngineAlreadyRunningError(socket) : err;
     }
-    return new DockerApiServer(server, endpoint);
+    return new DockerApiServer(server, socket);
   }
 
   /** Stops listening, ends open streams (`docker events`) and connections; the socket file goes with the listener. */

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
 import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot } from "./engine-context";
-import { dockerHost, engineEndpoint, engineLogFile, enginePidFile, isNamedPipe } from "./engine-endpoint";
+import { dockerHost, engineSocket, engineLogFile, enginePidFile, isNamedPipe } from "./engine-socket";
 
 /**
  * Starting, stopping and asking after the engine process from outside it
@@ -17,7 +17,7 @@ import { dockerHost, engineEndpoint, engineLogFile, enginePidFile, isNamedPipe }
 
 export interface EngineStatus {
   running: boolean;
-  endpoint: string;
+  socket: string;
   dockerHost: string;
   /** Present when running (and the pid file is readable). */
   pid?: number;
@@ -38,10 +38,10 @@ export interface StartEngineOptions {
   timeoutMs?: number;
 }
 
-/** `/_ping` on the endpoint: the engine's API version when it answers, else undefined. */
-export function pingEngine(endpoint: string, timeoutMs = 2000): Promise<{ apiVersion: string } | undefined> {
+/** `/_ping` on the socket: the engine's API version when it answers, else undefined. */
+export function pingEngine(socket: string, timeoutMs = 2000): Promise<{ apiVersion: string } | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ socketPath: endpoint, path: "/_ping", timeout: timeoutMs, headers: { Host: "hangar" } }, (res) => {
+    const req = http.get({ socketPath: socket, path: "/_ping", timeout: timeoutMs, headers: { Host: "hangar" } }, (res) => {
       res.resume();
       resolve(res.statusCode === 200 ? { apiVersion: String(res.headers["api-version"] ?? "") } : undefined);
     });
@@ -51,9 +51,9 @@ export function pingEngine(endpoint: string, timeoutMs = 2000): Promise<{ apiVer
 }
 
 export async function engineStatus(hangarHome: string): Promise<EngineStatus> {
-  const endpoint = engineEndpoint(hangarHome);
-  const base = { endpoint, dockerHost: dockerHost(endpoint), logFile: engineLogFile(hangarHome) };
-  const ping = await pingEngine(endpoint);
+  const socket = engineSocket(hangarHome);
+  const base = { socket, dockerHost: dockerHost(socket), logFile: engineLogFile(hangarHome) };
+  const ping = await pingEngine(socket);
   if (!ping) return { running: false, ...base };
   return { running: true, ...base, apiVersion: ping.apiVersion, pid: await readPid(hangarHome) };
 }
@@ -125,7 +125,7 @@ export async function stopEngine(hangarHome: string): Promise<number | undefined
     if (!(await waitGone(hangarHome, pid, 3_000))) throw new HangarError(`Hangar's engine (pid ${pid}) did not stop.`, `See ${status.logFile}.`);
   }
   // A killed engine leaves its socket file and pid file behind.
-  if (!isNamedPipe(status.endpoint) && !(await pingEngine(status.endpoint))) await fs.rm(status.endpoint, { force: true });
+  if (!isNamedPipe(status.socket) && !(await pingEngine(status.socket))) await fs.rm(status.socket, { force: true });
   await fs.rm(enginePidFile(hangarHome), { force: true });
   return pid;
 }
@@ -168,7 +168,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 async function waitGone(hangarHome: string, pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!alive(pid) && !(await pingEngine(engineEndpoint(hangarHome), 500))) return true;
+    if (!alive(pid) && !(await pingEngine(engineSocket(hangarHome), 500))) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;

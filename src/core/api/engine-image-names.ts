@@ -6,9 +6,9 @@ import * as http from "node:http";
  * throws: no engine, a slow one or an odd reply all give []. Untagged images
  * (`<none>:<none>`) are left out: FROM cannot name them.
  */
-export function listEngineImageNames(endpoint: string, timeoutMs = 1500): Promise<string[]> {
+export function listEngineImageNames(socket: string, timeoutMs = 1500): Promise<string[]> {
   return new Promise((resolve) => {
-    const req = http.get({ socketPath: endpoint, path: "/images/json", timeout: timeoutMs, headers: { Host: "hangar" } }, (res) => {
+    const req = http.get({ socketPath: socket, path: "/images/json", timeout: timeoutMs, headers: { Host: "hangar" } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (body += chunk));

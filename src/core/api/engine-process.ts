@@ -14,7 +14,7 @@ import { ensureHangarHome } from "../util/hangar-home";
 import { DefaultRegistry } from "./default-registry";
 import { DockerApiServer } from "./docker-api-server";
 import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot, imageStoreRoot, volumeStoreRoot, type EngineContext } from "./engine-context";
-import { engineEndpoint, enginePidFile } from "./engine-endpoint";
+import { engineSocket, enginePidFile } from "./engine-socket";
 import { EngineEvents } from "./engine-events";
 
 export interface ServeEngineOptions {
@@ -23,8 +23,8 @@ export interface ServeEngineOptions {
   idleSuspendMs?: number;
   mirror?: string;
   env?: NodeJS.ProcessEnv;
-  /** Default: engineEndpoint(hangarHome). */
-  endpoint?: string;
+  /** Default: engineSocket(hangarHome). */
+  socket?: string;
   log?(line: string): void;
 }
 
@@ -74,7 +74,7 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
     mirror: options.mirror,
     env,
   };
-  const server = await DockerApiServer.listen(options.endpoint ?? engineEndpoint(hangarHome), engine, { log: options.log });
+  const server = await DockerApiServer.listen(options.socket ?? engineSocket(hangarHome), engine, { log: options.log });
   const pidFile = enginePidFile(hangarHome);
   await writeFileAtomic(pidFile, `${process.pid}\n`);
   return {

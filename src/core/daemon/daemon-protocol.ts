@@ -1,4 +1,4 @@
-import type { BoundPort, PortForward } from "../network/port-relays";
+import type { BoundPort, PortForward } from "../ports/port-relays";
 
 /**
  * The machine daemon's protocol: JSON lines over a Unix socket (a named pipe

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
 import type { Share } from "../shares/host-share-server";
 import { HangarError } from "../util/errors";
-import { PortRelays, type PortForward } from "../network/port-relays";
+import { PortRelays, type PortForward } from "../ports/port-relays";
 
 export type Progress = (fraction: number, message: string) => void;
 

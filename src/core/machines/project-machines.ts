@@ -16,7 +16,7 @@ import { FolderSync, type SyncBatch } from "../sync/folder-sync";
 import { MachineIndex } from "./machine-index";
 import { MachineSession } from "./machine-session";
 import { runProvisioners } from "./provision";
-import { USABLE_PORT_RANGE, type BoundPort, type PortForward } from "../network/port-relays";
+import { USABLE_PORT_RANGE, type BoundPort, type PortForward } from "../ports/port-relays";
 
 /** Vagrant's machine states. */
 export type MachineState = "not_created" | "running" | "saved" | "poweroff" | "aborted";

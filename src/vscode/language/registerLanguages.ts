@@ -5,7 +5,7 @@ import { VagrantfileHoverProvider } from "./vagrantfile/hover-provider";
 import { VagrantfileCodeLensProvider } from "./vagrantfile/codelens-provider";
 import { VAGRANTFILE_LANGUAGE_ID, VagrantfileDiagnostics } from "./vagrantfile/vagrantfile-diagnostics";
 import { listEngineImageNames } from "../../core/api/engine-image-names";
-import { engineEndpoint } from "../../core/api/engine-endpoint";
+import { engineSocket } from "../../core/api/engine-socket";
 import { pingEngine } from "../../core/api/engine-control";
 import { DockerfileBuildCodeLensProvider } from "./dockerfile/build-codelens";
 import { MissingImageDiagnostics } from "./dockerfile/missing-image-diagnostics";
@@ -49,7 +49,7 @@ function registerBuildLenses(selector: vscode.DocumentSelector): vscode.Disposab
 export function registerDockerfileLanguage(hangar: HangarContext): void {
   const selector: vscode.DocumentSelector = { language: DOCKERFILE_LANGUAGE_ID };
   const embeddedNames = async (): Promise<string[] | undefined> => {
-    const socket = engineEndpoint(hangar.hangarHome);
+    const socket = engineSocket(hangar.hangarHome);
     return (await pingEngine(socket, 500)) ? listEngineImageNames(socket) : undefined;
   };
   const endpointNames = async (): Promise<string[]> => {

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dockerHost, engineEndpoint } from "../../api/engine-endpoint";
+import { dockerHost, engineSocket } from "../../api/engine-socket";
 import { DEFAULT_NAMED_PIPE, DEFAULT_UNIX_SOCKET, dockerHostKey, type ConfiguredEndpoint, type DockerEndpoint } from "./docker-endpoint";
 
 export interface DiscoveryOptions {
@@ -32,7 +32,7 @@ export async function discoverEndpoints(o: DiscoveryOptions): Promise<DockerEndp
   const platform = o.platform ?? process.platform;
   const home = o.homedir ?? os.homedir();
   const found: DockerEndpoint[] = [
-    { id: "embedded", name: "Hangar (embedded)", host: dockerHost(engineEndpoint(o.hangarHome, platform)), source: "embedded" },
+    { id: "embedded", name: "Hangar (embedded)", host: dockerHost(engineSocket(o.hangarHome, platform)), source: "embedded" },
   ];
   const fromEnv = environmentEndpoint(env, home);
   if (fromEnv) found.push(fromEnv);

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { PortRelays } from "../../network/port-relays";
+import { PortRelays } from "../../ports/port-relays";
 import { HangarError } from "../../util/errors";
 import { NetworkConflictError, NetworkInvalidError, type NetworkRecord, type NetworkStore } from "../networks/network-store";
 import { hostsFile, type GuestInterface, type GuestNetwork } from "../runtime/container-network";

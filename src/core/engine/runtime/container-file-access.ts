@@ -6,7 +6,7 @@ import { HangarError } from "../../util/errors";
 import { CONTAINERS_DIR, IMAGES_DIR, pid1Script } from "./container-paths";
 
 /** Which container's file system, and whether it runs (then its own mount namespace is used: what its process sees). */
-export interface ArchiveTarget {
+export interface FileAccessTarget {
   containerId: string;
   imageId: string;
   running: boolean;
@@ -81,10 +81,10 @@ const PUT = [
  * /var/lib/hangar/containers/ID/upper over the image) and a private mount
  * namespace with a tmpfs /dev for the helper.
  */
-export class ContainerArchive {
+export class ContainerFileAccess {
   constructor(private readonly session: MachineSession) {}
 
-  async stat(target: ArchiveTarget, containerPath: string): Promise<PathStat | undefined> {
+  async stat(target: FileAccessTarget, containerPath: string): Promise<PathStat | undefined> {
     const res = await this.session.run(rootScript(target, STAT, [absolute(containerPath)]));
     const text = res.stdout;
     if (res.code !== 0) throw new HangarError(`Reading ${containerPath} in container ${target.containerId.slice(0, 12)} failed: ${res.stderr.trim() || text.trim() || `exit status ${res.code}`}`);
@@ -99,7 +99,7 @@ export class ContainerArchive {
    * which dropbear answers by closing the new channel (its command runs
    * anyway).
    */
-  async get(target: ArchiveTarget, containerPath: string): Promise<{ stat: PathStat; tar: Buffer } | undefined> {
+  async get(target: FileAccessTarget, containerPath: string): Promise<{ stat: PathStat; tar: Buffer } | undefined> {
     const ch = await this.session.exec(rootScript(target, GET, [absolute(containerPath)]));
     const out: Buffer[] = [];
     let stderr = "";
@@ -124,7 +124,7 @@ export class ContainerArchive {
    * directory `containerPath`; `entries` lists its paths for the
    * noOverwriteDirNonDir check. Nothing changes when a check fails.
    */
-  async put(target: ArchiveTarget, containerPath: string, tar: Buffer, entries: Array<{ dir: boolean; name: string }>, noOverwriteDirNonDir: boolean): Promise<void> {
+  async put(target: FileAccessTarget, containerPath: string, tar: Buffer, entries: Array<{ dir: boolean; name: string }>, noOverwriteDirNonDir: boolean): Promise<void> {
     const dest = absolute(containerPath);
     const list = `${entries.length}\n${entries.map((e) => `${e.dir ? "D" : "F"} ${e.name}\n`).join("")}`;
     const ch = await this.session.exec(rootScript(target, PUT, [dest, noOverwriteDirNonDir ? "1" : "0"]));
@@ -149,7 +149,7 @@ export class ContainerArchive {
 }
 
 /** The engine-machine script that runs `inner` (sh; $1 the helper's folder, then `args`) chrooted in the container's root. */
-function rootScript(target: ArchiveTarget, inner: string, args: string[]): string {
+function rootScript(target: FileAccessTarget, inner: string, args: string[]): string {
   const c = `${CONTAINERS_DIR}/${target.containerId}`;
   const quoted = args.map(shellQuote).join(" ");
   if (target.running) {

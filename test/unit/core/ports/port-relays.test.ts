@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { PortRelays } from "../../../../src/core/network/port-relays";
+import { PortRelays } from "../../../../src/core/ports/port-relays";
 
 async function listen(port = 0): Promise<net.Server> {
   const server = net.createServer((s) => s.pipe(s));

@@ -9,17 +9,17 @@ import { engineRoot } from "./engine-context";
  */
 export const WINDOWS_PIPE = "\\\\.\\pipe\\hangar-docker-engine";
 
-export function engineEndpoint(hangarHome: string, platform: NodeJS.Platform = process.platform): string {
+export function engineSocket(hangarHome: string, platform: NodeJS.Platform = process.platform): string {
   return platform === "win32" ? WINDOWS_PIPE : path.join(hangarHome, "docker.sock");
 }
 
-/** The DOCKER_HOST value for an endpoint: unix:///…/docker.sock or npipe:////./pipe/…. */
-export function dockerHost(endpoint: string): string {
-  return endpoint.startsWith("\\\\.\\pipe\\") ? `npipe://${endpoint.replace(/\\/g, "/")}` : `unix://${endpoint}`;
+/** The DOCKER_HOST value for a socket: unix:///…/docker.sock or npipe:////./pipe/…. */
+export function dockerHost(socket: string): string {
+  return socket.startsWith("\\\\.\\pipe\\") ? `npipe://${socket.replace(/\\/g, "/")}` : `unix://${socket}`;
 }
 
-export function isNamedPipe(endpoint: string): boolean {
-  return endpoint.startsWith("\\\\.\\pipe\\");
+export function isNamedPipe(socket: string): boolean {
+  return socket.startsWith("\\\\.\\pipe\\");
 }
 
 /** The running engine's process ID, one decimal line (written once it listens, removed when it stops). */
