@@ -2,6 +2,8 @@ import type { ValidationReport } from "../../../../src/core/vagrantfile/validati
 
 /** The environment golden cases evaluate with: fixed, never the caller's. */
 export const GOLDEN_ENV: Record<string, string> = { HOME: "/nonexistent-home", HANGAR_TEST_MEMORY: "768" };
+/** The host Vagrant::Util::Platform answers for, whatever host runs the test. */
+export const HOST_PLATFORM: NodeJS.Platform = "linux";
 
 /**
  * The documented contract of `hangar validate --json`, and nothing more: the

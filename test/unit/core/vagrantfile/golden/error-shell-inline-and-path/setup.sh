@@ -1,1 +1,2 @@
-echo
+#!/bin/sh
+echo setup
