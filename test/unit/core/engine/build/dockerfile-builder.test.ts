@@ -217,6 +217,7 @@ test("a context symlink pointing outside is copied as a symlink, never followed"
 });
 
 test("errors name the Dockerfile line and leave no new tag", async () => {
+  // More build errors, each with its Dockerfile, are golden cases: golden/error-*/.
   await withContext({ Dockerfile: "FROM scratch\nENV A=1\nFOO bar\n" }, async (c) => {
     await assert.rejects(c.build({ tags: ["bad"] }), (err: Error) => err instanceof BuildError && err.message.startsWith("Dockerfile:3: unknown instruction: FOO"));
     await assert.rejects(dockerInspect(c.store, "bad"));
@@ -224,21 +225,6 @@ test("errors name the Dockerfile line and leave no new tag", async () => {
   await withContext({ Dockerfile: "FROM scratch\n\n# note\nCOPY app.js /app/\n" }, async (c) => {
     await assert.rejects(c.build({ tags: ["bad"] }), (err: Error) => err instanceof BuildError && err.message.startsWith("Dockerfile:4: COPY failed: file not found in build context: app.js"));
     await assert.rejects(dockerInspect(c.store, "bad"));
-  });
-  await withContext({ Dockerfile: "FROM scratch\nCOPY ../etc/passwd /x\n" }, async (c) => {
-    await assert.rejects(c.build(), /Dockerfile:2: COPY failed: forbidden path outside the build context/);
-  });
-  await withContext({ Dockerfile: "FROM alpine:3\n" }, async (c) => {
-    await assert.rejects(c.build(), /Dockerfile:1: FROM alpine:3: the image is not in the engine's image store, and pulling from registries is not supported yet/);
-  });
-  await withContext({ Dockerfile: "FROM --platform=linux/amd64 scratch\n" }, async (c) => {
-    await assert.rejects(c.build(), /Dockerfile:1: FROM --platform=linux\/amd64 is not supported/);
-  });
-  await withContext({ Dockerfile: "# only a comment\n" }, async (c) => {
-    await assert.rejects(c.build(), /Dockerfile is empty/);
-  });
-  await withContext({ Dockerfile: "ENV A=1\n" }, async (c) => {
-    await assert.rejects(c.build(), /has no FROM instruction/);
   });
 });
 

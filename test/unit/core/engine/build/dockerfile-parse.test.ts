@@ -1,17 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DockerIgnore } from "../../../../../src/core/engine/build/dockerignore";
-import { parseDockerfile, parseGoDuration, shellWords, splitFlags } from "../../../../../src/core/engine/build/dockerfile-parse";
+import { parseGoDuration, shellWords } from "../../../../../src/core/engine/build/dockerfile-parse";
 
-test("instructions with lines, continuations, comments inside them, and flags kept", () => {
-  const p = parseDockerfile("FROM scratch\nRUN echo a \\\n  # note\n  && echo b\ncopy --from=x a b\n");
-  assert.deepEqual(p.instructions, [
-    { keyword: "FROM", line: 1, args: "scratch" },
-    { keyword: "RUN", line: 2, args: "echo a   && echo b" },
-    { keyword: "COPY", line: 5, args: "--from=x a b" },
-  ]);
-  assert.deepEqual([...splitFlags("--from=x --chown=1:2 a b").flags], [["from", "x"], ["chown", "1:2"]]);
-});
+// How Dockerfiles split into instructions (lines, continuations, comments,
+// the escape directive, flags, JSON and shell forms) is in the golden corpus:
+// golden/<case>/{Dockerfile, expected.json}, walked by dockerfile-golden.test.ts.
 
 test("variable substitution and quotes as Docker's shell lexer", () => {
   const env: Record<string, string> = { A: "1", EMPTY: "" };
