@@ -4,7 +4,7 @@ import { ALWAYS_EXCLUDED, compileExcludes } from "../sync/sync-excludes";
 import { packPaths, walkTree, type GuestOwner } from "../sync/tree-archive";
 import type { SyncedFolder } from "../vagrantfile/machine-config";
 import { HangarError } from "../util/errors";
-import { shellQuote } from "./machine-runner";
+import { shellQuote } from "../util/shell-quote";
 import type { MachineSession } from "./machine-session";
 
 /**

@@ -8,9 +8,10 @@ import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
 import type { Share } from "../shares/host-share-server";
 import { HangarError } from "../util/errors";
+import { exists } from "../util/path-exists";
+import type { Progress } from "../util/progress";
+import { shellQuote } from "../util/shell-quote";
 import { PortRelays, type PortForward } from "../ports/port-relays";
-
-export type Progress = (fraction: number, message: string) => void;
 
 export interface RunOptions {
   box: EmbeddedBox;
@@ -247,17 +248,9 @@ function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, on
   });
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
 const ROOTFS_ARCHIVE = "rootfs.cpio";
 const CONSOLE_TAIL_BYTES = 16 * 1024;
 const DISK = "/mnt/host9p/disk";
-/** Root-file-system paths, minus "." and mount points (their content is not the disk's). */
 /**
  * The box's init lists its files in /etc/hangar/box-files at boot; what is
  * missing from that list at halt was deleted, and is deleted again at up.
@@ -275,7 +268,3 @@ const RESTORE_ROOTFS = [
   // Deepest first, so a deleted directory's files go before it.
   `{ [ ! -f etc/hangar/deleted-files ] || sort -r etc/hangar/deleted-files | while IFS= read -r f; do rm -rf "$f"; done; }`,
 ].join(" && ");
-
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}

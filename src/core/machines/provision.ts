@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { HangarError } from "../util/errors";
 import type { MachineConfig, Provisioner } from "../vagrantfile/machine-config";
-import { shellQuote } from "./machine-runner";
+import { shellQuote } from "../util/shell-quote";
 import type { MachineSession } from "./machine-session";
 
 export class ProvisionError extends HangarError {}

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 import type { MachineSession } from "../machines/machine-session";
-import { shellQuote } from "../machines/machine-runner";
+import { shellQuote } from "../util/shell-quote";
 import { ALWAYS_EXCLUDED, compileExcludes } from "./sync-excludes";
 import { packPaths, type GuestOwner } from "./tree-archive";
 

@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import { exists } from "../../util/path-exists";
 import type { GuestMount } from "../runtime/mount-script";
 import { GUEST_VOLUMES_DIR, type EngineShares } from "../volumes/engine-shares";
 import { MountInvalidError } from "../volumes/volume-errors";
@@ -104,11 +105,4 @@ export function volumeUsers(containers: Array<{ Id: string; Mounts: MountPoint[]
 /** A -v bind source that is missing becomes a folder (Docker's behaviour); a file or folder already there is used as it is. */
 async function makeMissingFolder(p: string): Promise<void> {
   if (!(await exists(p))) await fs.mkdir(p, { recursive: true });
-}
-
-function exists(p: string): Promise<boolean> {
-  return fs.stat(p).then(
-    () => true,
-    () => false,
-  );
 }

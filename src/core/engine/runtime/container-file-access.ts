@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import type { MachineSession } from "../../machines/machine-session";
-import { shellQuote } from "../../machines/machine-runner";
+import { shellQuote } from "../../util/shell-quote";
 import { HangarError } from "../../util/errors";
 import { CONTAINERS_DIR, IMAGES_DIR, pid1Script } from "./container-paths";
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { shellQuote } from "../../machines/machine-runner";
+import { shellQuote } from "../../util/shell-quote";
 
 /** One network interface of a container: a veth pair, one end on the network's bridge, the other its ethN. */
 export interface GuestInterface {

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import * as path from "node:path";
 import * as tar from "tar-stream";
 import type { MachineSession } from "../../machines/machine-session";
-import { shellQuote } from "../../machines/machine-runner";
+import { shellQuote } from "../../util/shell-quote";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { asArchiveError, safeEntryPath, tarEntries, whiteoutOf } from "../images/tar-entries";
