@@ -1,9 +1,8 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { DaemonClient } from "../daemon/daemon-client";
 import type { MachineInfo } from "../daemon/daemon-protocol";
 import { writeFileAtomic } from "../util/atomic-file";
-import type { MachineState } from "./project-machines";
+import { MachineRecords, machineState, runningMachines, type MachineState } from "./machine-records";
 
 interface IndexEntry {
   dir: string;
@@ -52,25 +51,20 @@ export class MachineIndex {
   /** Every indexed machine with its state, read from its project's .hangar and the daemon (no Vagrantfile evaluation). */
   async list(): Promise<Array<IndexEntry & { state: MachineState }>> {
     const entries = await this.read();
-    let live: MachineInfo[] = [];
-    try {
-      const client = await DaemonClient.connect(this.hangarHome, { start: false });
-      live = (await client.call("list", {})) as MachineInfo[];
-      client.close();
-    } catch {
-      // No daemon: nothing is running.
-    }
+    const daemon = await runningMachines(this.hangarHome);
+    daemon?.client.close();
+    // No daemon: nothing is running.
+    const live: MachineInfo[] = daemon?.list ?? [];
     const out: Array<IndexEntry & { state: MachineState }> = [];
     let pruned = false;
     for (const [key, e] of Object.entries(entries)) {
-      const rec = await fs.readFile(path.join(e.dir, ".hangar", "machines", e.name, "machine.json"), "utf8").then((t) => JSON.parse(t) as { state: string }, () => undefined);
+      const rec = await new MachineRecords(e.dir).read(e.name);
       if (!rec) {
         delete entries[key];
         pruned = true;
         continue;
       }
-      const state: MachineState = live.some((l) => l.key === key) ? "running" : rec.state === "running" ? "aborted" : (rec.state as MachineState);
-      out.push({ ...e, state });
+      out.push({ ...e, state: machineState(rec, live.some((l) => l.key === key)) });
     }
     if (pruned) await this.write(entries);
     return out.sort((a, b) => a.dir.localeCompare(b.dir) || a.name.localeCompare(b.name));

@@ -3,43 +3,23 @@ import * as path from "node:path";
 import { BoxStore } from "../boxes/box-store";
 import { DaemonClient } from "../daemon/daemon-client";
 import type { MachineInfo } from "../daemon/daemon-protocol";
-import { writeFileAtomic } from "../util/atomic-file";
-import { writeBoxFile } from "../boxes/box-archive";
 import { EmbeddedBox } from "../boxes/embedded-box";
-import { product } from "../product";
 import { CancelledError, HangarError } from "../util/errors";
+import { exists } from "../util/path-exists";
+import type { Progress } from "../util/progress";
 import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
 import type { MachineConfig } from "../vagrantfile/machine-config";
 import type { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
+import type { SyncBatch } from "../sync/folder-sync";
 import { guestOwner, uploadFolder } from "./folder-upload";
-import { FolderSync, type SyncBatch } from "../sync/folder-sync";
 import { MachineIndex } from "./machine-index";
+import { packageMachine } from "./machine-packaging";
+import { MachineRecords, machineState, runningMachines, type MachineStatus } from "./machine-records";
 import { MachineSession } from "./machine-session";
+import { MachineSnapshots } from "./machine-snapshots";
+import { rsyncFolders, syncFolders } from "./machine-sync";
 import { runProvisioners } from "./provision";
-import { USABLE_PORT_RANGE, type BoundPort, type PortForward } from "../ports/port-relays";
-
-/** Vagrant's machine states. */
-export type MachineState = "not_created" | "running" | "saved" | "poweroff" | "aborted";
-
-export interface MachineStatus {
-  name: string;
-  state: MachineState;
-  sshPort?: number;
-  /** A running machine's forwarded ports as bound (the SSH endpoint's id is "ssh"). */
-  ports?: BoundPort[];
-}
-
-/** What `.hangar/machines/<name>/machine.json` records (written atomically). */
-interface MachineRecord {
-  box: string;
-  boxVersion: string;
-  boxDir: string;
-  createdAt: string;
-  /** What the last command left it as; "running" with no daemon entry means it died: aborted. */
-  state: "running" | "saved" | "poweroff";
-  /** `run: once` provisioners have run (Vagrant's first-up provisioning). */
-  provisioned?: boolean;
-}
+import { upParams } from "./up-params";
 
 export interface UpOptions {
   progress?: Progress;
@@ -50,8 +30,6 @@ export interface UpOptions {
   /** Cancels between steps: a machine started meanwhile is powered off again (nothing half-provisioned is left running). */
   signal?: AbortSignal;
 }
-
-export type Progress = (fraction: number, message: string) => void;
 
 /** Host-side preferences (the extension's settings; the CLI uses the defaults). */
 export interface ProjectOptions {
@@ -65,20 +43,26 @@ export interface ProjectOptions {
 
 /**
  * The machines of one Vagrantfile, with Vagrant's lifecycle. Per-project
- * state lives in `.hangar/` beside the Vagrantfile (like `.vagrant/`); running
- * machines live in the machine daemon of HANGAR_HOME.
+ * state lives in `.hangar/` beside the Vagrantfile (like `.vagrant/`,
+ * MachineRecords); running machines live in the machine daemon of
+ * HANGAR_HOME. Snapshots, packaging and rsync are in their own files; the
+ * methods here are the one entry point the CLI and the editor use.
  */
 export class ProjectMachines {
   readonly dir: string;
+  readonly records: MachineRecords;
+  private readonly snapshotStore: MachineSnapshots;
 
   constructor(
     readonly vagrantfile: string,
-    private readonly hangarHome: string,
+    readonly hangarHome: string,
     private readonly ruby: RubyEvaluator,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly options: ProjectOptions = {},
+    readonly options: ProjectOptions = {},
   ) {
     this.dir = path.dirname(path.resolve(vagrantfile));
+    this.records = new MachineRecords(this.dir);
+    this.snapshotStore = new MachineSnapshots(this);
   }
 
   async configs(): Promise<MachineConfig[]> {
@@ -101,49 +85,16 @@ export class ProjectMachines {
     });
   }
 
-  private stateDir(name: string): string {
-    return path.join(this.dir, ".hangar", "machines", name);
-  }
-
-  private key(name: string): string {
-    return `${this.dir}#${name}`;
-  }
-
-  private async record(name: string): Promise<MachineRecord | undefined> {
-    try {
-      return JSON.parse(await fs.readFile(path.join(this.stateDir(name), "machine.json"), "utf8")) as MachineRecord;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async writeRecord(name: string, record: MachineRecord): Promise<void> {
-    await fs.mkdir(this.stateDir(name), { recursive: true });
-    await writeFileAtomic(path.join(this.stateDir(name), "machine.json"), JSON.stringify(record, null, 2) + "\n");
-  }
-
-  private async running(start = false): Promise<{ client: DaemonClient; list: MachineInfo[] } | undefined> {
-    try {
-      const client = await DaemonClient.connect(this.hangarHome, { start });
-      return { client, list: (await client.call("list", {})) as MachineInfo[] };
-    } catch (err) {
-      if (start) throw err;
-      return undefined;
-    }
-  }
-
   async status(names: string[] = []): Promise<MachineStatus[]> {
     const machines = await this.select(names);
-    const daemon = await this.running(false);
+    const daemon = await runningMachines(this.hangarHome);
     daemon?.client.close();
     const out: MachineStatus[] = [];
     for (const m of machines) {
-      const rec = await this.record(m.name);
-      const live = daemon?.list.find((i) => i.key === this.key(m.name));
+      const rec = await this.records.read(m.name);
+      const live = daemon?.list.find((i) => i.key === this.records.daemonKey(m.name));
       if (live) out.push({ name: m.name, state: "running", sshPort: live.sshPort, ports: live.ports });
-      else if (!rec) out.push({ name: m.name, state: "not_created" });
-      else if (rec.state === "running") out.push({ name: m.name, state: "aborted" });
-      else out.push({ name: m.name, state: rec.state });
+      else out.push({ name: m.name, state: rec ? machineState(rec, false) : "not_created" });
     }
     return out;
   }
@@ -156,39 +107,33 @@ export class ProjectMachines {
     return { dir: wanted[0].path, version: wanted[0].version };
   }
 
-  async up(names: string[], options: UpOptions | Progress = {}): Promise<MachineStatus[]> {
-    const o: UpOptions = typeof options === "function" ? { progress: options } : options;
+  async up(names: string[], o: UpOptions = {}): Promise<MachineStatus[]> {
     const progress = o.progress ?? (() => undefined);
     const onOutput = o.onOutput ?? (() => undefined);
     const machines = await this.select(names, true);
-    const daemon = (await this.running(true))!;
+    const daemon = (await runningMachines(this.hangarHome, true))!;
     try {
       const result: MachineStatus[] = [];
       for (const m of machines) {
         if (o.signal?.aborted) throw new CancelledError("Cancelled.");
-        const rec = await this.record(m.name);
+        const rec = await this.records.read(m.name);
         if ((m.cpus ?? 1) > 1) onOutput(`${m.name}: the embedded emulator runs one CPU; cpus = ${m.cpus} is ignored.`, "stderr");
         const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m);
-        const savedState = path.join(this.stateDir(m.name), "saved.state");
+        const savedState = this.records.savedStateFile(m.name);
         const resume = rec?.state === "saved" && (await exists(savedState));
-        const syncedFolders = await this.mountedFolders(m);
-        const diskDir = path.join(this.stateDir(m.name), "disk");
+        const params = await upParams(m, box.dir, this, { onOutput, ...(resume ? { resumeFrom: savedState } : {}) });
         // A machine that died while running (aborted) comes back from its disk as of its last halt; with none, it starts from the box and is provisioned again.
-        const aborted = rec?.state === "running" && !(await exists(path.join(diskDir, "rootfs.cpio")));
-        await this.writeRecord(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running", provisioned: !aborted && (rec?.provisioned ?? false) });
+        const aborted = rec?.state === "running" && !(await exists(path.join(this.records.diskDir(m.name), "rootfs.cpio")));
+        await this.records.write(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running", provisioned: !aborted && (rec?.provisioned ?? false) });
         await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
         let info: MachineInfo;
         try {
-          info = (await daemon.client.call(
-            "up",
-            { key: this.key(m.name), boxDir: box.dir, memoryMiB: m.memory ?? this.options.defaultMemoryMiB ?? 256, keyFile: path.join(this.stateDir(m.name), "private_key"), hostname: m.hostname, syncedFolders, diskDir, forwards: this.forwards(m, onOutput), ...(resume ? { resumeFrom: savedState } : {}) },
-            (f, msg) => progress(f, `${m.name}: ${msg}`),
-          )) as MachineInfo;
+          info = (await daemon.client.call("up", params, (f, msg) => progress(f, `${m.name}: ${msg}`))) as MachineInfo;
         } catch (err) {
           // Nothing started (a taken port, a box that will not boot): the machine stays as it was.
-          if (rec) await this.writeRecord(m.name, rec);
+          if (rec) await this.records.write(m.name, rec);
           else {
-            await fs.rm(path.join(this.stateDir(m.name), "machine.json"), { force: true });
+            await this.records.remove(m.name);
             await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
           }
           throw err;
@@ -202,13 +147,12 @@ export class ProjectMachines {
         result.push({ name: m.name, state: "running", sshPort: info.sshPort, ports: info.ports });
         // A resumed guest kept its files and provisioning; a booted one starts from the box.
         if (!resume) {
-          // rsync-type folders are copies, as with Vagrant; the others are the host folder itself (9p).
-          const copies = m.syncedFolders.filter((x) => !x.disabled && x.type === "rsync");
+          const copies = rsyncFolders(m);
           const firstUp = aborted || !rec?.provisioned;
           const provisionNow = o.provision !== false && m.provisioners.length > 0 && (firstUp || o.provision === true || m.provisioners.some((p) => p.run === "always"));
           // An SSH handshake costs about a second of emulated crypto: open one only when there is work for it.
           if (copies.length || provisionNow) {
-            const session = await MachineSession.open(info.sshPort, path.join(this.stateDir(m.name), "private_key"));
+            const session = await MachineSession.open(info.sshPort, this.records.keyFile(m.name));
             try {
               const owner = copies.length ? await guestOwner(session, await this.sshUser(m, box.dir)) : undefined;
               for (const f of copies) {
@@ -220,47 +164,14 @@ export class ProjectMachines {
               session.close();
             }
           }
-          const now = (await this.record(m.name))!;
-          await this.writeRecord(m.name, { ...now, provisioned: true });
+          const now = (await this.records.read(m.name))!;
+          await this.records.write(m.name, { ...now, provisioned: true });
         }
       }
       return result;
     } finally {
       daemon.client.close();
     }
-  }
-
-  /**
-   * The host ports a machine asks for: its SSH endpoint (Vagrant's "ssh"
-   * forward: 2222 and up, auto-corrected; a forwarded_port with id "ssh"
-   * replaces it) and its forwarded ports, on 127.0.0.1 unless host_ip says
-   * otherwise. UDP is not forwarded (the emulator's network stack relays TCP).
-   */
-  private forwards(m: MachineConfig, onOutput: (line: string, stream: "stdout" | "stderr") => void = () => undefined): PortForward[] {
-    const base = this.options.sshPortBase ?? 2222;
-    const own = m.forwardedPorts.find((f) => f.id === "ssh");
-    const out: PortForward[] = [{ id: "ssh", guest: 22, host: own?.host ?? base, hostIp: own?.hostIp ?? "127.0.0.1", autoCorrect: own ? own.autoCorrect : true, range: base === 2222 ? USABLE_PORT_RANGE : [base, base + 50] }];
-    for (const f of m.forwardedPorts) {
-      if (f.id === "ssh") continue;
-      if (f.protocol === "udp") {
-        onOutput(`${m.name}: UDP port ${f.guest} is not forwarded (the embedded network relays TCP only).`, "stderr");
-        continue;
-      }
-      out.push({ id: f.id, guest: f.guest, host: f.host, hostIp: f.hostIp || "127.0.0.1", autoCorrect: f.autoCorrect });
-    }
-    return out;
-  }
-
-  /** Synced folders the guest sees through 9p: every enabled one but rsync copies; a missing host folder is an error before anything starts. */
-  private async mountedFolders(m: MachineConfig): Promise<Array<{ hostPath: string; guestPath: string }>> {
-    const out: Array<{ hostPath: string; guestPath: string }> = [];
-    for (const f of m.syncedFolders.filter((x) => !x.disabled && x.type !== "rsync")) {
-      const hostPath = path.resolve(this.dir, f.hostPath);
-      const st = await fs.stat(hostPath).catch(() => undefined);
-      if (!st?.isDirectory()) throw new HangarError(`Machine '${m.name}': the synced folder ${f.hostPath} (${hostPath}) is not a folder on this computer.`, "Create it, or fix or disable the config.vm.synced_folder line.");
-      out.push({ hostPath, guestPath: f.guestPath });
-    }
-    return out;
   }
 
   /** `hangar provision`: runs provisioners on running machines (`only`: --provision-with). */
@@ -276,110 +187,48 @@ export class ProjectMachines {
     }
   }
 
-  private snapshotDir(name: string): string {
-    return path.join(this.stateDir(name), "snapshots");
-  }
-
   /** Snapshot names, oldest first. */
-  async snapshots(name: string): Promise<Array<{ name: string; createdAt: string; bytes: number }>> {
-    const dir = this.snapshotDir(name);
-    const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(".state"));
-    const out = await Promise.all(files.map(async (f) => ({ name: f.slice(0, -".state".length), st: await fs.stat(path.join(dir, f)) })));
-    return out.sort((a, b) => a.st.mtimeMs - b.st.mtimeMs).map((x) => ({ name: x.name, createdAt: x.st.mtime.toISOString(), bytes: x.st.size }));
+  snapshots(name: string): Promise<Array<{ name: string; createdAt: string; bytes: number }>> {
+    return this.snapshotStore.list(name);
   }
 
   /** Saves the running machine's whole state as a named snapshot; the machine keeps running. */
-  async snapshotSave(name: string, snapshot: string): Promise<void> {
-    if (!/^[\w.-]+$/.test(snapshot)) throw new HangarError(`Snapshot names use letters, digits, '.', '_' and '-' ('${snapshot}' does not).`);
-    const daemon = await this.running(false);
-    try {
-      if (!daemon?.list.some((i) => i.key === this.key(name))) throw new HangarError(`Machine '${name}' is not running; start it to take a snapshot.`);
-      await fs.mkdir(this.snapshotDir(name), { recursive: true });
-      await daemon.client.call("save", { key: this.key(name), stateFile: path.join(this.snapshotDir(name), `${snapshot}.state`) });
-    } finally {
-      daemon?.client.close();
-    }
+  snapshotSave(name: string, snapshot: string): Promise<void> {
+    return this.snapshotStore.save(name, snapshot);
   }
 
   /** Brings the machine back to a snapshot (it runs afterwards, as with Vagrant). */
-  async snapshotRestore(name: string, snapshot: string, progress: Progress = () => undefined): Promise<void> {
-    const file = path.join(this.snapshotDir(name), `${snapshot}.state`);
-    if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}' (it has: ${(await this.snapshots(name)).map((s) => s.name).join(", ") || "none"}).`);
-    const rec = await this.record(name);
-    if (!rec) throw new HangarError(`Machine '${name}' is not created.`);
-    const [m] = await this.select([name]);
-    const daemon = (await this.running(true))!;
-    try {
-      if (daemon.list.some((i) => i.key === this.key(name))) await daemon.client.call("halt", { key: this.key(name) });
-      await this.writeRecord(name, { ...rec, state: "running" });
-      await daemon.client.call("up", { key: this.key(name), boxDir: rec.boxDir, memoryMiB: m.memory ?? this.options.defaultMemoryMiB ?? 256, keyFile: path.join(this.stateDir(name), "private_key"), hostname: null, syncedFolders: await this.mountedFolders(m), diskDir: path.join(this.stateDir(name), "disk"), forwards: this.forwards(m), resumeFrom: file }, progress);
-    } finally {
-      daemon.client.close();
-    }
+  snapshotRestore(name: string, snapshot: string, progress?: Progress): Promise<void> {
+    return this.snapshotStore.restore(name, snapshot, progress);
   }
 
-  async snapshotDelete(name: string, snapshot: string): Promise<void> {
-    const file = path.join(this.snapshotDir(name), `${snapshot}.state`);
-    if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}'.`);
-    await fs.rm(file);
+  snapshotDelete(name: string, snapshot: string): Promise<void> {
+    return this.snapshotStore.delete(name, snapshot);
   }
 
-  /**
-   * `box package`: a .box of the machine as it is now — the box's files plus
-   * the machine's running state as the new box's booted state, so machines
-   * made from it start provisioned. The box's bootstrap key is put back into
-   * the guest first, so new machines can log in and install their own.
-   */
-  async package(name: string, out: string): Promise<void> {
-    const rec = await this.record(name);
-    const target = await this.sshTarget(name);
-    const box = await EmbeddedBox.open(rec!.boxDir);
-    const bootstrapPub = /hangar\.key=(\S+)/.exec(box.metadata.cmdline)?.[1];
-    if (!bootstrapPub) throw new HangarError(`The box at ${box.dir} has no bootstrap key on its command line; it cannot be repackaged.`);
-    const session = await MachineSession.open(target.port, target.keyFile);
-    try {
-      const r = await session.run(`echo ${bootstrapPub} | base64 -d >> /root/.ssh/authorized_keys && sync`);
-      if (r.code !== 0) throw new HangarError(`Preparing machine '${name}' for packaging failed: ${r.stderr.trim()}`);
-    } finally {
-      session.close();
-    }
-    const [m] = await this.select([name]);
-    const staging = path.join(this.stateDir(name), "package");
-    await fs.rm(staging, { recursive: true, force: true });
-    await fs.mkdir(staging, { recursive: true });
-    try {
-      const stateName = path.basename(box.bootedStateFile(m.memory ?? this.options.defaultMemoryMiB ?? 256, product.v86Version));
-      const daemon = (await this.running(false))!;
-      try {
-        await daemon.client.call("save", { key: this.key(name), stateFile: path.join(staging, stateName), compress: false });
-      } finally {
-        daemon.client.close();
-      }
-      const files = ["metadata.json", box.metadata.kernel, box.metadata.initrd, box.metadata.bios, box.metadata.vgaBios, box.metadata.bootstrapKey];
-      for (const f of files) await fs.copyFile(path.join(box.dir, f), path.join(staging, f));
-      await writeBoxFile(staging, [...files, stateName], path.resolve(this.dir, out));
-    } finally {
-      await fs.rm(staging, { recursive: true, force: true });
-    }
+  /** `box package`: a .box of the machine as it runs now (machine-packaging.ts). */
+  package(name: string, out: string): Promise<void> {
+    return packageMachine(this, name, out);
   }
 
   /** `halt`; `force` powers off without keeping the guest's files (Vagrant's halt -f). */
   async halt(names: string[], force = false): Promise<void> {
     const machines = await this.select(names);
-    const daemon = await this.running(false);
+    const daemon = await runningMachines(this.hangarHome);
     try {
       for (const m of machines) {
-        const rec = await this.record(m.name);
+        const rec = await this.records.read(m.name);
         if (!rec) continue;
         let persisted = true;
-        if (daemon?.list.some((i) => i.key === this.key(m.name))) {
-          const r = (await daemon.client.call("halt", { key: this.key(m.name), persist: !force })) as { persisted: boolean };
+        const key = this.records.daemonKey(m.name);
+        if (daemon?.list.some((i) => i.key === key)) {
+          const r = (await daemon.client.call("halt", { key, persist: !force })) as { persisted: boolean };
           persisted = r.persisted;
         }
-        await fs.rm(path.join(this.stateDir(m.name), "saved.state"), { force: true });
+        await fs.rm(this.records.savedStateFile(m.name), { force: true });
         // The guest's root is in memory; halt keeps its changes on the machine's disk (disk/rootfs.cpio).
         // A forced halt, or a guest that could not write it, loses them: the next up starts from the box and provisions again.
-        await this.writeRecord(m.name, { ...rec, state: "poweroff", provisioned: persisted && rec.provisioned });
+        await this.records.write(m.name, { ...rec, state: "poweroff", provisioned: persisted && rec.provisioned });
       }
     } finally {
       daemon?.client.close();
@@ -388,10 +237,10 @@ export class ProjectMachines {
 
   async suspend(names: string[]): Promise<void> {
     const machines = await this.select(names);
-    const daemon = await this.running(false);
+    const daemon = await runningMachines(this.hangarHome);
     try {
       for (const m of machines) {
-        if (!daemon?.list.some((i) => i.key === this.key(m.name))) throw new HangarError(`Machine '${m.name}' is not running, so it cannot be suspended.`);
+        if (!daemon?.list.some((i) => i.key === this.records.daemonKey(m.name))) throw new HangarError(`Machine '${m.name}' is not running, so it cannot be suspended.`);
         await this.suspendOne(daemon.client, m.name);
       }
     } finally {
@@ -405,10 +254,10 @@ export class ProjectMachines {
    * is closing. Returns the suspended machines' names.
    */
   async suspendRunning(): Promise<string[]> {
-    const daemon = await this.running(false);
+    const daemon = await runningMachines(this.hangarHome);
     if (!daemon) return [];
     try {
-      const prefix = `${this.dir}#`;
+      const prefix = this.records.daemonKey("");
       const names = daemon.list.filter((i) => i.key.startsWith(prefix)).map((i) => i.key.slice(prefix.length));
       for (const name of names) await this.suspendOne(daemon.client, name);
       return names;
@@ -418,16 +267,16 @@ export class ProjectMachines {
   }
 
   private async suspendOne(client: DaemonClient, name: string): Promise<void> {
-    const rec = await this.record(name);
-    if (!rec) throw new HangarError(`Machine '${name}' has no state in ${this.stateDir(name)}; it cannot be suspended.`);
-    await client.call("suspend", { key: this.key(name), stateFile: path.join(this.stateDir(name), "saved.state") });
-    await this.writeRecord(name, { ...rec, state: "saved" });
+    const rec = await this.records.read(name);
+    if (!rec) throw new HangarError(`Machine '${name}' has no state in ${this.records.stateDir(name)}; it cannot be suspended.`);
+    await client.call("suspend", { key: this.records.daemonKey(name), stateFile: this.records.savedStateFile(name) });
+    await this.records.write(name, { ...rec, state: "saved" });
   }
 
   async destroy(names: string[]): Promise<void> {
     await this.halt(names, true);
     for (const m of await this.select(names)) {
-      await fs.rm(this.stateDir(m.name), { recursive: true, force: true });
+      await fs.rm(this.records.stateDir(m.name), { recursive: true, force: true });
       await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
     }
   }
@@ -442,7 +291,7 @@ export class ProjectMachines {
     if (s.state !== "running") throw new HangarError(`Machine '${name}' is ${s.state.replace("_", " ")}; its console exists while it runs (\`hangar up ${name}\`).`);
     const stream = await DaemonClient.connect(this.hangarHome, { start: false });
     const input = await DaemonClient.connect(this.hangarHome, { start: false });
-    const key = this.key(name);
+    const key = this.records.daemonKey(name);
     const done = stream.call("console", { key }, undefined, onText).then(
       () => undefined,
       () => undefined,
@@ -457,38 +306,9 @@ export class ProjectMachines {
     };
   }
 
-  /**
-   * `rsync` / `rsync-auto`: copies the machine's rsync-type synced folders
-   * into it now, then (with `follow`) keeps following host changes until the
-   * returned `stop`. Returns the folders synced.
-   */
-  async syncFolders(name: string, o: { follow?: boolean; onBatch?(folder: string, batch: SyncBatch): void; onError?(err: Error): void } = {}): Promise<{ folders: string[]; stop(): Promise<void> }> {
-    const [m] = await this.select([name]);
-    const folders = m.syncedFolders.filter((f) => !f.disabled && f.type === "rsync");
-    if (!folders.length) throw new HangarError(`Machine '${name}' has no rsync-type synced folder (its other synced folders are the host folders themselves and need no syncing).`, 'Use config.vm.synced_folder ".", "/vagrant", type: "rsync" for a copy.');
-    const target = await this.sshTarget(name);
-    const session = await MachineSession.open(target.port, target.keyFile);
-    const syncs: FolderSync[] = [];
-    try {
-      const owner = await guestOwner(session, target.user);
-      for (const f of folders) {
-        await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? [], owner);
-        if (!o.follow) continue;
-        const sync = new FolderSync(session, { hostPath: path.resolve(this.dir, f.hostPath), guestPath: f.guestPath, excludes: [...f.exclude, ...(this.options.syncExcludes ?? [])], owner, onBatch: (b) => o.onBatch?.(f.guestPath, b), onError: o.onError });
-        await sync.start();
-        syncs.push(sync);
-      }
-    } catch (err) {
-      await Promise.all(syncs.map((s) => s.stop()));
-      session.close();
-      throw err;
-    }
-    const stop = async (): Promise<void> => {
-      await Promise.all(syncs.map((s) => s.stop()));
-      session.close();
-    };
-    if (!o.follow) await stop();
-    return { folders: folders.map((f) => `${f.hostPath} → ${f.guestPath}`), stop };
+  /** `rsync` / `rsync-auto` (machine-sync.ts). */
+  syncFolders(name: string, o: { follow?: boolean; onBatch?(folder: string, batch: SyncBatch): void; onError?(err: Error): void } = {}): Promise<{ folders: string[]; stop(): Promise<void> }> {
+    return syncFolders(this, name, o);
   }
 
   /**
@@ -500,8 +320,8 @@ export class ProjectMachines {
     const [s] = await this.status([name]);
     if (s.state !== "running" || !s.sshPort) throw new HangarError(`Machine '${name}' is ${s.state.replace("_", " ")}; run \`hangar up ${name}\` first.`);
     const [m] = await this.select([name]);
-    const rec = await this.record(name);
-    return { port: s.sshPort, keyFile: path.join(this.stateDir(name), "private_key"), user: await this.sshUser(m, rec?.boxDir) };
+    const rec = await this.records.read(name);
+    return { port: s.sshPort, keyFile: this.records.keyFile(name), user: await this.sshUser(m, rec?.boxDir) };
   }
 
   private async sshUser(m: MachineConfig, boxDir: string | undefined): Promise<string> {
@@ -509,11 +329,4 @@ export class ProjectMachines {
     const boxUser = boxDir ? await EmbeddedBox.open(boxDir).then((b) => b.metadata.sshUser, () => undefined) : undefined;
     return boxUser ?? "root";
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(
-    () => true,
-    () => false,
-  );
 }

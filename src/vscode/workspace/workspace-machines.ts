@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { MachineIndex } from "../../core/machines/machine-index";
-import { type MachineStatus, ProjectMachines } from "../../core/machines/project-machines";
+import type { MachineStatus } from "../../core/machines/machine-records";
+import { ProjectMachines } from "../../core/machines/project-machines";
 import { errorMessage } from "../../core/util/errors";
 import type { HangarContext } from "../hangar-context";
 import { isTrusted, onDidGrantTrust } from "./workspace-trust";

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { MachineState } from "../../../core/machines/project-machines";
+import type { MachineState } from "../../../core/machines/machine-records";
 import type { MachineEntry, ProjectEntry, WorkspaceMachines } from "../../workspace/workspace-machines";
 import { MANAGE_TRUST_COMMAND } from "../../workspace/workspace-trust";
 

@@ -1,0 +1,72 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import type { UpParams } from "../daemon/daemon-protocol";
+import { USABLE_PORT_RANGE, type PortForward } from "../ports/port-relays";
+import { HangarError } from "../util/errors";
+import type { MachineConfig } from "../vagrantfile/machine-config";
+import type { MachineRecords } from "./machine-records";
+import type { ProjectOptions } from "./project-machines";
+
+/**
+ * What the daemon's `up` is asked to run for machine `m`: the one place that
+ * turns a Vagrantfile's machine into running parameters, for a fresh start,
+ * a resume and a snapshot restore alike (two copies once drifted apart, and a
+ * restored machine lost its hostname). A missing synced folder is an error
+ * here, before anything starts.
+ */
+export async function upParams(
+  m: MachineConfig,
+  boxDir: string,
+  project: { records: MachineRecords; options: ProjectOptions },
+  o: { resumeFrom?: string; onOutput?(line: string, stream: "stdout" | "stderr"): void } = {},
+): Promise<UpParams> {
+  const { records, options } = project;
+  return {
+    key: records.daemonKey(m.name),
+    boxDir,
+    memoryMiB: memoryMiB(m, options),
+    keyFile: records.keyFile(m.name),
+    hostname: m.hostname,
+    syncedFolders: await mountedFolders(m, records.projectDir),
+    diskDir: records.diskDir(m.name),
+    forwards: forwards(m, options.sshPortBase ?? 2222, o.onOutput),
+    ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}),
+  };
+}
+
+/** The machine's memory: its Vagrantfile's, else the user's default (256 MiB unless set). */
+export function memoryMiB(m: MachineConfig, options: ProjectOptions): number {
+  return m.memory ?? options.defaultMemoryMiB ?? 256;
+}
+
+/**
+ * The host ports a machine asks for: its SSH endpoint (Vagrant's "ssh"
+ * forward: 2222 and up, auto-corrected; a forwarded_port with id "ssh"
+ * replaces it) and its forwarded ports, on 127.0.0.1 unless host_ip says
+ * otherwise. UDP is not forwarded (the emulator's network stack relays TCP).
+ */
+function forwards(m: MachineConfig, base: number, onOutput: (line: string, stream: "stdout" | "stderr") => void = () => undefined): PortForward[] {
+  const own = m.forwardedPorts.find((f) => f.id === "ssh");
+  const out: PortForward[] = [{ id: "ssh", guest: 22, host: own?.host ?? base, hostIp: own?.hostIp ?? "127.0.0.1", autoCorrect: own ? own.autoCorrect : true, range: base === 2222 ? USABLE_PORT_RANGE : [base, base + 50] }];
+  for (const f of m.forwardedPorts) {
+    if (f.id === "ssh") continue;
+    if (f.protocol === "udp") {
+      onOutput(`${m.name}: UDP port ${f.guest} is not forwarded (the embedded network relays TCP only).`, "stderr");
+      continue;
+    }
+    out.push({ id: f.id, guest: f.guest, host: f.host, hostIp: f.hostIp || "127.0.0.1", autoCorrect: f.autoCorrect });
+  }
+  return out;
+}
+
+/** Synced folders the guest sees through 9p: every enabled one but rsync copies (those are uploaded over SSH). */
+async function mountedFolders(m: MachineConfig, projectDir: string): Promise<Array<{ hostPath: string; guestPath: string }>> {
+  const out: Array<{ hostPath: string; guestPath: string }> = [];
+  for (const f of m.syncedFolders.filter((x) => !x.disabled && x.type !== "rsync")) {
+    const hostPath = path.resolve(projectDir, f.hostPath);
+    const st = await fs.stat(hostPath).catch(() => undefined);
+    if (!st?.isDirectory()) throw new HangarError(`Machine '${m.name}': the synced folder ${f.hostPath} (${hostPath}) is not a folder on this computer.`, "Create it, or fix or disable the config.vm.synced_folder line.");
+    out.push({ hostPath, guestPath: f.guestPath });
+  }
+  return out;
+}
