@@ -41,8 +41,7 @@ export type DaemonRequest =
   | { id: number; method: "list"; params: Record<string, never> }
   /** Streams the machine's serial console as `console` replies until the machine stops or the connection closes. */
   | { id: number; method: "console"; params: { key: string } }
-  | { id: number; method: "console-input"; params: { key: string; text: string } }
-  | { id: number; method: "ping"; params: Record<string, never> };
+  | { id: number; method: "console-input"; params: { key: string; text: string } };
 
 export type DaemonReply =
   | { id: number; progress: { fraction: number; message: string } }

@@ -64,8 +64,6 @@ export class MachineDaemon {
 
   private async handle(req: DaemonRequest, progress: (f: number, m: string) => void): Promise<unknown> {
     switch (req.method) {
-      case "ping":
-        return { pid: process.pid };
       case "list":
         return [...this.machines.values()].map((m) => m.info);
       case "up": {
