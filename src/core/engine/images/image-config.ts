@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { ImageArchiveError } from "./image-errors";
 
 /**
@@ -76,10 +75,6 @@ export interface ImageManifest {
 }
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
-
-export function sha256Digest(data: Uint8Array): string {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
-}
 
 /**
  * JSON as Go's encoding/json writes it (what Docker and BuildKit hash):
