@@ -1,4 +1,4 @@
-import { shellQuote } from "../../machines/machine-runner";
+import { shellQuote } from "../../util/shell-quote";
 
 /**
  * The last step of starting a container's process, `docker run` and

@@ -1,5 +1,5 @@
 import type { MachineSession } from "../../machines/machine-session";
-import { shellQuote } from "../../machines/machine-runner";
+import { shellQuote } from "../../util/shell-quote";
 import { runOnChannel, type ConsoleIo, type ConsoleSize } from "./container-console";
 import { capshCommand, type Confinement } from "./container-confinement";
 import { enterArgs, processEnv } from "./container-enter";

@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { Readable } from "node:stream";
 import type { MachineSession } from "../../machines/machine-session";
-import { shellQuote } from "../../machines/machine-runner";
+import { shellQuote } from "../../util/shell-quote";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { attachNetworkSteps, ETC_FILES, etcMountSteps, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";

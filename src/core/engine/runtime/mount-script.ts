@@ -1,4 +1,4 @@
-import { shellQuote } from "../../machines/machine-runner";
+import { shellQuote } from "../../util/shell-quote";
 
 /** A mount as the engine machine does it: source paths are the guest's (9p-backed folders), destinations the container's. */
 export interface GuestMount {
