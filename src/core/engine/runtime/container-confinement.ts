@@ -122,17 +122,21 @@ const READ_ONLY = ["bus", "fs", "irq", "sys", "sysrq-trigger"];
 
 /**
  * Shell lines, in the container's mount namespace with its /proc and /dev
- * mounted under `rootfs`, that mask and make read-only Docker's /proc paths.
- * The masks and binds go through one `mount -a` of a generated fstab (one
- * process instead of one per path); read-only needs a remount each.
+ * mounted under `rootfs`, that mask and make read-only Docker's /proc paths,
+ * then move the container's root to `moveTo`. Processes are what a container
+ * start costs in the emulator, so everything goes through two `mount -a` of
+ * generated fstabs (`dir`/fstab1, fstab2) and one remount: the read-only
+ * paths are bound from a read-only bind of the container's /proc (a bind
+ * inherits its source's read-only flag), not remounted one by one.
  */
-export function procMaskSteps(rootfs: string, fstab: string): string[] {
+export function procMaskSteps(rootfs: string, dir: string, moveTo: string): string[] {
+  const staging = `${dir}/proc-ro`;
   return [
-    // (fstab lines are joined with real newlines inside the double-quoted $f)
-    `f=; for m in ${MASKED.join(" ")}; do p=${rootfs}/proc/$m; if [ -d $p ]; then f="$f\ntmpfs $p tmpfs ro,mode=555 0 0"; elif [ -e $p ]; then f="$f\n${rootfs}/dev/null $p none bind 0 0"; fi; done`,
-    `r=; for m in ${READ_ONLY.join(" ")}; do p=${rootfs}/proc/$m; [ ! -e $p ] || { f="$f\n$p $p none bind 0 0"; r="$r $p"; }; done`,
-    `echo "$f" > ${fstab} && mount -a -T ${fstab}`,
-    `for p in $r; do mount -o remount,bind,ro $p; done`,
+    // (fstab lines are joined with real newlines inside the double-quoted $f and $g)
+    `f=; g=; for m in ${MASKED.join(" ")}; do p=${rootfs}/proc/$m; if [ -d $p ]; then f="$f\ntmpfs $p tmpfs ro,mode=555 0 0"; elif [ -e $p ]; then f="$f\n${rootfs}/dev/null $p none bind 0 0"; fi; done`,
+    `for m in ${READ_ONLY.join(" ")}; do [ ! -e ${rootfs}/proc/$m ] || g="$g\n${staging}/$m ${rootfs}/proc/$m none bind 0 0"; done`,
+    `mkdir -p ${staging} && echo "$f\n${rootfs}/proc ${staging} none bind 0 0" > ${dir}/fstab1 && echo "$g\n${rootfs} ${moveTo} none move 0 0" > ${dir}/fstab2`,
+    `mount -a -T ${dir}/fstab1 && mount -o remount,bind,ro ${staging} && mount -a -T ${dir}/fstab2`,
   ];
 }
 

@@ -239,8 +239,8 @@ export class GuestRuntime {
       // /proc and /dev must be folders of the container's own: a symlink there (left in its layer by a container
       // that could unmount them) would take these mounts, and the device template, into the engine machine's folders.
       `for d in proc dev; do if [ -L ${c}/rootfs/$d ] || [ ! -d ${c}/rootfs/$d ]; then rm -f ${c}/rootfs/$d; mkdir ${c}/rootfs/$d; fi; done`,
-      `mount -t proc proc ${c}/rootfs/proc`,
-      `mount -t tmpfs -o mode=755 tmpfs ${c}/rootfs/dev`,
+      // (one process for both mounts)
+      `printf '%s\\n' "proc ${c}/rootfs/proc proc rw 0 0" "tmpfs ${c}/rootfs/dev tmpfs mode=755 0 0" > ${c}/fstab0 && mount -a -T ${c}/fstab0`,
       // Device nodes, /dev/pts, /dev/shm and the entry helper come from a template made once per boot (one cp instead of a process each).
       `cp -a ${ROOT}/dev/. ${c}/rootfs/dev/`,
       // With a TTY the process's terminal (a pty of the engine machine) appears at its own path in the container's /dev/pts.
@@ -250,10 +250,10 @@ export class GuestRuntime {
       // (named busybox, so it takes its first argument as the applet)
       ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
       ...(spec.network ? etcMountSteps(c, `${c}/rootfs`) : []),
-      ...(confinement.privileged ? [] : procMaskSteps(`${c}/rootfs`, `${c}/fstab`)),
-      // pivot_root into the read-only tools folder with the container's root at /root, and the engine machine's root
-      // detached: nothing of it (host shares, other containers) exists in this namespace from here on.
-      `mount --move ${c}/rootfs ${TOOLS_DIR}/root`,
+      // The container's root moves to /root in the read-only tools folder (with the masks, unless privileged), then
+      // pivot_root there detaches the engine machine's root: nothing of it (host shares, other containers) exists in
+      // this namespace from here on.
+      ...(confinement.privileged ? [`mount --move ${c}/rootfs ${TOOLS_DIR}/root`] : procMaskSteps(`${c}/rootfs`, c, `${TOOLS_DIR}/root`)),
       `cd ${TOOLS_DIR} && pivot_root . old && umount -l /old`,
       // capsh (loaded from the tools, not the container) chroots into the container's root and runs a static busybox on
       // its private /dev, which enters the working directory, removes itself and execs the process (container-enter.ts).
