@@ -63,7 +63,13 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { cli: "src/cli/main.ts", daemon: "src/cli/daemon.ts", "ruby-host": "src/core/vagrantfile/ruby-host.ts", "emulator-worker": "src/core/emulator/emulator-worker.ts", engine: "src/engine-main.ts" },
+    entryPoints: {
+      cli: "src/cli/main.ts",
+      daemon: "src/cli/daemon.ts",
+      "ruby-host": "src/core/vagrantfile/ruby-host.ts",
+      "emulator-worker": "src/core/emulator/emulator-worker.ts",
+      engine: "src/engine-main.ts",
+    },
     outdir: "dist", // the source's #! line is kept by esbuild
   },
 ];

@@ -18,9 +18,12 @@ export default tseslint.config(
   {
     files: ["src/core/**/*.ts", "src/cli/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", {
-        paths: [{ name: "vscode", message: "src/core and src/cli must not depend on the editor API; put VS Code glue in src/vscode." }],
-      }],
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "vscode", message: "src/core and src/cli must not depend on the editor API; put VS Code glue in src/vscode." }],
+        },
+      ],
     },
   },
   {

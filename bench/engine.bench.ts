@@ -50,7 +50,7 @@ export async function run(): Promise<BenchResult[]> {
     for (let i = 0; i < 7; i++) execs.push(await timed(["exec", "bench-exec", "true"]));
     await docker(["rm", "-f", "bench-exec"]);
     await writeFile(path.join(context, "app.txt"), "payload\n");
-    await writeFile(path.join(context, "Dockerfile"), "FROM busybox\nWORKDIR /app\nCOPY app.txt .\nRUN cp app.txt copy.txt\nENV MODE=bench\nCMD [\"cat\", \"copy.txt\"]\n");
+    await writeFile(path.join(context, "Dockerfile"), 'FROM busybox\nWORKDIR /app\nCOPY app.txt .\nRUN cp app.txt copy.txt\nENV MODE=bench\nCMD ["cat", "copy.txt"]\n');
     const cold = await timed(["build", "--no-cache", "-t", "bench", context]);
     const cached = await timed(["build", "-t", "bench", context]);
     console.log(

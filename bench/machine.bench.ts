@@ -37,7 +37,11 @@ function timeLoopOnSerial(send: (text: string) => void, onLine: (cb: (line: stri
 
 async function qemuLoop(box: EmbeddedBox): Promise<number | undefined> {
   if (!existsSync("/usr/bin/qemu-system-i386")) return undefined;
-  const q = spawn("/usr/bin/qemu-system-i386", ["-accel", "tcg", "-m", "128", "-nographic", "-no-reboot", "-kernel", box.file("kernel"), "-initrd", box.file("initrd"), "-append", box.metadata.cmdline, "-nic", "none"], { stdio: ["pipe", "pipe", "ignore"] });
+  const q = spawn(
+    "/usr/bin/qemu-system-i386",
+    ["-accel", "tcg", "-m", "128", "-nographic", "-no-reboot", "-kernel", box.file("kernel"), "-initrd", box.file("initrd"), "-append", box.metadata.cmdline, "-nic", "none"],
+    { stdio: ["pipe", "pipe", "ignore"] },
+  );
   let buf = "";
   const listeners: Array<(line: string) => void> = [];
   q.stdout.on("data", (d: Buffer) => {
@@ -51,7 +55,10 @@ async function qemuLoop(box: EmbeddedBox): Promise<number | undefined> {
   });
   await new Promise<void>((resolve) => listeners.push((l) => l.includes(box.metadata.readyMarker) && resolve()));
   await new Promise((r) => setTimeout(r, 1000));
-  const ms = await timeLoopOnSerial((t) => q.stdin.write(t), (cb) => listeners.push(cb));
+  const ms = await timeLoopOnSerial(
+    (t) => q.stdin.write(t),
+    (cb) => listeners.push(cb),
+  );
   q.kill("SIGKILL");
   return ms;
 }
@@ -79,7 +86,10 @@ export async function run(): Promise<BenchResult[]> {
     }
     const lines: Array<(l: string) => void> = [];
     m.emulator.on("serial", (l) => lines.forEach((f) => f(l)));
-    const v86Loop = await timeLoopOnSerial((text) => m.emulator.serial(text), (cb) => lines.push(cb));
+    const v86Loop = await timeLoopOnSerial(
+      (text) => m.emulator.serial(text),
+      (cb) => lines.push(cb),
+    );
     const suspended = path.join(home, "suspended.state");
     await m.save(suspended);
     await (await m.ssh()).exec("mkdir -p /opt/app && echo built > /opt/app/artifact");
@@ -116,7 +126,9 @@ export async function run(): Promise<BenchResult[]> {
     ];
     if (qemu) results.push({ name: "guest loop (20000 shell iterations): v86 vs qemu -accel tcg", value: v86Loop, reference: qemu, unit: "ms" });
     else console.log(`guest loop under v86: ${v86Loop.toFixed(0)} ms (qemu-system-i386 not installed: no reference)`);
-    console.log(`machine: cold first up ${cold.toFixed(0)} ms, warm up ${warm.toFixed(0)} ms (goal <= 1000 ms), up after halt ${fromDisk.toFixed(0)} ms (halt kept the disk in ${persist.toFixed(0)} ms), resume ${resume.toFixed(0)} ms, ssh rtt ${median(rtts).toFixed(0)} ms (goal <= 100 ms)`);
+    console.log(
+      `machine: cold first up ${cold.toFixed(0)} ms, warm up ${warm.toFixed(0)} ms (goal <= 1000 ms), up after halt ${fromDisk.toFixed(0)} ms (halt kept the disk in ${persist.toFixed(0)} ms), resume ${resume.toFixed(0)} ms, ssh rtt ${median(rtts).toFixed(0)} ms (goal <= 100 ms)`,
+    );
     return results;
   } finally {
     await rm(home, { recursive: true, force: true });

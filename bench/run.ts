@@ -16,7 +16,9 @@ export interface BenchResult {
 
 async function main(): Promise<void> {
   const filter = process.argv[2] ?? "";
-  const files = readdirSync(__dirname).filter((f) => f.endsWith(".bench.ts") && f.includes(filter)).sort();
+  const files = readdirSync(__dirname)
+    .filter((f) => f.endsWith(".bench.ts") && f.includes(filter))
+    .sort();
   for (const file of files) {
     const mod = (await import(path.join(__dirname, file))) as { run(): Promise<BenchResult[]> };
     for (const r of await mod.run()) {

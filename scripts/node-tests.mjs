@@ -89,7 +89,16 @@ const running = new Map(); // name -> { out, child }
 const totals = { tests: 0, suites: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 let failed = false;
 
-console.log(`${files.length} test files, ${jobs} at a time${tasks.some((t) => !t.test) ? `; shared fixtures first: ${tasks.filter((t) => !t.test).map((t) => t.name).join(", ")}` : ""}`);
+console.log(
+  `${files.length} test files, ${jobs} at a time${
+    tasks.some((t) => !t.test)
+      ? `; shared fixtures first: ${tasks
+          .filter((t) => !t.test)
+          .map((t) => t.name)
+          .join(", ")}`
+      : ""
+  }`,
+);
 process.on("SIGTERM", () => {
   // The level's deadline: say what was running and what it printed so far (also in test-output/).
   for (const [name, r] of running) console.log(`\n── ${name}: still running when the level was stopped ──\n${r.out}`);

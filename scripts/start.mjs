@@ -26,8 +26,19 @@ if (hasCode && !process.env.HANGAR_BROWSER) {
   mkdirSync(state, { recursive: true });
   const server = spawn(
     path.join(root, ".vscode-test", "code-server", "node_modules", ".bin", "code-server"),
-    ["--bind-addr", `${host}:${port}`, "--auth", "none", "--user-data-dir", path.join(state, "user-data"), "--extensions-dir", path.join(state, "extensions"),
-      "--disable-telemetry", "--disable-update-check", "--disable-getting-started-override"],
+    [
+      "--bind-addr",
+      `${host}:${port}`,
+      "--auth",
+      "none",
+      "--user-data-dir",
+      path.join(state, "user-data"),
+      "--extensions-dir",
+      path.join(state, "extensions"),
+      "--disable-telemetry",
+      "--disable-update-check",
+      "--disable-getting-started-override",
+    ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, EXTENSIONS_GALLERY: "{}" } },
   );
   let announced = false;
@@ -36,7 +47,9 @@ if (hasCode && !process.env.HANGAR_BROWSER) {
     announced = true;
     const remote = (p) => `vscode-remote://${host}:${port}${p}`;
     const payload = encodeURIComponent(JSON.stringify([["extensionDevelopmentPath", remote(root)]]));
-    console.log(`\nHangar is running in VS Code (code-server 4.100.3 = VS Code 1.100.3). Open this URL in a browser:\n\n  http://${host}:${port}/?folder=${encodeURIComponent(workspace)}&payload=${payload}\n\nPress Ctrl-C to stop.`);
+    console.log(
+      `\nHangar is running in VS Code (code-server 4.100.3 = VS Code 1.100.3). Open this URL in a browser:\n\n  http://${host}:${port}/?folder=${encodeURIComponent(workspace)}&payload=${payload}\n\nPress Ctrl-C to stop.`,
+    );
   });
   server.on("exit", (code) => process.exit(code ?? 0));
   for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));

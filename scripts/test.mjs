@@ -80,7 +80,7 @@ function run([cmd, ...args], minutes) {
       clearTimeout(timer);
       // Whatever the level left behind (a daemon of a failed test) goes with it.
       kill("SIGKILL");
-      resolve({ code: timedOut ? 1 : code ?? 1, tail, timedOut });
+      resolve({ code: timedOut ? 1 : (code ?? 1), tail, timedOut });
     });
   });
 }

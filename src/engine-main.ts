@@ -32,7 +32,13 @@ async function main(): Promise<void> {
   const idle = option(args, "--idle-suspend");
   let running;
   try {
-    running = await serveEngine(home, { memoryMiB: memory && /^\d+$/.test(memory) ? Number(memory) : undefined, mirror: option(args, "--mirror"), env: process.env, log, ...(idle && /^\d+(\.\d+)?$/.test(idle) ? { idleSuspendMs: Number(idle) * 60_000 } : {}) });
+    running = await serveEngine(home, {
+      memoryMiB: memory && /^\d+$/.test(memory) ? Number(memory) : undefined,
+      mirror: option(args, "--mirror"),
+      env: process.env,
+      log,
+      ...(idle && /^\d+(\.\d+)?$/.test(idle) ? { idleSuspendMs: Number(idle) * 60_000 } : {}),
+    });
   } catch (err) {
     // Two starts raced and the other won: that engine serves, this one has nothing to do.
     if (err instanceof EngineAlreadyRunningError) log(`not starting: ${err.message}`);

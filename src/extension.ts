@@ -63,7 +63,19 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   if (!isTrusted()) hangar.log.info("Restricted Mode: Hangar evaluates no Vagrantfile and builds or starts nothing from this workspace until it is trusted.");
   const activationMs = performance.now() - loadedAt;
   hangar.log.info(`${product.name} ${product.version} activated in ${activationMs.toFixed(1)} ms (VS Code ${vscode.version}).`);
-  return { version: product.version, activationMs, views: trees.views, terminals: () => hangar.terminals, machinesTree: trees.machines, boxesTree: trees.boxes, imagesTree: trees.images, containersTree: trees.containers, dockerTerminals: () => hangar.dockerTerminals, suspendOnClose: () => suspendWorkspaceMachines(hangar), logUri: context.logUri };
+  return {
+    version: product.version,
+    activationMs,
+    views: trees.views,
+    terminals: () => hangar.terminals,
+    machinesTree: trees.machines,
+    boxesTree: trees.boxes,
+    imagesTree: trees.images,
+    containersTree: trees.containers,
+    dockerTerminals: () => hangar.dockerTerminals,
+    suspendOnClose: () => suspendWorkspaceMachines(hangar),
+    logUri: context.logUri,
+  };
 }
 
 /**

@@ -17,7 +17,35 @@ import { init } from "./commands/init";
 import { engineEnv, engineStart, engineStatusCommand, engineStop } from "./commands/engine";
 
 /** Every verb, in the order `hangar help` lists them. Later verbs register here. */
-const commands: CliCommand[] = [init, up, status, globalStatus, ssh, sshConfig, port, console_, rsync, rsyncAuto, provision, reload, halt, suspend, resume, destroy, snapshot, validate, boxList, boxBuild, boxAdd, boxRemove, boxPackage, engineStart, engineStop, engineStatusCommand, engineEnv];
+const commands: CliCommand[] = [
+  init,
+  up,
+  status,
+  globalStatus,
+  ssh,
+  sshConfig,
+  port,
+  console_,
+  rsync,
+  rsyncAuto,
+  provision,
+  reload,
+  halt,
+  suspend,
+  resume,
+  destroy,
+  snapshot,
+  validate,
+  boxList,
+  boxBuild,
+  boxAdd,
+  boxRemove,
+  boxPackage,
+  engineStart,
+  engineStop,
+  engineStatusCommand,
+  engineEnv,
+];
 
 function versionText(): string {
   return `${product.name} ${product.version} (v86 ${product.v86Version}, node ${process.version})`;
@@ -67,7 +95,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const group = commands.filter((c) => c.words.length > 1 && c.words[0] === first);
   if (!found && group.length) {
     const width = Math.max(...group.map((c) => c.usage.length));
-    io.err([`hangar: ${argv.length > 1 ? `unknown verb "${argv.join(" ")}"` : `\`hangar ${first}\` needs a verb`}. One of:`, ...group.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)].join("\n"));
+    io.err(
+      [`hangar: ${argv.length > 1 ? `unknown verb "${argv.join(" ")}"` : `\`hangar ${first}\` needs a verb`}. One of:`, ...group.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)].join("\n"),
+    );
     return 2;
   }
   if (!found) {

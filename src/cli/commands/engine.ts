@@ -28,7 +28,12 @@ export const engineStart: CliCommand = {
     const idle = o.get("--idle-suspend");
     if (idle !== undefined && !/^\d+(\.\d+)?$/.test(idle)) throw new UsageError(`--idle-suspend takes minutes (0: never), not "${idle}".`);
     const home = hangarHome(io);
-    const { started, status } = await startEngine(home, { memoryMiB: memory ? Number(memory) : DEFAULT_ENGINE_MEMORY_MIB, mirror: o.get("--mirror"), env: io.env, ...(idle !== undefined ? { idleSuspendMinutes: Number(idle) } : {}) });
+    const { started, status } = await startEngine(home, {
+      memoryMiB: memory ? Number(memory) : DEFAULT_ENGINE_MEMORY_MIB,
+      mirror: o.get("--mirror"),
+      env: io.env,
+      ...(idle !== undefined ? { idleSuspendMinutes: Number(idle) } : {}),
+    });
     const pid = status.pid !== undefined ? ` (pid ${status.pid})` : "";
     if (!started) io.out(`Hangar's engine is already running${pid}, listening on ${status.dockerHost}; nothing to do.`);
     else io.out(`Hangar's engine is running${pid}, listening on ${status.dockerHost} (Docker API ${status.apiVersion ?? API_VERSION}).`);

@@ -133,7 +133,10 @@ export const reload: CliCommand = {
   usage: "hangar reload [NAME...] [--provision]",
   summary: "Halt and start machines again (picks up Vagrantfile changes).",
   run: async (args, io) => {
-    await halt.run(args.filter((a) => a !== "--provision"), io);
+    await halt.run(
+      args.filter((a) => a !== "--provision"),
+      io,
+    );
     return up.run(args, io);
   },
 };

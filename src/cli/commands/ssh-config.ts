@@ -23,7 +23,13 @@ export const sshConfig: CliCommand = {
       if (alias && names.length > 1) throw new UsageError("--host names one machine.");
       const statuses = await project.status(names);
       const running = statuses.filter((s) => s.state === "running");
-      if (!running.length) throw new HangarError(names.length ? `${names.map((n) => `'${n}'`).join(", ")} ${names.length > 1 ? "are" : "is"} not running, so there is no SSH endpoint to describe.` : "No machine of this project is running, so there is no SSH endpoint to describe.", "Start it with `hangar up`.");
+      if (!running.length)
+        throw new HangarError(
+          names.length
+            ? `${names.map((n) => `'${n}'`).join(", ")} ${names.length > 1 ? "are" : "is"} not running, so there is no SSH endpoint to describe.`
+            : "No machine of this project is running, so there is no SSH endpoint to describe.",
+          "Start it with `hangar up`.",
+        );
       for (const s of statuses) if (s.state !== "running" && names.length) io.err(`${s.name} is ${s.state.replace("_", " ")}; it has no SSH endpoint.`);
       for (const s of running) io.out(sshConfigBlock(alias ?? s.name, await project.sshTarget(s.name)));
       return running.length === statuses.length ? 0 : 1;
@@ -55,7 +61,10 @@ export const port: CliCommand = {
         io.out(String(p.host));
         return 0;
       }
-      for (const p of s.ports) io.out(`${String(p.guest).padStart(6)} (guest) => ${p.host} (host${p.hostIp !== "127.0.0.1" ? ` ${p.hostIp}` : ""})${p.requested && p.host !== p.requested ? `  [asked for ${p.requested}]` : ""}`);
+      for (const p of s.ports)
+        io.out(
+          `${String(p.guest).padStart(6)} (guest) => ${p.host} (host${p.hostIp !== "127.0.0.1" ? ` ${p.hostIp}` : ""})${p.requested && p.host !== p.requested ? `  [asked for ${p.requested}]` : ""}`,
+        );
       return 0;
     }),
 };

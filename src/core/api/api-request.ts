@@ -10,7 +10,9 @@ const MAX_JSON_BODY = 4 << 20;
  * An empty body is undefined, for endpoints where the body is optional.
  */
 export async function readJsonBody(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const text = (await readBody(req, MAX_JSON_BODY, () => new BadParameterError(`The request body is larger than ${MAX_JSON_BODY >> 20} MiB; a JSON body this size is not one Docker clients send.`))).toString("utf8");
+  const text = (
+    await readBody(req, MAX_JSON_BODY, () => new BadParameterError(`The request body is larger than ${MAX_JSON_BODY >> 20} MiB; a JSON body this size is not one Docker clients send.`))
+  ).toString("utf8");
   if (text.trim() === "") return undefined;
   let value: unknown;
   try {
@@ -74,7 +76,10 @@ export function queryFilters(query: URLSearchParams, allowed: readonly string[])
     if (!allowed.includes(key)) throw new BadParameterError(`invalid filter '${key}'`, `Hangar's engine supports these filters here: ${allowed.join(", ")}.`);
     let values: string[];
     if (Array.isArray(raw) && raw.every((v) => typeof v === "string")) values = raw as string[];
-    else if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) values = Object.entries(raw as Record<string, unknown>).filter(([, on]) => on === true).map(([v]) => v);
+    else if (typeof raw === "object" && raw !== null && !Array.isArray(raw))
+      values = Object.entries(raw as Record<string, unknown>)
+        .filter(([, on]) => on === true)
+        .map(([v]) => v);
     else throw new BadParameterError(`The values of filter '${key}' must be a JSON object or a list of strings.`);
     filters.set(key, values);
   }

@@ -44,7 +44,14 @@ export function addArchiveRoutes(router: ApiRouter, engine: EngineContext): void
 
   router.add("PUT", "/containers/{id}/archive", async ({ req, res, params, query }) => {
     const { archive, target, path } = await open(params.id, query);
-    const upload = await prepareUpload(await readBody(req, MAX_UPLOAD, () => new BadParameterError(`The archive to copy is larger than ${MAX_UPLOAD >> 20} MiB, more than Hangar's engine takes in one docker cp.`, "Copy it in parts.")), queryBool(query, "copyUIDGID"));
+    const upload = await prepareUpload(
+      await readBody(
+        req,
+        MAX_UPLOAD,
+        () => new BadParameterError(`The archive to copy is larger than ${MAX_UPLOAD >> 20} MiB, more than Hangar's engine takes in one docker cp.`, "Copy it in parts."),
+      ),
+      queryBool(query, "copyUIDGID"),
+    );
     try {
       await archive.put(target, path, upload.tar, upload.entries, queryBool(query, "noOverwriteDirNonDir"));
     } catch (err) {

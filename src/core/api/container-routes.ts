@@ -43,7 +43,10 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
 
   router.post("/containers/create", async ({ req, res, query }) => {
     const body = (await readJsonBody(req)) ?? {};
-    const { HostConfig, NetworkingConfig, ...config } = body as { HostConfig?: ContainerHostConfig; NetworkingConfig?: { EndpointsConfig?: Record<string, Partial<EndpointSettings>> } } & ContainerConfig;
+    const { HostConfig, NetworkingConfig, ...config } = body as {
+      HostConfig?: ContainerHostConfig;
+      NetworkingConfig?: { EndpointsConfig?: Record<string, Partial<EndpointSettings>> };
+    } & ContainerConfig;
     const record = await containers.create(config as ContainerConfig, HostConfig ?? {}, query.get("name") ?? undefined, NetworkingConfig?.EndpointsConfig ?? undefined);
     sendJson(res, 201, { Id: record.Id, Warnings: [] });
   });
@@ -135,7 +138,8 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
   router.post("/containers/{id}/resize", async ({ res, params, query }) => {
     const record = containers.get(params.id);
     const size = { rows: Number(query.get("h")), cols: Number(query.get("w")) };
-    if (!Number.isInteger(size.rows) || !Number.isInteger(size.cols) || size.rows <= 0 || size.cols <= 0) throw new BadParameterError(`The terminal size h=${query.get("h")} w=${query.get("w")} is not two positive whole numbers.`);
+    if (!Number.isInteger(size.rows) || !Number.isInteger(size.cols) || size.rows <= 0 || size.cols <= 0)
+      throw new BadParameterError(`The terminal size h=${query.get("h")} w=${query.get("w")} is not two positive whole numbers.`);
     if (!record.State.Running) throw new ConflictError(`Container ${record.Id} is not running`);
     containers.stdio.resize(record.Id, size);
     sendEmpty(res, 200);

@@ -75,7 +75,14 @@ export async function startEngine(hangarHome: string, options: StartEngineOption
   const bundled = path.join(__dirname, "engine.js");
   const entry = options.script ?? (existsSync(bundled) ? bundled : path.join(__dirname, "..", "..", "engine-main.ts"));
   const execArgv = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const args = [entry, hangarHome, "--memory", String(options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB), ...(options.mirror ? ["--mirror", options.mirror] : []), ...(options.idleSuspendMinutes !== undefined ? ["--idle-suspend", String(options.idleSuspendMinutes)] : [])];
+  const args = [
+    entry,
+    hangarHome,
+    "--memory",
+    String(options.memoryMiB ?? DEFAULT_ENGINE_MEMORY_MIB),
+    ...(options.mirror ? ["--mirror", options.mirror] : []),
+    ...(options.idleSuspendMinutes !== undefined ? ["--idle-suspend", String(options.idleSuspendMinutes)] : []),
+  ];
   const logFile = engineLogFile(hangarHome);
   const log = openSync(logFile, "a");
   let exit: { code: number | null } | undefined;
@@ -100,7 +107,9 @@ export async function startEngine(hangarHome: string, options: StartEngineOption
     if (!status.running && (exit || Date.now() > deadline)) {
       const tail = (await fs.readFile(logFile, "utf8").catch(() => "")).trimEnd().split("\n").slice(-5).join("\n");
       throw new HangarError(
-        exit ? `Hangar's engine exited (code ${exit.code}) before it answered on ${status.dockerHost}.` : `Hangar's engine did not answer on ${status.dockerHost} within ${Math.round((options.timeoutMs ?? 20_000) / 1000)} s.`,
+        exit
+          ? `Hangar's engine exited (code ${exit.code}) before it answered on ${status.dockerHost}.`
+          : `Hangar's engine did not answer on ${status.dockerHost} within ${Math.round((options.timeoutMs ?? 20_000) / 1000)} s.`,
         `See ${logFile}${tail ? `; it ends with:\n${tail}` : "."}`,
       );
     }
@@ -117,7 +126,10 @@ export async function stopEngine(hangarHome: string): Promise<number | undefined
   }
   const pid = status.pid;
   if (pid === undefined) {
-    throw new HangarError(`Hangar's engine answers on ${status.dockerHost}, but its pid file ${enginePidFile(hangarHome)} is missing, so it cannot be told to stop.`, "Stop the process listening there (see `ss -xlp` or the engine log), then start the engine again.");
+    throw new HangarError(
+      `Hangar's engine answers on ${status.dockerHost}, but its pid file ${enginePidFile(hangarHome)} is missing, so it cannot be told to stop.`,
+      "Stop the process listening there (see `ss -xlp` or the engine log), then start the engine again.",
+    );
   }
   signal(pid, "SIGTERM");
   if (!(await waitGone(hangarHome, pid, 60_000))) {

@@ -96,7 +96,10 @@ export function matchesEvent(event: EngineEvent, filters: Map<string, string[]> 
  * integer, which JSON.stringify cannot do for a bigint.
  */
 export function eventJson(event: EngineEvent): string {
-  const legacy = event.Type === "image" || event.Type === "container" ? { status: event.Action, id: event.Actor.ID, ...(event.Type === "container" && event.Actor.Attributes.image ? { from: event.Actor.Attributes.image } : {}) } : {};
+  const legacy =
+    event.Type === "image" || event.Type === "container"
+      ? { status: event.Action, id: event.Actor.ID, ...(event.Type === "container" && event.Actor.Attributes.image ? { from: event.Actor.Attributes.image } : {}) }
+      : {};
   const seconds = event.timeNano / 1_000_000_000n;
   const body = JSON.stringify({ ...legacy, Type: event.Type, Action: event.Action, Actor: event.Actor, scope: event.scope, time: Number(seconds) });
   return `${body.slice(0, -1)},"timeNano":${event.timeNano.toString()}}`;

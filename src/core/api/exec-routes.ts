@@ -24,7 +24,8 @@ export function addExecRoutes(router: ApiRouter, engine: EngineContext): void {
 
   router.post("/exec/{id}/resize", async ({ res, params, query }) => {
     const size = { rows: Number(query.get("h")), cols: Number(query.get("w")) };
-    if (!Number.isInteger(size.rows) || !Number.isInteger(size.cols) || size.rows <= 0 || size.cols <= 0) throw new BadParameterError(`The terminal size h=${query.get("h")} w=${query.get("w")} is not two positive whole numbers.`);
+    if (!Number.isInteger(size.rows) || !Number.isInteger(size.cols) || size.rows <= 0 || size.cols <= 0)
+      throw new BadParameterError(`The terminal size h=${query.get("h")} w=${query.get("w")} is not two positive whole numbers.`);
     execsOf(engine).resize(params.id, size);
     // 200, as Docker's API documents it (clients such as dockerode refuse other codes).
     sendEmpty(res, 200);

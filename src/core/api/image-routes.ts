@@ -51,7 +51,10 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     });
     let list = stored.map((i) => imageSummary(i));
     list = list.filter((s) => labelsMatch(s.Labels, filters.get("label")));
-    for (const [key, keep] of [["before", (c: number, t: number) => c < t], ["since", (c: number, t: number) => c > t]] as const) {
+    for (const [key, keep] of [
+      ["before", (c: number, t: number) => c < t],
+      ["since", (c: number, t: number) => c > t],
+    ] as const) {
       for (const ref of filters.get(key) ?? []) {
         const pivot = Math.floor(Date.parse(imageInspect(await images.image(await fromClient(ref))).Created) / 1000);
         list = list.filter((s) => keep(s.Created, pivot));
@@ -77,7 +80,8 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
       );
     }
     const platform = query.get("platform");
-    if (platform && !BUILTIN_PLATFORMS.has(platform.toLowerCase())) throw new NotFoundError(`The built-in image ${wanted} exists for linux/386 only, not for ${platform}.`, "Pull it without --platform.");
+    if (platform && !BUILTIN_PLATFORMS.has(platform.toLowerCase()))
+      throw new NotFoundError(`The built-in image ${wanted} exists for linux/386 only, not for ${platform}.`, "Pull it without --platform.");
 
     const out = new JsonMessageStream(res);
     const abort = new AbortController();
@@ -136,7 +140,13 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
   });
 
   router.get("/images/get", async ({ res, query }) => {
-    const names = await Promise.all(query.getAll("names").flatMap((n) => n.split(",")).filter((n) => n !== "").map(fromClient));
+    const names = await Promise.all(
+      query
+        .getAll("names")
+        .flatMap((n) => n.split(","))
+        .filter((n) => n !== "")
+        .map(fromClient),
+    );
     if (names.length === 0) throw new BadParameterError("The names parameter is required (the images to save).");
     await saveImages(res, names);
   });
@@ -144,7 +154,8 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
   router.post("/images/prune", async ({ res, query }) => {
     const filters = queryFilters(query, ["dangling", "until", "label", "label!"]);
     for (const key of ["until", "label", "label!"]) {
-      if (filters.get(key)?.length) throw new NotImplementedError(`Hangar's engine does not support the '${key}' filter of image prune yet.`, "Prune without it, or remove images one by one with `docker rmi`.");
+      if (filters.get(key)?.length)
+        throw new NotImplementedError(`Hangar's engine does not support the '${key}' filter of image prune yet.`, "Prune without it, or remove images one by one with `docker rmi`.");
     }
     const danglingOnly = booleanFilter(filters, "dangling") ?? true;
     const known = await imageLabels();

@@ -43,7 +43,16 @@ export function addNetworkRoutes(router: ApiRouter, engine: EngineContext): void
     const configs = body.IPAM?.Config ?? [];
     if (configs.length > 1) throw new BadParameterError("Hangar's engine takes one subnet per network.");
     if (configs[0]?.IPRange) throw new BadParameterError("--ip-range is not supported by Hangar's engine yet: give --subnet alone.");
-    const n = await networks.create({ name: body.Name ?? "", driver: body.Driver, internal: body.Internal, attachable: body.Attachable, subnet: configs[0]?.Subnet, gateway: configs[0]?.Gateway, labels: body.Labels, options: body.Options });
+    const n = await networks.create({
+      name: body.Name ?? "",
+      driver: body.Driver,
+      internal: body.Internal,
+      attachable: body.Attachable,
+      subnet: configs[0]?.Subnet,
+      gateway: configs[0]?.Gateway,
+      labels: body.Labels,
+      options: body.Options,
+    });
     engine.events.publish("network", "create", n.Id, { name: n.Name, type: n.Driver });
     sendJson(res, 201, { Id: n.Id, Warning: "" });
   });
@@ -96,7 +105,8 @@ function resource(engine: EngineContext, n: NetworkRecord): Record<string, unkno
   const containers: Record<string, unknown> = {};
   for (const c of engine.containers.list()) {
     const ep = Object.values(c.NetworkSettings.Networks).find((e) => e.NetworkID === n.Id);
-    if (ep && c.State.Running) containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : "", IPv6Address: "" };
+    if (ep && c.State.Running)
+      containers[c.Id] = { Name: c.Name.slice(1), EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : "", IPv6Address: "" };
   }
   return {
     Name: n.Name,

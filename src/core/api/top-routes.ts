@@ -9,7 +9,8 @@ export function addTopRoutes(router: ApiRouter, engine: EngineContext): void {
   router.get("/containers/{id}/top", async ({ res, params, query }) => {
     const record = engine.containers.get(params.id);
     const psArgs = (query.get("ps_args") ?? "").trim();
-    if (psArgs && psArgs !== "-ef") throw new NotImplementedError(`Hangar's engine does not support ps options (${psArgs}) for docker top yet.`, "Run docker top without ps options: it shows ps -ef's columns.");
+    if (psArgs && psArgs !== "-ef")
+      throw new NotImplementedError(`Hangar's engine does not support ps options (${psArgs}) for docker top yet.`, "Run docker top without ps options: it shows ps -ef's columns.");
     if (!record.State.Running) throw new ConflictError(`Container ${record.Id} is not running`);
     const top = await containerTop((await engine.machine.runtime()).session, record.Id);
     if (!top) throw new ConflictError(`Container ${record.Id} is not running`);

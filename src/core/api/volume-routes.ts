@@ -29,10 +29,19 @@ export function addVolumeRoutes(router: ApiRouter, engine: EngineContext): void 
     const { Name, Driver, DriverOpts, Labels } = body;
     if (Name !== undefined && typeof Name !== "string") throw new BadParameterError("Name must be a string.");
     if (Driver !== undefined && typeof Driver !== "string") throw new BadParameterError("Driver must be a string.");
-    for (const [field, value] of [["DriverOpts", DriverOpts], ["Labels", Labels]] as const) {
-      if (value !== undefined && value !== null && (typeof value !== "object" || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string"))) throw new BadParameterError(`${field} must be a JSON object of strings.`);
+    for (const [field, value] of [
+      ["DriverOpts", DriverOpts],
+      ["Labels", Labels],
+    ] as const) {
+      if (value !== undefined && value !== null && (typeof value !== "object" || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")))
+        throw new BadParameterError(`${field} must be a JSON object of strings.`);
     }
-    const { volume } = await volumes.create({ name: Name as string | undefined, driver: Driver as string | undefined, driverOpts: (DriverOpts as Record<string, string> | null) ?? undefined, labels: (Labels as Record<string, string> | null) ?? undefined });
+    const { volume } = await volumes.create({
+      name: Name as string | undefined,
+      driver: Driver as string | undefined,
+      driverOpts: (DriverOpts as Record<string, string> | null) ?? undefined,
+      labels: (Labels as Record<string, string> | null) ?? undefined,
+    });
     sendJson(res, 201, volume);
   });
 

@@ -59,11 +59,17 @@ async function unpackBox(file: string, dest: string): Promise<void> {
     }
     const target = path.join(dest, name);
     if (header.type === "directory") {
-      fs.mkdir(target, { recursive: true }).then(() => stream.resume().on("end", next), (e: Error) => extract.destroy(e));
+      fs.mkdir(target, { recursive: true }).then(
+        () => stream.resume().on("end", next),
+        (e: Error) => extract.destroy(e),
+      );
     } else if (header.type === "file") {
       fs.mkdir(path.dirname(target), { recursive: true })
         .then(() => pipeline(stream, createWriteStream(target, { mode: header.mode ?? 0o644 })))
-        .then(() => next(), (e: Error) => extract.destroy(e));
+        .then(
+          () => next(),
+          (e: Error) => extract.destroy(e),
+        );
     } else {
       stream.resume().on("end", next); // links and devices have no place in a box
     }

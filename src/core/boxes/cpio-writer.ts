@@ -204,7 +204,12 @@ export class CpioWriter {
 
   private push(path: string, kind: Kind, options: CpioEntryOptions, defaultMode: number, data: Buffer, rdevMajor = 0, rdevMinor = 0): this {
     if (this.byPath.has(path)) throw new CpioError(`Cannot add ${path} to the initramfs twice.`, "Each path may appear once; check which package or step adds it again.");
-    for (const [name, value] of [["size", data.length], ["major", rdevMajor], ["minor", rdevMinor]] as const) checkField(path, name, value);
+    for (const [name, value] of [
+      ["size", data.length],
+      ["major", rdevMajor],
+      ["minor", rdevMinor],
+    ] as const)
+      checkField(path, name, value);
     this.ensureParents(path);
     this.byPath.set(path, this.entries.length);
     this.entries.push({ ...attributes(path, options, defaultMode), path, kind, data, rdevMajor, rdevMinor, inodeOf: this.entries.length });

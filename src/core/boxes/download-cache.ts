@@ -176,7 +176,10 @@ export class DownloadCache {
           await reader?.cancel();
           await handle.close().catch(() => undefined);
           await fs.rm(partial, { force: true });
-          throw new DownloadError(`Downloading ${url} failed: the server sent more than the expected ${o.size} bytes. Nothing was kept.`, "The mirror may be mid-sync or damaged: try again later or use another mirror.");
+          throw new DownloadError(
+            `Downloading ${url} failed: the server sent more than the expected ${o.size} bytes. Nothing was kept.`,
+            "The mirror may be mid-sync or damaged: try again later or use another mirror.",
+          );
         }
         await handle.write(chunk.value);
         hash.update(chunk.value);
@@ -227,4 +230,3 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
-

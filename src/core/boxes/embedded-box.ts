@@ -25,7 +25,10 @@ export interface EmbeddedBoxMetadata {
 }
 
 export class EmbeddedBox {
-  private constructor(readonly dir: string, readonly metadata: EmbeddedBoxMetadata) {}
+  private constructor(
+    readonly dir: string,
+    readonly metadata: EmbeddedBoxMetadata,
+  ) {}
 
   static async open(dir: string): Promise<EmbeddedBox> {
     let meta: EmbeddedBoxMetadata;

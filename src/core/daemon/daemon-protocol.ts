@@ -43,8 +43,4 @@ export type DaemonRequest =
   | { id: number; method: "console"; params: { key: string } }
   | { id: number; method: "console-input"; params: { key: string; text: string } };
 
-export type DaemonReply =
-  | { id: number; progress: { fraction: number; message: string } }
-  | { id: number; console: string }
-  | { id: number; result: unknown }
-  | { id: number; error: string };
+export type DaemonReply = { id: number; progress: { fraction: number; message: string } } | { id: number; console: string } | { id: number; result: unknown } | { id: number; error: string };

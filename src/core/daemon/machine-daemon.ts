@@ -74,7 +74,17 @@ export class MachineDaemon {
         if (pending) return pending;
         const start = (async (): Promise<MachineInfo> => {
           const box = await EmbeddedBox.open(p.boxDir);
-          const runner = await MachineRunner.start({ box, memoryMiB: p.memoryMiB, keyFile: p.keyFile, hostname: p.hostname, resumeFrom: p.resumeFrom, forwards: p.forwards, syncedFolders: p.syncedFolders, diskDir: p.diskDir, onProgress: progress });
+          const runner = await MachineRunner.start({
+            box,
+            memoryMiB: p.memoryMiB,
+            keyFile: p.keyFile,
+            hostname: p.hostname,
+            resumeFrom: p.resumeFrom,
+            forwards: p.forwards,
+            syncedFolders: p.syncedFolders,
+            diskDir: p.diskDir,
+            onProgress: progress,
+          });
           const info: MachineInfo = { key: p.key, sshPort: runner.sshPort, ports: runner.ports.ports, startedAt: new Date().toISOString() };
           this.machines.set(p.key, { runner, info });
           runner.emulator.once("exit", () => this.machines.delete(p.key));

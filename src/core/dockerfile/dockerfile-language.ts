@@ -1,16 +1,5 @@
 import { DockerfileLanguageServiceFactory, type DockerfileLanguageService } from "dockerfile-language-service";
-import type {
-  CompletionItemData,
-  CompletionKind,
-  DiagnosticData,
-  DiagnosticSeverity,
-  FormattingOptions,
-  HoverData,
-  ImageNamesProvider,
-  Position,
-  Range,
-  TextEdit,
-} from "./dockerfile-language-types";
+import type { CompletionItemData, CompletionKind, DiagnosticData, DiagnosticSeverity, FormattingOptions, HoverData, ImageNamesProvider, Position, Range, TextEdit } from "./dockerfile-language-types";
 import { fromImageArgumentRange, fromImageCompletions } from "./from-image-completion";
 
 // The service's results are LSP types; these are the few fields we read.
@@ -91,7 +80,5 @@ export class DockerfileLanguage {
 
 function hoverMarkdown(contents: LspHover["contents"]): string {
   const parts = Array.isArray(contents) ? contents : [contents];
-  return parts
-    .map((c) => (typeof c === "string" ? c : "kind" in c ? c.value : `\`\`\`${c.language}\n${c.value}\n\`\`\``))
-    .join("\n\n");
+  return parts.map((c) => (typeof c === "string" ? c : "kind" in c ? c.value : `\`\`\`${c.language}\n${c.value}\n\`\`\``)).join("\n\n");
 }

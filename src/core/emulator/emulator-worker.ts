@@ -49,8 +49,7 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     const state = await readStateFile(b.stateFile);
     options.initial_state = { buffer: state.v86 };
     shares.importFids(state.ninep);
-  }
-  else {
+  } else {
     if (!b.kernelFile || !b.initrdFile) throw new Error("A cold boot needs a kernel and an initramfs.");
     options.bzimage = { buffer: arrayBuffer(b.kernelFile) };
     options.initrd = { buffer: arrayBuffer(b.initrdFile) };

@@ -28,7 +28,10 @@ export class GuestTcp {
   private ended = false;
   private readonly end: () => void;
 
-  constructor(private readonly conn: V86TcpConnection, handlers: GuestTcpHandlers) {
+  constructor(
+    private readonly conn: V86TcpConnection,
+    handlers: GuestTcpHandlers,
+  ) {
     conn.on("connect", () => {
       for (const chunk of this.queued.splice(0)) conn.write(chunk);
       handlers.onConnect();

@@ -36,7 +36,11 @@ export class TextScreen {
 
   /** The screen as lines, trailing blanks trimmed. */
   text(): string {
-    const lines = Array.from(this.rows, (row) => Array.from(row ?? [], (c) => c ?? " ").join("").trimEnd());
+    const lines = Array.from(this.rows, (row) =>
+      Array.from(row ?? [], (c) => c ?? " ")
+        .join("")
+        .trimEnd(),
+    );
     while (lines.length && !lines[lines.length - 1]) lines.pop();
     return lines.join("\n");
   }

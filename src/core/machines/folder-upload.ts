@@ -30,6 +30,7 @@ export async function guestOwner(session: MachineSession, user: string): Promise
   if (user === "root") return { uid: 0, gid: 0 };
   const r = await session.run(`id -u ${shellQuote(user)} && id -g ${shellQuote(user)}`);
   const [uid, gid] = r.stdout.trim().split("\n").map(Number);
-  if (r.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) throw new HangarError(`The machine has no user '${user}' (${r.stderr.trim()}).`, "Set config.ssh.username to a user the box has.");
+  if (r.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid))
+    throw new HangarError(`The machine has no user '${user}' (${r.stderr.trim()}).`, "Set config.ssh.username to a user the box has.");
   return { uid, gid };
 }

@@ -64,7 +64,13 @@ export class MachineIndex {
         pruned = true;
         continue;
       }
-      out.push({ ...e, state: machineState(rec, live.some((l) => l.key === key)) });
+      out.push({
+        ...e,
+        state: machineState(
+          rec,
+          live.some((l) => l.key === key),
+        ),
+      });
     }
     if (pruned) await this.write(entries);
     return out.sort((a, b) => a.dir.localeCompare(b.dir) || a.name.localeCompare(b.name));

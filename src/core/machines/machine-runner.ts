@@ -163,7 +163,9 @@ export class MachineRunner {
     if (fresh) {
       const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
       // root's for the host's own sessions, vagrant's (boxes that have the user) for people and their tools.
-      steps.push(`{ umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys && if id vagrant >/dev/null 2>&1; then mkdir -p /home/vagrant/.ssh && cp /root/.ssh/authorized_keys /home/vagrant/.ssh/ && chown -R vagrant:vagrant /home/vagrant/.ssh; fi; } || exit 12`);
+      steps.push(
+        `{ umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys && if id vagrant >/dev/null 2>&1; then mkdir -p /home/vagrant/.ssh && cp /root/.ssh/authorized_keys /home/vagrant/.ssh/ && chown -R vagrant:vagrant /home/vagrant/.ssh; fi; } || exit 12`,
+      );
     }
     if (o.hostname) steps.push(`{ hostname ${shellQuote(o.hostname)} && echo ${shellQuote(o.hostname)} > /etc/hostname; } || exit 13`);
     // A resumed guest keeps its mounts; a fresh one binds each share where its synced folder belongs.
@@ -173,7 +175,8 @@ export class MachineRunner {
     if (code === 0) return;
     if (code === 10) throw new HangarError(`Restoring the machine's files from ${disk} failed.`, "`hangar destroy` and `up` start it afresh from the box.");
     const folder = folders[code - 20];
-    if (folder) throw new HangarError(`Mounting the synced folder ${folder.hostPath} at ${folder.guestPath} in the machine failed.`, "Check that the guest path is a directory path the guest can create.");
+    if (folder)
+      throw new HangarError(`Mounting the synced folder ${folder.hostPath} at ${folder.guestPath} in the machine failed.`, "Check that the guest path is a directory path the guest can create.");
     throw new HangarError(`Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : "state"} on its console failed (exit ${code}).`);
   }
 
@@ -232,7 +235,12 @@ function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, on
     const tail: string[] = [];
     const timer = setTimeout(() => {
       emulator.off("serial", onSerial);
-      reject(new HangarError(`The machine did not ${what} within ${timeoutMs / 1000} s. Last console lines:\n${tail.join("")}`, what === "finish booting" ? "Raise config.vm.boot_timeout, or check the box." : undefined));
+      reject(
+        new HangarError(
+          `The machine did not ${what} within ${timeoutMs / 1000} s. Last console lines:\n${tail.join("")}`,
+          what === "finish booting" ? "Raise config.vm.boot_timeout, or check the box." : undefined,
+        ),
+      );
     }, timeoutMs);
     const onSerial = (line: string): void => {
       onLine?.(line);

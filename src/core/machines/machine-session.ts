@@ -100,7 +100,9 @@ export class MachineSession {
   /** A TCP connection made by the guest (SSH direct-tcpip), e.g. to a container's address on a bridge inside it. */
   connectTcp(host: string, port: number): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      this.client.forwardOut("127.0.0.1", 0, host, port, (err, channel) => (err ? reject(new HangarError(`Connecting to ${host}:${port} in the machine failed: ${err.message}`)) : resolve(this.track(channel))));
+      this.client.forwardOut("127.0.0.1", 0, host, port, (err, channel) =>
+        err ? reject(new HangarError(`Connecting to ${host}:${port} in the machine failed: ${err.message}`)) : resolve(this.track(channel)),
+      );
     });
   }
 

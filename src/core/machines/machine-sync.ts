@@ -16,10 +16,18 @@ export function rsyncFolders(m: MachineConfig): SyncedFolder[] {
  * into it now, then (with `follow`) keeps following host changes until the
  * returned `stop`. Returns the folders synced.
  */
-export async function syncFolders(project: ProjectMachines, name: string, o: { follow?: boolean; onBatch?(folder: string, batch: SyncBatch): void; onError?(err: Error): void } = {}): Promise<{ folders: string[]; stop(): Promise<void> }> {
+export async function syncFolders(
+  project: ProjectMachines,
+  name: string,
+  o: { follow?: boolean; onBatch?(folder: string, batch: SyncBatch): void; onError?(err: Error): void } = {},
+): Promise<{ folders: string[]; stop(): Promise<void> }> {
   const [m] = await project.select([name]);
   const folders = rsyncFolders(m);
-  if (!folders.length) throw new HangarError(`Machine '${name}' has no rsync-type synced folder (its other synced folders are the host folders themselves and need no syncing).`, 'Use config.vm.synced_folder ".", "/vagrant", type: "rsync" for a copy.');
+  if (!folders.length)
+    throw new HangarError(
+      `Machine '${name}' has no rsync-type synced folder (its other synced folders are the host folders themselves and need no syncing).`,
+      'Use config.vm.synced_folder ".", "/vagrant", type: "rsync" for a copy.',
+    );
   const target = await project.sshTarget(name);
   const session = await MachineSession.open(target.port, target.keyFile);
   const syncs: FolderSync[] = [];
@@ -32,7 +40,14 @@ export async function syncFolders(project: ProjectMachines, name: string, o: { f
     for (const f of folders) {
       await uploadFolder(f, project.dir, session, project.options.syncExcludes ?? [], owner);
       if (!o.follow) continue;
-      const sync = new FolderSync(session, { hostPath: path.resolve(project.dir, f.hostPath), guestPath: f.guestPath, excludes: [...f.exclude, ...(project.options.syncExcludes ?? [])], owner, onBatch: (b) => o.onBatch?.(f.guestPath, b), onError: o.onError });
+      const sync = new FolderSync(session, {
+        hostPath: path.resolve(project.dir, f.hostPath),
+        guestPath: f.guestPath,
+        excludes: [...f.exclude, ...(project.options.syncExcludes ?? [])],
+        owner,
+        onBatch: (b) => o.onBatch?.(f.guestPath, b),
+        onError: o.onError,
+      });
       await sync.start();
       syncs.push(sync);
     }

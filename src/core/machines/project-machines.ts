@@ -124,7 +124,14 @@ export class ProjectMachines {
         const params = await upParams(m, box.dir, this, { onOutput, ...(resume ? { resumeFrom: savedState } : {}) });
         // A machine that died while running (aborted) comes back from its disk as of its last halt; with none, it starts from the box and is provisioned again.
         const aborted = rec?.state === "running" && !(await exists(path.join(this.records.diskDir(m.name), "rootfs.cpio")));
-        await this.records.write(m.name, { box: m.box!, boxVersion: box.version, boxDir: box.dir, createdAt: rec?.createdAt ?? new Date().toISOString(), state: "running", provisioned: !aborted && (rec?.provisioned ?? false) });
+        await this.records.write(m.name, {
+          box: m.box!,
+          boxVersion: box.version,
+          boxDir: box.dir,
+          createdAt: rec?.createdAt ?? new Date().toISOString(),
+          state: "running",
+          provisioned: !aborted && (rec?.provisioned ?? false),
+        });
         await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
         let info: MachineInfo;
         try {
@@ -326,7 +333,12 @@ export class ProjectMachines {
 
   private async sshUser(m: MachineConfig, boxDir: string | undefined): Promise<string> {
     if (typeof m.ssh.username === "string") return m.ssh.username;
-    const boxUser = boxDir ? await EmbeddedBox.open(boxDir).then((b) => b.metadata.sshUser, () => undefined) : undefined;
+    const boxUser = boxDir
+      ? await EmbeddedBox.open(boxDir).then(
+          (b) => b.metadata.sshUser,
+          () => undefined,
+        )
+      : undefined;
     return boxUser ?? "root";
   }
 }

@@ -49,7 +49,9 @@ async function runShell(name: string, label: string, p: Provisioner, projectDir:
   const upload = "/tmp/vagrant-shell";
   const up = await session.run(`cat > ${upload} && chmod +x ${upload}`, { stdin: script });
   if (up.code !== 0) throw new ProvisionError(`Uploading the ${label} script to ${name} failed: ${up.stderr.trim()}`);
-  const env = Object.entries(p.env).map(([k, v]) => `export ${k}=${shellQuote(v)}; `).join("");
+  const env = Object.entries(p.env)
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}; `)
+    .join("");
   const args = p.args.map(shellQuote).join(" ");
   const prefix = (stream: "stdout" | "stderr") => lineSplitter((line) => o.onLine(`${name}: ${line}`, stream));
   const outLines = prefix("stdout");
@@ -58,7 +60,10 @@ async function runShell(name: string, label: string, p: Provisioner, projectDir:
   outLines.flush();
   errLines.flush();
   if (r.code !== 0) {
-    throw new ProvisionError(`The ${label} provisioner of ${name} exited with status ${r.code}.\n${(r.stdout + r.stderr).trim().split("\n").slice(-20).join("\n")}`, "Fix the script, then run `hangar provision`.");
+    throw new ProvisionError(
+      `The ${label} provisioner of ${name} exited with status ${r.code}.\n${(r.stdout + r.stderr).trim().split("\n").slice(-20).join("\n")}`,
+      "Fix the script, then run `hangar provision`.",
+    );
   }
 }
 

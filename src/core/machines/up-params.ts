@@ -47,7 +47,9 @@ export function memoryMiB(m: MachineConfig, options: ProjectOptions): number {
  */
 function forwards(m: MachineConfig, base: number, onOutput: (line: string, stream: "stdout" | "stderr") => void = () => undefined): PortForward[] {
   const own = m.forwardedPorts.find((f) => f.id === "ssh");
-  const out: PortForward[] = [{ id: "ssh", guest: 22, host: own?.host ?? base, hostIp: own?.hostIp ?? "127.0.0.1", autoCorrect: own ? own.autoCorrect : true, range: base === 2222 ? USABLE_PORT_RANGE : [base, base + 50] }];
+  const out: PortForward[] = [
+    { id: "ssh", guest: 22, host: own?.host ?? base, hostIp: own?.hostIp ?? "127.0.0.1", autoCorrect: own ? own.autoCorrect : true, range: base === 2222 ? USABLE_PORT_RANGE : [base, base + 50] },
+  ];
   for (const f of m.forwardedPorts) {
     if (f.id === "ssh") continue;
     if (f.protocol === "udp") {
@@ -65,7 +67,8 @@ async function mountedFolders(m: MachineConfig, projectDir: string): Promise<Arr
   for (const f of m.syncedFolders.filter((x) => !x.disabled && x.type !== "rsync")) {
     const hostPath = path.resolve(projectDir, f.hostPath);
     const st = await fs.stat(hostPath).catch(() => undefined);
-    if (!st?.isDirectory()) throw new HangarError(`Machine '${m.name}': the synced folder ${f.hostPath} (${hostPath}) is not a folder on this computer.`, "Create it, or fix or disable the config.vm.synced_folder line.");
+    if (!st?.isDirectory())
+      throw new HangarError(`Machine '${m.name}': the synced folder ${f.hostPath} (${hostPath}) is not a folder on this computer.`, "Create it, or fix or disable the config.vm.synced_folder line.");
     out.push({ hostPath, guestPath: f.guestPath });
   }
   return out;

@@ -98,7 +98,10 @@ export class PortRelays {
     });
     // The guest's side ending or closing ends the client's side, which still sends what it has buffered: destroying it
     // here cut a slow client's download short by what was still on its way.
-    guest.on("error", abort).on("end", () => socket.end()).on("close", () => socket.end());
+    guest
+      .on("error", abort)
+      .on("end", () => socket.end())
+      .on("close", () => socket.end());
   }
 
   async close(): Promise<void> {
@@ -118,7 +121,11 @@ async function listenFirst(server: net.Server, f: PortForward, taken: Set<number
   if (first === "ok") return (server.address() as net.AddressInfo).port;
   if (first === "denied") throw new HangarError(`Host port ${f.host} (${what}) needs privileges this user lacks.`, "Use a host port above 1023.");
   if (first === "unavailable") throw new HangarError(`The host address ${f.hostIp} (${what}) does not belong to this computer.`, "Use 127.0.0.1, or an address this computer has.");
-  if (!f.autoCorrect) throw new HangarError(`Host port ${f.hostIp}:${f.host} (${what}) is already in use on this computer.`, "Stop what uses it, choose another host: port, or add auto_correct: true to the forwarded_port line.");
+  if (!f.autoCorrect)
+    throw new HangarError(
+      `Host port ${f.hostIp}:${f.host} (${what}) is already in use on this computer.`,
+      "Stop what uses it, choose another host: port, or add auto_correct: true to the forwarded_port line.",
+    );
   const [lo, hi] = f.range ?? USABLE_PORT_RANGE;
   for (let port = lo; port <= hi; port++) {
     if (port === f.host || taken.has(port)) continue;

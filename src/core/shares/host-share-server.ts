@@ -58,12 +58,23 @@ const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
 const GETATTR_BASIC = 0x7ffn;
 // Linux open(2) flags, as the 9P2000.L client sends them.
-const L_ACCMODE = 3, L_CREAT = 0o100, L_EXCL = 0o200, L_TRUNC = 0o1000, L_APPEND = 0o2000;
+const L_ACCMODE = 3,
+  L_CREAT = 0o100,
+  L_EXCL = 0o200,
+  L_TRUNC = 0o1000,
+  L_APPEND = 0o2000;
 // Modes a guest may give host objects: no setuid/setgid, sticky only on folders.
-const FILE_MODES = 0o777, DIR_MODES = 0o1777;
-const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0, O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+const FILE_MODES = 0o777,
+  DIR_MODES = 0o1777;
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0,
+  O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
 // setattr valid bits.
-const SET_MODE = 0x1, SET_SIZE = 0x8, SET_ATIME = 0x10, SET_MTIME = 0x20, SET_ATIME_SET = 0x80, SET_MTIME_SET = 0x100;
+const SET_MODE = 0x1,
+  SET_SIZE = 0x8,
+  SET_ATIME = 0x10,
+  SET_MTIME = 0x20,
+  SET_ATIME_SET = 0x80,
+  SET_MTIME_SET = 0x100;
 
 export class HostShareServer {
   private readonly shares = new Map<string, string>();
@@ -121,7 +132,10 @@ export class HostShareServer {
         const version = r.str();
         this.closeAll();
         this.msize = Math.min(msize, MAX_MSIZE);
-        return reply().u32(this.msize).str(version.startsWith("9P2000.L") ? "9P2000.L" : "unknown").finish();
+        return reply()
+          .u32(this.msize)
+          .str(version.startsWith("9P2000.L") ? "9P2000.L" : "unknown")
+          .finish();
       }
       case T.attach: {
         const fid = r.u32();
@@ -195,7 +209,10 @@ export class HostShareServer {
         f.path = [...f.path, name];
         f.fd = fd;
         f.openFlags = flags & ~(L_CREAT | L_EXCL | L_TRUNC);
-        return reply().qid(qidOfStat(fs.fstatSync(fd, { bigint: true }))).u32(0).finish();
+        return reply()
+          .qid(qidOfStat(fs.fstatSync(fd, { bigint: true })))
+          .u32(0)
+          .finish();
       }
       case T.read:
         return this.read(r, type, tag);
@@ -267,7 +284,9 @@ export class HostShareServer {
       case T.readlink: {
         const f = this.fid(r.u32());
         if (f.path.length < 2) throw new NinePError(ERRNO.EINVAL);
-        return reply().str(this.atEntry(f.path, (entry) => fs.readlinkSync(entry))).finish();
+        return reply()
+          .str(this.atEntry(f.path, (entry) => fs.readlinkSync(entry)))
+          .finish();
       }
       case T.rename: {
         const f = this.fid(r.u32());
@@ -351,7 +370,10 @@ export class HostShareServer {
     const count = Math.min(r.u32(), this.msize - HEADER_BYTES - 4);
     const buf = Buffer.alloc(count);
     const n = fs.readSync(this.fd(f), buf, 0, count, Number(offset));
-    return WireWriter.message(type + 1, tag, n + 16).u32(n).raw(buf.subarray(0, n)).finish();
+    return WireWriter.message(type + 1, tag, n + 16)
+      .u32(n)
+      .raw(buf.subarray(0, n))
+      .finish();
   }
 
   private readdir(r: WireReader, type: number, tag: number): Uint8Array {
@@ -364,10 +386,17 @@ export class HostShareServer {
       const e = f.listing[i];
       const entryBytes = 13 + 8 + 1 + 2 + Buffer.byteLength(e.name);
       if (body.size + entryBytes > count) break;
-      body.qid(e.qid).u64(i + 1).u8(e.type).str(e.name);
+      body
+        .qid(e.qid)
+        .u64(i + 1)
+        .u8(e.type)
+        .str(e.name);
     }
     const data = body.finish();
-    return WireWriter.message(type + 1, tag, data.length + 16).u32(data.length).raw(data).finish();
+    return WireWriter.message(type + 1, tag, data.length + 16)
+      .u32(data.length)
+      .raw(data)
+      .finish();
   }
 
   private list(p: string[]): DirEntry[] {
@@ -393,14 +422,30 @@ export class HostShareServer {
 
   private getattr(p: string[], w: WireWriter): Uint8Array {
     if (!p.length) {
-      w.u64(GETATTR_BASIC).qid(ROOT_QID).u32(0o40555).u32(0).u32(0).u64(2 + this.shares.size).u64(0).u64(0).u64(4096).u64(0);
+      w.u64(GETATTR_BASIC)
+        .qid(ROOT_QID)
+        .u32(0o40555)
+        .u32(0)
+        .u32(0)
+        .u64(2 + this.shares.size)
+        .u64(0)
+        .u64(0)
+        .u64(4096)
+        .u64(0);
       for (let i = 0; i < 8; i++) w.u64(0);
       return w.u64(0).u64(0).finish();
     }
     const st = this.lstat(p);
     w.u64(GETATTR_BASIC).qid(qidOfStat(st));
     const owner = this.owners.get(p[0]) ?? { uid: 0, gid: 0 };
-    w.u32(Number(st.mode)).u32(owner.uid).u32(owner.gid).u64(st.nlink).u64(0).u64(st.size).u64(4096).u64((st.size + 511n) / 512n);
+    w.u32(Number(st.mode))
+      .u32(owner.uid)
+      .u32(owner.gid)
+      .u64(st.nlink)
+      .u64(0)
+      .u64(st.size)
+      .u64(4096)
+      .u64((st.size + 511n) / 512n);
     for (const ns of [st.atimeNs, st.mtimeNs, st.ctimeNs, st.birthtimeNs]) w.u64(ns / 1_000_000_000n).u64(ns % 1_000_000_000n);
     return w.u64(0).u64(0).finish();
   }

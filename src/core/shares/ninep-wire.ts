@@ -4,11 +4,34 @@
  * Message numbers are the Linux client's (include/net/9p/9p.h).
  */
 export const T = {
-  statfs: 8, lopen: 12, lcreate: 14, symlink: 16, mknod: 18, rename: 20, readlink: 22,
-  getattr: 24, setattr: 26, xattrwalk: 30, xattrcreate: 32, readdir: 40, fsync: 50,
-  lock: 52, getlock: 54, link: 70, mkdir: 72, renameat: 74, unlinkat: 76,
-  version: 100, auth: 102, attach: 104, flush: 108, walk: 110, read: 116, write: 118,
-  clunk: 120, remove: 122,
+  statfs: 8,
+  lopen: 12,
+  lcreate: 14,
+  symlink: 16,
+  mknod: 18,
+  rename: 20,
+  readlink: 22,
+  getattr: 24,
+  setattr: 26,
+  xattrwalk: 30,
+  xattrcreate: 32,
+  readdir: 40,
+  fsync: 50,
+  lock: 52,
+  getlock: 54,
+  link: 70,
+  mkdir: 72,
+  renameat: 74,
+  unlinkat: 76,
+  version: 100,
+  auth: 102,
+  attach: 104,
+  flush: 108,
+  walk: 110,
+  read: 116,
+  write: 118,
+  clunk: 120,
+  remove: 122,
 } as const;
 
 /** An R-message is its T-message's number + 1; errors are Rlerror. */
@@ -29,7 +52,10 @@ export class WireReader {
   private offset: number;
   private readonly view: DataView;
 
-  constructor(private readonly bytes: Uint8Array, offset = 0) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    offset = 0,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = offset;
   }

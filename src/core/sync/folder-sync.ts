@@ -93,7 +93,10 @@ export class FolderSync {
     const oldest = Math.min(...batch.map(([, v]) => v.at));
     const deleted = batch.filter(([, v]) => v.op === "delete").map(([rel]) => rel);
     // Parents before children, so tar creates directories before their files.
-    const written = batch.filter(([, v]) => v.op === "write").map(([rel]) => rel).sort();
+    const written = batch
+      .filter(([, v]) => v.op === "write")
+      .map(([rel]) => rel)
+      .sort();
     const { archive, entries } = await packPaths(this.root, written, this.o.owner);
     const guest = shellQuote(this.o.guestPath);
     const steps = [`mkdir -p ${guest}`, `cd ${guest}`];

@@ -13,7 +13,12 @@ export function compileExcludes(patterns: string[]): (rel: string, isDir: boolea
     const dirOnly = p.endsWith("/");
     const anchored = p.startsWith("/");
     const body = p.replace(/^\//, "").replace(/\/$/, "");
-    const re = new RegExp(`^${body.split("*").map((s) => s.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\?/g, "[^/]")).join("[^/]*")}$`);
+    const re = new RegExp(
+      `^${body
+        .split("*")
+        .map((s) => s.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\?/g, "[^/]"))
+        .join("[^/]*")}$`,
+    );
     return { dirOnly, anchored, re, hasSlash: body.includes("/") };
   });
   const matches = (rel: string, isDir: boolean): boolean =>

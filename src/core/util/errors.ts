@@ -4,7 +4,10 @@
  * show it as an action.
  */
 export class HangarError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(hint ? `${message} ${hint}` : message);
     this.name = new.target.name;
   }

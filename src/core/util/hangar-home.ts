@@ -22,7 +22,11 @@ function expandTilde(p: string): string {
  * machine daemon's or the engine's socket, boxes or saved states.
  */
 export class ForeignHangarHomeError extends HangarError {
-  constructor(readonly home: string, readonly ownerUid: number, readonly uid: number) {
+  constructor(
+    readonly home: string,
+    readonly ownerUid: number,
+    readonly uid: number,
+  ) {
     super(
       `Hangar's folder ${home} belongs to another user (uid ${ownerUid}; you are uid ${uid}), so Hangar will not use it: that user could control your machines and containers.`,
       `Point HANGAR_HOME (or the hangar.home setting) at a folder of your own, or remove ${home} so Hangar creates it again.`,
@@ -32,7 +36,10 @@ export class ForeignHangarHomeError extends HangarError {
 
 /** HANGAR_HOME lets other users write into it (replace sockets, boxes, states). */
 export class UnsafeHangarHomeError extends HangarError {
-  constructor(readonly home: string, readonly mode: number) {
+  constructor(
+    readonly home: string,
+    readonly mode: number,
+  ) {
     super(
       `Hangar's folder ${home} can be written by ${mode & 0o002 ? "every user" : "its group"} (mode ${(mode & 0o7777).toString(8).padStart(4, "0")}), so Hangar will not use it.`,
       `Make it private with \`chmod 700 ${home}\`, or point HANGAR_HOME at another folder.`,

@@ -37,7 +37,13 @@ export async function listenPrivate(server: net.Server, socketPath: string): Pro
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EEXIST") throw new SocketInUseError(socketPath);
       // A file system without hard links: rename (the socket is 0600 already; the path was free a moment ago).
-      if (await fs.lstat(socketPath).then(() => true, () => false)) throw new SocketInUseError(socketPath);
+      if (
+        await fs.lstat(socketPath).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new SocketInUseError(socketPath);
       await fs.rename(bound, socketPath);
     }
   } catch (err) {

@@ -25,7 +25,13 @@ export function hasErrors(result: VagrantfileResult): boolean {
  * rules. Never throws for a bad Vagrantfile: problems come back as issues.
  * Throws only when the file cannot be read or Ruby cannot run at all.
  */
-export async function loadVagrantfile(file: string, evaluator: RubyEvaluator, env: NodeJS.ProcessEnv = process.env, source?: string, platform: NodeJS.Platform = process.platform): Promise<VagrantfileResult> {
+export async function loadVagrantfile(
+  file: string,
+  evaluator: RubyEvaluator,
+  env: NodeJS.ProcessEnv = process.env,
+  source?: string,
+  platform: NodeJS.Platform = process.platform,
+): Promise<VagrantfileResult> {
   const text = source ?? (await fs.readFile(file, "utf8"));
   const plainEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (typeof v === "string") plainEnv[k] = v;
@@ -50,7 +56,12 @@ export async function loadVagrantfile(file: string, evaluator: RubyEvaluator, en
   }
   const primaries = machines.filter((m) => m.primary);
   if (primaries.length > 1) {
-    issues.push({ severity: "error", message: `Only one machine can be primary; ${primaries.map((m) => `'${m.name}'`).join(" and ")} are marked primary: true.`, line: merged.find((m) => m.name === primaries[1].name)?.line ?? null, machine: null });
+    issues.push({
+      severity: "error",
+      message: `Only one machine can be primary; ${primaries.map((m) => `'${m.name}'`).join(" and ")} are marked primary: true.`,
+      line: merged.find((m) => m.name === primaries[1].name)?.line ?? null,
+      machine: null,
+    });
   }
   return { file, machines, issues: dedupe(issues), output: record.output };
 }

@@ -90,6 +90,4 @@ export interface RubyError {
   line: number | null;
 }
 
-export type EvaluationRecord =
-  | { global: ConfigRecord; machines: MachineRecord[]; configureLine: number | null; output: string; error?: undefined }
-  | { error: RubyError; output: string };
+export type EvaluationRecord = { global: ConfigRecord; machines: MachineRecord[]; configureLine: number | null; output: string; error?: undefined } | { error: RubyError; output: string };

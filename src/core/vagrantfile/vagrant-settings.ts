@@ -15,7 +15,7 @@ const s = (name: string, doc: string, snippet?: string): SettingDoc => (snippet 
 /** `config.vm.*`: attributes, then the methods taking arguments. */
 export const VM_ATTRIBUTES: SettingDoc[] = [
   s("box", "Name of the box the machine is created from, e.g. `hangar/debian-busybox`."),
-  s("box_version", "Version constraint of the box, e.g. `\">= 1.0, < 2.0\"`."),
+  s("box_version", 'Version constraint of the box, e.g. `">= 1.0, < 2.0"`.'),
   s("box_url", "URL or path the box is downloaded from when it is not installed."),
   s("box_check_update", "Check for a newer box version on `up` (default true)."),
   s("box_download_insecure", "Skip TLS certificate checks when downloading the box."),
@@ -46,9 +46,21 @@ export const VM_ATTRIBUTES: SettingDoc[] = [
 
 export const VM_METHODS: SettingDoc[] = [
   s("define", "Defines a machine of a multi-machine environment. Options: `primary: true`, `autostart: false`.", 'define "${1:name}" do |${2:node}|\n\t$0\nend'),
-  s("provider", "Provider-specific settings (`hangar`, `virtualbox`, `libvirt`, …): `memory`, `cpus` and more.", 'provider "${1|hangar,virtualbox,libvirt,vmware_desktop,hyperv,parallels,docker,qemu|}" do |${2:p}|\n\t${2:p}.memory = ${3:1024}\n\t${2:p}.cpus = ${4:1}\nend'),
-  s("provision", "Runs a provisioner on first `up` (or per `run:`): `shell` (inline, path, args, env, privileged) or `file` (source, destination).", 'provision "shell", inline: <<-SHELL\n\t$0\nSHELL'),
-  s("network", "Network settings: `forwarded_port` (guest, host), `private_network` (ip or type: \"dhcp\"), `public_network`.", 'network "${1|forwarded_port,private_network,public_network|}", ${2:guest: 80, host: 8080}'),
+  s(
+    "provider",
+    "Provider-specific settings (`hangar`, `virtualbox`, `libvirt`, …): `memory`, `cpus` and more.",
+    'provider "${1|hangar,virtualbox,libvirt,vmware_desktop,hyperv,parallels,docker,qemu|}" do |${2:p}|\n\t${2:p}.memory = ${3:1024}\n\t${2:p}.cpus = ${4:1}\nend',
+  ),
+  s(
+    "provision",
+    "Runs a provisioner on first `up` (or per `run:`): `shell` (inline, path, args, env, privileged) or `file` (source, destination).",
+    'provision "shell", inline: <<-SHELL\n\t$0\nSHELL',
+  ),
+  s(
+    "network",
+    'Network settings: `forwarded_port` (guest, host), `private_network` (ip or type: "dhcp"), `public_network`.',
+    'network "${1|forwarded_port,private_network,public_network|}", ${2:guest: 80, host: 8080}',
+  ),
   s("synced_folder", "Keeps a host folder in sync with a guest path. The project folder is synced to /vagrant by default.", 'synced_folder "${1:.}", "${2:/vagrant}"'),
   s("disk", "Declares an extra disk (experimental in Vagrant)."),
   s("cloud_init", "cloud-init user data for the guest."),
@@ -93,7 +105,22 @@ export const VAGRANT_ATTRIBUTES: SettingDoc[] = [
   s("host", "Host OS type, detected when unset."),
 ];
 
-export const WINRM_ATTRIBUTES: SettingDoc[] = ["username", "password", "host", "port", "guest_port", "transport", "basic_auth_only", "ssl_peer_verification", "timeout", "retry_limit", "retry_delay", "max_tries", "codepage", "execution_time_limit"].map((n) => s(n, `WinRM ${n.replace(/_/g, " ")}.`));
+export const WINRM_ATTRIBUTES: SettingDoc[] = [
+  "username",
+  "password",
+  "host",
+  "port",
+  "guest_port",
+  "transport",
+  "basic_auth_only",
+  "ssl_peer_verification",
+  "timeout",
+  "retry_limit",
+  "retry_delay",
+  "max_tries",
+  "codepage",
+  "execution_time_limit",
+].map((n) => s(n, `WinRM ${n.replace(/_/g, " ")}.`));
 
 export const NAMESPACES: Record<string, SettingDoc[]> = {
   vm: [...VM_ATTRIBUTES, ...VM_METHODS],
@@ -113,7 +140,7 @@ export const NAMESPACE_DOCS: SettingDoc[] = [
 
 export const NETWORK_KINDS: SettingDoc[] = [
   s("forwarded_port", "Forwards a host port to a guest port: `guest:`, `host:`, `host_ip:`, `guest_ip:`, `protocol:` (tcp/udp), `id:`, `auto_correct:`."),
-  s("private_network", "A host-only network: `ip:` (static) or `type: \"dhcp\"`."),
+  s("private_network", 'A host-only network: `ip:` (static) or `type: "dhcp"`.'),
   s("public_network", "A bridged network: `bridge:`, `ip:`."),
 ];
 
@@ -204,7 +231,7 @@ export const PROVIDER_SETTINGS: SettingDoc[] = [
   s("cpus", "Number of virtual CPUs."),
   s("name", "Name of the machine in the provider's UI."),
   s("gui", "Show the machine's display (VirtualBox)."),
-  s("customize", "Raw provider commands, e.g. `[\"modifyvm\", :id, \"--memory\", 2048]` (VirtualBox)."),
+  s("customize", 'Raw provider commands, e.g. `["modifyvm", :id, "--memory", 2048]` (VirtualBox).'),
   s("linked_clone", "Create machines as linked clones (VirtualBox)."),
 ];
 

@@ -3,7 +3,16 @@ import { isIP } from "node:net";
 import * as path from "node:path";
 import { forwardedPortId, provisionerOptions, type MergedMachine } from "./machine-config";
 import type { ConfigRecord, Json, NetworkRecord, RecorderRecord } from "./vagrant-record";
-import { FILE_PROVISIONER_OPTIONS, FORWARDED_PORT_OPTIONS, NAMESPACES, PRIVATE_NETWORK_OPTIONS, PUBLIC_NETWORK_OPTIONS, SHELL_PROVISIONER_OPTIONS, SYNCED_FOLDER_OPTIONS, type SettingDoc } from "./vagrant-settings";
+import {
+  FILE_PROVISIONER_OPTIONS,
+  FORWARDED_PORT_OPTIONS,
+  NAMESPACES,
+  PRIVATE_NETWORK_OPTIONS,
+  PUBLIC_NETWORK_OPTIONS,
+  SHELL_PROVISIONER_OPTIONS,
+  SYNCED_FOLDER_OPTIONS,
+  type SettingDoc,
+} from "./vagrant-settings";
 
 /** One problem found in a Vagrantfile, like a line of `vagrant validate`. */
 export interface VagrantfileIssue {
@@ -15,7 +24,22 @@ export interface VagrantfileIssue {
   machine: string | null;
 }
 
-const PROVISIONER_TYPES = new Set(["shell", "file", "ansible", "ansible_local", "chef_solo", "chef_zero", "chef_client", "chef_apply", "docker", "podman", "puppet", "puppet_server", "salt", "cfengine"]);
+const PROVISIONER_TYPES = new Set([
+  "shell",
+  "file",
+  "ansible",
+  "ansible_local",
+  "chef_solo",
+  "chef_zero",
+  "chef_client",
+  "chef_apply",
+  "docker",
+  "podman",
+  "puppet",
+  "puppet_server",
+  "salt",
+  "cfengine",
+]);
 const names = (docs: SettingDoc[]): Set<string> => new Set(docs.map((d) => d.name));
 
 /**
@@ -70,7 +94,8 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
       unknownOptions(options, SHELL_PROVISIONER_OPTIONS, `shell provisioner`, p.line, issues, m.name);
       const hasInline = options.inline !== undefined && options.inline !== null;
       const hasPath = options.path !== undefined && options.path !== null;
-      if (hasInline === hasPath) error(hasInline ? `Shell provisioner${label}: only one of \`path\` or \`inline\` may be set.` : `Shell provisioner${label}: one of \`path\` or \`inline\` must be set.`, p.line);
+      if (hasInline === hasPath)
+        error(hasInline ? `Shell provisioner${label}: only one of \`path\` or \`inline\` may be set.` : `Shell provisioner${label}: one of \`path\` or \`inline\` must be set.`, p.line);
       if (hasPath && typeof options.path === "string" && !/^https?:\/\//.test(options.path) && !existsSync(path.resolve(dir, options.path))) {
         error(`\`path\` for shell provisioner does not exist on the host system: ${path.resolve(dir, options.path)}`, p.line);
       }
@@ -177,7 +202,12 @@ export function validateConfigNames(config: ConfigRecord, machine: string | null
     }
   }
   for (const u of config.unknownSections) {
-    issues.push({ severity: "error", message: `Unknown configuration section '${u.name}' (config.${u.name}): it belongs to a Vagrant plugin, which Hangar does not load. Guard it with \`if Vagrant.has_plugin?("…")\`.`, line: u.line, machine });
+    issues.push({
+      severity: "error",
+      message: `Unknown configuration section '${u.name}' (config.${u.name}): it belongs to a Vagrant plugin, which Hangar does not load. Guard it with \`if Vagrant.has_plugin?("…")\`.`,
+      line: u.line,
+      machine,
+    });
   }
   return issues;
 }

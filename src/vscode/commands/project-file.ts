@@ -36,9 +36,15 @@ export async function openProjectFile({ hangar }: CommandEnv, name: ProjectFileN
     if (choice) return vscode.commands.executeCommand<vscode.Uri | undefined>(createCommand);
     return undefined;
   }
-  const uri = files.length === 1
-    ? files[0]
-    : (await vscode.window.showQuickPick(files.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })), { placeHolder: `Which ${name}?` }))?.uri;
+  const uri =
+    files.length === 1
+      ? files[0]
+      : (
+          await vscode.window.showQuickPick(
+            files.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })),
+            { placeHolder: `Which ${name}?` },
+          )
+        )?.uri;
   if (uri) await vscode.window.showTextDocument(uri);
   return uri;
 }

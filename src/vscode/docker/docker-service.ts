@@ -81,7 +81,10 @@ export class DockerService implements vscode.Disposable {
     const old = this.conn;
     this.conn = undefined;
     this.current = endpoint;
-    void old?.then((c) => c.dispose(), () => undefined);
+    void old?.then(
+      (c) => c.dispose(),
+      () => undefined,
+    );
     this.setState({ kind: "idle" });
     const now = await this.endpoint();
     this.endpointChanged.fire(now);
@@ -210,7 +213,10 @@ export class DockerService implements vscode.Disposable {
       // The connection may be what broke (an engine restart): make a new one on retry.
       const old = this.conn;
       this.conn = undefined;
-      void old?.then((c) => c.dispose(), () => undefined);
+      void old?.then(
+        (c) => c.dispose(),
+        () => undefined,
+      );
       this.imagesChanged.fire();
       this.containersChanged.fire();
       this.retry = setTimeout(() => {
@@ -255,7 +261,10 @@ export class DockerService implements vscode.Disposable {
   dispose(): void {
     this.watching = false;
     this.stopEvents();
-    void this.conn?.then((c) => c.dispose(), () => undefined);
+    void this.conn?.then(
+      (c) => c.dispose(),
+      () => undefined,
+    );
     for (const d of this.disposables) d.dispose();
     for (const e of [this.endpointChanged, this.stateChanged, this.imagesChanged, this.containersChanged]) e.dispose();
   }

@@ -11,7 +11,10 @@ export class DockerEndpointStatusBar implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private shown = false;
 
-  constructor(private readonly hangar: HangarContext, views: vscode.TreeView<vscode.TreeItem>[]) {
+  constructor(
+    private readonly hangar: HangarContext,
+    views: vscode.TreeView<vscode.TreeItem>[],
+  ) {
     this.item.name = "Hangar Docker Endpoint";
     this.item.command = "hangar.docker.selectEndpoint";
     for (const view of views) {
@@ -29,7 +32,10 @@ export class DockerEndpointStatusBar implements vscode.Disposable {
     if (this.shown) return;
     this.shown = true;
     const docker = this.hangar.docker;
-    this.disposables.push(docker.onDidChangeEndpoint(() => void this.update()), docker.onDidChangeState(() => void this.update()));
+    this.disposables.push(
+      docker.onDidChangeEndpoint(() => void this.update()),
+      docker.onDidChangeState(() => void this.update()),
+    );
     void this.update();
     this.item.show();
   }
@@ -41,7 +47,14 @@ export class DockerEndpointStatusBar implements vscode.Disposable {
     const icon = state.kind === "unreachable" ? "$(warning)" : state.kind === "connecting" ? "$(sync~spin)" : "$(server-environment)";
     this.item.text = `${icon} ${endpoint.name}`;
     this.item.backgroundColor = state.kind === "unreachable" ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
-    const detail = state.kind === "ready" ? `Docker Engine ${state.version}` : state.kind === "unreachable" ? `Cannot reach it: ${state.message}` : state.kind === "connecting" ? "Connecting…" : "Not connected yet";
+    const detail =
+      state.kind === "ready"
+        ? `Docker Engine ${state.version}`
+        : state.kind === "unreachable"
+          ? `Cannot reach it: ${state.message}`
+          : state.kind === "connecting"
+            ? "Connecting…"
+            : "Not connected yet";
     this.item.tooltip = new vscode.MarkdownString(`**Docker endpoint:** ${endpoint.name}\n\n\`${endpoint.host}\`\n\n${detail}\n\nClick to choose another.`);
   }
 

@@ -53,7 +53,10 @@ export class MachineStatusBar implements vscode.Disposable {
       this.item.show();
       return;
     }
-    const configs = await this.hangar.machines.project(nearest).configs().catch(() => []);
+    const configs = await this.hangar.machines
+      .project(nearest)
+      .configs()
+      .catch(() => []);
     const primary = configs.find((c) => c.primary)?.name;
     this.current = project.machines.find((m) => m.name === primary) ?? project.machines[0];
     const others = project.machines.length - 1;
@@ -66,14 +69,33 @@ export class MachineStatusBar implements vscode.Disposable {
     const m = this.current;
     if (!m) return void vscode.commands.executeCommand("workbench.view.extension.hangar");
     const byState: Record<MachineEntry["state"], Array<[string, string]>> = {
-      running: [["$(terminal) Open Terminal", "hangar.machine.openTerminal"], ["$(debug-stop) Halt", "hangar.machine.halt"], ["$(debug-pause) Suspend", "hangar.machine.suspend"], ["$(debug-restart) Reload", "hangar.machine.reload"], ["$(tools) Provision", "hangar.machine.provision"], ["$(copy) Copy SSH Command", "hangar.machine.copySshCommand"]],
-      saved: [["$(debug-continue) Resume", "hangar.machine.resume"], ["$(trash) Destroy", "hangar.machine.destroy"]],
-      poweroff: [["$(play) Up", "hangar.machine.up"], ["$(trash) Destroy", "hangar.machine.destroy"]],
-      aborted: [["$(play) Up", "hangar.machine.up"], ["$(trash) Destroy", "hangar.machine.destroy"]],
+      running: [
+        ["$(terminal) Open Terminal", "hangar.machine.openTerminal"],
+        ["$(debug-stop) Halt", "hangar.machine.halt"],
+        ["$(debug-pause) Suspend", "hangar.machine.suspend"],
+        ["$(debug-restart) Reload", "hangar.machine.reload"],
+        ["$(tools) Provision", "hangar.machine.provision"],
+        ["$(copy) Copy SSH Command", "hangar.machine.copySshCommand"],
+      ],
+      saved: [
+        ["$(debug-continue) Resume", "hangar.machine.resume"],
+        ["$(trash) Destroy", "hangar.machine.destroy"],
+      ],
+      poweroff: [
+        ["$(play) Up", "hangar.machine.up"],
+        ["$(trash) Destroy", "hangar.machine.destroy"],
+      ],
+      aborted: [
+        ["$(play) Up", "hangar.machine.up"],
+        ["$(trash) Destroy", "hangar.machine.destroy"],
+      ],
       not_created: [["$(play) Up", "hangar.machine.up"]],
     };
     const pick = await vscode.window.showQuickPick(
-      [...byState[m.state], ["$(go-to-file) Open Vagrantfile", "hangar.machine.openVagrantfile"], ["$(list-tree) Show Machines", "workbench.view.extension.hangar"]].map(([label, command]) => ({ label, command })),
+      [...byState[m.state], ["$(go-to-file) Open Vagrantfile", "hangar.machine.openVagrantfile"], ["$(list-tree) Show Machines", "workbench.view.extension.hangar"]].map(([label, command]) => ({
+        label,
+        command,
+      })),
       { title: `Hangar: ${m.name} (${m.state.replace("_", " ")})` },
     );
     if (pick) await vscode.commands.executeCommand(pick.command, { vagrantfile: m.vagrantfile, name: m.name });

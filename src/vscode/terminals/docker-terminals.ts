@@ -81,7 +81,11 @@ export class TtyPty extends DockerPty {
       this.session = session;
       const decoder = new StringDecoder("utf8");
       session.stream.on("data", (d: Buffer) => this.print(decoder.write(d)));
-      const ended = (): void => void session.exitCode().then((c) => this.finish(c), () => this.finish(0));
+      const ended = (): void =>
+        void session.exitCode().then(
+          (c) => this.finish(c),
+          () => this.finish(0),
+        );
       session.stream.once("end", ended);
       session.stream.once("close", ended);
       if (this.dims) await session.resize(this.dims).catch(() => undefined);

@@ -87,7 +87,12 @@ export class MachineTerminals implements vscode.Disposable {
           const target =
             running.length === 1
               ? running[0]
-              : (await vscode.window.showQuickPick(running.map((m) => ({ label: m.name, detail: vscode.workspace.asRelativePath(m.vagrantfile), m })), { placeHolder: "Open a shell in which machine?" }))?.m;
+              : (
+                  await vscode.window.showQuickPick(
+                    running.map((m) => ({ label: m.name, detail: vscode.workspace.asRelativePath(m.vagrantfile), m })),
+                    { placeHolder: "Open a shell in which machine?" },
+                  )
+                )?.m;
           if (!target) throw new Error("No machine chosen.");
           return new vscode.TerminalProfile(this.options(target));
         },
@@ -125,7 +130,11 @@ export class MachineTerminals implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
-    for (const s of this.sessions.values()) void s.then((x) => x.close(), () => undefined);
+    for (const s of this.sessions.values())
+      void s.then(
+        (x) => x.close(),
+        () => undefined,
+      );
     this.sessions.clear();
   }
 }

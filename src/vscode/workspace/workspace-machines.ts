@@ -73,7 +73,9 @@ export class WorkspaceMachines implements vscode.Disposable {
     const project = this.project(vagrantfile);
     try {
       const statuses = await project.status();
-      const machines = await Promise.all(statuses.map(async (s) => ({ ...s, vagrantfile, snapshots: s.state === "not_created" ? [] : await project.snapshots(s.name), ...(elsewhere ? { elsewhere } : {}) })));
+      const machines = await Promise.all(
+        statuses.map(async (s) => ({ ...s, vagrantfile, snapshots: s.state === "not_created" ? [] : await project.snapshots(s.name), ...(elsewhere ? { elsewhere } : {}) })),
+      );
       return { vagrantfile, machines };
     } catch (err) {
       return { vagrantfile, machines: [], error: errorMessage(err) };
@@ -84,9 +86,7 @@ export class WorkspaceMachines implements vscode.Disposable {
   async elsewhere(): Promise<MachineEntry[]> {
     const inWorkspace = new Set((await this.vagrantfiles()).map((f) => path.dirname(f)));
     const index = await new MachineIndex(this.hangar.hangarHome).list().catch(() => []);
-    return index
-      .filter((e) => !inWorkspace.has(e.dir))
-      .map((e) => ({ vagrantfile: path.join(e.dir, "Vagrantfile"), name: e.name, state: e.state, snapshots: [], elsewhere: true }));
+    return index.filter((e) => !inWorkspace.has(e.dir)).map((e) => ({ vagrantfile: path.join(e.dir, "Vagrantfile"), name: e.name, state: e.state, snapshots: [], elsewhere: true }));
   }
 
   /** Every machine the user could mean, for a quick pick. */

@@ -19,7 +19,10 @@ const MANAGE_TRUST = "Manage Workspace Trust";
 /** A workspace feature refused because the workspace is not trusted. */
 export class RestrictedModeError extends HangarError {
   constructor(readonly what: string) {
-    super(`${what} is off in Restricted Mode: Hangar runs no Vagrantfile and builds or starts nothing from a workspace you have not trusted.`, "Trust this workspace (Manage Workspace Trust) to allow it.");
+    super(
+      `${what} is off in Restricted Mode: Hangar runs no Vagrantfile and builds or starts nothing from a workspace you have not trusted.`,
+      "Trust this workspace (Manage Workspace Trust) to allow it.",
+    );
   }
 }
 
@@ -44,7 +47,11 @@ export function showRestricted(err: RestrictedModeError): void {
 
 /** In place of lenses that would evaluate or build: says why they are missing, and opens the trust editor. */
 export function restrictedLens(range: vscode.Range, what: string): vscode.CodeLens {
-  return new vscode.CodeLens(range, { title: `$(workspace-untrusted) Restricted Mode: ${what}`, command: MANAGE_TRUST_COMMAND, tooltip: "Hangar runs no Vagrantfile and builds nothing from an untrusted workspace. Trust it to enable these." });
+  return new vscode.CodeLens(range, {
+    title: `$(workspace-untrusted) Restricted Mode: ${what}`,
+    command: MANAGE_TRUST_COMMAND,
+    tooltip: "Hangar runs no Vagrantfile and builds nothing from an untrusted workspace. Trust it to enable these.",
+  });
 }
 
 /**

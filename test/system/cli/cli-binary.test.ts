@@ -36,7 +36,13 @@ test("the built `hangar validate --json` evaluates a Vagrantfile with the shippe
     // Run from a subfolder: the Vagrantfile is found upwards, as Vagrant does.
     const ok = await run(CLI, ["validate", "--json"], { cwd: path.join(dir, "sub") });
     const report = JSON.parse(ok.stdout) as { machines: Array<{ name: string; memory: number; forwardedPorts: Array<{ host: number }> }> };
-    assert.deepEqual(report.machines.map((m) => [m.name, m.memory, m.forwardedPorts[0].host]), [["web", 256, 18080], ["db", 256, 15432]]);
+    assert.deepEqual(
+      report.machines.map((m) => [m.name, m.memory, m.forwardedPorts[0].host]),
+      [
+        ["web", 256, 18080],
+        ["db", 256, 15432],
+      ],
+    );
 
     await writeFile(path.join(dir, "Vagrantfile"), 'Vagrant.configure("2") do |config|\n  config.vm.box = "b"\n  config.vm.boxx = "typo"\nend\n');
     const bad = await run(CLI, ["validate", "--json"], { cwd: dir }).then(

@@ -43,7 +43,10 @@ function endpoint(host: string, more: Partial<DockerEndpoint> = {}): DockerEndpo
 
 async function assertHasBusybox(c: DockerConnection): Promise<void> {
   const images = await c.docker.listImages();
-  assert.ok(images.some((i) => i.RepoTags?.includes("busybox:latest")), `busybox:latest among ${JSON.stringify(images)}`);
+  assert.ok(
+    images.some((i) => i.RepoTags?.includes("busybox:latest")),
+    `busybox:latest among ${JSON.stringify(images)}`,
+  );
 }
 
 async function failure(p: Promise<unknown>): Promise<unknown> {
@@ -54,7 +57,6 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
   }
   assert.fail("the request succeeded");
 }
-
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "hangar-endpoints-system-"));
@@ -233,7 +235,10 @@ describe("ssh:// through a real OpenSSH server and the remote docker CLI", { ski
       assert.ok(images.some((i) => i.RepoTags?.includes("busybox:latest")));
       assert.equal(info.ApiVersion, "1.43");
       assert.equal(events.destroyed, false, "the events stream is still open");
-      const logins = log().slice(from).match(/Accepted publickey for /g) ?? [];
+      const logins =
+        log()
+          .slice(from)
+          .match(/Accepted publickey for /g) ?? [];
       assert.equal(logins.length, 1, `one SSH login for four requests:\n${log().slice(from)}`);
     } finally {
       events.destroy();
@@ -291,7 +296,10 @@ describe("ssh:// through a real OpenSSH server and the remote docker CLI", { ski
     mkdirSync(path.join(home, ".ssh"), { recursive: true });
     await copyFile(path.join(keys, "client_key"), path.join(home, ".ssh", "id_ed25519"));
     assert.equal(await ping(new SshDialStdioAgent({ host: "127.0.0.1", port, username: user, env: {}, homedir: home })), "OK");
-    await assert.rejects(ping(new SshDialStdioAgent({ host: "127.0.0.1", port, username: user, env: {}, homedir: path.join(keys, "nowhere") })), /SSH login failed: the server accepted none of no key \(no identityFile, no SSH_AUTH_SOCK/);
+    await assert.rejects(
+      ping(new SshDialStdioAgent({ host: "127.0.0.1", port, username: user, env: {}, homedir: path.join(keys, "nowhere") })),
+      /SSH login failed: the server accepted none of no key \(no identityFile, no SSH_AUTH_SOCK/,
+    );
   });
 
   test("a key with a passphrase: use an agent instead", async () => {

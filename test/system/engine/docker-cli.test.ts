@@ -103,7 +103,14 @@ test("docker pull busybox makes the built-in image; images, inspect and history 
   assert.match(other.stderr, /cannot pull alpine:latest: pulling from registries is not supported yet.*busybox/);
 
   assert.match((await docker(["images"])).stdout, /^busybox\s+latest\s+[0-9a-f]{12}\s/m);
-  const [inspect] = JSON.parse((await docker(["image", "inspect", "busybox"])).stdout) as Array<{ Id: string; Architecture: string; Os: string; RootFS: { Type: string; Layers: string[] }; Config: { Cmd: string[] }; RepoTags: string[] }>;
+  const [inspect] = JSON.parse((await docker(["image", "inspect", "busybox"])).stdout) as Array<{
+    Id: string;
+    Architecture: string;
+    Os: string;
+    RootFS: { Type: string; Layers: string[] };
+    Config: { Cmd: string[] };
+    RepoTags: string[];
+  }>;
   assert.equal(inspect.Architecture, "386");
   assert.equal(inspect.Os, "linux");
   assert.equal(inspect.RootFS.Type, "layers");
@@ -163,7 +170,12 @@ test("unsupported endpoints, malformed JSON and a hostile archive get clear erro
   assert.notEqual(plugins.code, 0);
   assert.match(plugins.stderr, /Hangar's engine does not support GET \/plugins yet/);
 
-  const curl = await run("curl", ["-sS", "--unix-socket", socket, "-X", "POST", "-H", "Content-Type: application/json", "-d", "{not json", "-w", "\n%{http_code}", "http://localhost/v1.43/auth"], process.env, false);
+  const curl = await run(
+    "curl",
+    ["-sS", "--unix-socket", socket, "-X", "POST", "-H", "Content-Type: application/json", "-d", "{not json", "-w", "\n%{http_code}", "http://localhost/v1.43/auth"],
+    process.env,
+    false,
+  );
   const lines = curl.stdout.trim().split("\n");
   const code = lines.pop();
   const body = lines.join("\n");
@@ -238,7 +250,13 @@ async function untarEntries(data: Buffer): Promise<Array<{ name: string; type: s
       const chunks: Buffer[] = [];
       stream.on("data", (c: unknown) => chunks.push(c as Buffer));
       stream.on("end", () => {
-        out.push({ name: header.name.replace(/^\.\//, "").replace(/\/$/, ""), type: header.type ?? "file", ...(header.linkname ? { linkname: header.linkname } : {}), content: Buffer.concat(chunks).toString(), data: Buffer.concat(chunks) });
+        out.push({
+          name: header.name.replace(/^\.\//, "").replace(/\/$/, ""),
+          type: header.type ?? "file",
+          ...(header.linkname ? { linkname: header.linkname } : {}),
+          content: Buffer.concat(chunks).toString(),
+          data: Buffer.concat(chunks),
+        });
         next();
       });
     });

@@ -134,7 +134,7 @@ test("docker build (classic builder): a multi-stage Dockerfile with RUN, COPY --
         // The deletion is a whiteout in RUN's layer: later steps of the stage do not see /bin/ls.
         "RUN test ! -e /bin/ls",
         "ENV GREETING=$GREETING",
-        "RUN echo \"$GREETING from RUN\" > /greeting.txt",
+        'RUN echo "$GREETING from RUN" > /greeting.txt',
         "",
         "FROM busybox",
         "COPY --from=build /out.txt /greeting.txt /listing.txt /app/",

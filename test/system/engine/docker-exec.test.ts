@@ -147,7 +147,10 @@ test("docker top lists the container's processes (run and exec) as ps -ef; a sto
     if (i) await new Promise((r) => setTimeout(r, 250));
     top = await docker(["top", "topbox"]);
   }
-  const lines = top.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/));
+  const lines = top.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/));
   assert.deepEqual(lines[0], ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]);
   const rows = lines.slice(1).map((f) => ({ uid: f[0], pid: f[1], ppid: f[2], cmd: f.slice(7).join(" ") }));
   assert.deepEqual(rows.map((r) => r.cmd).sort(), ["sleep 501", "sleep 502", "sleep 503"], top.stdout);
@@ -174,7 +177,13 @@ test("docker cp both ways, files and folders, running and stopped; a path that e
   assert.equal(await readFile(path.join(work, "out", "in", "f"), "utf8"), "from-container\n");
   // /tmp/up climbs past the root: resolved in the container, it is the container's /etc (busybox's passwd: root and nobody), never the engine machine's.
   await docker(["cp", "cpbox:/tmp/up/passwd", path.join(work, "passwd")]);
-  assert.deepEqual((await readFile(path.join(work, "passwd"), "utf8")).trim().split("\n").map((l) => l.split(":")[0]), ["root", "nobody"]);
+  assert.deepEqual(
+    (await readFile(path.join(work, "passwd"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => l.split(":")[0]),
+    ["root", "nobody"],
+  );
   await docker(["cp", "cpbox:../../../etc/group", path.join(work, "group")]);
   assert.match(await readFile(path.join(work, "group"), "utf8"), /^root:x:0:/);
   const missing = await docker(["cp", "cpbox:/no/such/file", path.join(work, "x")], true);
@@ -199,7 +208,15 @@ test("run -u 1000 and an image's USER (a Dockerfile with RUN steps as that user)
   await mkdir(context, { recursive: true });
   await writeFile(
     path.join(context, "Dockerfile"),
-    ["FROM busybox", "WORKDIR /home/app", "RUN echo app:x:1234:1234::/home/app:/bin/sh >> /etc/passwd && echo app:x:1234: >> /etc/group && chown app:app /home/app", "USER app", "RUN id -un > whoami && touch made-by-app", 'CMD ["sh", "-c", "id -u; cat whoami; stat -c %U made-by-app; echo $HOME"]', ""].join("\n"),
+    [
+      "FROM busybox",
+      "WORKDIR /home/app",
+      "RUN echo app:x:1234:1234::/home/app:/bin/sh >> /etc/passwd && echo app:x:1234: >> /etc/group && chown app:app /home/app",
+      "USER app",
+      "RUN id -un > whoami && touch made-by-app",
+      'CMD ["sh", "-c", "id -u; cat whoami; stat -c %U made-by-app; echo $HOME"]',
+      "",
+    ].join("\n"),
   );
   await docker(["build", "-t", "userimg", context]);
   assert.equal((await docker(["run", "--rm", "userimg"])).stdout, "1234\napp\napp\n/home/app\n");

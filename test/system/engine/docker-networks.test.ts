@@ -50,7 +50,16 @@ after(async () => {
 });
 
 test("the default bridge: eth0 at 172.17.0.2 behind the docker0 gateway, /etc/hosts and /etc/hostname Docker's; --network none has loopback only", { timeout: 300_000 }, async () => {
-  const out = await docker(["run", "--rm", "--hostname", "box1", "busybox", "sh", "-c", "ip -o -4 addr show eth0 | awk '{print $4}'; ip route | grep default; hostname; cat /etc/hostname; grep -c localhost /etc/hosts; grep box1 /etc/hosts; ping -c 1 -W 5 172.17.0.1 | grep -c 'bytes from'"]);
+  const out = await docker([
+    "run",
+    "--rm",
+    "--hostname",
+    "box1",
+    "busybox",
+    "sh",
+    "-c",
+    "ip -o -4 addr show eth0 | awk '{print $4}'; ip route | grep default; hostname; cat /etc/hostname; grep -c localhost /etc/hosts; grep box1 /etc/hosts; ping -c 1 -W 5 172.17.0.1 | grep -c 'bytes from'",
+  ]);
   assert.equal(out.stdout, "172.17.0.2/16\ndefault via 172.17.0.1 dev eth0 \nbox1\nbox1\n2\n172.17.0.2\tbox1\n1\n");
   const none = await docker(["run", "--rm", "--network", "none", "busybox", "sh", "-c", "ip -o link | awk -F': ' '{print $2}'"]);
   assert.equal(none.stdout, "lo\n");
@@ -68,11 +77,23 @@ test("a user-defined network: containers find each other by name and alias, and 
   const ls = await docker(["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
   assert.match(ls.stdout, /^appnet bridge$/m);
   await docker(["run", "-d", "--name", "api", "--network", "appnet", "--network-alias", "backend", "busybox", "sh", "-c", SERVE("from-api")]);
-  const client = await docker(["run", "--rm", "--network", "appnet", "busybox", "sh", "-c", "ping -c 1 -W 5 api | grep -c 'bytes from'; for i in $(seq 50); do wget -q -O - http://backend/index.html && break; sleep 0.2; done"]);
+  const client = await docker([
+    "run",
+    "--rm",
+    "--network",
+    "appnet",
+    "busybox",
+    "sh",
+    "-c",
+    "ping -c 1 -W 5 api | grep -c 'bytes from'; for i in $(seq 50); do wget -q -O - http://backend/index.html && break; sleep 0.2; done",
+  ]);
   assert.equal(client.stdout, "1\nfrom-api\n");
   const inspected = JSON.parse((await docker(["network", "inspect", "appnet"])).stdout)[0];
   const members = Object.values(inspected.Containers) as Array<{ Name: string; IPv4Address: string }>;
-  assert.deepEqual(members.map((m) => [m.Name, m.IPv4Address]), [["api", "172.18.0.2/16"]]);
+  assert.deepEqual(
+    members.map((m) => [m.Name, m.IPv4Address]),
+    [["api", "172.18.0.2/16"]],
+  );
   // The default bridge has no names: a container there cannot resolve "api", and is not on appnet's subnet either.
   const outsider = await docker(["run", "--rm", "busybox", "sh", "-c", "ping -c 1 -W 2 api || echo unreachable"], true);
   assert.match(outsider.stdout, /unreachable/);
@@ -97,7 +118,21 @@ test("connect and disconnect a running container: it appears on the network unde
   assert.equal(reach.stdout, "from-web\n");
   await docker(["network", "disconnect", "side", "web"]);
   // (at an address of its own choosing, so it does not take the one web let go of)
-  const inside = await docker(["run", "--rm", "--network", "side", "--ip", "10.77.0.9", "busybox", "sh", "-c", "ip -o -4 addr show eth0 | awk '{print $4}'; grep -c www /etc/hosts; ping -c 1 -W 2 10.77.0.2 >/dev/null && echo reachable || echo gone"], true);
+  const inside = await docker(
+    [
+      "run",
+      "--rm",
+      "--network",
+      "side",
+      "--ip",
+      "10.77.0.9",
+      "busybox",
+      "sh",
+      "-c",
+      "ip -o -4 addr show eth0 | awk '{print $4}'; grep -c www /etc/hosts; ping -c 1 -W 2 10.77.0.2 >/dev/null && echo reachable || echo gone",
+    ],
+    true,
+  );
   assert.equal(inside.stdout, "10.77.0.9/24\n0\ngone\n");
   await docker(["rm", "-f", "web"]);
   await docker(["network", "rm", "side"]);

@@ -84,74 +84,99 @@ test("-v name:/path creates the volume and fills it from the image; :ro refuses 
   const ro = await docker(["run", "--rm", "-v", "etc:/etc:ro", "busybox", "sh", "-c", "echo x > /etc/motd"], true);
   assert.notEqual(ro.code, 0);
   assert.match(ro.stderr, /Read-only file system/);
-  const mount = await docker(["run", "--rm", "--mount", "type=volume,source=etc,target=/conf,readonly", "--tmpfs", "/scratch:size=1m", "busybox", "sh", "-c", "cat /conf/motd; touch /conf/x 2>/dev/null || echo ro; grep -c ' /scratch tmpfs ' /proc/mounts"]);
+  const mount = await docker([
+    "run",
+    "--rm",
+    "--mount",
+    "type=volume,source=etc,target=/conf,readonly",
+    "--tmpfs",
+    "/scratch:size=1m",
+    "busybox",
+    "sh",
+    "-c",
+    "cat /conf/motd; touch /conf/x 2>/dev/null || echo ro; grep -c ' /scratch tmpfs ' /proc/mounts",
+  ]);
   assert.equal(mount.stdout, "changed\nro\n1\n");
   await docker(["volume", "rm", "etc"]);
 });
 
-test("bind mounts of a shared host folder work both ways; :ro refuses writes; a missing -v source is made, a missing --mount source and a folder outside the shared ones are refused", { timeout: 300_000 }, async () => {
-  const dir = path.join(shared, "project");
-  await mkdir(dir);
-  await writeFile(path.join(dir, "in.txt"), "from the host\n");
-  const both = await docker(["run", "--rm", "-v", `${dir}:/work`, "-w", "/work", "busybox", "sh", "-c", "cat in.txt; echo from the container > out.txt"]);
-  assert.equal(both.stdout, "from the host\n");
-  assert.equal(await readFile(path.join(dir, "out.txt"), "utf8"), "from the container\n");
+test(
+  "bind mounts of a shared host folder work both ways; :ro refuses writes; a missing -v source is made, a missing --mount source and a folder outside the shared ones are refused",
+  { timeout: 300_000 },
+  async () => {
+    const dir = path.join(shared, "project");
+    await mkdir(dir);
+    await writeFile(path.join(dir, "in.txt"), "from the host\n");
+    const both = await docker(["run", "--rm", "-v", `${dir}:/work`, "-w", "/work", "busybox", "sh", "-c", "cat in.txt; echo from the container > out.txt"]);
+    assert.equal(both.stdout, "from the host\n");
+    assert.equal(await readFile(path.join(dir, "out.txt"), "utf8"), "from the container\n");
 
-  const ro = await docker(["run", "--rm", "-v", `${dir}:/work:ro`, "busybox", "sh", "-c", "cat /work/in.txt; echo x > /work/in.txt"], true);
-  assert.equal(ro.stdout, "from the host\n");
-  assert.match(ro.stderr, /Read-only file system/);
-  assert.equal(await readFile(path.join(dir, "in.txt"), "utf8"), "from the host\n");
+    const ro = await docker(["run", "--rm", "-v", `${dir}:/work:ro`, "busybox", "sh", "-c", "cat /work/in.txt; echo x > /work/in.txt"], true);
+    assert.equal(ro.stdout, "from the host\n");
+    assert.match(ro.stderr, /Read-only file system/);
+    assert.equal(await readFile(path.join(dir, "in.txt"), "utf8"), "from the host\n");
 
-  const file = await docker(["run", "--rm", "-v", `${path.join(dir, "in.txt")}:/etc/greeting:ro`, "busybox", "cat", "/etc/greeting"]);
-  assert.equal(file.stdout, "from the host\n", "a single host file");
+    const file = await docker(["run", "--rm", "-v", `${path.join(dir, "in.txt")}:/etc/greeting:ro`, "busybox", "cat", "/etc/greeting"]);
+    assert.equal(file.stdout, "from the host\n", "a single host file");
 
-  await docker(["run", "--rm", "-v", `${path.join(shared, "made", "here")}:/x`, "busybox", "touch", "/x/new"]);
-  assert.equal(existsSync(path.join(shared, "made", "here", "new")), true, "-v makes a missing host folder, as Docker does");
-  await refused(["run", "--rm", "--mount", `type=bind,source=${path.join(shared, "nope")},target=/x`, "busybox", "true"], /bind source path does not exist: .*nope/);
+    await docker(["run", "--rm", "-v", `${path.join(shared, "made", "here")}:/x`, "busybox", "touch", "/x/new"]);
+    assert.equal(existsSync(path.join(shared, "made", "here", "new")), true, "-v makes a missing host folder, as Docker does");
+    await refused(["run", "--rm", "--mount", `type=bind,source=${path.join(shared, "nope")},target=/x`, "busybox", "true"], /bind source path does not exist: .*nope/);
 
-  await writeFile(path.join(unshared, "secret"), "no\n");
-  await refused(["run", "--rm", "-v", `${unshared}:/x`, "busybox", "cat", "/x/secret"], new RegExp(`bind mount source ${unshared} is not in a folder shared with Hangar's engine machine \\(shared: ${shared}\\).*HANGAR_ENGINE_SHARES`));
-  assert.equal((await docker(["ps", "-aq"])).stdout, "", "refused runs leave no container behind");
-});
+    await writeFile(path.join(unshared, "secret"), "no\n");
+    await refused(
+      ["run", "--rm", "-v", `${unshared}:/x`, "busybox", "cat", "/x/secret"],
+      new RegExp(`bind mount source ${unshared} is not in a folder shared with Hangar's engine machine \\(shared: ${shared}\\).*HANGAR_ENGINE_SHARES`),
+    );
+    assert.equal((await docker(["ps", "-aq"])).stdout, "", "refused runs leave no container behind");
+  },
+);
 
-test("anonymous volumes: -v /path and an image's VOLUME (filled from the image), rm -v and --rm remove them, prune takes anonymous ones (all with -a), system df counts them", { timeout: 400_000 }, async () => {
-  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-volume-context-"));
-  try {
-    await writeFile(path.join(context, "Dockerfile"), "FROM busybox\nRUN mkdir /seed && echo seeded > /seed/x\nVOLUME /seed\n");
-    await docker(["build", "-q", "-t", "seeded", context]);
-  } finally {
-    await rm(context, { recursive: true, force: true });
-  }
-  assert.equal((await docker(["run", "--name", "seed", "-v", "/scratch", "seeded", "sh", "-c", "cat /seed/x; echo s > /scratch/s"])).stdout, "seeded\n");
-  const mounts = JSON.parse((await docker(["inspect", "-f", "{{json .Mounts}}", "seed"])).stdout) as Array<{ Type: string; Name: string; Destination: string; RW: boolean }>;
-  assert.deepEqual(mounts.map((m) => `${m.Type} ${m.Destination} ${m.RW}`), ["volume /scratch true", "volume /seed true"]);
-  for (const m of mounts) assert.match(m.Name, /^[0-9a-f]{64}$/);
-  assert.equal(await readFile(path.join(engine.home, "engine", "volumes", mounts[1].Name, "_data", "x"), "utf8"), "seeded\n");
-  const names = (await docker(["volume", "ls", "-q"])).stdout.trim().split("\n").sort();
-  assert.deepEqual(names, mounts.map((m) => m.Name).sort());
-  assert.equal((await docker(["volume", "inspect", "-f", "{{json .Labels}}", mounts[0].Name])).stdout.trim(), '{"com.docker.volume.anonymous":""}');
+test(
+  "anonymous volumes: -v /path and an image's VOLUME (filled from the image), rm -v and --rm remove them, prune takes anonymous ones (all with -a), system df counts them",
+  { timeout: 400_000 },
+  async () => {
+    const context = await mkdtemp(path.join(os.tmpdir(), "hangar-volume-context-"));
+    try {
+      await writeFile(path.join(context, "Dockerfile"), "FROM busybox\nRUN mkdir /seed && echo seeded > /seed/x\nVOLUME /seed\n");
+      await docker(["build", "-q", "-t", "seeded", context]);
+    } finally {
+      await rm(context, { recursive: true, force: true });
+    }
+    assert.equal((await docker(["run", "--name", "seed", "-v", "/scratch", "seeded", "sh", "-c", "cat /seed/x; echo s > /scratch/s"])).stdout, "seeded\n");
+    const mounts = JSON.parse((await docker(["inspect", "-f", "{{json .Mounts}}", "seed"])).stdout) as Array<{ Type: string; Name: string; Destination: string; RW: boolean }>;
+    assert.deepEqual(
+      mounts.map((m) => `${m.Type} ${m.Destination} ${m.RW}`),
+      ["volume /scratch true", "volume /seed true"],
+    );
+    for (const m of mounts) assert.match(m.Name, /^[0-9a-f]{64}$/);
+    assert.equal(await readFile(path.join(engine.home, "engine", "volumes", mounts[1].Name, "_data", "x"), "utf8"), "seeded\n");
+    const names = (await docker(["volume", "ls", "-q"])).stdout.trim().split("\n").sort();
+    assert.deepEqual(names, mounts.map((m) => m.Name).sort());
+    assert.equal((await docker(["volume", "inspect", "-f", "{{json .Labels}}", mounts[0].Name])).stdout.trim(), '{"com.docker.volume.anonymous":""}');
 
-  await docker(["rm", "-v", "seed"]);
-  assert.equal((await docker(["volume", "ls", "-q"])).stdout, "", "rm -v removed both anonymous volumes");
-  assert.equal((await docker(["run", "--rm", "-v", "/gone", "busybox", "sh", "-c", "echo x > /gone/x && cat /gone/x"])).stdout, "x\n");
-  assert.equal((await docker(["volume", "ls", "-q"])).stdout, "", "--rm removes the container's anonymous volumes too");
+    await docker(["rm", "-v", "seed"]);
+    assert.equal((await docker(["volume", "ls", "-q"])).stdout, "", "rm -v removed both anonymous volumes");
+    assert.equal((await docker(["run", "--rm", "-v", "/gone", "busybox", "sh", "-c", "echo x > /gone/x && cat /gone/x"])).stdout, "x\n");
+    assert.equal((await docker(["volume", "ls", "-q"])).stdout, "", "--rm removes the container's anonymous volumes too");
 
-  // Prune: anonymous volumes no container uses; named ones only with -a.
-  await docker(["volume", "create", "named"]);
-  await docker(["run", "--name", "holder", "-v", "/held", "busybox", "true"]);
-  await docker(["create", "-v", "/loose", "busybox", "true"]);
-  const loose = (await docker(["ps", "-lq"])).stdout.trim();
-  const looseVolume = (await docker(["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", loose])).stdout.trim();
-  await docker(["rm", loose]); // without -v: its volume stays, unused
-  const df = await docker(["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]);
-  assert.match(df.stdout, /^Local Volumes 3 1$/m);
-  const pruned = await docker(["volume", "prune", "-f"]);
-  assert.match(pruned.stdout, new RegExp(`Deleted Volumes:\\n${looseVolume}\\n`));
-  assert.equal((await docker(["volume", "ls", "-q"])).stdout.split("\n").filter(Boolean).length, 2, "the named volume and the one in use stay");
-  await docker(["rm", "holder"]);
-  await docker(["volume", "prune", "-af"]);
-  assert.equal((await docker(["volume", "ls", "-q"])).stdout, "");
-});
+    // Prune: anonymous volumes no container uses; named ones only with -a.
+    await docker(["volume", "create", "named"]);
+    await docker(["run", "--name", "holder", "-v", "/held", "busybox", "true"]);
+    await docker(["create", "-v", "/loose", "busybox", "true"]);
+    const loose = (await docker(["ps", "-lq"])).stdout.trim();
+    const looseVolume = (await docker(["inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", loose])).stdout.trim();
+    await docker(["rm", loose]); // without -v: its volume stays, unused
+    const df = await docker(["system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"]);
+    assert.match(df.stdout, /^Local Volumes 3 1$/m);
+    const pruned = await docker(["volume", "prune", "-f"]);
+    assert.match(pruned.stdout, new RegExp(`Deleted Volumes:\\n${looseVolume}\\n`));
+    assert.equal((await docker(["volume", "ls", "-q"])).stdout.split("\n").filter(Boolean).length, 2, "the named volume and the one in use stay");
+    await docker(["rm", "holder"]);
+    await docker(["volume", "prune", "-af"]);
+    assert.equal((await docker(["volume", "ls", "-q"])).stdout, "");
+  },
+);
 
 test("bad volume input is refused with Docker's message and changes nothing", { timeout: 120_000 }, async () => {
   await refused(["volume", "create", "-d", "nfs", "vol1"], /Volume driver "nfs" is not available: Hangar's engine has only the "local" driver/);

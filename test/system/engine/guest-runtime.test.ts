@@ -28,7 +28,10 @@ async function run(spec: Partial<ContainerSpec> & { argv: string[] }): Promise<{
   created.push(id);
   let stdout = "";
   let stderr = "";
-  const code = await runtime.run({ id, imageId: busyboxId, env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], ...spec }, { onStdout: (d) => (stdout += d), onStderr: (d) => (stderr += d) });
+  const code = await runtime.run(
+    { id, imageId: busyboxId, env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], ...spec },
+    { onStdout: (d) => (stdout += d), onStderr: (d) => (stderr += d) },
+  );
   return { code, stdout, stderr, id };
 }
 
@@ -73,7 +76,10 @@ test("a container's process is PID 1 with its own hostname; stdout, stderr and t
 test("env and working directory reach the process; the network namespace has only loopback", { timeout: 120_000 }, async () => {
   const r = await run({ argv: ["sh", "-c", "pwd; echo $GREETING; ls /sys/class/net 2>/dev/null || ip -o link | cut -d: -f2"], env: ["GREETING=hello from env", "PATH=/bin"], workingDir: "/srv/app" });
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split("\n").map((l) => l.trim());
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.trim());
   assert.deepEqual(lines.slice(0, 2), ["/srv/app", "hello from env"]);
   assert.deepEqual(lines.slice(2), ["lo"], "a fresh network namespace");
 });

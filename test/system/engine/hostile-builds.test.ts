@@ -171,7 +171,11 @@ test("docker load + run: layers with symlinks to the engine machine's host share
       { name: "up/escaped-rel", body: "rel\n" },
     ]),
   ];
-  const newConfig = JSON.stringify({ ...config, rootfs: { type: "layers", diff_ids: [...config.rootfs.diff_ids, ...layers.map((l) => `sha256:${sha256(l)}`)] }, history: [...(config.history ?? []), { created_by: "hostile 1" }, { created_by: "hostile 2" }] });
+  const newConfig = JSON.stringify({
+    ...config,
+    rootfs: { type: "layers", diff_ids: [...config.rootfs.diff_ids, ...layers.map((l) => `sha256:${sha256(l)}`)] },
+    history: [...(config.history ?? []), { created_by: "hostile 1" }, { created_by: "hostile 2" }],
+  });
   const configName = `${sha256(newConfig)}.json`;
   const kept = [...base.values()].filter((m) => !["manifest.json", "index.json", "oci-layout", "repositories"].includes(m.header.name));
   const archive = await pack([
@@ -202,7 +206,10 @@ test("docker load + run: layers with symlinks to the engine machine's host share
 });
 
 test("docker load: a layer with a .wh... whiteout is refused and changes nothing", { timeout: 200_000 }, async () => {
-  const layer = await pack([{ name: "d/", type: "directory" }, { name: "d/.wh...", body: "" }]);
+  const layer = await pack([
+    { name: "d/", type: "directory" },
+    { name: "d/.wh...", body: "" },
+  ]);
   const config = JSON.stringify({ architecture: "386", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [`sha256:${sha256(layer)}`] }, history: [{ created_by: "evil" }] });
   const archive = await pack([
     { name: "c.json", body: Buffer.from(config) },

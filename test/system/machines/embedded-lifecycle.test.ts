@@ -166,7 +166,10 @@ test("box build → up → ssh -c → suspend/resume → halt → destroy on a r
   const again = await hangar(["up"]);
   const warmUp = performance.now() - t;
   assert.doesNotMatch(again.stdout, /a file from the project folder/, "provisioners run on the first up only");
-  assert.equal((await hangar(["ssh", "-c", "hostname; sudo cat /root/marker /root/provisioned; test -e /etc/shells || echo deleted stays deleted"])).stdout, "lifecycle\nkept\nprovisioned on lifecycle\ndeleted stays deleted\n");
+  assert.equal(
+    (await hangar(["ssh", "-c", "hostname; sudo cat /root/marker /root/provisioned; test -e /etc/shells || echo deleted stays deleted"])).stdout,
+    "lifecycle\nkept\nprovisioned on lifecycle\ndeleted stays deleted\n",
+  );
   // halt -f powers off without keeping them: the next up starts from the box and provisions again.
   await hangar(["ssh", "-c", "echo lost | sudo tee /root/after-disk >/dev/null"]);
   await hangar(["halt", "-f"]);

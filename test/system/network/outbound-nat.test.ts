@@ -118,7 +118,10 @@ test("with no nameserver, or a silent one, a query gets SERVFAIL without waiting
   const saved = getServers();
   try {
     // 192.0.2.1 is TEST-NET-1: nothing answers there.
-    for (const [list, within] of [[[], 100], [["192.0.2.1"], 3000]] as const) {
+    for (const [list, within] of [
+      [[], 100],
+      [["192.0.2.1"], 3000],
+    ] as const) {
       setServers(list);
       const t = performance.now();
       const reply = await resolveOnHost(query);

@@ -107,7 +107,9 @@ test("up binds the SSH endpoint and forwarded ports on 127.0.0.1, moving collisi
   assert.notEqual(sshPort, heldPort);
 
   // Loopback only: the endpoint is not reachable on the computer's other addresses.
-  const external = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal);
+  const external = Object.values(os.networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === "IPv4" && !i.internal);
   if (external) {
     const reached = await new Promise<boolean>((resolve) => {
       const c = net.connect(sshPort, external.address);

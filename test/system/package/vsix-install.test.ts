@@ -33,7 +33,18 @@ test("`npm run package` makes a .vsix that a real VS Code installs offline, hold
     const folder = (await readdir(path.join(tmp, "ext"))).find((d) => d.startsWith("hangar-dev.hangar-"));
     assert.ok(folder, "the extension folder should exist after install");
     const ext = path.join(tmp, "ext", folder);
-    for (const f of ["package.json", "dist/extension.js", "dist/cli.js", "dist/ruby-host.js", "dist/v86/v86.wasm", "dist/ruby/ruby+stdlib.wasm", "dist/ruby/vagrant-dsl.rb", "media/hangar.svg", "syntaxes/vagrantfile.tmLanguage.json", "language-configuration/vagrantfile.json"]) {
+    for (const f of [
+      "package.json",
+      "dist/extension.js",
+      "dist/cli.js",
+      "dist/ruby-host.js",
+      "dist/v86/v86.wasm",
+      "dist/ruby/ruby+stdlib.wasm",
+      "dist/ruby/vagrant-dsl.rb",
+      "media/hangar.svg",
+      "syntaxes/vagrantfile.tmLanguage.json",
+      "language-configuration/vagrantfile.json",
+    ]) {
       assert.ok(existsSync(path.join(ext, f)), `${f} should be in the installed extension`);
     }
     for (const f of ["src", "test", "node_modules", "samples", "scripts", "dist/extension.js.map"]) {

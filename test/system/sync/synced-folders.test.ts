@@ -35,7 +35,7 @@ const GUEST_LISTING = [
   `find . -mindepth 1 -type l | while IFS= read -r f; do echo "$f link $(readlink "$f")"; done`,
   // Few processes per tree, not per file: the guest's CPU is emulated.
   "find . -mindepth 1 -type f -exec stat -c '%n %a' {} + > /tmp/modes",
-  "find . -mindepth 1 -type f -exec md5sum {} + | awk 'NR==FNR{m[$1]=$2;next} {print $2\" file \"m[$2]\" \"$1}' /tmp/modes -",
+  'find . -mindepth 1 -type f -exec md5sum {} + | awk \'NR==FNR{m[$1]=$2;next} {print $2" file "m[$2]" "$1}\' /tmp/modes -',
 ].join("; ");
 
 async function hostListing(root: string, excluded: (rel: string) => boolean): Promise<string[]> {
@@ -50,7 +50,12 @@ async function hostListing(root: string, excluded: (rel: string) => boolean): Pr
       else if (st.isDirectory()) {
         out.push(`./${r} dir`);
         await walk(r);
-      } else out.push(`./${r} file ${(st.mode & 0o777).toString(8)} ${createHash("md5").update(await readFile(abs)).digest("hex")}`);
+      } else
+        out.push(
+          `./${r} file ${(st.mode & 0o777).toString(8)} ${createHash("md5")
+            .update(await readFile(abs))
+            .digest("hex")}`,
+        );
     }
   };
   await walk("");
@@ -135,11 +140,15 @@ test("rsync-auto follows host changes into an rsync folder, coalesces a burst, h
     const batches = (): number => (out.match(/written, \d+ deleted/g) ?? []).length;
     const settled = async (what: string): Promise<void> => {
       let last = "";
-      await until(async () => {
-        const guest = (await guestListing("/srv/src")).filter((l) => !l.startsWith("./guest-only.txt"));
-        last = JSON.stringify(guest);
-        return last === JSON.stringify(await hostListing(path.join(project, "src"), excluded));
-      }, `${what} to reach the guest (rsync-auto said: ${out.slice(-500)})`, 60_000);
+      await until(
+        async () => {
+          const guest = (await guestListing("/srv/src")).filter((l) => !l.startsWith("./guest-only.txt"));
+          last = JSON.stringify(guest);
+          return last === JSON.stringify(await hostListing(path.join(project, "src"), excluded));
+        },
+        `${what} to reach the guest (rsync-auto said: ${out.slice(-500)})`,
+        60_000,
+      );
     };
 
     await writeFile(s("main.c"), "int main(void) { return 1; }\n");

@@ -59,7 +59,10 @@ test("box list reads HANGAR_HOME; a bad flag is a usage error", async () => {
     const listed = await run(["box", "list"], { HANGAR_HOME: home });
     assert.match(listed.out, /^hangar\/debian-busybox \(embedded, 0\.1\.0\)$/m);
     const json = JSON.parse((await run(["box", "list", "--json"], { HANGAR_HOME: home })).out) as { boxes: Array<{ name: string }> };
-    assert.deepEqual(json.boxes.map((b) => b.name), ["hangar/debian-busybox"]);
+    assert.deepEqual(
+      json.boxes.map((b) => b.name),
+      ["hangar/debian-busybox"],
+    );
     const bad = await run(["box", "list", "--yaml"], { HANGAR_HOME: home });
     assert.equal(bad.code, 2);
     assert.match(bad.err, /Unknown argument: --yaml\nUsage: hangar box list/);

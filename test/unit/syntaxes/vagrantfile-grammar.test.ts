@@ -72,9 +72,7 @@ class Tokenized {
     let state = vsctm.INITIAL;
     for (const line of this.lines) {
       const r = grammar.tokenizeLine(line, state);
-      this.tokens.push(
-        r.tokens.map((t) => ({ text: line.slice(t.startIndex, t.endIndex), start: t.startIndex, end: t.endIndex, scopes: t.scopes })),
-      );
+      this.tokens.push(r.tokens.map((t) => ({ text: line.slice(t.startIndex, t.endIndex), start: t.startIndex, end: t.endIndex, scopes: t.scopes })));
       state = r.ruleStack;
     }
     this.finalDepth = state.depth;
@@ -280,7 +278,10 @@ test("heredoc provisioner: body is a string, the opener's line and the code afte
   const terminator = doc.token("SHELL", "        SHELL");
   assertScope(terminator, "punctuation.definition.string.end.ruby", "terminator");
   const after = doc.lineAfter("        SHELL");
-  assert.deepEqual(after.map((t) => t.text), ["end"]);
+  assert.deepEqual(
+    after.map((t) => t.text),
+    ["end"],
+  );
   assertAll(after, "keyword.control.ruby", "end after the heredoc");
   assertNone(after, "string", "end after the heredoc");
 });
@@ -379,7 +380,10 @@ test("the sample workspace's Vagrantfile tokenizes cleanly", async (t) => {
   const doc = new Tokenized(await loadGrammar(false), fs.readFileSync(sample, "utf8"));
   assert.equal(doc.finalDepth, 1, "every construct is closed at the end of the file");
   assertScope(doc.token("configure"), "support.function.vagrant", "configure");
-  const last = doc.tokens.map((line) => line.filter((tok) => tok.text.trim())).filter((line) => line.length).at(-1);
+  const last = doc.tokens
+    .map((line) => line.filter((tok) => tok.text.trim()))
+    .filter((line) => line.length)
+    .at(-1);
   assert.ok(last);
   assertAll(last, "keyword.control.ruby", "the file ends with end");
 });

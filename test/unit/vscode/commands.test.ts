@@ -84,17 +84,27 @@ describe("VS Code commands", () => {
     assert.deepEqual(crowded, [], "files with more than one command");
     const commandFiles = files.filter((f) => f.commands.length === 1);
     assert.deepEqual(commandFiles.map((f) => f.commands[0].id).sort(), COMMANDS.map((c) => c.id).sort(), "the command files are the registered commands");
-    for (const { file, commands: [command] } of commandFiles) {
+    for (const {
+      file,
+      commands: [command],
+    } of commandFiles) {
       assert.ok(COMMANDS.includes(command), `${file}: ${command.id} is registered as exported`);
       assert.match(file, /^[a-z]+\/[a-z-]+\.ts$/, `${command.id} lives at <noun>/<verb>.ts`);
       // hangar.<noun>.<verb>: the file is named for the verb (hangar.showLog has no noun part).
       const verb = command.id.split(".")[2];
-      if (verb) assert.equal(path.basename(file, ".ts"), verb.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), `${command.id}'s file`);
+      if (verb)
+        assert.equal(
+          path.basename(file, ".ts"),
+          verb.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+          `${command.id}'s file`,
+        );
     }
   });
 
   it("declares Restricted Mode preconditions on exactly the commands that run workspace code", () => {
-    const gated = COMMANDS.filter((c) => c.requiresTrust).map((c) => c.id).sort();
+    const gated = COMMANDS.filter((c) => c.requiresTrust)
+      .map((c) => c.id)
+      .sort();
     assert.deepEqual(gated, [
       "hangar.image.build",
       "hangar.image.buildAs",

@@ -55,7 +55,10 @@ function startUiBridge(page: () => Page | undefined): Promise<http.Server> {
             return reply(200, { path: file });
           }
           case "/click":
-            await p.locator(args.selector ?? "body").first().click({ timeout: 10_000 });
+            await p
+              .locator(args.selector ?? "body")
+              .first()
+              .click({ timeout: 10_000 });
             return reply(200, {});
           default:
             return reply(404, `unknown action ${req.url}`);
@@ -97,8 +100,21 @@ async function runSuite(browser: Browser, setPage: (p: Page | undefined) => void
   }
   const server = spawn(
     CODE_SERVER,
-    ["--bind-addr", "127.0.0.1:0", "--auth", "none", "--user-data-dir", xdg("user-data"), "--extensions-dir", xdg("extensions"),
-      "--disable-telemetry", "--disable-update-check", ...(o.untrusted ? [] : ["--disable-workspace-trust"]), "--disable-getting-started-override", "--ignore-last-opened"],
+    [
+      "--bind-addr",
+      "127.0.0.1:0",
+      "--auth",
+      "none",
+      "--user-data-dir",
+      xdg("user-data"),
+      "--extensions-dir",
+      xdg("extensions"),
+      "--disable-telemetry",
+      "--disable-update-check",
+      ...(o.untrusted ? [] : ["--disable-workspace-trust"]),
+      "--disable-getting-started-override",
+      "--ignore-last-opened",
+    ],
     {
       detached: true, // its own process group, so the whole tree is killed at the end
       stdio: ["ignore", "pipe", "pipe"],
@@ -119,7 +135,11 @@ async function runSuite(browser: Browser, setPage: (p: Page | undefined) => void
     const port = await waitForPort(server);
     const origin = `http://127.0.0.1:${port}`;
     const remote = (p: string): string => `vscode-remote://127.0.0.1:${port}${p}`;
-    const payload = [["extensionDevelopmentPath", remote(repoRoot)], ["extensionTestsPath", remote(testsEntry)], ["skipWelcome", "true"]];
+    const payload = [
+      ["extensionDevelopmentPath", remote(repoRoot)],
+      ["extensionTestsPath", remote(testsEntry)],
+      ["skipWelcome", "true"],
+    ];
     const url = `${origin}/?folder=${encodeURIComponent(o.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     log(`code-server listening on ${origin}; workspace ${o.workspace}${o.untrusted ? " (untrusted: Restricted Mode)" : ""}`);
 
@@ -136,10 +156,12 @@ async function runSuite(browser: Browser, setPage: (p: Page | undefined) => void
     await page.exposeFunction("codeAutomationExit", (code: number) => resolveExit(code));
     page.on("pageerror", (err) => log(`page error: ${err.message}`));
     await page.goto(url);
-    const timeout = new Promise<number>((resolve) => setTimeout(() => {
-      log(`tests did not finish within ${TEST_TIMEOUT_MS / 1000} s`);
-      resolve(1);
-    }, TEST_TIMEOUT_MS).unref());
+    const timeout = new Promise<number>((resolve) =>
+      setTimeout(() => {
+        log(`tests did not finish within ${TEST_TIMEOUT_MS / 1000} s`);
+        resolve(1);
+      }, TEST_TIMEOUT_MS).unref(),
+    );
     const code = await Promise.race([exited, timeout]);
     await page.screenshot({ path: path.join(outputDir, o.untrusted ? "vscode-final-untrusted.png" : "vscode-final.png") }).catch(() => undefined);
     log(`extension host tests${o.untrusted ? " (Restricted Mode)" : ""} finished with exit code ${code}`);

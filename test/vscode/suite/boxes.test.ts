@@ -28,7 +28,10 @@ describe("Boxes view actions", function () {
     const built = await vscode.commands.executeCommand<{ version: string; initrdSha256: string } | undefined>("hangar.box.build");
     assert.ok(built?.initrdSha256.match(/^[0-9a-f]{64}$/), "the build reports its initramfs sha256");
     const items = await api.boxesTree.getChildren();
-    assert.deepEqual(items.map((i) => [i.label, i.description]), [["hangar/debian-busybox", `${built!.version} · embedded`]]);
+    assert.deepEqual(
+      items.map((i) => [i.label, i.description]),
+      [["hangar/debian-busybox", `${built!.version} · embedded`]],
+    );
     const removed = await vscode.commands.executeCommand<unknown[]>("hangar.box.remove", items[0], { confirm: false });
     assert.equal(removed?.length, 1);
     assert.deepEqual(await api.boxesTree.getChildren(), []);

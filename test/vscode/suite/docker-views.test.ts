@@ -105,34 +105,56 @@ describe("Images and Containers views (real embedded engine)", function () {
     const imageId = await built;
     assert.match(imageId ?? "", /^sha256:[0-9a-f]{64}$/, `build result: ${imageId}`);
     const log = api.dockerTerminals().ptys.find((p) => p.title === "Build dockertest:latest");
-    assert.ok(log, `terminals: ${api.dockerTerminals().ptys.map((p) => p.title).join(", ")}`);
+    assert.ok(
+      log,
+      `terminals: ${api
+        .dockerTerminals()
+        .ptys.map((p) => p.title)
+        .join(", ")}`,
+    );
     assert.match(log.transcript, /Step 2\/4 : RUN echo built-by-hangar/);
     assert.match(log.transcript, /Built dockertest:latest/);
 
     // The view follows the engine's events: the new tag appears without a refresh.
     let repos: vscode.TreeItem[] = [];
-    await until(async () => {
-      repos = await children(api.imagesTree);
-      return repos.some((r) => labelOf(r) === "dockertest");
-    }, () => `dockertest in the Images view (have ${repos.map(labelOf).join(", ")})`, 30_000);
+    await until(
+      async () => {
+        repos = await children(api.imagesTree);
+        return repos.some((r) => labelOf(r) === "dockertest");
+      },
+      () => `dockertest in the Images view (have ${repos.map(labelOf).join(", ")})`,
+      30_000,
+    );
     const repo = repos.find((r) => labelOf(r) === "dockertest")!;
     const tags = await children(api.imagesTree, repo);
     assert.deepEqual(tags.map(labelOf), ["latest"]);
     assert.equal(tags[0].contextValue, "image");
     assert.match(String(tags[0].description), /^[\d.]+ [kM]?B · /);
     const layers = (await children(api.imagesTree, tags[0])).map(labelOf);
-    assert.ok(layers.some((l) => l.includes("RUN echo built-by-hangar")), `history: ${layers.join(" | ")}`);
+    assert.ok(
+      layers.some((l) => l.includes("RUN echo built-by-hangar")),
+      `history: ${layers.join(" | ")}`,
+    );
   });
 
   it("runs it, shows it running with its logs, a shell and its files, then stops and removes it (screenshots)", async () => {
-    const tag = (await children(api.imagesTree, (await children(api.imagesTree)).find((r) => labelOf(r) === "dockertest")))[0];
+    const tag = (
+      await children(
+        api.imagesTree,
+        (await children(api.imagesTree)).find((r) => labelOf(r) === "dockertest"),
+      )
+    )[0];
     containerId = (await vscode.commands.executeCommand<string>("hangar.image.run", tag)) ?? "";
     assert.match(containerId, /^[0-9a-f]{64}$/);
     let groups: vscode.TreeItem[] = [];
-    await until(async () => {
-      groups = await children(api.containersTree);
-      return labelOf(groups[0] ?? {}) === "Running" && (await children(api.containersTree, groups[0])).some((c) => c.id === `container:${containerId}`);
-    }, () => `the container under Running (groups ${groups.map(labelOf).join(", ")})`, 60_000);
+    await until(
+      async () => {
+        groups = await children(api.containersTree);
+        return labelOf(groups[0] ?? {}) === "Running" && (await children(api.containersTree, groups[0])).some((c) => c.id === `container:${containerId}`);
+      },
+      () => `the container under Running (groups ${groups.map(labelOf).join(", ")})`,
+      60_000,
+    );
     const item = (await children(api.containersTree, groups[0])).find((c) => c.id === `container:${containerId}`)!;
     // -P published the image's EXPOSEd port on the host's loopback; the browser action opens it.
     assert.equal(item.contextValue, "container.running.ports");
@@ -141,26 +163,46 @@ describe("Images and Containers views (real embedded engine)", function () {
     assert.match(url ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
     // httpd may still be starting when the container shows as running.
     let page = "";
-    await until(async () => {
-      page = await fetch(url!).then((r) => r.text(), (err: Error) => `(${err.message})`);
-      return page.includes("<h1>served by hangar</h1>");
-    }, () => `the page through the published port (last: ${page})`, 30_000);
+    await until(
+      async () => {
+        page = await fetch(url!).then(
+          (r) => r.text(),
+          (err: Error) => `(${err.message})`,
+        );
+        return page.includes("<h1>served by hangar</h1>");
+      },
+      () => `the page through the published port (last: ${page})`,
+      30_000,
+    );
 
     // Logs follow the output as it comes.
     await vscode.commands.executeCommand("hangar.container.logs", item);
     const logs = () => api.dockerTerminals().ptys.find((p) => p.title.endsWith("(logs)"));
-    await until(() => /hello from hangar[\s\S]*tick 3/.test(logs()?.transcript ?? ""), () => `logs: ${JSON.stringify(logs()?.transcript)}`, 30_000);
+    await until(
+      () => /hello from hangar[\s\S]*tick 3/.test(logs()?.transcript ?? ""),
+      () => `logs: ${JSON.stringify(logs()?.transcript)}`,
+      30_000,
+    );
 
     // A shell on a TTY the size of the terminal.
     const terminal = vscode.window.terminals.length;
     await vscode.commands.executeCommand("hangar.container.shell", item);
     await until(() => vscode.window.terminals.length > terminal, "the shell terminal");
-    const shellPty = () => api.dockerTerminals().ptys.find((p) => p.title.endsWith("(shell)")) as (ReturnType<HangarApi["dockerTerminals"]>["ptys"][number] & { dimensions?: vscode.TerminalDimensions }) | undefined;
-    await until(() => /\/ # /.test(shellPty()?.transcript ?? ""), () => `a prompt: ${JSON.stringify(shellPty()?.transcript)}`, 30_000);
+    const shellPty = () =>
+      api.dockerTerminals().ptys.find((p) => p.title.endsWith("(shell)")) as (ReturnType<HangarApi["dockerTerminals"]>["ptys"][number] & { dimensions?: vscode.TerminalDimensions }) | undefined;
+    await until(
+      () => /\/ # /.test(shellPty()?.transcript ?? ""),
+      () => `a prompt: ${JSON.stringify(shellPty()?.transcript)}`,
+      30_000,
+    );
     const shell = vscode.window.terminals.find((t) => t.name.endsWith("(shell)"))!;
     shell.show();
     shell.sendText("cat /built.txt; echo $((6*7)); stty size");
-    await until(() => /built-by-hangar\s+42\s+\d+ \d+/.test(shellPty()?.transcript ?? ""), () => `shell: ${JSON.stringify(shellPty()?.transcript)}`, 30_000);
+    await until(
+      () => /built-by-hangar\s+42\s+\d+ \d+/.test(shellPty()?.transcript ?? ""),
+      () => `shell: ${JSON.stringify(shellPty()?.transcript)}`,
+      30_000,
+    );
     const size = /42\s+(\d+) (\d+)/.exec(shellPty()!.transcript)!;
     const dims = shellPty()!.dimensions;
     if (dims) assert.deepEqual([Number(size[1]), Number(size[2])], [dims.rows, dims.columns]);
@@ -217,7 +259,10 @@ describe("Images and Containers views (real embedded engine)", function () {
       assert.equal(await vscode.commands.executeCommand("hangar.image.remove", "dockertest:v2", { confirm: false }), true);
       await until(async () => (await tagsOf()).join() === "latest", "v2 untagged", 30_000);
       const loaded = await vscode.commands.executeCommand<string[]>("hangar.images.load", archive);
-      assert.ok(loaded?.some((l) => l.includes("dockertest:v2")), `load said ${JSON.stringify(loaded)}`);
+      assert.ok(
+        loaded?.some((l) => l.includes("dockertest:v2")),
+        `load said ${JSON.stringify(loaded)}`,
+      );
       await until(async () => (await tagsOf()).join() === "latest,v2", "v2 loaded back", 30_000);
     } finally {
       await fs.rm(archive, { force: true });
@@ -264,9 +309,16 @@ describe("Images and Containers views (real embedded engine)", function () {
     const closed = new Promise<vscode.Terminal>((resolve) => vscode.window.onDidCloseTerminal((t) => t.name === "busybox:latest (run)" && resolve(t)));
     await vscode.commands.executeCommand("hangar.image.runInteractive", "busybox:latest");
     const runPty = () => api.dockerTerminals().ptys.find((p) => p.title === "busybox:latest (run)");
-    await until(() => /\/ # /.test(runPty()?.transcript ?? ""), () => `a prompt: ${JSON.stringify(runPty()?.transcript)}`, 60_000);
+    await until(
+      () => /\/ # /.test(runPty()?.transcript ?? ""),
+      () => `a prompt: ${JSON.stringify(runPty()?.transcript)}`,
+      60_000,
+    );
     vscode.window.terminals.find((t) => t.name === "busybox:latest (run)")!.sendText("echo $((7*6)); exit 7");
-    const terminal = await Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the run terminal did not close: ${JSON.stringify(runPty()?.transcript)}`)), 60_000))]);
+    const terminal = await Promise.race([
+      closed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the run terminal did not close: ${JSON.stringify(runPty()?.transcript)}`)), 60_000)),
+    ]);
     assert.equal(terminal.exitStatus?.code, 7);
     await until(async () => (await children(api.containersTree)).length === 0, "the --rm container gone", 30_000);
   });
@@ -277,11 +329,18 @@ describe("Images and Containers views (real embedded engine)", function () {
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc);
     let found: vscode.Diagnostic[] = [];
-    await until(() => {
-      found = vscode.languages.getDiagnostics(file).filter((d) => d.code === "hangar.missingImage");
-      return found.length > 0;
-    }, () => `the missing-image warning (have ${JSON.stringify(vscode.languages.getDiagnostics(file).map((d) => d.message))})`, 30_000);
-    assert.deepEqual(found.map((d) => [d.range.start.line, doc.getText(d.range)]), [[1, "not-built-here:1"]]);
+    await until(
+      () => {
+        found = vscode.languages.getDiagnostics(file).filter((d) => d.code === "hangar.missingImage");
+        return found.length > 0;
+      },
+      () => `the missing-image warning (have ${JSON.stringify(vscode.languages.getDiagnostics(file).map((d) => d.message))})`,
+      30_000,
+    );
+    assert.deepEqual(
+      found.map((d) => [d.range.start.line, doc.getText(d.range)]),
+      [[1, "not-built-here:1"]],
+    );
     const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", file, found[0].range)) ?? [];
     const titles = actions.map((a) => a.title);
     assert.ok(titles.includes("Build not-built-here:1 from a Dockerfile…") && titles.includes("Load not-built-here:1 from an image archive…"), titles.join(" | "));
@@ -314,10 +373,14 @@ describe("Images and Containers views (real embedded engine)", function () {
       let repos: vscode.TreeItem[] = [];
       for (const id of ["setting:second over ssh", "setting:second"]) {
         assert.equal(await vscode.commands.executeCommand("hangar.docker.selectEndpoint", id), id);
-        await until(async () => {
-          repos = await children(api.imagesTree);
-          return repos.some((r) => labelOf(r) === "only-on-second");
-        }, () => `only-on-second in the Images view through ${id} (have ${repos.map((r) => `${labelOf(r)} ${r.description ?? ""}`).join(", ")})`, 30_000);
+        await until(
+          async () => {
+            repos = await children(api.imagesTree);
+            return repos.some((r) => labelOf(r) === "only-on-second");
+          },
+          () => `only-on-second in the Images view through ${id} (have ${repos.map((r) => `${labelOf(r)} ${r.description ?? ""}`).join(", ")})`,
+          30_000,
+        );
         assert.ok(!repos.some((r) => labelOf(r) === "dockertest"), "the embedded engine's images are not shown for the second endpoint");
         if (id.includes("ssh")) {
           assert.match(sshd.log, /Accepted publickey for /);
@@ -329,10 +392,14 @@ describe("Images and Containers views (real embedded engine)", function () {
       }
       // The endpoint goes away: the views say so in one line instead of failing.
       await hangarCli(home, ["engine", "stop"]);
-      await until(async () => {
-        repos = await children(api.imagesTree);
-        return repos.length === 1 && labelOf(repos[0]) === "Cannot reach second";
-      }, () => `the lost-endpoint item (have ${repos.map((r) => `${labelOf(r)}: ${r.description}`).join(", ")})`, 30_000);
+      await until(
+        async () => {
+          repos = await children(api.imagesTree);
+          return repos.length === 1 && labelOf(repos[0]) === "Cannot reach second";
+        },
+        () => `the lost-endpoint item (have ${repos.map((r) => `${labelOf(r)}: ${r.description}`).join(", ")})`,
+        30_000,
+      );
       assert.match(String(repos[0].description), /socket/);
       if (uiBridgeAvailable) {
         await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.filter((r) => r.includes("Cannot reach second")).length === 2, 30_000);

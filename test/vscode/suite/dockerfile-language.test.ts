@@ -45,7 +45,10 @@ describe("dockerfile language", () => {
       const doc = await vscode.workspace.openTextDocument(uri);
       assert.equal(doc.languageId, "dockerfile");
       const editor = await vscode.window.showTextDocument(doc);
-      await until(() => vscode.languages.getDiagnostics(uri).length > 0, () => `the unknown-instruction diagnostic (now ${diagnosticsNow(uri)})`);
+      await until(
+        () => vscode.languages.getDiagnostics(uri).length > 0,
+        () => `the unknown-instruction diagnostic (now ${diagnosticsNow(uri)})`,
+      );
       const diagnostics = vscode.languages.getDiagnostics(uri);
       assert.deepEqual(
         diagnostics.map((d) => [d.range.start.line, d.range.start.character, d.range.end.character, d.severity, d.message, d.source]),
@@ -59,7 +62,10 @@ describe("dockerfile language", () => {
         await vscode.commands.executeCommand("editor.action.triggerSuggest");
         // The list renders only its visible rows (ADD … LABEL): RUN is further down.
         const rows = await waitForText(".suggest-widget .monaco-list-row", (t) => t.some((r) => r.startsWith("COPY")));
-        assert.ok(rows.some((r) => r.startsWith("FROM")), `suggestions: ${JSON.stringify(rows)}`);
+        assert.ok(
+          rows.some((r) => r.startsWith("FROM")),
+          `suggestions: ${JSON.stringify(rows)}`,
+        );
         console.log(`    screenshot: ${await screenshot("dockerfile-diagnostics-completion")}`);
         await vscode.commands.executeCommand("hideSuggestWidget");
       }
@@ -68,7 +74,10 @@ describe("dockerfile language", () => {
       const edit = new vscode.WorkspaceEdit();
       edit.replace(uri, doc.lineAt(2).range, "RUN true");
       assert.ok(await vscode.workspace.applyEdit(edit));
-      await until(() => vscode.languages.getDiagnostics(uri).length === 0, () => `the diagnostics to clear after the fix (now ${diagnosticsNow(uri)})`);
+      await until(
+        () => vscode.languages.getDiagnostics(uri).length === 0,
+        () => `the diagnostics to clear after the fix (now ${diagnosticsNow(uri)})`,
+      );
       await vscode.commands.executeCommand("workbench.action.files.revert");
     } finally {
       await remove();
@@ -82,7 +91,11 @@ describe("dockerfile language", () => {
       (await vscode.commands.executeCommand<vscode.CompletionList>("vscode.executeCompletionItemProvider", doc.uri, new vscode.Position(line, character))).items;
 
     const instructions = (await complete(2, 0)).map(labelOf);
-    for (const k of ["FROM", "RUN", "COPY"]) assert.ok(instructions.some((l) => l.startsWith(`${k} `)), `${k} in ${instructions.join(", ")}`);
+    for (const k of ["FROM", "RUN", "COPY"])
+      assert.ok(
+        instructions.some((l) => l.startsWith(`${k} `)),
+        `${k} in ${instructions.join(", ")}`,
+      );
     const images = (await complete(3, 5)).filter((i) => i.kind === vscode.CompletionItemKind.Module).map(labelOf);
     // The tests start no engine: only the built-in names (an engine's images would come first).
     assert.deepEqual(images.slice(-2), ["busybox:latest", "scratch"]);

@@ -11,7 +11,10 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", color: false, timeout: 60_000, reporter: "spec" });
   // *.untrusted.test.js need workspace trust on and the folder untrusted: the launcher runs them in a launch of their own (HANGAR_VSCODE_UNTRUSTED).
   const untrusted = process.env.HANGAR_VSCODE_UNTRUSTED === "1";
-  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith(".test.js") && f.endsWith(".untrusted.test.js") === untrusted).sort();
+  const files = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith(".test.js") && f.endsWith(".untrusted.test.js") === untrusted)
+    .sort();
   for (const file of files) mocha.addFile(path.join(__dirname, file));
   // HANGAR_VSCODE_GREP runs only the matching tests, for working on one suite.
   if (process.env.HANGAR_VSCODE_GREP) mocha.grep(process.env.HANGAR_VSCODE_GREP);

@@ -29,7 +29,16 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await fs.mkdir(path.join(dir.fsPath, "rs"), { recursive: true });
     await fs.writeFile(
       vagrantfile.fsPath,
-      ['Vagrant.configure("2") do |config|', '  config.vm.box = "hangar/debian-busybox"', '  config.vm.synced_folder "rs", "/srv/rs", type: "rsync"', '  config.vm.provider "hangar" do |h|', "    h.memory = 128", "  end", "end", ""].join("\n"),
+      [
+        'Vagrant.configure("2") do |config|',
+        '  config.vm.box = "hangar/debian-busybox"',
+        '  config.vm.synced_folder "rs", "/srv/rs", type: "rsync"',
+        '  config.vm.provider "hangar" do |h|',
+        "    h.memory = 128",
+        "  end",
+        "end",
+        "",
+      ].join("\n"),
     );
   });
 
@@ -48,15 +57,31 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await vscode.commands.executeCommand("workbench.view.extension.hangar");
     const provider = api.machinesTree;
     let roots: vscode.TreeItem[] = [];
-    await until(async () => {
-      roots = await provider.getChildren();
-      return roots.some((r) => r.label === `${folder}/Vagrantfile`);
-    }, "two Vagrantfile groups (samples' and uitest's)", 30_000);
-    assert.deepEqual(roots.map((r) => r.label), ["Vagrantfile", `${folder}/Vagrantfile`]);
+    await until(
+      async () => {
+        roots = await provider.getChildren();
+        return roots.some((r) => r.label === `${folder}/Vagrantfile`);
+      },
+      "two Vagrantfile groups (samples' and uitest's)",
+      30_000,
+    );
+    assert.deepEqual(
+      roots.map((r) => r.label),
+      ["Vagrantfile", `${folder}/Vagrantfile`],
+    );
     const sample = await provider.getChildren(roots[0] as never);
-    assert.deepEqual(sample.map((m) => [m.label, m.description, m.contextValue]), [["web", "not created", "machine.not_created"], ["db", "not created", "machine.not_created"]]);
+    assert.deepEqual(
+      sample.map((m) => [m.label, m.description, m.contextValue]),
+      [
+        ["web", "not created", "machine.not_created"],
+        ["db", "not created", "machine.not_created"],
+      ],
+    );
     const ours = await provider.getChildren(roots[1] as never);
-    assert.deepEqual(ours.map((m) => [m.label, m.description]), [["default", "not created"]]);
+    assert.deepEqual(
+      ours.map((m) => [m.label, m.description]),
+      [["default", "not created"]],
+    );
   });
 
   it("up from the view moves the machine to running; a terminal runs commands in the guest", async () => {
@@ -68,15 +93,23 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     assert.equal(item.contextValue, "machine.not_created");
     const started = await vscode.commands.executeCommand<{ state: string } | undefined>("hangar.machine.up", item);
     assert.equal(started?.state, "running", `up did not start the machine; Hangar's log:\n${await hangarLog(api.logUri)}`);
-    await until(async () => {
-      const g = (await provider.getChildren()).find((r) => r.label === `${folder}/Vagrantfile`)!;
-      return (await provider.getChildren(g as never))[0]?.description === "running";
-    }, "the machine's item to say running", 15_000);
+    await until(
+      async () => {
+        const g = (await provider.getChildren()).find((r) => r.label === `${folder}/Vagrantfile`)!;
+        return (await provider.getChildren(g as never))[0]?.description === "running";
+      },
+      "the machine's item to say running",
+      15_000,
+    );
 
     const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", item);
     assert.ok(terminal, "a terminal opens");
     const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
-    await until(() => /[$#] /.test(pty()?.transcript ?? ""), () => `the guest's shell prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 30_000);
+    await until(
+      () => /[$#] /.test(pty()?.transcript ?? ""),
+      () => `the guest's shell prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`,
+      30_000,
+    );
     terminal.sendText("uname -m; whoami; echo exit-$((40+2))");
     await until(() => Boolean(pty()?.transcript.includes("exit-42")), `uname's output (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 20_000);
     assert.match(pty()!.transcript, /\bi686\b/);
@@ -86,7 +119,11 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const dims = pty()!.dimensions;
     assert.ok(dims, "VS Code gave the terminal a size");
     terminal.sendText("stty size");
-    await until(() => pty()!.transcript.includes(`${dims.rows} ${dims.columns}`), `stty size to print ${dims.rows} ${dims.columns} (transcript: ${JSON.stringify(pty()?.transcript.slice(-200))})`, 20_000);
+    await until(
+      () => pty()!.transcript.includes(`${dims.rows} ${dims.columns}`),
+      `stty size to print ${dims.rows} ${dims.columns} (transcript: ${JSON.stringify(pty()?.transcript.slice(-200))})`,
+      20_000,
+    );
     const before = pty()!.transcript.length;
     terminal.sendText("vi /tmp/fullscreen.txt");
     await until(() => (pty()!.transcript.slice(before).match(/~/g) ?? []).length >= dims.rows - 2, "vi to draw its screen", 20_000);
@@ -99,7 +136,11 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await new Promise((r) => setTimeout(r, 500));
     terminal.sendText(":wq");
     terminal.sendText("cat /tmp/fullscreen.txt; echo vi-exit-$?");
-    await until(() => pty()!.transcript.includes("vi-exit-0"), () => `vi to save and quit (transcript: ${JSON.stringify(pty()?.transcript.slice(-400))})`, 20_000);
+    await until(
+      () => pty()!.transcript.includes("vi-exit-0"),
+      () => `vi to save and quit (transcript: ${JSON.stringify(pty()?.transcript.slice(-400))})`,
+      20_000,
+    );
     assert.match(pty()!.transcript.slice(before), /hello from vi\r?\n/);
 
     // A file saved in the editor is in the guest at once (/vagrant is the project folder).
@@ -114,11 +155,15 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
 
     // An rsync-type folder is followed while VS Code is open (built-in rsync-auto).
     await fs.writeFile(path.join(workspaceRoot().fsPath, folder, "rs", "copied.txt"), "followed by rsync-auto\n");
-    await until(async () => {
-      terminal.sendText("cat /srv/rs/copied.txt 2>/dev/null || echo not-yet");
-      await new Promise((r) => setTimeout(r, 1000));
-      return Boolean(pty()?.transcript.includes("followed by rsync-auto"));
-    }, "the rsync folder's new file in the guest", 30_000);
+    await until(
+      async () => {
+        terminal.sendText("cat /srv/rs/copied.txt 2>/dev/null || echo not-yet");
+        await new Promise((r) => setTimeout(r, 1000));
+        return Boolean(pty()?.transcript.includes("followed by rsync-auto"));
+      },
+      "the rsync folder's new file in the guest",
+      30_000,
+    );
 
     if (uiBridgeAvailable) {
       terminal.sendText("clear; uname -a; ls /vagrant");
@@ -137,7 +182,11 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     const ref = { vagrantfile: vagrantfile.fsPath, name: "default" };
     const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
     const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
-    await until(() => /[$#] /.test(pty()?.transcript ?? ""), () => `a prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 30_000);
+    await until(
+      () => /[$#] /.test(pty()?.transcript ?? ""),
+      () => `a prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`,
+      30_000,
+    );
     terminal.sendText("echo still-here > ~/memo; echo wrote-$((1+1))-memo");
     await until(() => Boolean(pty()?.transcript.includes("wrote-2-memo")), "the memo to be written", 20_000);
     terminal.dispose();
@@ -151,7 +200,11 @@ describe("Machines view, terminals and /vagrant (real guest)", function () {
     await vscode.commands.executeCommand("hangar.machine.up", ref);
     await until(async () => (await state()) === "running", "the machine to run again", 15_000);
     const again = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
-    await until(() => /[$#] /.test(pty()?.transcript ?? ""), () => `a prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`, 30_000);
+    await until(
+      () => /[$#] /.test(pty()?.transcript ?? ""),
+      () => `a prompt (transcript: ${JSON.stringify(pty()?.transcript.slice(-300))})`,
+      30_000,
+    );
     again.sendText("cat ~/memo");
     await until(() => Boolean(pty()?.transcript.includes("still-here")), "the file written before the suspend", 20_000);
     again.dispose();

@@ -64,20 +64,34 @@ describe("Restricted Mode (untrusted workspace)", function () {
     assert.equal(existsSync(marker), false, "the hostile Vagrantfile did not run");
     const found = await lenses(sample);
     assert.ok(!found.some((l) => l.command?.command === "hangar.machine.up"), "no Up lens");
-    assert.deepEqual(found.map((l) => [l.command?.title, l.command?.command]), [["$(workspace-untrusted) Restricted Mode: Vagrantfile not evaluated, no Up", "workbench.trust.manage"]]);
+    assert.deepEqual(
+      found.map((l) => [l.command?.title, l.command?.command]),
+      [["$(workspace-untrusted) Restricted Mode: Vagrantfile not evaluated, no Up", "workbench.trust.manage"]],
+    );
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dockerfile), { preview: false });
     const dockerLenses = await lenses(dockerfile);
-    assert.deepEqual(dockerLenses.map((l) => l.command?.command), ["workbench.trust.manage"], "no Build Image lens");
+    assert.deepEqual(
+      dockerLenses.map((l) => l.command?.command),
+      ["workbench.trust.manage"],
+      "no Build Image lens",
+    );
   });
 
   it("refuses to start a machine or a build from the workspace, saying Restricted Mode", async () => {
     const api = await activateHangar();
     assert.equal(await vscode.commands.executeCommand("hangar.machine.up", sample, "web"), undefined);
     assert.equal(await vscode.commands.executeCommand("hangar.image.build", dockerfile, { tag: "restricted:test" }), undefined);
-    await until(async () => {
-      const log = await logText(api.logUri);
-      return /hangar\.machine\.up: Running machine commands from a workspace Vagrantfile is off in Restricted Mode/.test(log) && /hangar\.image\.build: Building an image from this workspace is off in Restricted Mode/.test(log);
-    }, "both refusals in Hangar's log", 15_000);
+    await until(
+      async () => {
+        const log = await logText(api.logUri);
+        return (
+          /hangar\.machine\.up: Running machine commands from a workspace Vagrantfile is off in Restricted Mode/.test(log) &&
+          /hangar\.image\.build: Building an image from this workspace is off in Restricted Mode/.test(log)
+        );
+      },
+      "both refusals in Hangar's log",
+      15_000,
+    );
     if (uiBridgeAvailable) await waitForText(".notifications-toasts .notification-list-item-message", (t) => t.some((x) => x.includes("is off in Restricted Mode")));
     assert.equal(existsSync(path.join(root.fsPath, ".hangar")), false, "no machine state was written");
   });
@@ -89,10 +103,14 @@ describe("Restricted Mode (untrusted workspace)", function () {
     await click(".workspace-trust-editor .workspace-trust-buttons-row .monaco-button");
     await until(() => vscode.workspace.isTrusted, "the workspace to become trusted", 15_000);
     let found: vscode.CodeLens[] = [];
-    await until(async () => {
-      found = await lenses(sample);
-      return found.filter((l) => l.command?.command === "hangar.machine.up").length === 2;
-    }, () => `the Up lenses; got ${JSON.stringify(found.map((l) => l.command?.title))}`, 30_000);
+    await until(
+      async () => {
+        found = await lenses(sample);
+        return found.filter((l) => l.command?.command === "hangar.machine.up").length === 2;
+      },
+      () => `the Up lenses; got ${JSON.stringify(found.map((l) => l.command?.title))}`,
+      30_000,
+    );
     await until(() => hangarDiagnostics(hostile).some((d) => d.message.includes("this Vagrantfile was evaluated")), "the hostile Vagrantfile's error, now that it is evaluated", 30_000);
   });
 });

@@ -10,12 +10,19 @@ describe("Vagrantfile Up lenses", () => {
     await vscode.window.showTextDocument(doc);
     let lenses: vscode.CodeLens[] = [];
     // The first evaluation starts Ruby; lenses appear when it answers.
-    await until(async () => {
-      lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10)) ?? [];
-      return lenses.length >= 2;
-    }, "the Up lenses of the sample Vagrantfile", 30_000);
+    await until(
+      async () => {
+        lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>("vscode.executeCodeLensProvider", uri, 10)) ?? [];
+        return lenses.length >= 2;
+      },
+      "the Up lenses of the sample Vagrantfile",
+      30_000,
+    );
     // samples/workspace defines web and db in one loop, at line 12.
-    const defineLine = doc.getText().split("\n").findIndex((l) => l.includes("config.vm.define name"));
+    const defineLine = doc
+      .getText()
+      .split("\n")
+      .findIndex((l) => l.includes("config.vm.define name"));
     assert.deepEqual(
       lenses.map((l) => [l.range.start.line, l.command?.title, l.command?.command, l.command?.arguments?.[1]]),
       [

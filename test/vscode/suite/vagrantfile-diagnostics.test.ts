@@ -8,7 +8,11 @@ import { queryClasses, screenshot, uiBridgeAvailable, waitForText } from "./ui-b
 const EVALUATION_TIMEOUT_MS = 20_000;
 
 async function diagnosticsWhen(uri: vscode.Uri, pred: (d: vscode.Diagnostic[]) => boolean, what: string): Promise<vscode.Diagnostic[]> {
-  await until(() => pred(vscode.languages.getDiagnostics(uri)), `${what} (now: ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => [d.range.start.line, d.message]))})`, EVALUATION_TIMEOUT_MS);
+  await until(
+    () => pred(vscode.languages.getDiagnostics(uri)),
+    `${what} (now: ${JSON.stringify(vscode.languages.getDiagnostics(uri).map((d) => [d.range.start.line, d.message]))})`,
+    EVALUATION_TIMEOUT_MS,
+  );
   return vscode.languages.getDiagnostics(uri);
 }
 
@@ -64,7 +68,10 @@ describe("Vagrantfile diagnostics, completion and hover", () => {
       if (uiBridgeAvailable) {
         await vscode.commands.executeCommand("workbench.actions.view.problems");
         const rows = await waitForText(".markers-panel .monaco-list-row", (t) => t.some((r) => r.includes("unexpected ')'")));
-        assert.ok(rows.some((r) => /unexpected '\)'.*Hangar.*\[Ln 4, Col 3\]/.test(r)), `Problems rows: ${JSON.stringify(rows)}`);
+        assert.ok(
+          rows.some((r) => /unexpected '\)'.*Hangar.*\[Ln 4, Col 3\]/.test(r)),
+          `Problems rows: ${JSON.stringify(rows)}`,
+        );
         // The editor draws the squiggle (a decoration with an error class).
         await until(async () => (await queryClasses(".monaco-editor .squiggly-error")).length > 0, "the error squiggle in the editor");
         console.log(`    screenshot: ${await screenshot("vagrantfile-diagnostics")}`);
@@ -127,7 +134,10 @@ describe("Vagrantfile diagnostics, completion and hover", () => {
       await replaceAndSave(doc, "all", original);
       assert.equal(doc.getText(), original);
       const diagnostics = await diagnosticsWhen(uri, (ds) => !ds.some((d) => d.severity === vscode.DiagnosticSeverity.Error), "the sample's own evaluation");
-      assert.deepEqual(diagnostics.map((d) => d.message), []);
+      assert.deepEqual(
+        diagnostics.map((d) => d.message),
+        [],
+      );
     } finally {
       if (doc.getText() !== original) {
         await fs.writeFile(uri.fsPath, original);
@@ -141,7 +151,10 @@ describe("Vagrantfile diagnostics, completion and hover", () => {
     await activateHangar();
     const uri = vscode.Uri.joinPath(workspaceRoot(), "Vagrantfile");
     const doc = await vscode.workspace.openTextDocument(uri);
-    const line = doc.getText().split("\n").findIndex((l) => l.trim().startsWith("config.vm.box ="));
+    const line = doc
+      .getText()
+      .split("\n")
+      .findIndex((l) => l.trim().startsWith("config.vm.box ="));
     assert.ok(line >= 0, "the sample sets config.vm.box");
     const afterDot = doc.lineAt(line).text.indexOf("config.vm.") + "config.vm.".length;
 

@@ -28,7 +28,10 @@ describe("Hangar views", () => {
     if (!uiBridgeAvailable) this.skip(); // needs the code-server launcher's page access
     await vscode.commands.executeCommand("workbench.view.extension.hangar");
     const titles = await waitForText(`${SIDEBAR} .pane-header h3.title`, (t) => VIEW_NAMES.every((n) => t.includes(n)));
-    assert.deepEqual(titles.filter((t) => VIEW_NAMES.includes(t)), VIEW_NAMES);
+    assert.deepEqual(
+      titles.filter((t) => VIEW_NAMES.includes(t)),
+      VIEW_NAMES,
+    );
     // samples/workspace has a Vagrantfile and a Dockerfile: the welcome content offers to open them.
     const welcome = (await waitForText(`${SIDEBAR} .welcome-view-content`, (t) => t.join(" ").includes("Open Dockerfile"))).join("\n");
     assert.match(welcome, /No boxes yet/);
@@ -54,7 +57,10 @@ describe("Hangar views", () => {
       await vscode.commands.executeCommand("workbench.view.extension.hangar");
       await vscode.commands.executeCommand("hangar.boxes.refresh");
       const rows = await waitForText(`${SIDEBAR} [id="workbench.view.extension.hangar"] .monaco-list-row, ${SIDEBAR} .monaco-list-row`, (t) => t.some((r) => r.includes("hangar/debian-busybox")));
-      assert.ok(rows.some((r) => /hangar\/debian-busybox.*0\.1\.0 · embedded/.test(r)), `rows: ${JSON.stringify(rows)}`);
+      assert.ok(
+        rows.some((r) => /hangar\/debian-busybox.*0\.1\.0 · embedded/.test(r)),
+        `rows: ${JSON.stringify(rows)}`,
+      );
       await screenshot("hangar-boxes");
     } finally {
       await config.update("home", undefined, vscode.ConfigurationTarget.Global);

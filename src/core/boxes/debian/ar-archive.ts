@@ -39,7 +39,8 @@ export function readArArchive(buf: Buffer, label: string): ArMember[] {
     if (buf.length - off === 1 && buf[off] === 0x0a) break;
     if (off + HEADER_SIZE > buf.length) throw truncated(label, off);
     const field = (start: number, length: number): string => buf.toString("latin1", off + start, off + start + length).trimEnd();
-    if (buf.toString("latin1", off + 58, off + 60) !== "`\n") throw new ArArchiveError(`${label} is damaged: the ar member header at byte ${off} has no terminator.`, "Delete the file and download it again.");
+    if (buf.toString("latin1", off + 58, off + 60) !== "`\n")
+      throw new ArArchiveError(`${label} is damaged: the ar member header at byte ${off} has no terminator.`, "Delete the file and download it again.");
     let name = field(0, 16);
     const size = parseNumber(field(48, 10), 10, label, off, "size");
     const start = off + HEADER_SIZE;

@@ -126,7 +126,9 @@ const TYPES: Record<tar.Header["type"], DebEntryType> = {
 async function* tarEntries(compressed: Buffer, compression: Compression, label: string, options: DebDataOptions): AsyncGenerator<DebEntry> {
   const extract = tar.extract();
   const source = decompressStream(Readable.from(slices(compressed, options.onProgress)), compression);
-  source.on("error", (err) => extract.destroy(new DebArchiveError(`${label} could not be decompressed (${compression}): ${errorMessage(err)}.`, "The package is damaged: delete it and download it again.")));
+  source.on("error", (err) =>
+    extract.destroy(new DebArchiveError(`${label} could not be decompressed (${compression}): ${errorMessage(err)}.`, "The package is damaged: delete it and download it again.")),
+  );
   source.pipe(extract);
   try {
     for await (const entry of extract) {
@@ -192,7 +194,10 @@ function safePath(name: string, label: string): string {
   if (stripped === "" || stripped === ".") return "";
   const normal = path.posix.normalize(stripped).replace(/\/+$/, "");
   if (normal === ".." || normal.startsWith("../")) {
-    throw new DebArchiveError(`${label} holds an entry whose path escapes the install root: "${name}". Refusing to read it further.`, "The package is damaged or hostile: delete it and get it from a trusted mirror.");
+    throw new DebArchiveError(
+      `${label} holds an entry whose path escapes the install root: "${name}". Refusing to read it further.`,
+      "The package is damaged or hostile: delete it and get it from a trusted mirror.",
+    );
   }
   return normal === "." ? "" : normal;
 }

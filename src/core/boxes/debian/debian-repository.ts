@@ -215,7 +215,11 @@ export class DebianRepository {
       const pkg = this.require(name);
       const candidate = { ...pkg, kernelRelease: `${m[1]}-686` };
       // Version first (6.1.140-1 > 6.1.76-1); the ABI number in the name breaks a tie.
-      if (!best || compareDebianVersions(candidate.Version, best.Version) > 0 || (compareDebianVersions(candidate.Version, best.Version) === 0 && compareDebianVersions(m[1], best.kernelRelease.slice(0, -4)) > 0)) {
+      if (
+        !best ||
+        compareDebianVersions(candidate.Version, best.Version) > 0 ||
+        (compareDebianVersions(candidate.Version, best.Version) === 0 && compareDebianVersions(m[1], best.kernelRelease.slice(0, -4)) > 0)
+      ) {
         best = candidate;
       }
     }
@@ -250,7 +254,10 @@ export class DebianRepository {
     }
     if (!res.ok) {
       await res.body?.cancel();
-      throw new DebianIndexError(`Reading ${url} failed: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}.`, `Check that the mirror URL is the folder that holds dists/ and that it carries ${this.suite}.`);
+      throw new DebianIndexError(
+        `Reading ${url} failed: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}.`,
+        `Check that the mirror URL is the folder that holds dists/ and that it carries ${this.suite}.`,
+      );
     }
     const paragraph = parseDeb822(await res.text())[0];
     if (!paragraph?.has("SHA256")) throw new DebianIndexError(`${url} is not a Debian Release file (it has no SHA256 list).`, "Check that the mirror URL points at a Debian mirror.");
@@ -269,7 +276,12 @@ export function parseRelations(field: string): string[][] {
   for (const group of field.split(",")) {
     const alternatives = group
       .split("|")
-      .map((alt) => alt.replace(/\([^)]*\)|\[[^\]]*\]|<[^>]*>/g, "").trim().replace(/:[a-z0-9-]+$/, ""))
+      .map((alt) =>
+        alt
+          .replace(/\([^)]*\)|\[[^\]]*\]|<[^>]*>/g, "")
+          .trim()
+          .replace(/:[a-z0-9-]+$/, ""),
+      )
       .filter(Boolean);
     if (alternatives.length) groups.push(alternatives);
   }

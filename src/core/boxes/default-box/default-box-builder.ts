@@ -109,7 +109,11 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   if (!biosFile?.content || !vgaFile?.content) throw new HangarError(`${seabios.Package} lacks bios.bin or vgabios-stdvga.bin.`);
 
   progress(0.88, "Writing the initramfs");
-  const initrd = initramfs(tree, kernelVersion, modulePaths.map((m) => m.path.slice(`lib/modules/${kernelVersion}/`.length)));
+  const initrd = initramfs(
+    tree,
+    kernelVersion,
+    modulePaths.map((m) => m.path.slice(`lib/modules/${kernelVersion}/`.length)),
+  );
   const initrdSha256 = createHash("sha256").update(initrd).digest("hex");
 
   // The box's bootstrap key pair (Vagrant's "insecure key", but per box).
@@ -168,7 +172,29 @@ function isLibrary(p: string): boolean {
 /** The initramfs: the packages' files plus /init and its helpers, in a fixed order (same inputs → same bytes). */
 function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFiles: string[]): Buffer {
   const cpio = new CpioWriter();
-  const dirs = new Set<string>(["bin", "sbin", "usr", "usr/bin", "usr/sbin", "lib", "etc", "etc/hangar", "etc/dropbear", "proc", "sys", "dev", "tmp", "run", "root", "home", "home/vagrant", "var", "var/log", "mnt", `lib/modules/${kernelVersion}`]);
+  const dirs = new Set<string>([
+    "bin",
+    "sbin",
+    "usr",
+    "usr/bin",
+    "usr/sbin",
+    "lib",
+    "etc",
+    "etc/hangar",
+    "etc/dropbear",
+    "proc",
+    "sys",
+    "dev",
+    "tmp",
+    "run",
+    "root",
+    "home",
+    "home/vagrant",
+    "var",
+    "var/log",
+    "mnt",
+    `lib/modules/${kernelVersion}`,
+  ]);
   for (const p of tree.keys()) for (let d = path.posix.dirname(p); d !== "."; d = path.posix.dirname(d)) dirs.add(d);
   for (const d of [...dirs].sort()) cpio.addDirectory(d, d === "home/vagrant" ? { mode: 0o755, uid: 1000, gid: 1000 } : { mode: d === "tmp" ? 0o1777 : d === "root" ? 0o700 : 0o755 });
   cpio.addCharDevice("dev/console", 5, 1, { mode: 0o600 });

@@ -20,12 +20,26 @@
 
 /** Modules to load, in dependency order (paths relative to /lib/modules/<version>). */
 export const GUEST_MODULES = [
-  "virtio", "virtio_ring", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-  "netfs", "fscache", "9pnet", "9pnet_virtio", "9p",
-  "failover", "net_failover", "virtio_net",
-  "overlay", "virtio_console",
+  "virtio",
+  "virtio_ring",
+  "virtio_pci_legacy_dev",
+  "virtio_pci_modern_dev",
+  "virtio_pci",
+  "netfs",
+  "fscache",
+  "9pnet",
+  "9pnet_virtio",
+  "9p",
+  "failover",
+  "net_failover",
+  "virtio_net",
+  "overlay",
+  "virtio_console",
   // Container networks: a bridge per network, a veth pair per container.
-  "llc", "stp", "bridge", "veth",
+  "llc",
+  "stp",
+  "bridge",
+  "veth",
 ] as const;
 
 export const READY_MARKER = "hangar: ready";

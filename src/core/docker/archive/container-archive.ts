@@ -20,7 +20,13 @@ export function decodePathStat(header: string | string[] | undefined): PathStat 
   if (!value) return undefined;
   try {
     const raw = JSON.parse(Buffer.from(value, "base64").toString("utf8")) as { name?: unknown; size?: unknown; mode?: unknown; mtime?: unknown; linkTarget?: unknown };
-    return { name: String(raw.name ?? ""), size: Number(raw.size ?? 0), mode: Number(raw.mode ?? 0), mtime: new Date(raw.mtime == null ? 0 : String(raw.mtime)), linkTarget: String(raw.linkTarget ?? "") };
+    return {
+      name: String(raw.name ?? ""),
+      size: Number(raw.size ?? 0),
+      mode: Number(raw.mode ?? 0),
+      mtime: new Date(raw.mtime == null ? 0 : String(raw.mtime)),
+      linkTarget: String(raw.linkTarget ?? ""),
+    };
   } catch {
     return undefined;
   }
@@ -55,7 +61,10 @@ export function listArchiveChildren(archive: Readable, folder: string): Promise<
       const name = below[0];
       if (name !== undefined && !children.has(name)) {
         // A folder seen only through its contents (no entry of its own) is still a folder.
-        children.set(name, below.length === 1 ? { name, kind: kindOf(header.type), size: header.size ?? 0, mtime: header.mtime ?? new Date(0) } : { name, kind: "directory", size: 0, mtime: new Date(0) });
+        children.set(
+          name,
+          below.length === 1 ? { name, kind: kindOf(header.type), size: header.size ?? 0, mtime: header.mtime ?? new Date(0) } : { name, kind: "directory", size: 0, mtime: new Date(0) },
+        );
       }
       body.on("end", () => next());
       body.resume();

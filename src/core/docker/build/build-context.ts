@@ -22,7 +22,8 @@ export interface BuildContext {
 export async function packBuildContext(dir: string, dockerfile: string): Promise<BuildContext> {
   const root = path.resolve(dir);
   const rel = path.relative(root, path.resolve(root, dockerfile)).split(path.sep).join("/");
-  if (rel.startsWith("../") || rel === ".." || path.isAbsolute(rel)) throw new HangarError(`The Dockerfile ${dockerfile} is outside the build context ${root}.`, "Choose a context folder that contains it.");
+  if (rel.startsWith("../") || rel === ".." || path.isAbsolute(rel))
+    throw new HangarError(`The Dockerfile ${dockerfile} is outside the build context ${root}.`, "Choose a context folder that contains it.");
   await fs.access(path.join(root, rel)).catch(() => {
     throw new HangarError(`There is no Dockerfile at ${path.join(root, rel)}.`, "Save it first, or pick another file.");
   });
@@ -31,7 +32,13 @@ export async function packBuildContext(dir: string, dockerfile: string): Promise
   const pack = tar.pack();
   void (async () => {
     try {
-      await addFolder(pack, root, "", (p) => keep.has(p) || !ignore.excludes(p), (d) => ignore.hasExceptions || rel.startsWith(`${d}/`));
+      await addFolder(
+        pack,
+        root,
+        "",
+        (p) => keep.has(p) || !ignore.excludes(p),
+        (d) => ignore.hasExceptions || rel.startsWith(`${d}/`),
+      );
       pack.finalize();
     } catch (err) {
       pack.destroy(err as Error);

@@ -76,7 +76,12 @@ export function connectDocker(endpoint: DockerEndpoint): DockerConnection {
       break;
     }
     case "ssh":
-      agent = new SshDialStdioAgent({ host: parsed.host, port: parsed.port, username: parsed.user ?? os.userInfo().username, ...(endpoint.identityFile ? { identityFile: endpoint.identityFile } : {}) });
+      agent = new SshDialStdioAgent({
+        host: parsed.host,
+        port: parsed.port,
+        username: parsed.user ?? os.userInfo().username,
+        ...(endpoint.identityFile ? { identityFile: endpoint.identityFile } : {}),
+      });
       options = { socketPath: ROUTED_BY_AGENT, host: undefined, ca: undefined, cert: undefined, key: undefined, agent };
       break;
   }
@@ -90,7 +95,10 @@ function readPem(endpoint: DockerEndpoint, which: "ca" | "cert" | "key"): Buffer
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new EndpointFileError(`${endpoint.name}: cannot read the TLS ${which === "ca" ? "CA certificate" : which === "cert" ? "client certificate" : "client key"} ${file} (${errorMessage(err)}).`, "Fix the endpoint's TLS file paths.");
+    throw new EndpointFileError(
+      `${endpoint.name}: cannot read the TLS ${which === "ca" ? "CA certificate" : which === "cert" ? "client certificate" : "client key"} ${file} (${errorMessage(err)}).`,
+      "Fix the endpoint's TLS file paths.",
+    );
   }
 }
 
@@ -155,9 +163,7 @@ export function describeDockerError(err: unknown, endpoint: DockerEndpoint): str
         : `No Docker Engine at ${at}: connection refused. Check that the engine is running and listens on that port.`;
     case "EACCES":
     case "EPERM":
-      return local
-        ? `Permission denied opening ${at}. Add your user to the "docker" group (sudo usermod -aG docker $USER), then log in again.`
-        : `Permission denied connecting to ${at}.`;
+      return local ? `Permission denied opening ${at}. Add your user to the "docker" group (sudo usermod -aG docker $USER), then log in again.` : `Permission denied connecting to ${at}.`;
     case "ETIMEDOUT":
     case "ESOCKETTIMEDOUT":
     case "ECONNABORTED":

@@ -88,7 +88,8 @@ export function parseDockerHost(host: string, o: { tls?: boolean } = {}): Parsed
 
 function parseTcp(host: string, rest: string, tls: boolean): ParsedDockerHost {
   const url = parseUrl(host, `tcp://${rest}`);
-  if (url.username || url.password) throw new DockerHostError(host, "has a user name, which tcp:// hosts do not take", "Remove the user@ part; tcp:// endpoints authenticate with TLS client certificates.");
+  if (url.username || url.password)
+    throw new DockerHostError(host, "has a user name, which tcp:// hosts do not take", "Remove the user@ part; tcp:// endpoints authenticate with TLS client certificates.");
   if ((url.pathname && url.pathname !== "/") || url.search || url.hash) {
     throw new DockerHostError(host, "has a path after the host and port, which Hangar does not support", "Remove everything after host:port.");
   }

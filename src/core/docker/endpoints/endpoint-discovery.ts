@@ -31,9 +31,7 @@ export async function discoverEndpoints(o: DiscoveryOptions): Promise<DockerEndp
   const env = o.env ?? process.env;
   const platform = o.platform ?? process.platform;
   const home = o.homedir ?? os.homedir();
-  const found: DockerEndpoint[] = [
-    { id: "embedded", name: "Hangar (embedded)", host: dockerHost(engineSocket(o.hangarHome, platform)), source: "embedded" },
-  ];
+  const found: DockerEndpoint[] = [{ id: "embedded", name: "Hangar (embedded)", host: dockerHost(engineSocket(o.hangarHome, platform)), source: "embedded" }];
   const fromEnv = environmentEndpoint(env, home);
   if (fromEnv) found.push(fromEnv);
   const local = o.localSocket ?? (platform === "win32" ? DEFAULT_NAMED_PIPE : DEFAULT_UNIX_SOCKET);

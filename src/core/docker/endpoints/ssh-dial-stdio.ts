@@ -179,7 +179,12 @@ export class SshDialStdioAgent extends http.Agent {
 
   private connectError(err: Error & { level?: string; code?: string }, tried: string): SshEndpointError {
     if (err.level === "client-authentication") {
-      return new SshEndpointError(`${this.target}: SSH login failed: the server accepted none of ${tried}.`, "Give the endpoint an identityFile the server's authorized_keys holds, or add the key to your SSH agent.", "auth", err);
+      return new SshEndpointError(
+        `${this.target}: SSH login failed: the server accepted none of ${tried}.`,
+        "Give the endpoint an identityFile the server's authorized_keys holds, or add the key to your SSH agent.",
+        "auth",
+        err,
+      );
     }
     if (err.level === "client-timeout") {
       return new SshEndpointError(`${this.target}: timed out waiting for the SSH handshake.`, "Check that the host is up and that this port is its SSH server.", "connect", err);

@@ -20,7 +20,7 @@ const STATE_LABEL: Record<string, string> = { running: "Running", restarting: "R
 export function groupContainers(containers: ContainerInfo[], by: ContainerGrouping): ContainerGroup[] {
   const groups = new Map<string, ContainerInfo[]>();
   for (const c of containers) {
-    const key = by === "state" ? (c.State || "unknown") : c.Image;
+    const key = by === "state" ? c.State || "unknown" : c.Image;
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
   const rank = (state: string): number => (STATE_ORDER.includes(state) ? STATE_ORDER.indexOf(state) : STATE_ORDER.length);
@@ -43,7 +43,11 @@ export function describePorts(ports: ContainerInfo["Ports"]): string {
   const published = ports.filter((p) => p.PublicPort);
   const seen = new Set<string>();
   const parts = (published.length ? published : ports)
-    .map((p) => (p.PublicPort ? `${p.IP && p.IP !== "0.0.0.0" && p.IP !== "::" ? (p.IP.includes(":") ? `[${p.IP}]` : p.IP) : "0.0.0.0"}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
+    .map((p) =>
+      p.PublicPort
+        ? `${p.IP && p.IP !== "0.0.0.0" && p.IP !== "::" ? (p.IP.includes(":") ? `[${p.IP}]` : p.IP) : "0.0.0.0"}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`
+        : `${p.PrivatePort}/${p.Type}`,
+    )
     .filter((s) => !seen.has(s) && seen.add(s));
   return parts.join(", ");
 }

@@ -113,7 +113,10 @@ async function confinedParts(root: SourceRoot, parts: string[], shown: string): 
 
 /** A source path whose symlinks loop, or chain past Linux's limit. */
 export class TooManySymlinksError extends SourceError {
-  constructor(readonly sourcePath: string, label: string) {
+  constructor(
+    readonly sourcePath: string,
+    label: string,
+  ) {
     super(`${sourcePath}: too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS} in the ${label}; a symlink loop?). Fix or remove the symlinks on that path.`);
   }
 }
@@ -181,7 +184,9 @@ function refuseBadWhiteout(name: string): void {
   try {
     whiteoutOf(name, "the layer");
   } catch {
-    throw new SourceError(`"${name}" cannot be put in a layer: its name ${JSON.stringify(path.posix.basename(name))} is a whiteout (Docker's mark for a deleted file) that names no file of its folder. Rename it, or leave it out with .dockerignore.`);
+    throw new SourceError(
+      `"${name}" cannot be put in a layer: its name ${JSON.stringify(path.posix.basename(name))} is a whiteout (Docker's mark for a deleted file) that names no file of its folder. Rename it, or leave it out with .dockerignore.`,
+    );
   }
 }
 
@@ -248,8 +253,17 @@ async function archiveItems(file: string, destRel: string): Promise<LayerItem[]>
     const type = h.type === "directory" || h.type === "symlink" || h.type === "link" ? h.type : h.type === "file" || h.type === "contiguous-file" || !h.type ? "file" : undefined;
     if (!type) continue; // devices and FIFOs: the host cannot make them either
     const name = destRel === "" ? rel : `${destRel}/${rel}`;
-    const linkname = type === "link" ? `${destRel === "" ? "" : destRel + "/"}${safeEntryPath(h.linkname ?? "", label, "strip")}` : h.linkname ?? undefined;
-    items.push({ name, type, mode: h.mode ?? 0o644, uid: h.uid ?? 0, gid: h.gid ?? 0, mtime: h.mtime ?? new Date(0), ...(linkname ? { linkname } : {}), ...(type === "file" ? { body: Buffer.concat(chunks) } : {}) });
+    const linkname = type === "link" ? `${destRel === "" ? "" : destRel + "/"}${safeEntryPath(h.linkname ?? "", label, "strip")}` : (h.linkname ?? undefined);
+    items.push({
+      name,
+      type,
+      mode: h.mode ?? 0o644,
+      uid: h.uid ?? 0,
+      gid: h.gid ?? 0,
+      mtime: h.mtime ?? new Date(0),
+      ...(linkname ? { linkname } : {}),
+      ...(type === "file" ? { body: Buffer.concat(chunks) } : {}),
+    });
   }
   return items;
 }

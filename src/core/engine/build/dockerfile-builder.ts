@@ -49,7 +49,26 @@ export interface BuildOptions {
 }
 
 /** A build failed; the message names the Dockerfile line. */
-const KNOWN_INSTRUCTIONS = new Set(["FROM", "RUN", "COPY", "ADD", "ENV", "LABEL", "ARG", "WORKDIR", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "VOLUME", "STOPSIGNAL", "SHELL", "HEALTHCHECK", "MAINTAINER", "ONBUILD"]);
+const KNOWN_INSTRUCTIONS = new Set([
+  "FROM",
+  "RUN",
+  "COPY",
+  "ADD",
+  "ENV",
+  "LABEL",
+  "ARG",
+  "WORKDIR",
+  "USER",
+  "CMD",
+  "ENTRYPOINT",
+  "EXPOSE",
+  "VOLUME",
+  "STOPSIGNAL",
+  "SHELL",
+  "HEALTHCHECK",
+  "MAINTAINER",
+  "ONBUILD",
+]);
 
 export class BuildError extends HangarError {}
 
@@ -95,7 +114,8 @@ class Builder {
 
   async build(): Promise<{ imageId: string }> {
     const o = this.o;
-    if (o.platform && !ACCEPTED_PLATFORMS.has(o.platform)) throw new BuildError(`The platform "${o.platform}" is not supported: the embedded engine runs linux/386 only.`, "Build without --platform, or use Docker Engine for other platforms.");
+    if (o.platform && !ACCEPTED_PLATFORMS.has(o.platform))
+      throw new BuildError(`The platform "${o.platform}" is not supported: the embedded engine runs linux/386 only.`, "Build without --platform, or use Docker Engine for other platforms.");
     const context: SourceRoot = { dir: path.resolve(o.contextDir), label: "build context" };
     // Read inside the context (its symlinks confined to it), never through a host path.
     const bytes = await readInside(context, this.label).catch((err: unknown) => {
@@ -230,7 +250,11 @@ class Builder {
         config.WorkingDir = abs;
         // Only the folders the image lacks are made (root's, 0755); one it has keeps its owner and mode.
         const wanted = parentDirs(abs, this.created);
-        const existing = await existingPaths(this.o.store, stage.imageId, wanted.map((i) => `/${i.name}`));
+        const existing = await existingPaths(
+          this.o.store,
+          stage.imageId,
+          wanted.map((i) => `/${i.name}`),
+        );
         const items = wanted.filter((i) => !existing.has(`/${i.name}`) && !stage.knownDirs.has(`/${i.name}`));
         stage.knownDirs.add(abs);
         return this.commitLayer(stage, `${shell.join(" ")} #(nop) WORKDIR ${abs}`, config, items);
@@ -346,7 +370,11 @@ class Builder {
     }
     const builtin = await ensureBuiltinImage(this.o.store, ref, { hangarHome: this.o.hangarHome, signal: this.o.signal });
     if (builtin) return builtin.id;
-    throw this.error(ins, `FROM ${ref}: the image is not in the engine's image store, and pulling from registries is not supported yet.`, "Load it with `docker load`, build it first, or use busybox or scratch.");
+    throw this.error(
+      ins,
+      `FROM ${ref}: the image is not in the engine's image store, and pulling from registries is not supported yet.`,
+      "Load it with `docker load`, build it first, or use busybox or scratch.",
+    );
   }
 
   private async run(ins: DockerfileInstruction, stage: Stage, rest: string): Promise<void> {
@@ -358,7 +386,12 @@ class Builder {
     const key = BuildCache.key([stage.imageId ?? "scratch", createdBy, stage.config, stage.author ?? ""]);
     if (await this.useCache(stage, key)) return;
     const runStep = this.o.runStep;
-    if (!runStep) throw this.error(ins, "RUN needs the engine machine, which is not available to this build.", "Start the embedded engine (or build with Docker Engine); COPY, ENV and the other instructions work without it.");
+    if (!runStep)
+      throw this.error(
+        ins,
+        "RUN needs the engine machine, which is not available to this build.",
+        "Start the embedded engine (or build with Docker Engine); COPY, ENV and the other instructions work without it.",
+      );
     if (!stage.imageId) throw this.error(ins, "RUN in a stage FROM scratch: there is no shell or program to run.", "Start from an image that has one, e.g. FROM busybox.");
     const lines = new LineSplitter(this.o.onStream);
     const result = await runStep.run({
@@ -386,7 +419,8 @@ class Builder {
     if (words.length < 2) throw this.error(ins, `${k} needs at least one source and a destination.`);
     const dest = words[words.length - 1];
     const sources = words.slice(0, -1);
-    for (const s of sources) if (k === "ADD" && /^(https?:\/\/|git@)/i.test(s)) throw this.error(ins, `ADD from a URL (${s}) is not supported yet.`, "Download the file into the build context and COPY it.");
+    for (const s of sources)
+      if (k === "ADD" && /^(https?:\/\/|git@)/i.test(s)) throw this.error(ins, `ADD from a URL (${s}) is not supported yet.`, "Download the file into the build context and COPY it.");
 
     let root = context;
     const from = flags.get("from");
@@ -559,7 +593,12 @@ function healthcheck(flags: Map<string, string>, rest: string, ins: DockerfileIn
   const hc: Record<string, unknown> = {};
   const test = execForm(m[2]);
   hc.Test = test ? ["CMD", ...test] : ["CMD-SHELL", m[2]];
-  const durations: Array<[string, string]> = [["interval", "Interval"], ["timeout", "Timeout"], ["start-period", "StartPeriod"], ["start-interval", "StartInterval"]];
+  const durations: Array<[string, string]> = [
+    ["interval", "Interval"],
+    ["timeout", "Timeout"],
+    ["start-period", "StartPeriod"],
+    ["start-interval", "StartInterval"],
+  ];
   for (const [flag, field] of durations) {
     const v = flags.get(flag);
     if (v === undefined) continue;

@@ -198,7 +198,7 @@ export function rawWords(text: string, escape = "\\"): string[] {
 
 /** Go's time.ParseDuration, in nanoseconds ("1m30s", "500ms", "2h"). */
 export function parseGoDuration(text: string): number | undefined {
-  const units: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   if (text === "0") return 0;
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;

@@ -16,7 +16,10 @@ export function engineRunStep(machine: EngineMachine): RunStep {
       const runtime = await machine.runtime();
       const id = randomBytes(32).toString("hex");
       try {
-        const exitCode = await runtime.run({ id, imageId: o.parentId, argv: o.argv, env: o.env, workingDir: o.workingDir || "/", user: o.user || undefined }, { onStdout: o.onOutput, onStderr: o.onOutput });
+        const exitCode = await runtime.run(
+          { id, imageId: o.parentId, argv: o.argv, env: o.env, workingDir: o.workingDir || "/", user: o.user || undefined },
+          { onStdout: o.onOutput, onStderr: o.onOutput },
+        );
         const layerTar = path.join(await mkdtemp(path.join(os.tmpdir(), "hangar-run-")), "layer.tar");
         if (exitCode === 0) await runtime.diff(id, layerTar);
         return { layerTar, exitCode };

@@ -32,7 +32,9 @@ export async function prepareUpload(body: Buffer, copyUIDGID: boolean): Promise<
     const linkname = header.type === "link" && header.linkname ? safeEntryPath(header.linkname, label, "strip") : header.linkname;
     entries.push({ dir, name });
     const owner = copyUIDGID ? { uid: header.uid, gid: header.gid } : { uid: 0, gid: 0 };
-    await new Promise<void>((resolve, reject) => pack.entry({ ...header, ...owner, uname: "", gname: "", name: dir ? `${name}/` : name, linkname }, Buffer.concat(bytes), (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      pack.entry({ ...header, ...owner, uname: "", gname: "", name: dir ? `${name}/` : name, linkname }, Buffer.concat(bytes), (err) => (err ? reject(err) : resolve())),
+    );
   }
   pack.finalize();
   await packed;

@@ -161,7 +161,10 @@ export class ContainerEngine {
     if (name !== undefined && name !== "") {
       if (!VALID_CONTAINER_NAME.test(name)) throw new ContainerInvalidError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
       const existing = [...this.records.values()].find((r) => r.Name === `/${name.replace(/^\//, "")}`);
-      if (existing) throw new ContainerConflictError(`Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      if (existing)
+        throw new ContainerConflictError(
+          `Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
     }
     // Capabilities and security options are checked when the container is made, as Docker does (an unknown one is refused).
     try {
@@ -196,7 +199,17 @@ export class ContainerEngine {
       Platform: "linux",
       LogPath: path.join(this.root, id, `${id}-json.log`),
       HostConfig: hostConfig,
-      Config: { ...config, Image: config.Image, Hostname: config.Hostname || id.slice(0, 12), Env: env, Cmd: cmd, Entrypoint: entrypoint.length ? entrypoint : null, WorkingDir: config.WorkingDir || imageConfig.WorkingDir || "", User: config.User || imageConfig.User || "", Labels: { ...(imageConfig.Labels ?? {}), ...((config.Labels as Record<string, string> | undefined) ?? {}) } },
+      Config: {
+        ...config,
+        Image: config.Image,
+        Hostname: config.Hostname || id.slice(0, 12),
+        Env: env,
+        Cmd: cmd,
+        Entrypoint: entrypoint.length ? entrypoint : null,
+        WorkingDir: config.WorkingDir || imageConfig.WorkingDir || "",
+        User: config.User || imageConfig.User || "",
+        Labels: { ...(imageConfig.Labels ?? {}), ...((config.Labels as Record<string, string> | undefined) ?? {}) },
+      },
       Mounts: [],
       NetworkSettings: networkSettings,
     };
@@ -273,7 +286,12 @@ export class ContainerEngine {
       for (const l of this.outputListeners.get(record.Id) ?? []) l({ stream: 1, data: Buffer.alloc(0), time: "" });
       this.outputListeners.delete(record.Id);
       const policy = hc.RestartPolicy?.Name ?? "no";
-      const again = this.records.has(record.Id) && !record.State.Dead && (policy === "always" || policy === "unless-stopped" || (policy === "on-failure" && code !== 0 && (!hc.RestartPolicy?.MaximumRetryCount || record.RestartCount < hc.RestartPolicy.MaximumRetryCount)));
+      const again =
+        this.records.has(record.Id) &&
+        !record.State.Dead &&
+        (policy === "always" ||
+          policy === "unless-stopped" ||
+          (policy === "on-failure" && code !== 0 && (!hc.RestartPolicy?.MaximumRetryCount || record.RestartCount < hc.RestartPolicy.MaximumRetryCount)));
       if (hc.AutoRemove) await this.remove(record.Id, { force: true, guestDone: true }).catch(() => undefined);
       else if (again && !this.stopping.has(record.Id)) {
         record.RestartCount++;

@@ -68,7 +68,8 @@ export class ContainerMounts {
       const r = requests.get(m.Destination);
       if (m.Type === "volume") {
         const name = m.Name ?? "";
-        if (!this.volumes.has(name)) throw new MountInvalidError(`The container's volume ${name} (at ${m.Destination}) no longer exists.`, "Create it again (docker volume create), or remove this container and run a new one.");
+        if (!this.volumes.has(name))
+          throw new MountInvalidError(`The container's volume ${name} (at ${m.Destination}) no longer exists.`, "Create it again (docker volume create), or remove this container and run a new one.");
         out.push({ kind: "bind", source: `${GUEST_VOLUMES_DIR}/${name}/_data`, destination: m.Destination, readOnly: !m.RW, copyUp: !(r?.noCopy ?? false) });
       } else if (m.Type === "bind") {
         const request: MountRequest = r ?? { type: "bind", source: m.Source, destination: m.Destination, readOnly: !m.RW, mode: m.Mode, noCopy: false, createSource: false };

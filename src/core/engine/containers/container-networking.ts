@@ -87,9 +87,17 @@ export class ContainerNetworking {
   ) {}
 
   /** NetworkSettings for a new container; unknown networks and unsupported modes are refused before anything is made. */
-  initialSettings(hostConfig: NetworkedContainer["HostConfig"], endpoints: Record<string, Partial<EndpointSettings>> | undefined, exposed: Record<string, unknown> | null | undefined): NetworkSettings {
+  initialSettings(
+    hostConfig: NetworkedContainer["HostConfig"],
+    endpoints: Record<string, Partial<EndpointSettings>> | undefined,
+    exposed: Record<string, unknown> | null | undefined,
+  ): NetworkSettings {
     const mode = !hostConfig.NetworkMode || hostConfig.NetworkMode === "default" ? "bridge" : hostConfig.NetworkMode;
-    if (mode.startsWith("container:")) throw new NetworkUnsupportedError(`Hangar's engine cannot share another container's network namespace yet (--network ${mode}).`, "Put both containers on one user-defined network instead: docker network create NET; docker run --network NET ...");
+    if (mode.startsWith("container:"))
+      throw new NetworkUnsupportedError(
+        `Hangar's engine cannot share another container's network namespace yet (--network ${mode}).`,
+        "Put both containers on one user-defined network instead: docker network create NET; docker run --network NET ...",
+      );
     const primary = this.store.get(mode);
     // The CLI keys the endpoint of `--network` by what it was given, "default" included.
     const given = new Map<string, Partial<EndpointSettings>>();
@@ -130,7 +138,15 @@ export class ContainerNetworking {
       }
       const first = Object.values(settings.Networks).find((e) => e.IPAddress);
       const bridge = settings.Networks.bridge;
-      Object.assign(settings, { SandboxID: c.Id, SandboxKey: `/var/lib/hangar/containers/${c.Id}/netns`, EndpointID: bridge?.EndpointID ?? "", Gateway: bridge?.Gateway ?? "", IPAddress: bridge?.IPAddress ?? "", IPPrefixLen: bridge?.IPPrefixLen ?? 0, MacAddress: bridge?.MacAddress ?? "" });
+      Object.assign(settings, {
+        SandboxID: c.Id,
+        SandboxKey: `/var/lib/hangar/containers/${c.Id}/netns`,
+        EndpointID: bridge?.EndpointID ?? "",
+        Gateway: bridge?.Gateway ?? "",
+        IPAddress: bridge?.IPAddress ?? "",
+        IPPrefixLen: bridge?.IPPrefixLen ?? 0,
+        MacAddress: bridge?.MacAddress ?? "",
+      });
       await this.publish(c, first?.IPAddress, open);
     } catch (err) {
       await this.release(c);
@@ -148,7 +164,8 @@ export class ContainerNetworking {
     if (networks[n.Name]) throw new NetworkConflictError(`endpoint with name ${c.Name.slice(1)} already exists in network ${n.Name}`);
     if (n.Driver !== "bridge") throw new NetworkInvalidError(`container cannot be connected to the ${n.Name} network alongside others`);
     const current = Object.keys(networks).map((name) => this.store.list().find((x) => x.Name === name));
-    if (current.some((x) => x && x.Driver !== "bridge")) throw new NetworkConflictError(`container ${c.Name.slice(1)} is on the ${current.find((x) => x && x.Driver !== "bridge")!.Name} network, which cannot be combined with others`);
+    if (current.some((x) => x && x.Driver !== "bridge"))
+      throw new NetworkConflictError(`container ${c.Name.slice(1)} is on the ${current.find((x) => x && x.Driver !== "bridge")!.Name} network, which cannot be combined with others`);
     if (given.Aliases?.length && this.store.isPredefined(n)) throw new NetworkInvalidError("network-scoped alias is supported only for containers in user defined networks");
     const ep = emptyEndpoint(n, given);
     if (!c.State.Running) {
@@ -193,7 +210,9 @@ export class ContainerNetworking {
 
   /** The container's /etc/hosts: itself, its links, and its user-defined networks' running peers. */
   hostsOf(c: NetworkedContainer): string {
-    const own = Object.values(c.NetworkSettings.Networks).map((e) => e.IPAddress).filter(Boolean);
+    const own = Object.values(c.NetworkSettings.Networks)
+      .map((e) => e.IPAddress)
+      .filter(Boolean);
     const hostname = c.Config.Hostname ?? c.Id.slice(0, 12);
     const names = [c.Config.Domainname ? `${hostname}.${c.Config.Domainname}` : "", hostname].filter(Boolean);
     const peers: Array<{ ip: string; names: string[] }> = [];
@@ -284,5 +303,11 @@ function parseLink(link: string): [string, string] {
 /** --dns / --dns-search / --dns-option; without them the engine machine's resolver configuration. */
 function resolvConf(hc: NetworkedContainer["HostConfig"]): string {
   if (!hc.Dns?.length && !hc.DnsSearch?.length && !hc.DnsOptions?.length) return "";
-  return [...(hc.DnsSearch?.length ? [`search ${hc.DnsSearch.join(" ")}`] : []), ...(hc.Dns ?? []).map((d) => `nameserver ${d}`), ...(hc.DnsOptions?.length ? [`options ${hc.DnsOptions.join(" ")}`] : [])].join("\n") + "\n";
+  return (
+    [
+      ...(hc.DnsSearch?.length ? [`search ${hc.DnsSearch.join(" ")}`] : []),
+      ...(hc.Dns ?? []).map((d) => `nameserver ${d}`),
+      ...(hc.DnsOptions?.length ? [`options ${hc.DnsOptions.join(" ")}`] : []),
+    ].join("\n") + "\n"
+  );
 }

@@ -58,7 +58,8 @@ export function mountRequests(config: MountConfig, host: MountHostConfig, imageV
     if (out.some((o) => o.destination === m.destination)) throw new MountInvalidError(`Duplicate mount point: ${m.destination}`);
     out.push(m);
   };
-  if (listOf(host.VolumesFrom, "HostConfig.VolumesFrom", "strings").length) throw new MountInvalidError("Hangar's engine does not support --volumes-from yet.", "Mount the same named volumes with -v name:/path instead.");
+  if (listOf(host.VolumesFrom, "HostConfig.VolumesFrom", "strings").length)
+    throw new MountInvalidError("Hangar's engine does not support --volumes-from yet.", "Mount the same named volumes with -v name:/path instead.");
   if (host.VolumeDriver && host.VolumeDriver !== "local") throw new MountInvalidError(`Volume driver "${String(host.VolumeDriver)}" is not available: Hangar's engine has only the "local" driver.`);
   for (const spec of listOf(host.Binds, "HostConfig.Binds", "strings")) add(parseBind(spec as string));
   for (const m of listOf(host.Mounts, "HostConfig.Mounts", "objects")) add(parseApiMount(m as ApiMount));
@@ -113,7 +114,10 @@ export function parseBind(spec: string): MountRequest {
     if (noCopy) throw new MountInvalidError(`invalid mode: ${modeText}`, "nocopy applies to volumes, not to bind mounts of host folders.");
     return { type: "bind", source: path.resolve(source), destination, readOnly, mode: modeText, noCopy: false, createSource: true };
   }
-  if (source.startsWith(".") || source.includes("/") || source.includes("\\")) throw new MountInvalidError(`"${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  if (source.startsWith(".") || source.includes("/") || source.includes("\\"))
+    throw new MountInvalidError(
+      `"${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+    );
   checkVolumeName(source);
   return { type: "volume", source, destination, readOnly, mode: modeText || "z", noCopy, createSource: false };
 }
@@ -135,7 +139,16 @@ export function parseApiMount(m: ApiMount): MountRequest {
       if (Object.keys(m.VolumeOptions?.DriverConfig?.Options ?? {}).length) throw invalid("Hangar's engine keeps volumes as host folders and takes no volume driver options (volume-opt)");
       if (m.Source) checkVolumeName(m.Source);
       const labels = m.VolumeOptions?.Labels ?? undefined;
-      return { type: "volume", source: m.Source ?? "", destination, readOnly, mode: "", noCopy: m.VolumeOptions?.NoCopy === true, createSource: false, ...(labels && Object.keys(labels).length ? { labels } : {}) };
+      return {
+        type: "volume",
+        source: m.Source ?? "",
+        destination,
+        readOnly,
+        mode: "",
+        noCopy: m.VolumeOptions?.NoCopy === true,
+        createSource: false,
+        ...(labels && Object.keys(labels).length ? { labels } : {}),
+      };
     }
     case "bind": {
       if (m.VolumeOptions) throw invalid("field VolumeOptions must not be specified");
@@ -176,7 +189,8 @@ export function parseTmpfs(dest: string, options: unknown): MountRequest {
 
 /** A destination as Docker requires it: absolute, not "/", normalized (so "/data/" and "/data/." are "/data"). */
 export function cleanDestination(dest: string, spec: string): string {
-  if (typeof dest !== "string" || !dest.startsWith("/")) throw new MountInvalidError(`invalid mount config: destination "${dest}" in '${spec}' is not an absolute path`, "Container paths start with /.");
+  if (typeof dest !== "string" || !dest.startsWith("/"))
+    throw new MountInvalidError(`invalid mount config: destination "${dest}" in '${spec}' is not an absolute path`, "Container paths start with /.");
   if (/[\0\n]/.test(dest)) throw new MountInvalidError(`invalid mount config: the destination in '${spec}' holds a control character.`);
   const clean = path.posix.normalize(dest).replace(/\/+$/, "");
   if (clean === "") throw new MountInvalidError(`invalid specification: destination can't be '/' in '${spec}'`);

@@ -186,9 +186,7 @@ class ArchiveReader {
     if (desc.mediaType === MEDIA_TYPE.ociIndex || desc.mediaType === MEDIA_TYPE.dockerManifestList || (isObject(value) && Array.isArray(value.manifests))) {
       const children = descriptorsOf(value, `${where}'s index ${desc.digest}`);
       const present = children.filter((c) => DIGEST_PATTERN.test(c.digest) && this.entries.has(`blobs/sha256/${c.digest.slice(7)}`));
-      const pick =
-        present.find((c) => c.platform?.os === "linux" && c.platform.architecture === "386") ??
-        (children.length === 1 ? children[0] : present.find((c) => !isAttestation(c)));
+      const pick = present.find((c) => c.platform?.os === "linux" && c.platform.architecture === "386") ?? (children.length === 1 ? children[0] : present.find((c) => !isAttestation(c)));
       if (!pick) throw new ImageArchiveError(`${LABEL}'s ${where} is an index whose image manifests are not in the archive.`, "Save the image again with its blobs.");
       return this.ociImage(pick, `${where} (${pick.platform ? `${pick.platform.os}/${pick.platform.architecture}` : pick.digest})`, depth + 1);
     }
@@ -264,7 +262,11 @@ class ArchiveReader {
     let at = name;
     for (let hops = 0; hops < 16; hops++) {
       const entry = this.entries.get(at);
-      if (!entry) throw new ImageArchiveError(`${LABEL}'s ${where} names ${name === at ? name : `${name} (through links, ${at})`}, which is not in the archive.`, "The archive is incomplete or damaged; nothing was added.");
+      if (!entry)
+        throw new ImageArchiveError(
+          `${LABEL}'s ${where} names ${name === at ? name : `${name} (through links, ${at})`}, which is not in the archive.`,
+          "The archive is incomplete or damaged; nothing was added.",
+        );
       if (entry.kind === "file") return entry.file;
       if (entry.kind === "directory") throw new ImageArchiveError(`${LABEL}'s ${where} names ${at}, which is a folder, not a file.`, "The archive is damaged.");
       if (entry.kind === "hardlink") at = entry.target;
@@ -305,7 +307,8 @@ async function sniffCompression(file: string, name: string): Promise<Compression
   if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
   if (head.readUInt32LE(0) === 0xfd2fb528) return "zstd";
   if (head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return "xz";
-  if (head.subarray(0, 3).toString("latin1") === "BZh") throw new ImageArchiveError(`${LABEL}'s layer ${name} is bzip2-compressed, which Hangar does not read.`, "Save the image with plain, gzip or zstd layers.");
+  if (head.subarray(0, 3).toString("latin1") === "BZh")
+    throw new ImageArchiveError(`${LABEL}'s layer ${name} is bzip2-compressed, which Hangar does not read.`, "Save the image with plain, gzip or zstd layers.");
   return "none";
 }
 
@@ -357,7 +360,10 @@ function badJson(name: string, why: string): ImageArchiveError {
 }
 
 function mismatch(name: string, expected: string, actual: string): ImageArchiveError {
-  return new ImageArchiveError(`${LABEL}'s ${name} does not match its digest: expected ${expected}, its content hashes to ${actual}.`, "The archive is damaged or was tampered with; nothing was added.");
+  return new ImageArchiveError(
+    `${LABEL}'s ${name} does not match its digest: expected ${expected}, its content hashes to ${actual}.`,
+    "The archive is damaged or was tampered with; nothing was added.",
+  );
 }
 
 function layerMismatch(name: string, expected: string, actual: string): ImageArchiveError {

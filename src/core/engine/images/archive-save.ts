@@ -97,7 +97,11 @@ function blobPath(digest: string): string {
   return `blobs/sha256/${digest.slice("sha256:".length)}`;
 }
 
-function entry(pack: tar.Pack, header: Omit<tar.Header, "size" | "mtime" | "type" | "linkname" | "uid" | "gid" | "uname" | "gname" | "devmajor" | "devminor"> & { type?: tar.Header["type"] }, body?: string): Promise<void> {
+function entry(
+  pack: tar.Pack,
+  header: Omit<tar.Header, "size" | "mtime" | "type" | "linkname" | "uid" | "gid" | "uname" | "gname" | "devmajor" | "devminor"> & { type?: tar.Header["type"] },
+  body?: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const bytes = body === undefined ? undefined : Buffer.from(body, "utf8");
     const done = (err?: Error | null): void => (err ? reject(err) : resolve());

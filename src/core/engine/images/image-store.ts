@@ -359,7 +359,14 @@ export class ImageStore {
   // ---- internals ----
 
   /** Adds config and manifest blobs and the image's record (or returns the existing record). */
-  private async storeImage(state: StoreState, configBytes: Buffer, config: ImageConfigFile, layers: Array<{ digest: string; size: number }>, added: string[], now: string): Promise<{ id: string; record: ImageRecord }> {
+  private async storeImage(
+    state: StoreState,
+    configBytes: Buffer,
+    config: ImageConfigFile,
+    layers: Array<{ digest: string; size: number }>,
+    added: string[],
+    now: string,
+  ): Promise<{ id: string; record: ImageRecord }> {
     const configStaged = await this.blobs.stageBytes(configBytes, this.blobs.stagingRoot);
     const id = configStaged.digest;
     try {

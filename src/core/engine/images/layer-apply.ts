@@ -160,14 +160,15 @@ class LayerUnpacker {
         const source = await this.resolve(linkRel ?? "", false, `${rel}'s link target ${linkRel ?? ""}`);
         const st = await lstatOrUndefined(source);
         if (!st) throw new ImageArchiveError(`${this.label} holds a hard link "${h.name}" to "${h.linkname}", which is not in the layer or below it.`, "The layer is damaged.");
-        if (st.isDirectory()) throw new ImageArchiveError(`${this.label} holds a hard link "${h.name}" to the folder "${h.linkname}"; folders cannot be hard-linked.`, "The layer is damaged or hostile.");
+        if (st.isDirectory())
+          throw new ImageArchiveError(`${this.label} holds a hard link "${h.name}" to the folder "${h.linkname}"; folders cannot be hard-linked.`, "The layer is damaged or hostile.");
         // A link to a symlink is a second symlink (link(2) on a symlink is not portable).
         if (st.isSymbolicLink()) await this.writable(parent, async () => fs.symlink(await fs.readlink(source), target));
         else await this.writable(parent, () => fs.link(source, target));
         break;
       }
-      default: // "file", "contiguous-file", or no type (old tars)
-      {
+      default: {
+        // "file", "contiguous-file", or no type (old tars)
         // O_EXCL|O_NOFOLLOW: never through a symlink (the path was emptied above); bytes, owner, mode and times through this one handle.
         const file = await this.writable(parent, () => fs.open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | NOFOLLOW, 0o600));
         try {
@@ -222,7 +223,11 @@ class LayerUnpacker {
       const here = path.join(this.root, ...done, part);
       const st = await lstatOrUndefined(here);
       if (st?.isSymbolicLink()) {
-        if (++hops > MAX_SYMLINK_HOPS) throw new ImageArchiveError(`${this.label} holds a path through too many levels of symbolic links: "${shown}" passes more than ${MAX_SYMLINK_HOPS} symlinks (a symlink loop?).`, "The layer is damaged or hostile; nothing outside its root was touched.");
+        if (++hops > MAX_SYMLINK_HOPS)
+          throw new ImageArchiveError(
+            `${this.label} holds a path through too many levels of symbolic links: "${shown}" passes more than ${MAX_SYMLINK_HOPS} symlinks (a symlink loop?).`,
+            "The layer is damaged or hostile; nothing outside its root was touched.",
+          );
         const target = await fs.readlink(here);
         if (target.startsWith("/")) done.length = 0;
         pending.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));

@@ -80,12 +80,21 @@ export class EngineMachine {
 
   private async start(): Promise<GuestRuntime> {
     const entry = (await new BoxStore(this.o.hangarHome).list()).find((b) => b.name === DEFAULT_BOX_NAME && b.provider === "embedded" && !b.problem);
-    if (!entry) throw new HangarError(`The engine runs containers in a machine made from the box ${DEFAULT_BOX_NAME}, which is not installed.`, "Build it once with `hangar box build` (or from the Boxes view), then try again.");
+    if (!entry)
+      throw new HangarError(
+        `The engine runs containers in a machine made from the box ${DEFAULT_BOX_NAME}, which is not installed.`,
+        "Build it once with `hangar box build` (or from the Boxes view), then try again.",
+      );
     const box = await EmbeddedBox.open(entry.path);
     const dir = path.join(this.o.hangarHome, "engine");
     await fs.mkdir(dir, { recursive: true });
     const keyFile = path.join(dir, "machine_key");
-    const made: SavedState = { box: `${entry.name} ${entry.version}`, memoryMiB: this.o.memoryMiB, emulator: product.v86Version, shares: (this.o.syncedFolders ?? []).map((f) => `${f.hostPath}:${f.guestPath}`) };
+    const made: SavedState = {
+      box: `${entry.name} ${entry.version}`,
+      memoryMiB: this.o.memoryMiB,
+      emulator: product.v86Version,
+      shares: (this.o.syncedFolders ?? []).map((f) => `${f.hostPath}:${f.guestPath}`),
+    };
     const resumeFrom = await this.savedStateFor(made);
     this.o.log?.(`${resumeFrom ? "resuming" : "starting"} the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
     let runner: MachineRunner;
@@ -128,8 +137,11 @@ export class EngineMachine {
   private async savedStateFor(made: SavedState): Promise<string | undefined> {
     const saved = JSON.parse(await fs.readFile(`${this.stateFile}.json`, "utf8").catch(() => "null")) as SavedState | null;
     if (!(await fs.stat(this.stateFile).catch(() => undefined))) return undefined;
-    if (saved && saved.box === made.box && saved.memoryMiB === made.memoryMiB && saved.emulator === made.emulator && JSON.stringify(saved.shares ?? []) === JSON.stringify(made.shares)) return this.stateFile;
-    this.o.log?.(`dropping the saved engine machine (${saved ? `${saved.box}, ${saved.memoryMiB} MiB, shares ${(saved.shares ?? []).join(" ")}` : "unknown origin"}): it does not match ${made.box}, ${made.memoryMiB} MiB, shares ${made.shares.join(" ")}`);
+    if (saved && saved.box === made.box && saved.memoryMiB === made.memoryMiB && saved.emulator === made.emulator && JSON.stringify(saved.shares ?? []) === JSON.stringify(made.shares))
+      return this.stateFile;
+    this.o.log?.(
+      `dropping the saved engine machine (${saved ? `${saved.box}, ${saved.memoryMiB} MiB, shares ${(saved.shares ?? []).join(" ")}` : "unknown origin"}): it does not match ${made.box}, ${made.memoryMiB} MiB, shares ${made.shares.join(" ")}`,
+    );
     await this.discardState();
     return undefined;
   }

@@ -68,7 +68,24 @@ export class NetworkStore {
     const store = new NetworkStore(file, saved);
     const created = new Date().toISOString();
     const builtin: NetworkRecord[] = [
-      { Name: "bridge", Id: randomBytes(32).toString("hex"), Created: created, Driver: "bridge", Internal: false, Attachable: false, Subnet: DEFAULT_BRIDGE_SUBNET, Gateway: "172.17.0.1", Bridge: "docker0", Options: { "com.docker.network.bridge.default_bridge": "true", "com.docker.network.bridge.name": "docker0", "com.docker.network.bridge.enable_icc": "true", "com.docker.network.driver.mtu": "1500" }, Labels: {} },
+      {
+        Name: "bridge",
+        Id: randomBytes(32).toString("hex"),
+        Created: created,
+        Driver: "bridge",
+        Internal: false,
+        Attachable: false,
+        Subnet: DEFAULT_BRIDGE_SUBNET,
+        Gateway: "172.17.0.1",
+        Bridge: "docker0",
+        Options: {
+          "com.docker.network.bridge.default_bridge": "true",
+          "com.docker.network.bridge.name": "docker0",
+          "com.docker.network.bridge.enable_icc": "true",
+          "com.docker.network.driver.mtu": "1500",
+        },
+        Labels: {},
+      },
       { Name: "host", Id: randomBytes(32).toString("hex"), Created: created, Driver: "host", Internal: false, Attachable: false, Options: {}, Labels: {} },
       { Name: "none", Id: randomBytes(32).toString("hex"), Created: created, Driver: "null", Internal: false, Attachable: false, Options: {}, Labels: {} },
     ];
@@ -103,7 +120,16 @@ export class NetworkStore {
     return PREDEFINED.includes(n.Name);
   }
 
-  async create(o: { name: string; driver?: string; internal?: boolean; attachable?: boolean; subnet?: string; gateway?: string; labels?: Record<string, string>; options?: Record<string, string> }): Promise<NetworkRecord> {
+  async create(o: {
+    name: string;
+    driver?: string;
+    internal?: boolean;
+    attachable?: boolean;
+    subnet?: string;
+    gateway?: string;
+    labels?: Record<string, string>;
+    options?: Record<string, string>;
+  }): Promise<NetworkRecord> {
     if (!o.name || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw new NetworkInvalidError(`invalid network name "${o.name ?? ""}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const driver = o.driver || "bridge";
     if (driver !== "bridge") {
@@ -113,7 +139,8 @@ export class NetworkStore {
     if (this.networks.some((n) => n.Name === o.name)) throw new NetworkConflictError(`network with name ${o.name} already exists`);
     const subnet = o.subnet ? parseSubnet(o.subnet) : this.freeSubnet();
     for (const n of this.networks) {
-      if (n.Subnet && overlaps(parseSubnet(n.Subnet), subnet)) throw new NetworkConflictError(`Pool overlaps with other one on this address space: ${o.subnet ?? formatSubnet(subnet)} overlaps ${n.Name} (${n.Subnet})`);
+      if (n.Subnet && overlaps(parseSubnet(n.Subnet), subnet))
+        throw new NetworkConflictError(`Pool overlaps with other one on this address space: ${o.subnet ?? formatSubnet(subnet)} overlaps ${n.Name} (${n.Subnet})`);
     }
     const gateway = o.gateway ?? intToIp(subnet.base + 1);
     if (!inSubnet(ipToInt(gateway), subnet)) throw new NetworkInvalidError(`gateway ${gateway} is not in subnet ${formatSubnet(subnet)}`);
@@ -226,7 +253,7 @@ function formatSubnet(s: Subnet): string {
 
 function inSubnet(ip: number, s: Subnet): boolean {
   const mask = (~0 << (32 - s.prefix)) >>> 0;
-  return ((ip & mask) >>> 0) === s.base;
+  return (ip & mask) >>> 0 === s.base;
 }
 
 function overlaps(a: Subnet, b: Subnet): boolean {

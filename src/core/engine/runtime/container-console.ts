@@ -91,7 +91,12 @@ class MarkerFilter {
     }
     const end = eol + 1;
     this.pending = undefined;
-    this.onFound(all.subarray(at + this.marker.length, eol).toString().trim());
+    this.onFound(
+      all
+        .subarray(at + this.marker.length, eol)
+        .toString()
+        .trim(),
+    );
     const rest = Buffer.concat([all.subarray(0, at), all.subarray(end)]);
     if (rest.length) this.forward(rest);
   }

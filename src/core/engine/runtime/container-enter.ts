@@ -29,7 +29,7 @@ import { shellQuote } from "../../util/shell-quote";
  *   groups from /etc/group.
  */
 const ENTER = [
-  '__hangar_h=$1 __hangar_u=$2 __hangar_w=$3 __hangar_r=$4; shift 4; __hangar_b=$__hangar_h/busybox',
+  "__hangar_h=$1 __hangar_u=$2 __hangar_w=$3 __hangar_r=$4; shift 4; __hangar_b=$__hangar_h/busybox",
   '__hangar_n=${__hangar_u%%:*}; __hangar_g=; case $__hangar_u in *:*) __hangar_g=${__hangar_u#*:};; esac; [ -n "$__hangar_n" ] || __hangar_n=0',
   `__hangar_e=$($__hangar_b awk -F: -v n="$__hangar_n" '$1==n{print $3":"$4":"$6; f=1; exit} n~/^[0-9]+$/ && $3==n && m==""{m=$3":"$4":"$6} END{if(!f && m!="") print m}' /etc/passwd 2>/dev/null)`,
   'if [ -n "$__hangar_e" ]; then __hangar_uid=${__hangar_e%%:*}; __hangar_e=${__hangar_e#*:}; __hangar_gid=${__hangar_e%%:*}; __hangar_home=${__hangar_e#*:}',
@@ -37,7 +37,7 @@ const ENTER = [
   'if [ -n "$__hangar_g" ]; then',
   `  __hangar_x=$($__hangar_b awk -F: -v g="$__hangar_g" '$1==g{print $3; f=1; exit} g~/^[0-9]+$/ && $3==g && m==""{m=$3} END{if(!f && m!="") print m}' /etc/group 2>/dev/null)`,
   '  if [ -n "$__hangar_x" ]; then __hangar_gid=$__hangar_x; else case $__hangar_g in *[!0-9]*) echo "unable to find group $__hangar_g: no matching entries in group file" >&2; exit 126;; esac; __hangar_gid=$__hangar_g; fi',
-  'fi',
+  "fi",
   '[ -n "${HOME+x}" ] || export HOME="${__hangar_home:-/}"',
   '[ -d "$__hangar_w" ] || $__hangar_b mkdir -p "$__hangar_w" 2>/dev/null',
   'cd "$__hangar_w" || exit 126',

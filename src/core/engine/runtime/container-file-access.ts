@@ -28,7 +28,7 @@ export class ContainerPathInvalidError extends HangarError {}
 
 /** Prints "@stat SIZE MODEHEX MTIME" (and "@link TARGET" for a symlink) or "@missing" for the path in $2. */
 const STAT = [
-  'B=$1/busybox; p=$2',
+  "B=$1/busybox; p=$2",
   'if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo @missing; exit 0; fi',
   'echo "@stat $($B stat -c "%s %f %Y" -- "$p")"',
   'if [ -L "$p" ]; then echo "@link $($B readlink -f -- "$p" 2>/dev/null || $B readlink -- "$p")"; fi',
@@ -57,11 +57,11 @@ const GET = [
  * noOverwriteDirNonDir; lstat, so a symlink is not a directory).
  */
 const PUT = [
-  'B=$1/busybox; p=$2',
+  "B=$1/busybox; p=$2",
   '[ -e "$p" ] || { echo @missing; exit 0; }',
   '[ -d "$p" ] || { echo @notdir; exit 0; }',
   'cd "$p" || exit 5',
-  'read -r n; i=0; bad=',
+  "read -r n; i=0; bad=",
   'while [ "$i" -lt "$n" ]; do IFS= read -r l; i=$((i+1)); t=${l%% *}; f=${l#* }',
   '  [ "$3" = 1 ] && [ -z "$bad" ] || continue',
   '  if [ "$t" = D ]; then if [ -L "$f" ] || { [ -e "$f" ] && [ ! -d "$f" ]; }; then bad="cannot overwrite non-directory \\"$p/$f\\" with directory \\"$f\\""; fi',
@@ -170,7 +170,8 @@ function rootScript(target: FileAccessTarget, inner: string, args: string[]): st
   const lower = `${IMAGES_DIR}/${target.imageId.replace(/^sha256:/, "")}/rootfs`;
   // (as the run script mounts it, so a later start uses the same mount)
   // (its /dev must be a folder of its own: a symlink there would take the tmpfs and the helper into the engine machine's folders)
-  const isolated = 'r=$1; s=$2; shift 2; [ -e "$r/dev" ] || [ -L "$r/dev" ] || mkdir "$r/dev"; if [ -L "$r/dev" ] || [ ! -d "$r/dev" ]; then echo "the container\'s /dev is not a folder" >&2; exit 4; fi; mount -t tmpfs -o size=4m tmpfs "$r/dev" && mkdir "$r/dev/.hangar" && cp /bin/busybox "$r/dev/.hangar/busybox" && exec chroot "$r" /dev/.hangar/busybox sh -c "$s" - /dev/.hangar "$@"';
+  const isolated =
+    'r=$1; s=$2; shift 2; [ -e "$r/dev" ] || [ -L "$r/dev" ] || mkdir "$r/dev"; if [ -L "$r/dev" ] || [ ! -d "$r/dev" ]; then echo "the container\'s /dev is not a folder" >&2; exit 4; fi; mount -t tmpfs -o size=4m tmpfs "$r/dev" && mkdir "$r/dev/.hangar" && cp /bin/busybox "$r/dev/.hangar/busybox" && exec chroot "$r" /dev/.hangar/busybox sh -c "$s" - /dev/.hangar "$@"';
   return [
     "set -e",
     `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,

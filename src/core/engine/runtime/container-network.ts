@@ -37,7 +37,9 @@ export function prepareNetworkSteps(c: string, net: GuestNetwork): string[] {
   const steps = [
     `printf %s ${shellQuote(net.hosts)} > ${c}/hosts`,
     `printf '%s\\n' ${shellQuote(net.hostname)} > ${c}/hostname`,
-    net.resolvConf ? `printf %s ${shellQuote(net.resolvConf)} > ${c}/resolv.conf` : `{ while IFS= read -r l; do printf '%s\\n' "$l"; done < /etc/resolv.conf; } > ${c}/resolv.conf 2>/dev/null || : > ${c}/resolv.conf`,
+    net.resolvConf
+      ? `printf %s ${shellQuote(net.resolvConf)} > ${c}/resolv.conf`
+      : `{ while IFS= read -r l; do printf '%s\\n' "$l"; done < /etc/resolv.conf; } > ${c}/resolv.conf 2>/dev/null || : > ${c}/resolv.conf`,
     `[ ! -e ${c}/net.ready ] || rm -f ${c}/net.ready`,
   ];
   for (const b of new Set(net.interfaces.map((i) => `${i.bridge} ${i.gateway}/${i.prefixLen}`))) {
@@ -70,7 +72,10 @@ export function attachNetworkSteps(id: string, net: GuestNetwork, pid: string): 
 export function innerNetworkSteps(c: string, id: string, net: GuestNetwork): string[] {
   const steps: string[] = [];
   if (net.mode === "bridge") {
-    steps.push(`n=0; while [ ! -e ${c}/net.ready ]; do usleep 2000; n=$((n+1)); [ $n -lt 5000 ] || { echo "hangar: the container's network was not set up" >&2; exit 125; }; done`, "ip link set lo up");
+    steps.push(
+      `n=0; while [ ! -e ${c}/net.ready ]; do usleep 2000; n=$((n+1)); [ $n -lt 5000 ] || { echo "hangar: the container's network was not set up" >&2; exit 125; }; done`,
+      "ip link set lo up",
+    );
     net.interfaces.forEach((iface, k) => steps.push(...addressSteps(guestName(id, String(k)), `eth${k}`, iface)));
     if (net.interfaces.length) steps.push(`ip route add default via ${net.interfaces[0].gateway}`);
   }

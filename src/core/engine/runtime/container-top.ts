@@ -28,7 +28,7 @@ export async function containerTop(session: MachineSession, containerId: string)
     "grep '^btime' /proc/stat",
     'echo "@ns $(readlink /proc/$p/ns/pid)"',
     `pids=$(cat ${CGROUP_DIR}/${containerId}/cgroup.procs)`,
-    'ls -l $(for q in $pids; do echo /proc/$q/ns/pid; done) 2>/dev/null',
+    "ls -l $(for q in $pids; do echo /proc/$q/ns/pid; done) 2>/dev/null",
     'for q in $pids; do echo "@ $q"; cat /proc/$q/status /proc/$q/stat /proc/$q/cmdline 2>/dev/null; echo; done',
   ].join("\n");
   const res = await session.run(script);

@@ -108,7 +108,8 @@ export class GuestRuntime {
     if (!spec.argv.length) throw new ContainerRuntimeError("No command given: the image has no CMD or ENTRYPOINT and none was passed.");
     await this.ensureImage(spec.imageId);
     // Interactive (-i, -t): a channel of its own with stdin and maybe a pty.
-    if (spec.tty || handlers.stdin) return runOnChannel(this.session, await this.command(this.runScript(spec, !!handlers.stdin), spec.id), startedMarker(spec.id).toString().trim(), { ...handlers, tty: spec.tty });
+    if (spec.tty || handlers.stdin)
+      return runOnChannel(this.session, await this.command(this.runScript(spec, !!handlers.stdin), spec.id), startedMarker(spec.id).toString().trim(), { ...handlers, tty: spec.tty });
     // The run script says on stderr, in one line of its own, when the process exists; that line is not the container's output.
     const marker = startedMarker(spec.id);
     let started = false;
@@ -196,7 +197,9 @@ export class GuestRuntime {
   async changes(id: string, imageId: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>> {
     const upper = `${ROOT}/containers/${id}/upper`;
     const lower = `${ROOT}/images/${hex(imageId)}/rootfs`;
-    const res = await this.session.run(`cd ${upper} && find . -mindepth 1 | while IFS= read -r p; do if [ -c "$p" ] && [ "$(stat -c %t%T "$p")" = 00 ]; then echo "D \${p#.}"; elif [ -e "${lower}/$p" ] || [ -L "${lower}/$p" ]; then echo "C \${p#.}"; else echo "A \${p#.}"; fi; done`);
+    const res = await this.session.run(
+      `cd ${upper} && find . -mindepth 1 | while IFS= read -r p; do if [ -c "$p" ] && [ "$(stat -c %t%T "$p")" = 00 ]; then echo "D \${p#.}"; elif [ -e "${lower}/$p" ] || [ -L "${lower}/$p" ]; then echo "C \${p#.}"; else echo "A \${p#.}"; fi; done`,
+    );
     if (res.code !== 0) throw new ContainerRuntimeError(`Listing container ${id.slice(0, 12)}'s changes failed: ${res.stderr.trim()}`);
     const kinds = { C: 0, A: 1, D: 2 } as const;
     // The /etc files the engine mounts over the image's are not the container's changes (Docker leaves them out too).
@@ -285,7 +288,11 @@ export class GuestRuntime {
       "exec 4>&2 2>/dev/null",
       // The container's network is wired from outside its namespace once that exists; the process waits for it, and the
       // started mark follows it (the wrapper below records unshare's pid first).
-      ...(attach.length ? [`( n=0; while [ ! -s ${c}/unshare.pid ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done; read u < ${c}/unshare.pid; ${attach.join("; ")}; echo ${marker}; : > ${c}/net.ready ) >&4 2>&4 &`] : []),
+      ...(attach.length
+        ? [
+            `( n=0; while [ ! -s ${c}/unshare.pid ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done; read u < ${c}/unshare.pid; ${attach.join("; ")}; echo ${marker}; : > ${c}/net.ready ) >&4 2>&4 &`,
+          ]
+        : []),
       // In the foreground (a background job would start with SIGINT and SIGQUIT ignored for good), through a wrapper that
       // records its pid, which becomes unshare's: the container's PID 1 is its child (what kill() signals).
       `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${attach.length ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,

@@ -121,7 +121,11 @@ export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, 
   const bb = `${helperDir}/busybox`;
   const must = async (command: string, what: string, stdin?: Buffer | string): Promise<void> => {
     const res = await session.run(command, stdin === undefined ? {} : { stdin });
-    if (res.code !== 0) throw new ImageUnpackError(`The engine machine could not ${what} of image ${imageId.slice(0, 19)}: ${res.stderr.trim() || `exit status ${res.code}`}`, "The image may be damaged; remove it and load or build it again.");
+    if (res.code !== 0)
+      throw new ImageUnpackError(
+        `The engine machine could not ${what} of image ${imageId.slice(0, 19)}: ${res.stderr.trim() || `exit status ${res.code}`}`,
+        "The image may be damaged; remove it and load or build it again.",
+      );
   };
   const inRoot = `chroot ${shellQuote(rootfs)} ${bb}`;
   await must(`rm -rf ${shellQuote(dir)} && mkdir -p ${shellQuote(rootfs + helperDir)} && cp ${BUSYBOX} ${shellQuote(rootfs + bb)}`, "prepare the folder");

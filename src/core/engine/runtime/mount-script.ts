@@ -34,7 +34,10 @@ export function mountSteps(rootfs: string, busybox: string, mounts: GuestMount[]
     const dest = shellQuote(m.destination);
     const src = shellQuote(m.source);
     // A file (bind of a host file) needs a file to mount on; everything else a directory.
-    const make = m.kind === "bind" ? `if [ -d ${src} ]; then ${inRoot} mkdir -p ${dest}; else ${inRoot} mkdir -p "$(dirname ${dest})" && { ${inRoot} test -e ${dest} || ${inRoot} touch ${dest}; }; fi` : `${inRoot} mkdir -p ${dest}`;
+    const make =
+      m.kind === "bind"
+        ? `if [ -d ${src} ]; then ${inRoot} mkdir -p ${dest}; else ${inRoot} mkdir -p "$(dirname ${dest})" && { ${inRoot} test -e ${dest} || ${inRoot} touch ${dest}; }; fi`
+        : `${inRoot} mkdir -p ${dest}`;
     const resolve = `t="${rootfs}$(${inRoot} readlink -f ${dest})"`;
     const steps = [make, resolve];
     // cp's complaints about what 9p cannot hold (device nodes) go to the container's log; the rest is copied.

@@ -95,7 +95,11 @@ export class VolumeStore {
     const driver = o.driver || "local";
     if (driver !== "local") throw new MountInvalidError(`Volume driver "${driver}" is not available: Hangar's engine has only the "local" driver.`, "Leave out --driver (or use --driver local).");
     const opts = Object.keys(o.driverOpts ?? {});
-    if (opts.length) throw new MountInvalidError(`Hangar's engine keeps volumes as folders on the host and takes no driver options (${opts.join(", ")}).`, "Leave out --opt; for a host folder use a bind mount (-v /host/path:/path).");
+    if (opts.length)
+      throw new MountInvalidError(
+        `Hangar's engine keeps volumes as folders on the host and takes no driver options (${opts.join(", ")}).`,
+        "Leave out --opt; for a host folder use a bind mount (-v /host/path:/path).",
+      );
     const name = o.name || randomBytes(32).toString("hex");
     checkVolumeName(name);
     const existing = this.volumes.get(name);
@@ -143,7 +147,10 @@ export function isAnonymous(v: Volume): boolean {
 
 export function checkVolumeName(name: string): void {
   if (name.length < 2 && /^[a-zA-Z0-9]*$/.test(name)) throw new MountInvalidError(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
-  if (!VALID_VOLUME_NAME.test(name)) throw new MountInvalidError(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  if (!VALID_VOLUME_NAME.test(name))
+    throw new MountInvalidError(
+      `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+    );
 }
 
 async function folderSize(dir: string): Promise<number> {

@@ -133,8 +133,7 @@ function valueCompletions(text: string, offset: number, scan: RubyScan, frames: 
   const typed = text.slice(ctx.contentStart, offset);
   if (!/^[\w-]*$/.test(typed)) return [];
   const range = { start: ctx.contentStart, end: offset + (/^[\w-]*/.exec(text.slice(offset))?.[0].length ?? 0) };
-  const values: SettingDoc[] =
-    ctx.call === "network" ? NETWORK_KINDS : ctx.call === "provision" ? PROVISIONER_TYPE_DOCS : KNOWN_PROVIDERS.map((name) => ({ name, doc: providerDoc(name) }));
+  const values: SettingDoc[] = ctx.call === "network" ? NETWORK_KINDS : ctx.call === "provision" ? PROVISIONER_TYPE_DOCS : KNOWN_PROVIDERS.map((name) => ({ name, doc: providerDoc(name) }));
   return values.map((d, i) => item(d, "value", `${ctx.call} "${d.name}"`, d.name, false, range, i));
 }
 

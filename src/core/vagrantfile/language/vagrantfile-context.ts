@@ -24,7 +24,22 @@ export interface BlockFrame {
   sawDo?: boolean;
 }
 
-const PROVISIONER_TYPES = new Set(["shell", "file", "ansible", "ansible_local", "chef_solo", "chef_zero", "chef_client", "chef_apply", "docker", "podman", "puppet", "puppet_server", "salt", "cfengine"]);
+const PROVISIONER_TYPES = new Set([
+  "shell",
+  "file",
+  "ansible",
+  "ansible_local",
+  "chef_solo",
+  "chef_zero",
+  "chef_client",
+  "chef_apply",
+  "docker",
+  "podman",
+  "puppet",
+  "puppet_server",
+  "salt",
+  "cfengine",
+]);
 const KEYWORDS = /(?<![\w.:$@])(?:do|end|def|class|module|if|unless|while|until|for|case|begin)(?![\w?!:])|[{}]/g;
 
 /**
@@ -103,9 +118,7 @@ function rolesFor(scan: RubyScan, headerStart: number, at: number, brace: boolea
   const roles: ReceiverRole[] = Array.from({ length: count }, () => ({ kind: "other" }));
   if (!count) return roles;
   const masked = scan.masked.slice(headerStart, at);
-  const call = brace
-    ? /([A-Za-z_]\w*(?:\.[A-Za-z_]\w*[?!]?)*)\s*(?:\([^()]*\))?\s*$/.exec(masked)
-    : /^\s*(?:[a-z_]\w*\s*=\s*)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*[?!]?)*)/.exec(masked);
+  const call = brace ? /([A-Za-z_]\w*(?:\.[A-Za-z_]\w*[?!]?)*)\s*(?:\([^()]*\))?\s*$/.exec(masked) : /^\s*(?:[a-z_]\w*\s*=\s*)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*[?!]?)*)/.exec(masked);
   if (!call) return roles;
   const target = call[1];
   const args = scan.code.slice(headerStart + call.index + call[0].length, at);

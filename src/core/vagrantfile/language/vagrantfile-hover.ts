@@ -24,8 +24,16 @@ export function computeHover(text: string, offset: number): HoverData | null {
     const ctx = valueContextOf(scan, frames);
     // The whole literal must be the word: `"forwarded_port"`, not `"my forwarded_port"`.
     if (!ctx || ctx.contentStart !== word.start || !/^["']/.test(text[word.end] ?? "")) return null;
-    if (ctx.call === "network") return found(name, NETWORK_KINDS.find((d) => d.name === name));
-    if (ctx.call === "provision") return found(name, PROVISIONER_TYPE_DOCS.find((d) => d.name === name));
+    if (ctx.call === "network")
+      return found(
+        name,
+        NETWORK_KINDS.find((d) => d.name === name),
+      );
+    if (ctx.call === "provision")
+      return found(
+        name,
+        PROVISIONER_TYPE_DOCS.find((d) => d.name === name),
+      );
     return found(name, { name, doc: KNOWN_PROVIDERS.includes(name) ? providerDoc(name) : `The \`${name}\` provider, unknown to Hangar: its settings are kept but not used.` });
   }
   if (scan.mode !== "code") return null;
@@ -40,16 +48,26 @@ export function computeHover(text: string, offset: number): HoverData | null {
   if (member) {
     const [, recv, ns] = member;
     if (recv === "Vagrant" && !ns) {
-      return found(`Vagrant.${name}`, VAGRANT_METHODS.find((d) => d.name === name), name === "configure" ? word.start - "Vagrant.".length : word.start);
+      return found(
+        `Vagrant.${name}`,
+        VAGRANT_METHODS.find((d) => d.name === name),
+        name === "configure" ? word.start - "Vagrant.".length : word.start,
+      );
     }
     const role = resolveReceiver(frames, recv);
     if (!role) return null;
     if (role.kind === "config") {
       const docs = ns ? NAMESPACES[ns] : NAMESPACE_DOCS;
-      return found(ns ? `${recv}.${ns}.${name}` : `${recv}.${name}`, docs?.find((d) => d.name === name));
+      return found(
+        ns ? `${recv}.${ns}.${name}` : `${recv}.${name}`,
+        docs?.find((d) => d.name === name),
+      );
     }
     if (ns) return null;
-    return found(`${recv}.${name}`, attributesOf(role)?.find((d) => d.name === name));
+    return found(
+      `${recv}.${name}`,
+      attributesOf(role)?.find((d) => d.name === name),
+    );
   }
 
   // A keyword option: `inline:` in `provision "shell", inline: …`.

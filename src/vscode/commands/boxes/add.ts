@@ -10,7 +10,16 @@ export const addBoxFromFile: HangarCommand = {
     const uri =
       source instanceof vscode.Uri
         ? source
-        : (await vscode.window.showOpenDialog({ title: "Add a box", openLabel: "Add Box", canSelectFiles: true, canSelectFolders: true, canSelectMany: false, filters: { "Vagrant box": ["box"], "All files": ["*"] } }))?.[0];
+        : (
+            await vscode.window.showOpenDialog({
+              title: "Add a box",
+              openLabel: "Add Box",
+              canSelectFiles: true,
+              canSelectFolders: true,
+              canSelectMany: false,
+              filters: { "Vagrant box": ["box"], "All files": ["*"] },
+            })
+          )?.[0];
     if (!uri) return undefined;
     const suggested = path.basename(uri.fsPath).replace(/\.box$/, "");
     const name = await vscode.window.showInputBox({

@@ -12,7 +12,13 @@ export const openContainerPort: HangarCommand = {
     const info = t.info ?? (await hangar.docker.use("Listing containers", (d) => d.listContainers({ all: true, filters: { id: [t.id] } })))[0];
     const ports = browsablePorts(info?.Ports ?? []);
     if (!ports.length) throw new HangarError(`${t.name} publishes no TCP port.`, "Run it with ports published (-p or -P) to open one in a browser.");
-    const choice = ports.length === 1 ? ports[0] : await vscode.window.showQuickPick(ports.map((p) => ({ ...p, label: p.label })), { placeHolder: `Open which port of ${t.name}?` });
+    const choice =
+      ports.length === 1
+        ? ports[0]
+        : await vscode.window.showQuickPick(
+            ports.map((p) => ({ ...p, label: p.label })),
+            { placeHolder: `Open which port of ${t.name}?` },
+          );
     if (!choice) return undefined;
     await vscode.env.openExternal(vscode.Uri.parse(choice.url));
     return choice.url;

@@ -2,7 +2,13 @@ import * as vscode from "vscode";
 import type { DockerEndpoint } from "../../../core/docker/endpoints/docker-endpoint";
 import type { HangarCommand } from "../hangar-command";
 
-const SOURCE_LABEL: Record<DockerEndpoint["source"], string> = { embedded: "built in", environment: "DOCKER_HOST", local: "local socket", context: "Docker context", setting: "hangar.docker.endpoints" };
+const SOURCE_LABEL: Record<DockerEndpoint["source"], string> = {
+  embedded: "built in",
+  environment: "DOCKER_HOST",
+  local: "local socket",
+  context: "Docker context",
+  setting: "hangar.docker.endpoints",
+};
 
 /** Chooses the Docker endpoint the Images and Containers views show. An argument (endpoint id) skips the picker. */
 export const selectEndpoint: HangarCommand = {

@@ -36,7 +36,12 @@ async function chooseDockerfile(arg: unknown): Promise<vscode.Uri> {
 }
 
 function defaultTag(dockerfile: vscode.Uri): string {
-  const folder = path.basename(path.dirname(dockerfile.fsPath)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[._-]+/, "") || "image";
+  const folder =
+    path
+      .basename(path.dirname(dockerfile.fsPath))
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^[._-]+/, "") || "image";
   return `${folder}:latest`;
 }
 

@@ -10,7 +10,10 @@ import type { HangarCommand } from "../hangar-command";
 export const loadImage: HangarCommand = {
   id: "hangar.images.load",
   async run({ hangar, withProgress }, file?: unknown) {
-    const source = typeof file === "string" ? vscode.Uri.file(file) : (await vscode.window.showOpenDialog({ title: "Load images from an archive", canSelectMany: false, filters: { "Image archive": ["tar"] } }))?.[0];
+    const source =
+      typeof file === "string"
+        ? vscode.Uri.file(file)
+        : (await vscode.window.showOpenDialog({ title: "Load images from an archive", canSelectMany: false, filters: { "Image archive": ["tar"] } }))?.[0];
     if (!source) return undefined;
     const loaded = await withProgress({ title: `Loading ${path.basename(source.fsPath)}`, cancellable: true }, () =>
       hangar.docker.use(`Loading ${source.fsPath}`, async (d) => {

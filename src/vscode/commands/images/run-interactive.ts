@@ -26,7 +26,10 @@ export const runImageInteractive: HangarCommand = {
           containerId = container.id;
           const stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
           // Waiting from before the start, as the docker CLI does for --rm: the status is not lost to the removal.
-          const exit = (container.wait({ condition: "removed" }) as Promise<{ StatusCode: number }>).then((r) => r.StatusCode, () => 0);
+          const exit = (container.wait({ condition: "removed" }) as Promise<{ StatusCode: number }>).then(
+            (r) => r.StatusCode,
+            () => 0,
+          );
           await container.start();
           if (dims) await container.resize({ h: dims.rows, w: dims.columns }).catch(() => undefined);
           return {

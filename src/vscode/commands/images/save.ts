@@ -16,7 +16,11 @@ export const saveImage: HangarCommand = {
     const target =
       typeof file === "string"
         ? vscode.Uri.file(file)
-        : await vscode.window.showSaveDialog({ title: `Save ${image.ref}`, defaultUri: vscode.Uri.file(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd(), `${image.ref.replace(/[/:@]+/g, "_")}.tar`)), filters: { "Image archive": ["tar"] } });
+        : await vscode.window.showSaveDialog({
+            title: `Save ${image.ref}`,
+            defaultUri: vscode.Uri.file(path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd(), `${image.ref.replace(/[/:@]+/g, "_")}.tar`)),
+            filters: { "Image archive": ["tar"] },
+          });
     if (!target) return undefined;
     const temp = `${target.fsPath}.${process.pid}.partial`;
     await withProgress({ title: `Saving ${image.ref}`, cancellable: true }, ({ signal }) =>

@@ -8,9 +8,15 @@ export const reloadMachine = machineCommand({
   verb: "reload",
   allowed: (m) => m.state !== "not_created",
   async run(context, target) {
-    await runMachineOperation(context, target, `reloading '${target.name}'`, async (c) => {
-      await c.project.halt([target.name]);
-      return c.up(target.name);
-    }, true);
+    await runMachineOperation(
+      context,
+      target,
+      `reloading '${target.name}'`,
+      async (c) => {
+        await c.project.halt([target.name]);
+        return c.up(target.name);
+      },
+      true,
+    );
   },
 });

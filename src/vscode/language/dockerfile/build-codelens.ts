@@ -11,7 +11,9 @@ export class DockerfileBuildCodeLensProvider implements vscode.CodeLensProvider,
     if (document.uri.scheme !== "file") return [];
     const top = new vscode.Range(0, 0, 0, 0);
     if (!isTrusted()) return [restrictedLens(top, "no Build Image")];
-    return [new vscode.CodeLens(top, { title: "$(tools) Build Image", tooltip: "Build an image from this Dockerfile, its folder as the context", command: "hangar.image.build", arguments: [document.uri] })];
+    return [
+      new vscode.CodeLens(top, { title: "$(tools) Build Image", tooltip: "Build an image from this Dockerfile, its folder as the context", command: "hangar.image.build", arguments: [document.uri] }),
+    ];
   }
 
   dispose(): void {

@@ -39,7 +39,10 @@ export class DockerfileDiagnostics implements vscode.Disposable {
     if (document.languageId !== DOCKERFILE_LANGUAGE_ID) return;
     const key = document.uri.toString();
     clearTimeout(this.pending.get(key));
-    this.pending.set(key, setTimeout(() => this.validate(document), CHANGE_DEBOUNCE_MS));
+    this.pending.set(
+      key,
+      setTimeout(() => this.validate(document), CHANGE_DEBOUNCE_MS),
+    );
   }
 
   private validate(document: vscode.TextDocument): void {

@@ -46,7 +46,10 @@ export class MissingImageDiagnostics implements vscode.Disposable, vscode.CodeAc
     if (document.languageId !== DOCKERFILE_LANGUAGE_ID) return;
     const key = document.uri.toString();
     clearTimeout(this.pending.get(key));
-    this.pending.set(key, setTimeout(() => void this.check(document), CHANGE_DEBOUNCE_MS));
+    this.pending.set(
+      key,
+      setTimeout(() => void this.check(document), CHANGE_DEBOUNCE_MS),
+    );
   }
 
   private async check(document: vscode.TextDocument): Promise<void> {
@@ -64,7 +67,11 @@ export class MissingImageDiagnostics implements vscode.Disposable, vscode.CodeAc
     this.collection.set(
       document.uri,
       missing.map((f) => {
-        const d = new vscode.Diagnostic(new vscode.Range(f.line, f.start, f.line, f.end), `The embedded engine has no image ${f.name}, which pulls only its built-in busybox: build or load it first.`, vscode.DiagnosticSeverity.Warning);
+        const d = new vscode.Diagnostic(
+          new vscode.Range(f.line, f.start, f.line, f.end),
+          `The embedded engine has no image ${f.name}, which pulls only its built-in busybox: build or load it first.`,
+          vscode.DiagnosticSeverity.Warning,
+        );
         d.source = "hangar";
         d.code = MISSING_IMAGE_CODE;
         return d;

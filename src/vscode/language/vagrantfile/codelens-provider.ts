@@ -41,7 +41,12 @@ export class VagrantfileCodeLensProvider implements vscode.CodeLensProvider, vsc
       .map((m) => {
         const line = document.lineAt(m.line! - 1);
         const range = new vscode.Range(line.lineNumber, line.firstNonWhitespaceCharacterIndex, line.lineNumber, line.text.length);
-        return new vscode.CodeLens(range, { title: `$(play) Up ${m.name}`, command: "hangar.machine.up", arguments: [document.uri, m.name], tooltip: `Bring up machine '${m.name}' in Hangar's embedded emulator` });
+        return new vscode.CodeLens(range, {
+          title: `$(play) Up ${m.name}`,
+          command: "hangar.machine.up",
+          arguments: [document.uri, m.name],
+          tooltip: `Bring up machine '${m.name}' in Hangar's embedded emulator`,
+        });
       });
   }
 }

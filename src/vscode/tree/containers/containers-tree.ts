@@ -39,7 +39,9 @@ export class ContainerItem extends vscode.TreeItem {
     this.iconPath = STATE_ICON[container.State] ?? new vscode.ThemeIcon("circle-outline");
     this.contextValue = `container.${container.State}${container.Ports?.some((p) => p.PublicPort && p.Type === "tcp") ? ".ports" : ""}`;
     this.tooltip = new vscode.MarkdownString(
-      [`**${name}** — ${container.Status}`, `ID: \`${container.Id.slice(0, 12)}\``, `Image: \`${container.Image}\``, `Command: \`${container.Command}\``, ...(ports ? [`Ports: ${ports}`] : [])].join("\n\n"),
+      [`**${name}** — ${container.Status}`, `ID: \`${container.Id.slice(0, 12)}\``, `Image: \`${container.Image}\``, `Command: \`${container.Command}\``, ...(ports ? [`Ports: ${ports}`] : [])].join(
+        "\n\n",
+      ),
     );
   }
 }
@@ -80,10 +82,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Node>, vs
     private readonly docker: DockerService,
     private readonly files: ContainerFileSystem,
   ) {
-    this.subscriptions = [
-      docker.onDidChangeContainers(() => this.refresh()),
-      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("hangar.containers.groupBy") && this.refresh()),
-    ];
+    this.subscriptions = [docker.onDidChangeContainers(() => this.refresh()), vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("hangar.containers.groupBy") && this.refresh())];
   }
 
   refresh(): void {

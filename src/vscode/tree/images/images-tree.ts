@@ -26,7 +26,13 @@ export class ImageItem extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon("package");
     this.contextValue = dangling ? "image.dangling" : "image";
     this.tooltip = new vscode.MarkdownString(
-      [`**${tag.ref}**`, `ID: \`${shortId(image.Id)}\``, `Created: ${new Date(image.Created * 1000).toLocaleString()}`, `Size: ${formatSize(image.Size)}`, ...(image.RepoTags?.length ? [`Tags: ${image.RepoTags.join(", ")}`] : [])].join("\n\n"),
+      [
+        `**${tag.ref}**`,
+        `ID: \`${shortId(image.Id)}\``,
+        `Created: ${new Date(image.Created * 1000).toLocaleString()}`,
+        `Size: ${formatSize(image.Size)}`,
+        ...(image.RepoTags?.length ? [`Tags: ${image.RepoTags.join(", ")}`] : []),
+      ].join("\n\n"),
     );
   }
 
@@ -39,7 +45,12 @@ export class ImageItem extends vscode.TreeItem {
 /** A layer of an image's history (`docker history`). */
 export class LayerItem extends vscode.TreeItem {
   constructor(entry: { Id: string; Created: number; CreatedBy: string; Size: number; Comment?: string }, index: number) {
-    const step = entry.CreatedBy.replace(/^\/bin\/sh -c #\(nop\)\s*/, "").replace(/^\/bin\/sh -c /, "RUN ").trim() || entry.Comment || "(no instruction)";
+    const step =
+      entry.CreatedBy.replace(/^\/bin\/sh -c #\(nop\)\s*/, "")
+        .replace(/^\/bin\/sh -c /, "RUN ")
+        .trim() ||
+      entry.Comment ||
+      "(no instruction)";
     super(step.length > 80 ? `${step.slice(0, 79)}…` : step, vscode.TreeItemCollapsibleState.None);
     this.id = `layer:${entry.Id}:${index}`;
     this.description = `${formatSize(entry.Size)} · ${formatAge(entry.Created)}`;
@@ -78,7 +89,9 @@ export class ImagesTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   async getChildren(item?: Node): Promise<Node[]> {
     if (item instanceof RepositoryItem) return item.group.tags.map((t) => new ImageItem(t));
     if (item instanceof ImageItem) {
-      const { value, error } = await this.docker.list((d) => d.getImage(item.tag.image.Id).history() as Promise<Array<{ Id: string; Created: number; CreatedBy: string; Size: number; Comment?: string }>>);
+      const { value, error } = await this.docker.list(
+        (d) => d.getImage(item.tag.image.Id).history() as Promise<Array<{ Id: string; Created: number; CreatedBy: string; Size: number; Comment?: string }>>,
+      );
       return error ? [new DockerProblemItem((await this.docker.endpoint()).name, error)] : (value ?? []).map((l, i) => new LayerItem(l, i));
     }
     if (item) return [];

@@ -95,7 +95,12 @@ export async function addImage(t: TestEngine, tags: string[], file = "hello.txt"
   for await (const chunk of pack as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
   const layer = path.join(t.dir, `${file}.tar`);
   await writeFile(layer, Buffer.concat(chunks));
-  const image = await t.engine.images.create({ config: { Cmd: ["sh"], ...(labels ? { Labels: labels } : {}) }, layers: [{ tarPath: layer, createdBy: `ADD ${file}` }], tags, created: new Date("2024-01-02T03:04:05Z") });
+  const image = await t.engine.images.create({
+    config: { Cmd: ["sh"], ...(labels ? { Labels: labels } : {}) },
+    layers: [{ tarPath: layer, createdBy: `ADD ${file}` }],
+    tags,
+    created: new Date("2024-01-02T03:04:05Z"),
+  });
   return image.id;
 }
 

@@ -80,7 +80,11 @@ test("image names with slashes and colons route to the right image and endpoint"
 
   const removed = await request(t.socket, "DELETE", "/v1.43/images/registry.local/x/y:2");
   assert.equal(removed.status, 200, removed.text);
-  assert.deepEqual((removed.json() as Array<Record<string, string>>).map((r) => Object.keys(r)[0]), ["Untagged", "Untagged"], "untag only: the image keeps its other tag");
+  assert.deepEqual(
+    (removed.json() as Array<Record<string, string>>).map((r) => Object.keys(r)[0]),
+    ["Untagged", "Untagged"],
+    "untag only: the image keeps its other tag",
+  );
   assert.equal((await request(t.socket, "GET", "/images/localhost:5000/team/app:v1/json")).status, 200);
 
   // An image literally named "json" is still reachable: the last segment picks the endpoint.

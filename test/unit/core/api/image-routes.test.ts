@@ -56,7 +56,13 @@ test("save streams a tar that loads back to the same image ID; unknown names are
   const loaded = await request(t.socket, "POST", "/v1.43/images/load?quiet=1", saved.body, { "Content-Type": "application/x-tar" });
   assert.equal(loaded.status, 200);
   assert.equal(loaded.headers["content-type"], "application/json");
-  assert.deepEqual(loaded.text.trim().split("\n").map((l) => JSON.parse(l)), [{ stream: "Loaded image: sample:1\n" }]);
+  assert.deepEqual(
+    loaded.text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l)),
+    [{ stream: "Loaded image: sample:1\n" }],
+  );
   assert.equal(((await request(t.socket, "GET", "/images/sample:1/json")).json() as { Id: string }).Id, imageId);
 
   const missing = await request(t.socket, "GET", "/v1.43/images/get?names=sample:1&names=nope");
@@ -116,13 +122,25 @@ test("events: kept events between since and until, then the stream ends; live ev
   const until = nowSeconds() + 0.001;
   const past = await request(t.socket, "GET", `/v1.43/events?since=${since.toFixed(9)}&until=${until.toFixed(9)}`);
   assert.equal(past.status, 200);
-  const events = past.text.trim().split("\n").map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> }; time: number; timeNano: number });
-  assert.deepEqual(events.map((e) => e.Action), ["tag", "untag", "untag"]);
+  const events = past.text
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> }; time: number; timeNano: number });
+  assert.deepEqual(
+    events.map((e) => e.Action),
+    ["tag", "untag", "untag"],
+  );
   assert.deepEqual([events[0].Type, events[0].Actor.ID, events[0].Actor.Attributes.name, events[0].Actor.Attributes.team], ["image", imageId, "evt:1", "blue"]);
   assert.ok(/"timeNano":\d{19}\}/.test(past.text.split("\n")[0]), "timeNano is an exact integer");
 
   const onlyTags = await request(t.socket, "GET", `/v1.43/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ type: ["image"], event: ["untag"] }))}`);
-  assert.deepEqual(onlyTags.text.trim().split("\n").map((l) => (JSON.parse(l) as { Action: string }).Action), ["untag", "untag"]);
+  assert.deepEqual(
+    onlyTags.text
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { Action: string }).Action),
+    ["untag", "untag"],
+  );
   assert.equal((await request(t.socket, "GET", `/v1.43/events?since=${until}&until=${since}`)).status, 400);
 
   // Live: open a stream, tag, read the event as it happens.
@@ -170,7 +188,12 @@ test("a client that goes away in the middle of a load upload fails that load onl
   const staging = path.join(t.dir, "engine", "images", ".tmp");
   const staged = async (): Promise<number> => (await readdir(staging).catch(() => [])).length;
   await new Promise<void>((resolve) => {
-    const req = http.request({ socketPath: t.socket, method: "POST", path: "/v1.43/images/load", headers: { Host: "docker", "Content-Type": "application/x-tar", "Content-Length": String(saved.body.length) } });
+    const req = http.request({
+      socketPath: t.socket,
+      method: "POST",
+      path: "/v1.43/images/load",
+      headers: { Host: "docker", "Content-Type": "application/x-tar", "Content-Length": String(saved.body.length) },
+    });
     req.on("error", () => resolve());
     // Half the archive; once the engine is staging it, the client goes away.
     req.write(saved.body.subarray(0, saved.body.length >> 1), () => void waitFor(async () => (await staged()) > 0).finally(() => req.destroy()));

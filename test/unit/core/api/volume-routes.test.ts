@@ -26,7 +26,10 @@ const names = async (filters?: object): Promise<string[]> => {
 test("create, inspect, list with filters; bad input is a 400 that makes nothing", async () => {
   const created = await post("/v1.43/volumes/create", { Name: "logs", Labels: { team: "blue" } });
   assert.equal(created.status, 201);
-  assert.deepEqual({ ...(created.json() as object), CreatedAt: "" }, { Name: "logs", Driver: "local", Mountpoint: path.join(t.dir, "engine", "volumes", "logs", "_data"), CreatedAt: "", Labels: { team: "blue" }, Scope: "local", Options: null });
+  assert.deepEqual(
+    { ...(created.json() as object), CreatedAt: "" },
+    { Name: "logs", Driver: "local", Mountpoint: path.join(t.dir, "engine", "volumes", "logs", "_data"), CreatedAt: "", Labels: { team: "blue" }, Scope: "local", Options: null },
+  );
   const unnamed = (await post("/volumes/create", {})).json() as { Name: string };
   assert.match(unnamed.Name, /^[0-9a-f]{64}$/);
   assert.equal((await request(t.socket, "GET", "/volumes/logs")).status, 200);
@@ -68,7 +71,8 @@ test("containers: -v creates named and anonymous volumes and lists them as Mount
     { Type: "bind", Source: `${t.dir}/src`, Destination: "/src", Mode: "", RW: true, Propagation: "rprivate" },
   ]);
   assert.equal(existsSync(path.join(t.dir, "src")), true, "-v made the missing host folder");
-  const ps = async (volume: string): Promise<number> => ((await request(t.socket, "GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ volume: [volume] }))}`)).json() as unknown[]).length;
+  const ps = async (volume: string): Promise<number> =>
+    ((await request(t.socket, "GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ volume: [volume] }))}`)).json() as unknown[]).length;
   assert.deepEqual([await ps("appdata"), await ps("/cache"), await ps("other")], [1, 1, 0], "ps --filter volume= by name or destination");
 
   const inUse = await request(t.socket, "DELETE", "/volumes/appdata?force=1");
@@ -105,7 +109,13 @@ test("prune: anonymous unused volumes by default, every unused one with all=true
   const c = (await post("/containers/create", { Image: "sample:1", Volumes: { "/x": {} } })).json() as { Id: string };
   const anon = (await names()).find((n) => n !== "named")!;
   const df = (await request(t.socket, "GET", "/system/df?type=volume")).json() as { Volumes: Array<{ Name: string; UsageData: { Size: number; RefCount: number } }> };
-  assert.deepEqual(df.Volumes.map((v) => [v.Name, v.UsageData]).sort(), [[anon, { Size: 0, RefCount: 1 }], ["named", { Size: 0, RefCount: 0 }]].sort());
+  assert.deepEqual(
+    df.Volumes.map((v) => [v.Name, v.UsageData]).sort(),
+    [
+      [anon, { Size: 0, RefCount: 1 }],
+      ["named", { Size: 0, RefCount: 0 }],
+    ].sort(),
+  );
   assert.equal((await request(t.socket, "DELETE", `/containers/${c.Id}`)).status, 204);
   assert.deepEqual(await names(), [anon, "named"].sort(), "rm without -v keeps the anonymous volume");
   assert.deepEqual((await post("/volumes/prune", {})).json(), { VolumesDeleted: [anon], SpaceReclaimed: 0 });

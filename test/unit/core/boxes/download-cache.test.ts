@@ -104,7 +104,10 @@ test("a download is kept under sha256/<hex>; the next fetch is a hit that asks n
       assert.equal(file, path.join(dir, "sha256", SHA));
       assert.ok((await fs.readFile(file)).equals(BODY));
       assert.deepEqual(progress.at(-1), [BODY.length, BODY.length], "progress ends at the total from content-length");
-      assert.ok(progress.every(([r], i) => i === 0 || r >= progress[i - 1][0]), "progress never goes back");
+      assert.ok(
+        progress.every(([r], i) => i === 0 || r >= progress[i - 1][0]),
+        "progress never goes back",
+      );
       assert.equal(await cache.fetch(s.url, { sha256: SHA, size: BODY.length }), file);
       assert.equal(s.ranges.length, 1);
       assert.equal(existsSync(`${file}.partial`), false);

@@ -9,9 +9,7 @@ const language = new DockerfileLanguage();
 function applyEdits(text: string, edits: TextEdit[]): string {
   const lines = text.split("\n");
   const offset = (p: { line: number; character: number }): number => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
-  return [...edits]
-    .sort((a, b) => offset(b.range.start) - offset(a.range.start))
-    .reduce((t, e) => t.slice(0, offset(e.range.start)) + e.newText + t.slice(offset(e.range.end)), text);
+  return [...edits].sort((a, b) => offset(b.range.start) - offset(a.range.start)).reduce((t, e) => t.slice(0, offset(e.range.start)) + e.newText + t.slice(offset(e.range.end)), text);
 }
 
 describe("DockerfileLanguage", () => {
@@ -29,7 +27,10 @@ describe("DockerfileLanguage", () => {
 
   it("offers only FROM in an empty file (a Dockerfile starts with it)", async () => {
     const items = await language.computeCompletions("", { line: 0, character: 0 });
-    assert.deepEqual(items.map((i) => i.label), ["FROM baseImage"]);
+    assert.deepEqual(
+      items.map((i) => i.label),
+      ["FROM baseImage"],
+    );
   });
 
   it("hover on RUN shows its documentation", () => {
@@ -49,9 +50,15 @@ describe("DockerfileLanguage", () => {
 
   it("reports a missing FROM on the first instruction, and a lowercase keyword as a warning", () => {
     const missing = language.computeDiagnostics("# no base\nRUN echo\n");
-    assert.deepEqual(missing.map((d) => [d.range.start.line, d.severity, d.message]), [[1, "error", "No source image provided with `FROM`"]]);
+    assert.deepEqual(
+      missing.map((d) => [d.range.start.line, d.severity, d.message]),
+      [[1, "error", "No source image provided with `FROM`"]],
+    );
     const lower = language.computeDiagnostics("from busybox\n");
-    assert.deepEqual(lower.map((d) => [d.range.start.line, d.severity]), [[0, "warning"]]);
+    assert.deepEqual(
+      lower.map((d) => [d.range.start.line, d.severity]),
+      [[0, "warning"]],
+    );
     assert.match(lower[0].message, /uppercase/i);
     assert.deepEqual(language.computeDiagnostics("FROM busybox\nRUN echo hi\n"), []);
   });

@@ -10,7 +10,10 @@ describe("FROM image completion", () => {
     const language = new DockerfileLanguage(async () => ["alpine:3.20", "myapp:dev", "busybox:latest"]);
     const items = await language.computeCompletions("FROM ", at(0, 5));
     const images = items.filter((i) => i.kind === "image");
-    assert.deepEqual(images.map((i) => i.label), ["alpine:3.20", "myapp:dev", "busybox:latest", "scratch"]);
+    assert.deepEqual(
+      images.map((i) => i.label),
+      ["alpine:3.20", "myapp:dev", "busybox:latest", "scratch"],
+    );
     assert.deepEqual(images[0].range, { start: at(0, 5), end: at(0, 5) });
     // The service's own suggestion (--platform) stays.
     assert.ok(items.some((i) => i.label.startsWith("--platform")));
@@ -37,6 +40,9 @@ describe("FROM image completion", () => {
   it("still offers the built-in names when the provider fails", async () => {
     const language = new DockerfileLanguage(() => Promise.reject(new Error("no engine")));
     const items = await language.computeCompletions("FROM ", at(0, 5));
-    assert.deepEqual(items.filter((i) => i.kind === "image").map((i) => i.label), ["busybox:latest", "scratch"]);
+    assert.deepEqual(
+      items.filter((i) => i.kind === "image").map((i) => i.label),
+      ["busybox:latest", "scratch"],
+    );
   });
 });

@@ -11,7 +11,10 @@ test("a state and its 9p handles round-trip, compressed or raw", async () => {
     // Like guest memory: mostly zero pages with some data.
     const v86 = new Uint8Array(4 * 1024 * 1024);
     for (let i = 0; i < v86.length; i += 4096) v86[i] = i % 251;
-    const fids = [{ fid: 0, path: [] }, { fid: 7, path: ["s0", "a.txt"], openFlags: 2 }];
+    const fids = [
+      { fid: 0, path: [] },
+      { fid: 7, path: ["s0", "a.txt"], openFlags: 2 },
+    ];
     const packed = await writeStateFile(path.join(dir, "c.state"), v86, fids, true);
     const raw = await writeStateFile(path.join(dir, "r.state"), v86, fids, false);
     assert.ok(packed < raw / 10, `compressed ${packed} vs raw ${raw}`);

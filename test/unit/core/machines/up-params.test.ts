@@ -65,7 +65,14 @@ end
   const ups = await standInDaemon(home);
   const project = new ProjectMachines(vagrantfile, home, ruby, {}, { defaultMemoryMiB: 192 });
   // A created, powered-off machine: its record names its box, so no box needs to be installed.
-  await project.records.write("default", { box: "hangar/debian-busybox", boxVersion: "1.0.0", boxDir: path.join(tmp, "box"), createdAt: new Date().toISOString(), state: "poweroff", provisioned: true });
+  await project.records.write("default", {
+    box: "hangar/debian-busybox",
+    boxVersion: "1.0.0",
+    boxDir: path.join(tmp, "box"),
+    createdAt: new Date().toISOString(),
+    state: "poweroff",
+    provisioned: true,
+  });
 
   await project.up(["default"]);
   const snapshot = path.join(project.records.stateDir("default"), "snapshots", "before.state");

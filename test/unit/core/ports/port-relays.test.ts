@@ -27,7 +27,8 @@ test("a taken port without auto_correct fails with an actionable error and leave
       { id: "ssh", guest: 22, host: freePort, hostIp: "127.0.0.1", autoCorrect: false },
       { id: "web", guest: 80, host: portOf(held), hostIp: "127.0.0.1", autoCorrect: false },
     ]),
-    (err: Error) => /Host port 127\.0\.0\.1:\d+ \(forwarding to guest port 80\) is already in use/.test(err.message) && /auto_correct: true/.test(String((err as { hint?: string }).hint ?? err.message)),
+    (err: Error) =>
+      /Host port 127\.0\.0\.1:\d+ \(forwarding to guest port 80\) is already in use/.test(err.message) && /auto_correct: true/.test(String((err as { hint?: string }).hint ?? err.message)),
   );
   assert.equal(await isFree(freePort), true, "the forward bound before the failure was released");
   await closeServer(held);

@@ -9,8 +9,16 @@ import * as path from "node:path";
 test("confinement holds without /proc/self/fd too", { skip: process.platform !== "linux" }, () => {
   const run = spawnSync(
     process.execPath,
-    ["--import", path.join(__dirname, "fixtures", "as-darwin.mjs"), "--import", "tsx", "--test", "--test-reporter=tap",
-      path.join(__dirname, "host-share-confinement.test.ts"), path.join(__dirname, "host-share-server.test.ts")],
+    [
+      "--import",
+      path.join(__dirname, "fixtures", "as-darwin.mjs"),
+      "--import",
+      "tsx",
+      "--test",
+      "--test-reporter=tap",
+      path.join(__dirname, "host-share-confinement.test.ts"),
+      path.join(__dirname, "host-share-server.test.ts"),
+    ],
     // Without NODE_TEST_CONTEXT the child reports to its own stdout, not to this runner.
     { encoding: "utf8", timeout: 120_000, env: { ...process.env, NODE_TEST_CONTEXT: undefined } },
   );

@@ -13,7 +13,11 @@ import { HostShareServer } from "../../../../src/core/shares/host-share-server";
 import { T } from "../../../../src/core/shares/ninep-wire";
 import { errnoOf, NinePClient, O_RDONLY, O_RDWR, O_WRONLY, SET_MODE, SET_SIZE } from "./ninep-test-client";
 
-const ENOENT = 2, EXDEV = 18, ENOTDIR = 20, ELOOP = 40, EOPNOTSUPP = 95;
+const ENOENT = 2,
+  EXDEV = 18,
+  ENOTDIR = 20,
+  ELOOP = 40,
+  EOPNOTSUPP = 95;
 const SENTINEL = "outside the share: must never change\n";
 
 let dir = "";
@@ -66,12 +70,24 @@ function swapForLink(rel: string, target: string): void {
 
 test("a walk stops at a symlink and never continues from a symlink fid", () => {
   assert.equal(c.walk(2, 3, ["escape", "secret"]), 1, "the walk stops at the link");
-  assert.equal(errnoOf(() => c.getattr(3)), 9, "a partial walk makes no fid");
+  assert.equal(
+    errnoOf(() => c.getattr(3)),
+    9,
+    "a partial walk makes no fid",
+  );
   assert.equal(c.walk(2, 4, ["escape"]), 1);
-  assert.equal(errnoOf(() => c.walk(4, 5, ["secret"])), ENOTDIR, "walk from a symlink fid");
-  assert.equal(errnoOf(() => c.walk(4, 5, [".."])), ENOTDIR, "even '..' from a symlink fid");
+  assert.equal(
+    errnoOf(() => c.walk(4, 5, ["secret"])),
+    ENOTDIR,
+    "walk from a symlink fid",
+  );
+  assert.equal(
+    errnoOf(() => c.walk(4, 5, [".."])),
+    ENOTDIR,
+    "even '..' from a symlink fid",
+  );
   assert.equal(c.walk(4, 5, []), 0, "a clone of the symlink fid is fine");
-  assert.equal((c.getattr(5).mode & 0o170000), 0o120000, "the fid is the link itself");
+  assert.equal(c.getattr(5).mode & 0o170000, 0o120000, "the fid is the link itself");
   assertOutsideUnchanged();
 });
 
@@ -79,12 +95,32 @@ test("a fid walked inside keeps nothing when its folder becomes a symlink: getat
   c.walk(2, 3, ["d", "secret"]);
   c.walk(2, 4, ["d"]);
   swapForLink("d", outside);
-  assert.equal(errnoOf(() => c.getattr(3)), ENOTDIR, "stat never reports the outside object");
-  assert.equal(errnoOf(() => c.lopen(3, O_RDONLY)), ENOTDIR, "open");
-  assert.equal(errnoOf(() => c.listDir(4)), ELOOP, "readdir of a folder that is now a link: lopen sees the link");
-  assert.equal(errnoOf(() => c.walk(4, 5, ["secret"])), ENOTDIR, "walk");
+  assert.equal(
+    errnoOf(() => c.getattr(3)),
+    ENOTDIR,
+    "stat never reports the outside object",
+  );
+  assert.equal(
+    errnoOf(() => c.lopen(3, O_RDONLY)),
+    ENOTDIR,
+    "open",
+  );
+  assert.equal(
+    errnoOf(() => c.listDir(4)),
+    ELOOP,
+    "readdir of a folder that is now a link: lopen sees the link",
+  );
+  assert.equal(
+    errnoOf(() => c.walk(4, 5, ["secret"])),
+    ENOTDIR,
+    "walk",
+  );
   assert.equal(c.walk(2, 5, ["d", "secret"]), 1, "a fresh walk stops at the link");
-  assert.equal(errnoOf(() => c.call(T.remove, (w) => w.u32(3))), ENOTDIR, "remove");
+  assert.equal(
+    errnoOf(() => c.call(T.remove, (w) => w.u32(3))),
+    ENOTDIR,
+    "remove",
+  );
   assertOutsideUnchanged();
 });
 
@@ -93,30 +129,80 @@ test("readdir never lists an outside folder", () => {
   c.lopen(3, 0o200000);
   swapForLink("d", outside);
   // The fid was opened before the swap; its listing is made now.
-  assert.equal(errnoOf(() => c.call(T.readdir, (w) => w.u32(3).u64(0n).u32(65536))), ENOTDIR);
+  assert.equal(
+    errnoOf(() => c.call(T.readdir, (w) => w.u32(3).u64(0n).u32(65536))),
+    ENOTDIR,
+  );
   assertOutsideUnchanged();
 });
 
 test("create, mkdir, mknod, symlink, unlink and rmdir under a symlinked folder are refused", () => {
   c.walk(2, 3, ["escape"]);
-  assert.notEqual(errnoOf(() => c.lcreate(3, "created", O_RDWR, 0o644)), 0, "lcreate under a symlink fid");
-  assert.notEqual(errnoOf(() => c.mkdir(3, "made", 0o755)), 0, "mkdir under a symlink fid");
-  assert.notEqual(errnoOf(() => c.mknod(3, "node", 0o100644)), 0, "mknod under a symlink fid");
-  assert.notEqual(errnoOf(() => c.symlink(3, "ln", "/")), 0, "symlink under a symlink fid");
-  assert.notEqual(errnoOf(() => c.unlinkat(3, "secret")), 0, "unlink under a symlink fid");
+  assert.notEqual(
+    errnoOf(() => c.lcreate(3, "created", O_RDWR, 0o644)),
+    0,
+    "lcreate under a symlink fid",
+  );
+  assert.notEqual(
+    errnoOf(() => c.mkdir(3, "made", 0o755)),
+    0,
+    "mkdir under a symlink fid",
+  );
+  assert.notEqual(
+    errnoOf(() => c.mknod(3, "node", 0o100644)),
+    0,
+    "mknod under a symlink fid",
+  );
+  assert.notEqual(
+    errnoOf(() => c.symlink(3, "ln", "/")),
+    0,
+    "symlink under a symlink fid",
+  );
+  assert.notEqual(
+    errnoOf(() => c.unlinkat(3, "secret")),
+    0,
+    "unlink under a symlink fid",
+  );
   fs.mkdirSync(path.join(outside, "folder"));
-  assert.notEqual(errnoOf(() => c.unlinkat(3, "folder", 0x200 /* AT_REMOVEDIR */)), 0, "rmdir under a symlink fid");
+  assert.notEqual(
+    errnoOf(() => c.unlinkat(3, "folder", 0x200 /* AT_REMOVEDIR */)),
+    0,
+    "rmdir under a symlink fid",
+  );
   fs.rmdirSync(path.join(outside, "folder"));
   // The same through a folder fid whose name was swapped after the walk.
   c.walk(2, 4, ["d"]);
   swapForLink("d", outside);
-  assert.equal(errnoOf(() => c.lcreate(4, "created", O_RDWR, 0o644)), ENOTDIR);
-  assert.equal(errnoOf(() => c.lcreate(4, "secret", O_RDWR | 0o1000 /* O_TRUNC */, 0o644)), ENOTDIR, "create+truncate of an outside file");
-  assert.equal(errnoOf(() => c.mkdir(4, "made", 0o755)), ENOTDIR);
-  assert.equal(errnoOf(() => c.mknod(4, "node", 0o100644)), ENOTDIR);
-  assert.equal(errnoOf(() => c.symlink(4, "ln", "/")), ENOTDIR);
-  assert.equal(errnoOf(() => c.unlinkat(4, "secret")), ENOTDIR);
-  assert.equal(errnoOf(() => c.call(T.remove, (w) => w.u32(5))), 9, "no such fid");
+  assert.equal(
+    errnoOf(() => c.lcreate(4, "created", O_RDWR, 0o644)),
+    ENOTDIR,
+  );
+  assert.equal(
+    errnoOf(() => c.lcreate(4, "secret", O_RDWR | 0o1000 /* O_TRUNC */, 0o644)),
+    ENOTDIR,
+    "create+truncate of an outside file",
+  );
+  assert.equal(
+    errnoOf(() => c.mkdir(4, "made", 0o755)),
+    ENOTDIR,
+  );
+  assert.equal(
+    errnoOf(() => c.mknod(4, "node", 0o100644)),
+    ENOTDIR,
+  );
+  assert.equal(
+    errnoOf(() => c.symlink(4, "ln", "/")),
+    ENOTDIR,
+  );
+  assert.equal(
+    errnoOf(() => c.unlinkat(4, "secret")),
+    ENOTDIR,
+  );
+  assert.equal(
+    errnoOf(() => c.call(T.remove, (w) => w.u32(5))),
+    9,
+    "no such fid",
+  );
   c.walk(2, 5, ["escape"]);
   c.call(T.remove, (w) => w.u32(5));
   assert.ok(!fs.existsSync(path.join(dir, "escape")), "removing a symlink removes the link itself");
@@ -126,19 +212,38 @@ test("create, mkdir, mknod, symlink, unlink and rmdir under a symlinked folder a
 test("setattr of size and mode never reaches through a link", () => {
   c.walk(2, 3, ["secret-link"]);
   c.setattr(3, SET_MODE, 0o600);
-  assert.equal(errnoOf(() => c.setattr(3, SET_SIZE, 0, 0n)), ELOOP, "truncate of a symlink fid");
+  assert.equal(
+    errnoOf(() => c.setattr(3, SET_SIZE, 0, 0n)),
+    ELOOP,
+    "truncate of a symlink fid",
+  );
   c.walk(2, 4, ["d", "secret"]);
   swapForLink("d", outside);
-  assert.equal(errnoOf(() => c.setattr(4, SET_SIZE, 0, 0n)), ENOTDIR, "truncate through a swapped folder");
-  assert.equal(errnoOf(() => c.setattr(4, SET_MODE, 0o666)), ENOTDIR, "chmod through a swapped folder");
+  assert.equal(
+    errnoOf(() => c.setattr(4, SET_SIZE, 0, 0n)),
+    ENOTDIR,
+    "truncate through a swapped folder",
+  );
+  assert.equal(
+    errnoOf(() => c.setattr(4, SET_MODE, 0o666)),
+    ENOTDIR,
+    "chmod through a swapped folder",
+  );
   assertOutsideUnchanged();
 });
 
 test("an unopened fid whose file became a symlink is not truncated through it", () => {
   c.walk(2, 3, ["f.txt"]);
   swapForLink("f.txt", secret);
-  assert.equal(errnoOf(() => c.setattr(3, SET_SIZE, 0, 0n)), ELOOP);
-  assert.equal(errnoOf(() => c.setattr(3, SET_MODE, 0o666)), 0, "chmod of the link itself changes nothing");
+  assert.equal(
+    errnoOf(() => c.setattr(3, SET_SIZE, 0, 0n)),
+    ELOOP,
+  );
+  assert.equal(
+    errnoOf(() => c.setattr(3, SET_MODE, 0o666)),
+    0,
+    "chmod of the link itself changes nothing",
+  );
   assertOutsideUnchanged();
 });
 
@@ -166,26 +271,61 @@ test("a read-only open fid still truncates the object itself, not a path", () =>
   c.setattr(3, SET_SIZE, 0, 1n);
   assert.equal(fs.readFileSync(path.join(dir, "f.txt"), "utf8"), "i", "truncate(2) of an open file by name still works");
   swapForLink("f.txt", secret);
-  assert.equal(errnoOf(() => c.setattr(3, SET_SIZE, 0, 0n)), ELOOP);
+  assert.equal(
+    errnoOf(() => c.setattr(3, SET_SIZE, 0, 0n)),
+    ELOOP,
+  );
   assertOutsideUnchanged();
 });
 
 test("rename and link stay inside the share", () => {
   c.walk(2, 3, ["escape"]);
   c.walk(2, 4, ["f.txt"]);
-  assert.notEqual(errnoOf(() => c.renameat(2, "f.txt", 3, "moved")), 0, "rename into a symlinked folder");
-  assert.notEqual(errnoOf(() => c.rename(4, 3, "moved")), 0, "Trename into a symlinked folder");
-  assert.notEqual(errnoOf(() => c.link(3, 4, "hl")), 0, "hard link into a symlinked folder");
-  assert.notEqual(errnoOf(() => c.renameat(3, "secret", 2, "stolen")), 0, "rename out of a symlinked folder");
+  assert.notEqual(
+    errnoOf(() => c.renameat(2, "f.txt", 3, "moved")),
+    0,
+    "rename into a symlinked folder",
+  );
+  assert.notEqual(
+    errnoOf(() => c.rename(4, 3, "moved")),
+    0,
+    "Trename into a symlinked folder",
+  );
+  assert.notEqual(
+    errnoOf(() => c.link(3, 4, "hl")),
+    0,
+    "hard link into a symlinked folder",
+  );
+  assert.notEqual(
+    errnoOf(() => c.renameat(3, "secret", 2, "stolen")),
+    0,
+    "rename out of a symlinked folder",
+  );
   assert.ok(fs.existsSync(path.join(dir, "f.txt")));
   // A hard link whose source path goes through a symlink.
   c.walk(2, 5, ["d", "secret"]);
   c.walk(2, 6, ["d"]);
   swapForLink("d", outside);
-  assert.equal(errnoOf(() => c.link(2, 5, "hl")), ENOTDIR, "link from a source through a swapped folder");
-  assert.equal(errnoOf(() => c.renameat(6, "secret", 2, "stolen")), ENOTDIR, "rename from a swapped folder");
-  assert.equal(errnoOf(() => c.rename(5, 2, "stolen")), ENOTDIR, "Trename of a fid under a swapped folder");
-  assert.equal(errnoOf(() => c.renameat(2, "f.txt", 6, "moved")), ENOTDIR, "rename into a swapped folder");
+  assert.equal(
+    errnoOf(() => c.link(2, 5, "hl")),
+    ENOTDIR,
+    "link from a source through a swapped folder",
+  );
+  assert.equal(
+    errnoOf(() => c.renameat(6, "secret", 2, "stolen")),
+    ENOTDIR,
+    "rename from a swapped folder",
+  );
+  assert.equal(
+    errnoOf(() => c.rename(5, 2, "stolen")),
+    ENOTDIR,
+    "Trename of a fid under a swapped folder",
+  );
+  assert.equal(
+    errnoOf(() => c.renameat(2, "f.txt", 6, "moved")),
+    ENOTDIR,
+    "rename into a swapped folder",
+  );
   assert.ok(fs.existsSync(path.join(dir, "f.txt")));
   assert.ok(!fs.existsSync(path.join(dir, "hl")) && !fs.existsSync(path.join(dir, "stolen")));
   // A symlink is an object in itself: renaming or linking the link is fine and leaves its target alone.
@@ -194,7 +334,11 @@ test("rename and link stay inside the share", () => {
     c.link(2, 7, "link-of-link");
     assert.ok(fs.lstatSync(path.join(dir, "link-of-link")).isSymbolicLink());
   } else {
-    assert.equal(errnoOf(() => c.link(2, 7, "link-of-link")), 1, "without /proc, where link(2) may follow a symlink, linking one is refused");
+    assert.equal(
+      errnoOf(() => c.link(2, 7, "link-of-link")),
+      1,
+      "without /proc, where link(2) may follow a symlink, linking one is refused",
+    );
   }
   c.renameat(2, "secret-link", 2, "renamed-link");
   assert.equal(fs.readlinkSync(path.join(dir, "renamed-link")), secret);
@@ -204,8 +348,14 @@ test("rename and link stay inside the share", () => {
 test("rename and link across shares are EXDEV", () => {
   c.walk(1, 3, ["s1"]);
   c.walk(2, 4, ["f.txt"]);
-  assert.equal(errnoOf(() => c.renameat(2, "f.txt", 3, "f.txt")), EXDEV);
-  assert.equal(errnoOf(() => c.link(3, 4, "f.txt")), EXDEV);
+  assert.equal(
+    errnoOf(() => c.renameat(2, "f.txt", 3, "f.txt")),
+    EXDEV,
+  );
+  assert.equal(
+    errnoOf(() => c.link(3, 4, "f.txt")),
+    EXDEV,
+  );
   assert.deepEqual(fs.readdirSync(dir2), []);
 });
 
@@ -238,8 +388,16 @@ test("created files and folders are never setuid or setgid", () => {
   assert.equal(fs.statSync(path.join(dir, "suid")).mode & 0o6000, 0, "mkdir 04777");
   c.mkdir(2, "sticky", 0o1777);
   assert.equal(fs.statSync(path.join(dir, "sticky")).mode & 0o7777, 0o1777 & ~umask, "sticky folders are fine");
-  assert.equal(errnoOf(() => c.mknod(2, "dev", 0o020666 /* S_IFCHR */)), EOPNOTSUPP, "no device nodes");
-  assert.equal(errnoOf(() => c.mknod(2, "fifo", 0o010666 /* S_IFIFO */)), EOPNOTSUPP, "no FIFOs");
+  assert.equal(
+    errnoOf(() => c.mknod(2, "dev", 0o020666 /* S_IFCHR */)),
+    EOPNOTSUPP,
+    "no device nodes",
+  );
+  assert.equal(
+    errnoOf(() => c.mknod(2, "fifo", 0o010666 /* S_IFIFO */)),
+    EOPNOTSUPP,
+    "no FIFOs",
+  );
 });
 
 test("after a saved state is restored, a reopened file that became a symlink is not followed", () => {
@@ -256,13 +414,35 @@ test("after a saved state is restored, a reopened file that became a symlink is 
   server.importFids(exported);
   c.server = server;
   for (const fid of [3, 4]) {
-    assert.notEqual(errnoOf(() => c.read(fid)), 0, `read of fid ${fid}`);
-    assert.notEqual(errnoOf(() => c.write(fid, "pwned")), 0, `write of fid ${fid}`);
-    assert.notEqual(errnoOf(() => c.setattr(fid, SET_SIZE, 0, 0n)), 0, `truncate of fid ${fid}`);
+    assert.notEqual(
+      errnoOf(() => c.read(fid)),
+      0,
+      `read of fid ${fid}`,
+    );
+    assert.notEqual(
+      errnoOf(() => c.write(fid, "pwned")),
+      0,
+      `write of fid ${fid}`,
+    );
+    assert.notEqual(
+      errnoOf(() => c.setattr(fid, SET_SIZE, 0, 0n)),
+      0,
+      `truncate of fid ${fid}`,
+    );
   }
-  assert.equal(errnoOf(() => c.read(3)), ELOOP);
-  assert.equal(errnoOf(() => c.read(4)), ENOTDIR);
-  assert.notEqual(errnoOf(() => c.listDir(5)), 0, "readdir of the swapped folder");
+  assert.equal(
+    errnoOf(() => c.read(3)),
+    ELOOP,
+  );
+  assert.equal(
+    errnoOf(() => c.read(4)),
+    ENOTDIR,
+  );
+  assert.notEqual(
+    errnoOf(() => c.listDir(5)),
+    0,
+    "readdir of the swapped folder",
+  );
   assertOutsideUnchanged();
   // Legitimate use is unchanged: put the names back and the same fids work again.
   fs.rmSync(path.join(dir, "f.txt"));
@@ -271,8 +451,22 @@ test("after a saved state is restored, a reopened file that became a symlink is 
 });
 
 test("the virtual root and share roots are not the guest's to change", () => {
-  assert.equal(errnoOf(() => c.lcreate(1, "x", O_RDWR, 0o644)), 1, "EPERM at the virtual root");
-  assert.equal(errnoOf(() => c.setattr(2, SET_MODE, 0o6777)), 1, "EPERM for a share root");
-  assert.equal(errnoOf(() => c.call(T.remove, (w) => w.u32(2))), 1);
-  assert.equal(errnoOf(() => c.walk(1, 9, ["nope"])), ENOENT);
+  assert.equal(
+    errnoOf(() => c.lcreate(1, "x", O_RDWR, 0o644)),
+    1,
+    "EPERM at the virtual root",
+  );
+  assert.equal(
+    errnoOf(() => c.setattr(2, SET_MODE, 0o6777)),
+    1,
+    "EPERM for a share root",
+  );
+  assert.equal(
+    errnoOf(() => c.call(T.remove, (w) => w.u32(2))),
+    1,
+  );
+  assert.equal(
+    errnoOf(() => c.walk(1, 9, ["nope"])),
+    ENOENT,
+  );
 });

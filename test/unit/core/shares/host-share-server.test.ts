@@ -120,7 +120,11 @@ test("creates, writes, renames (open fids follow) and deletes on the host", () =
   call(T.mkdir, (w) => w.u32(2).str("made").u32(0o755).u32(0));
   walk(2, 10, ["made"]);
   call(T.renameat, (w) => w.u32(2).str("new.txt").u32(10).str("new.txt"));
-  assert.equal(errnoOf(() => call(T.renameat, (w) => w.u32(2).str("new.txt").u32(2).str("x"))), 2, "ENOENT for a missing source");
+  assert.equal(
+    errnoOf(() => call(T.renameat, (w) => w.u32(2).str("new.txt").u32(2).str("x"))),
+    2,
+    "ENOENT for a missing source",
+  );
   // The open fid followed the rename: a getattr on it sees the moved file.
   const r = call(T.getattr, (w) => w.u32(3).u64(0x7ffn));
   r.u64();
@@ -154,9 +158,20 @@ test("the guest cannot leave its share: '..' stops at the root, symlinks are not
   walk(2, 5, ["escape"]);
   assert.equal(call(T.readlink, (w) => w.u32(5)).str(), outside);
   walk(2, 6, ["secret-link"]);
-  assert.equal(errnoOf(() => call(T.lopen, (w) => w.u32(6).u32(0))), 40, "ELOOP: opening a symlink does not follow it");
-  assert.equal(errnoOf(() => walk(2, 7, ["a/b"])), 22, "a name with a slash is refused");
-  assert.equal(errnoOf(() => call(T.lcreate, (w) => w.u32(2).str("..").u32(2).u32(0o644).u32(0))), 22);
+  assert.equal(
+    errnoOf(() => call(T.lopen, (w) => w.u32(6).u32(0))),
+    40,
+    "ELOOP: opening a symlink does not follow it",
+  );
+  assert.equal(
+    errnoOf(() => walk(2, 7, ["a/b"])),
+    22,
+    "a name with a slash is refused",
+  );
+  assert.equal(
+    errnoOf(() => call(T.lcreate, (w) => w.u32(2).str("..").u32(2).u32(0o644).u32(0))),
+    22,
+  );
 });
 
 test("open fids survive export and import (a saved and restored guest) and reopen by path", () => {
@@ -181,7 +196,19 @@ test("getattr reports host size, mode and times; setattr truncates and sets time
   r.u32();
   r.u64();
   assert.equal(r.u32(), fs.statSync(path.join(dir, "hello.txt")).mode);
-  call(T.setattr, (w) => w.u32(2).u32(0x8 | 0x20 | 0x100).u32(0).u32(0).u32(0).u64(5n).u64(0n).u64(0n).u64(1_600_000_000n).u64(0n));
+  call(T.setattr, (w) =>
+    w
+      .u32(2)
+      .u32(0x8 | 0x20 | 0x100)
+      .u32(0)
+      .u32(0)
+      .u32(0)
+      .u64(5n)
+      .u64(0n)
+      .u64(0n)
+      .u64(1_600_000_000n)
+      .u64(0n),
+  );
   const st = fs.statSync(path.join(dir, "hello.txt"));
   assert.equal(st.size, 5);
   assert.equal(Math.round(st.mtimeMs / 1000), 1_600_000_000);
@@ -189,8 +216,22 @@ test("getattr reports host size, mode and times; setattr truncates and sets time
 
 test("unknown messages and unknown fids are errors, not crashes", () => {
   attach();
-  assert.equal(errnoOf(() => call(T.getattr, (w) => w.u32(99).u64(0x7ffn))), 9, "EBADF");
-  assert.equal(errnoOf(() => call(T.xattrwalk, (w) => w.u32(1).u32(2).str("user.x"))), 95);
-  assert.equal(errnoOf(() => call(61)), 95);
-  assert.equal(errnoOf(() => call(T.walk, (w) => w.u32(1))), 5, "a truncated message is EIO");
+  assert.equal(
+    errnoOf(() => call(T.getattr, (w) => w.u32(99).u64(0x7ffn))),
+    9,
+    "EBADF",
+  );
+  assert.equal(
+    errnoOf(() => call(T.xattrwalk, (w) => w.u32(1).u32(2).str("user.x"))),
+    95,
+  );
+  assert.equal(
+    errnoOf(() => call(61)),
+    95,
+  );
+  assert.equal(
+    errnoOf(() => call(T.walk, (w) => w.u32(1))),
+    5,
+    "a truncated message is EIO",
+  );
 });

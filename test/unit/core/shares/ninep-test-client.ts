@@ -4,8 +4,12 @@ import assert from "node:assert/strict";
 import type { HostShareServer } from "../../../../src/core/shares/host-share-server";
 import { RLERROR, T, WireReader, WireWriter } from "../../../../src/core/shares/ninep-wire";
 
-export const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_DIRECTORY = 0o200000;
-export const SET_MODE = 0x1, SET_SIZE = 0x8;
+export const O_RDONLY = 0,
+  O_WRONLY = 1,
+  O_RDWR = 2,
+  O_DIRECTORY = 0o200000;
+export const SET_MODE = 0x1,
+  SET_SIZE = 0x8;
 
 export class NinePClient {
   private tag = 1;

@@ -68,12 +68,15 @@ test("an existing 0700 home is accepted and left exactly as it is", () => {
 
 test("a home owned by another user is refused, saying whose it is and what to do", () => {
   const home = foreignHome("theirs");
-  assert.throws(() => ensureHangarHome(home), (err: unknown) => {
-    assert.ok(err instanceof ForeignHangarHomeError);
-    assert.match(err.message, new RegExp(`${home.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} belongs to another user \\(uid ${NOBODY}; you are uid 0\\)`));
-    assert.match(err.message, /Point HANGAR_HOME \(or the hangar\.home setting\) at a folder of your own/);
-    return true;
-  });
+  assert.throws(
+    () => ensureHangarHome(home),
+    (err: unknown) => {
+      assert.ok(err instanceof ForeignHangarHomeError);
+      assert.match(err.message, new RegExp(`${home.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} belongs to another user \\(uid ${NOBODY}; you are uid 0\\)`));
+      assert.match(err.message, /Point HANGAR_HOME \(or the hangar\.home setting\) at a folder of your own/);
+      return true;
+    },
+  );
   // Nothing was created or changed in it.
   assert.deepEqual(readdirSync(home), []);
   assert.equal(statSync(home).uid, NOBODY);
@@ -83,9 +86,15 @@ test("a home others may write into is refused with the chmod that fixes it", () 
   const home = path.join(tmp, "open");
   mkdirSync(home);
   chmodSync(home, 0o777);
-  assert.throws(() => ensureHangarHome(home), (err: unknown) => err instanceof UnsafeHangarHomeError && /every user \(mode 0777\)/.test(err.message) && err.message.includes(`chmod 700 ${home}`));
+  assert.throws(
+    () => ensureHangarHome(home),
+    (err: unknown) => err instanceof UnsafeHangarHomeError && /every user \(mode 0777\)/.test(err.message) && err.message.includes(`chmod 700 ${home}`),
+  );
   chmodSync(home, 0o770);
-  assert.throws(() => ensureHangarHome(home), (err: unknown) => err instanceof UnsafeHangarHomeError && /its group/.test(err.message));
+  assert.throws(
+    () => ensureHangarHome(home),
+    (err: unknown) => err instanceof UnsafeHangarHomeError && /its group/.test(err.message),
+  );
 });
 
 test("every entry point refuses another user's home: CLI verbs, daemon client and server, engine start and serve", async () => {

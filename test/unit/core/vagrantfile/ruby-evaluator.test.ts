@@ -26,7 +26,10 @@ end
   if (record.error) return;
   assert.equal(record.output, "defining node-a,node-b for tester\n");
   assert.equal(record.global.vm.settings.box, "fallback");
-  assert.deepEqual(record.machines.map((m) => m.name), ["node-a", "node-b"]);
+  assert.deepEqual(
+    record.machines.map((m) => m.name),
+    ["node-a", "node-b"],
+  );
 });
 
 test("evaluations do not leak into each other (constants, methods, ENV)", async () => {

@@ -40,7 +40,11 @@ async function report(caseDir: string): Promise<ValidationReport> {
 test("the golden corpus has at least 30 Vagrantfiles, negative ones among them, named error-*", () => {
   assert.ok(cases.length >= 30, `only ${cases.length} cases`);
   const negative = cases.filter((name) => "error" in expectation(name));
-  assert.deepEqual(negative, cases.filter((name) => name.startsWith("error-")), "a case expects an error exactly when it is named error-*");
+  assert.deepEqual(
+    negative,
+    cases.filter((name) => name.startsWith("error-")),
+    "a case expects an error exactly when it is named error-*",
+  );
   assert.ok(negative.length >= 10, `only ${negative.length} negative cases`);
 });
 

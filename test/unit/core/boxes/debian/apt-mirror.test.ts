@@ -38,11 +38,14 @@ test("HANGAR_DEBIAN_MIRROR wins over apt; an empty setting counts as unset", () 
 });
 
 test("a setting that is not an http(s) URL is refused with a HangarError naming it", () => {
-  assert.throws(() => resolveDebianMirror({ setting: "mirror.example/debian", env: noEnv }), (err: unknown) => {
-    assert.ok(err instanceof InvalidDebianMirrorError);
-    assert.match((err as Error).message, /hangar\.debianMirror/);
-    return true;
-  });
+  assert.throws(
+    () => resolveDebianMirror({ setting: "mirror.example/debian", env: noEnv }),
+    (err: unknown) => {
+      assert.ok(err instanceof InvalidDebianMirrorError);
+      assert.match((err as Error).message, /hangar\.debianMirror/);
+      return true;
+    },
+  );
   assert.throws(() => resolveDebianMirror({ env: { HANGAR_DEBIAN_MIRROR: "ftp://mirror.example/debian" } }), /HANGAR_DEBIAN_MIRROR/);
 });
 
@@ -132,13 +135,16 @@ test("another suite can be asked for", () => {
 
 test("nothing configured: a HangarError that says which setting to set", () => {
   withAptRoot({ "sources.list.d/other.sources": "Types: deb\nURIs: http://other.example/repo\nSuites: nodistro\nComponents: main\n" }, (aptRoot) => {
-    assert.throws(() => resolveDebianMirror({ env: noEnv, aptRoot }), (err: unknown) => {
-      assert.ok(err instanceof DebianMirrorNotFoundError);
-      assert.ok(err instanceof HangarError);
-      assert.match(err.message, /hangar\.debianMirror/);
-      assert.match(err.message, /HANGAR_DEBIAN_MIRROR/);
-      return true;
-    });
+    assert.throws(
+      () => resolveDebianMirror({ env: noEnv, aptRoot }),
+      (err: unknown) => {
+        assert.ok(err instanceof DebianMirrorNotFoundError);
+        assert.ok(err instanceof HangarError);
+        assert.match(err.message, /hangar\.debianMirror/);
+        assert.match(err.message, /HANGAR_DEBIAN_MIRROR/);
+        return true;
+      },
+    );
   });
   // No apt tree at all (macOS, Windows) is the same case.
   assert.throws(() => resolveDebianMirror({ env: noEnv, aptRoot: path.join(os.tmpdir(), "hangar-no-such-root") }), DebianMirrorNotFoundError);

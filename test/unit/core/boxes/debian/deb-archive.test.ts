@@ -9,7 +9,15 @@ import * as tar from "tar-stream";
 import { readArArchive, ArArchiveError } from "../../../../../src/core/boxes/debian/ar-archive";
 import { DebArchiveError, readDeb, type DebEntry } from "../../../../../src/core/boxes/debian/deb-archive";
 
-type TarItem = { name: string; type?: "file" | "directory" | "symlink" | "link" | "character-device"; mode?: number; linkname?: string; content?: string | Buffer; devmajor?: number; devminor?: number };
+type TarItem = {
+  name: string;
+  type?: "file" | "directory" | "symlink" | "link" | "character-device";
+  mode?: number;
+  linkname?: string;
+  content?: string | Buffer;
+  devmajor?: number;
+  devminor?: number;
+};
 
 async function tarOf(items: TarItem[]): Promise<Buffer> {
   const pack = tar.pack();
@@ -19,9 +27,7 @@ async function tarOf(items: TarItem[]): Promise<Buffer> {
   })();
   for (const item of items) {
     const { content, ...header } = item;
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ mtime: new Date(1_700_000_000_000), uid: 0, gid: 0, ...header }, content ?? "", (err) => (err ? reject(err) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => pack.entry({ mtime: new Date(1_700_000_000_000), uid: 0, gid: 0, ...header }, content ?? "", (err) => (err ? reject(err) : resolve())));
   }
   pack.finalize();
   await done;
@@ -91,7 +97,17 @@ async function withDeb(members: Array<{ name: string; data: Buffer }>, style: "d
 async function debMembers(data: TarItem[], dataCompression: "xz" | "zst" | "gz" | "", controlCompression: "xz" | "zst" | "gz" | "" = "gz") {
   return [
     { name: "debian-binary", data: Buffer.from("2.0\n") },
-    { name: `control.tar${controlCompression ? `.${controlCompression}` : ""}`, data: compress(await tarOf([{ name: "./", type: "directory" }, { name: "./control", content: CONTROL }, { name: "./postinst", mode: 0o755, content: "#!/bin/sh\n" }]), controlCompression) },
+    {
+      name: `control.tar${controlCompression ? `.${controlCompression}` : ""}`,
+      data: compress(
+        await tarOf([
+          { name: "./", type: "directory" },
+          { name: "./control", content: CONTROL },
+          { name: "./postinst", mode: 0o755, content: "#!/bin/sh\n" },
+        ]),
+        controlCompression,
+      ),
+    },
     { name: `data.tar${dataCompression ? `.${dataCompression}` : ""}`, data: compress(await tarOf(data), dataCompression) },
   ];
 }
@@ -136,7 +152,11 @@ test("a .deb with data.tar.xz: control fields and every entry kind", async () =>
   });
 });
 
-for (const [compression, style] of [["zst", "gnu"], ["gz", "bsd"], ["", "dpkg"]] as const) {
+for (const [compression, style] of [
+  ["zst", "gnu"],
+  ["gz", "bsd"],
+  ["", "dpkg"],
+] as const) {
   test(`data.tar${compression ? `.${compression}` : ""} in a ${style}-style ar archive`, async () => {
     await withDeb(await debMembers(DATA, compression, compression === "" ? "xz" : compression), style, async (file) => {
       const entries = await all(file);
@@ -150,14 +170,23 @@ test("extractData with a filter reads only what was asked for", async () => {
   await withDeb(await debMembers(DATA, "xz"), "dpkg", async (file) => {
     const seen: string[] = [];
     const progress: Array<[number, number]> = [];
-    await (await readDeb(file)).extractData((p, type) => p.startsWith("bin/") && type === "file", (e) => void seen.push(e.path), { onProgress: (done, total) => progress.push([done, total]) });
+    await (
+      await readDeb(file)
+    ).extractData(
+      (p, type) => p.startsWith("bin/") && type === "file",
+      (e) => void seen.push(e.path),
+      { onProgress: (done, total) => progress.push([done, total]) },
+    );
     assert.deepEqual(seen, ["bin/hello"]);
     assert.ok(progress.length > 0 && progress.at(-1)![0] === progress.at(-1)![1], "progress reaches the member's size");
   });
 });
 
 test("an entry that climbs out of the root is refused with a clear error", async () => {
-  for (const bad of [{ name: "./usr/../../etc/passwd", content: "root::0:0::/:/bin/sh\n" }, { name: "./bin/sneaky", type: "link" as const, linkname: "../../etc/shadow" }]) {
+  for (const bad of [
+    { name: "./usr/../../etc/passwd", content: "root::0:0::/:/bin/sh\n" },
+    { name: "./bin/sneaky", type: "link" as const, linkname: "../../etc/shadow" },
+  ]) {
     await withDeb(await debMembers([{ name: "./bin/ok", content: "fine" }, bad], "xz"), "dpkg", async (file) => {
       await assert.rejects(all(file), (err: unknown) => {
         assert.ok(err instanceof DebArchiveError);
@@ -168,9 +197,22 @@ test("an entry that climbs out of the root is refused with a clear error", async
     });
   }
   // ".." that stays inside, and a symlink pointing up (resolved inside the guest), are fine.
-  await withDeb(await debMembers([{ name: "./usr/lib/../bin/x", content: "x" }, { name: "./usr/bin/up", type: "symlink", linkname: "../../bin/busybox" }], "xz"), "dpkg", async (file) => {
-    assert.deepEqual((await all(file)).map((e) => e.path), ["usr/bin/x", "usr/bin/up"]);
-  });
+  await withDeb(
+    await debMembers(
+      [
+        { name: "./usr/lib/../bin/x", content: "x" },
+        { name: "./usr/bin/up", type: "symlink", linkname: "../../bin/busybox" },
+      ],
+      "xz",
+    ),
+    "dpkg",
+    async (file) => {
+      assert.deepEqual(
+        (await all(file)).map((e) => e.path),
+        ["usr/bin/x", "usr/bin/up"],
+      );
+    },
+  );
 });
 
 test("reading stops on abort", async () => {
@@ -179,10 +221,14 @@ test("reading stops on abort", async () => {
     const controller = new AbortController();
     const seen: string[] = [];
     await assert.rejects(
-      deb.extractData(undefined, (e) => {
-        seen.push(e.path);
-        controller.abort();
-      }, { signal: controller.signal }),
+      deb.extractData(
+        undefined,
+        (e) => {
+          seen.push(e.path);
+          controller.abort();
+        },
+        { signal: controller.signal },
+      ),
       { name: "AbortError" },
     );
     assert.deepEqual(seen, ["bin"]);
@@ -226,11 +272,21 @@ test("ar: odd-sized members are padded, GNU long names resolved, the symbol tabl
   ];
   for (const style of ["gnu", "bsd"] as const) {
     const read = readArArchive(arOf(members, style), "test.a");
-    assert.deepEqual(read.map((m) => [m.name, m.data.toString()]), members.map((m) => [m.name, m.data.toString()]), style);
+    assert.deepEqual(
+      read.map((m) => [m.name, m.data.toString()]),
+      members.map((m) => [m.name, m.data.toString()]),
+      style,
+    );
     assert.equal(read[0].mode, 0o100644);
     assert.equal(read[0].mtime, 1_700_000_000);
   }
   const short = members.filter((m) => m.name.length <= 15); // dpkg-deb's names always fit the header
-  assert.deepEqual(readArArchive(arOf(short, "dpkg"), "test.a").map((m) => [m.name, m.data.toString()]), [["a", "odd"], ["b", "x"]]);
+  assert.deepEqual(
+    readArArchive(arOf(short, "dpkg"), "test.a").map((m) => [m.name, m.data.toString()]),
+    [
+      ["a", "odd"],
+      ["b", "x"],
+    ],
+  );
   assert.throws(() => readArArchive(Buffer.from("!<arch>\nshort"), "test.a"), ArArchiveError);
 });

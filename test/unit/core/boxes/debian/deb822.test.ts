@@ -29,5 +29,11 @@ test("paragraphs, continuation lines, comments and case-insensitive names", () =
 
 test("`only` keeps just the named fields", () => {
   const [p] = parseDeb822("Package: x\nDescription: long\n text\nVersion: 1\n", { only: ["package", "Version"] });
-  assert.deepEqual([...p.fields.entries()], [["Package", "x"], ["Version", "1"]]);
+  assert.deepEqual(
+    [...p.fields.entries()],
+    [
+      ["Package", "x"],
+      ["Version", "1"],
+    ],
+  );
 });

@@ -23,35 +23,51 @@ function paragraph(fields: Record<string, string>): string {
 }
 
 /** A Packages index in the shape the mirror serves (fields in Debian's order, Description and all). */
-const PACKAGES = [
-  paragraph({ Package: "busybox-static", Version: "1:1.35.0-4+b3", "Installed-Size": "2000", Depends: "", Description: "Standalone rescue shell with tons of builtin utilities", "Description-md5": "0".repeat(32), Filename: "pool/main/b/busybox/busybox-static_1.35.0-4+b3_i386.deb", Size: String(DEB_BYTES.length), SHA256: sha256(DEB_BYTES) }),
-  paragraph({ Package: "busybox-static", Version: "1.36.1-9" }), // lower: no epoch
-  paragraph({ Package: "busybox-static", Version: "1:1.35.0~rc1-1" }),
-  paragraph({ Package: "dropbear-bin", Version: "2022.83-1+deb12u2", Depends: "libc6 (>= 2.34), libcrypt1 (>= 1:4.1.0), libgmp10 (>= 2:6.2.1+dfsg1), libtomcrypt1 (>= 1.18.1), libtommath1 (>= 1.2.0), zlib1g (>= 1:1.1.4)", Recommends: "openssh-client" }),
-  paragraph({ Package: "libc6", Version: "2.36-9+deb12u10", Depends: "libgcc-s1", Breaks: "hurd (<< 1:0.9.git20220301-2)" }),
-  paragraph({ Package: "libgcc-s1", Version: "12.2.0-14+deb12u1", Depends: "gcc-12-base (= 12.2.0-14+deb12u1), libc6 (>= 2.35)", Provides: "libgcc1 (= 1:12.2.0-14+deb12u1)" }),
-  paragraph({ Package: "gcc-12-base", Version: "12.2.0-14+deb12u1", "Multi-Arch": "same" }),
-  paragraph({ Package: "libcrypt1", Version: "1:4.4.33-2", "Pre-Depends": "libc6 (>= 2.36)", Depends: "" }),
-  paragraph({ Package: "libgmp10", Version: "2:6.2.1+dfsg1-1.1", Depends: "libc6 (>= 2.14)" }),
-  paragraph({ Package: "libtomcrypt1", Version: "1.18.2+dfsg-7+b1", Depends: "libc6 (>= 2.34), libtommath1 (>= 1.2.0)" }),
-  paragraph({ Package: "libtommath1", Version: "1.2.0-6+b1", Depends: "libc6 (>= 2.4)" }),
-  paragraph({ Package: "zlib1g", Version: "1:1.2.13.dfsg-1", "Pre-Depends": "libc6 (>= 2.14)", Provides: "libz1" }),
-  paragraph({ Package: "needs-awk", Version: "1.0", Depends: "gawk | mawk, perl:any (>= 5) [i386] <!nocheck>" }),
-  paragraph({ Package: "mawk", Version: "1.3.4.20200120-3.1", Provides: "awk" }),
-  paragraph({ Package: "needs-virtual", Version: "1.0", Depends: "awk, libz1" }),
-  paragraph({ Package: "perl", Version: "5.36.0-7+deb12u2", Depends: "perl-base" }),
-  paragraph({ Package: "perl-base", Version: "5.36.0-7+deb12u2", "Pre-Depends": "perl (>= 5)" }), // a cycle
-  paragraph({ Package: "needs-missing", Version: "1.0", Depends: "libc6, no-such-package | nor-this-one" }),
-  paragraph({ Package: "linux-image-6.1.0-35-686-unsigned", Version: "6.1.137-1", Depends: "kmod, linux-base (>= 4.3~)" }),
-  paragraph({ Package: "linux-image-6.1.0-37-686-unsigned", Version: "6.1.140-1" }),
-  paragraph({ Package: "linux-image-6.1.0-9-686-unsigned", Version: "6.1.27-1" }),
-  paragraph({ Package: "linux-image-6.1.0-38-686-pae-unsigned", Version: "6.1.147-1" }),
-  paragraph({ Package: "linux-image-6.1.0-38-rt-686-pae-unsigned", Version: "6.1.147-1" }),
-  paragraph({ Package: "linux-image-6.1.0-38-686-dbg", Version: "6.1.147-1" }),
-  paragraph({ Package: "linux-image-686", Version: "6.1.147-1" }),
-  paragraph({ Package: "seabios", Version: "1.16.2-1", Architecture: "all" }),
-  "Package: broken-no-sha\nVersion: 1.0\nFilename: pool/main/b/broken.deb\nSize: 1",
-].join("\n\n") + "\n";
+const PACKAGES =
+  [
+    paragraph({
+      Package: "busybox-static",
+      Version: "1:1.35.0-4+b3",
+      "Installed-Size": "2000",
+      Depends: "",
+      Description: "Standalone rescue shell with tons of builtin utilities",
+      "Description-md5": "0".repeat(32),
+      Filename: "pool/main/b/busybox/busybox-static_1.35.0-4+b3_i386.deb",
+      Size: String(DEB_BYTES.length),
+      SHA256: sha256(DEB_BYTES),
+    }),
+    paragraph({ Package: "busybox-static", Version: "1.36.1-9" }), // lower: no epoch
+    paragraph({ Package: "busybox-static", Version: "1:1.35.0~rc1-1" }),
+    paragraph({
+      Package: "dropbear-bin",
+      Version: "2022.83-1+deb12u2",
+      Depends: "libc6 (>= 2.34), libcrypt1 (>= 1:4.1.0), libgmp10 (>= 2:6.2.1+dfsg1), libtomcrypt1 (>= 1.18.1), libtommath1 (>= 1.2.0), zlib1g (>= 1:1.1.4)",
+      Recommends: "openssh-client",
+    }),
+    paragraph({ Package: "libc6", Version: "2.36-9+deb12u10", Depends: "libgcc-s1", Breaks: "hurd (<< 1:0.9.git20220301-2)" }),
+    paragraph({ Package: "libgcc-s1", Version: "12.2.0-14+deb12u1", Depends: "gcc-12-base (= 12.2.0-14+deb12u1), libc6 (>= 2.35)", Provides: "libgcc1 (= 1:12.2.0-14+deb12u1)" }),
+    paragraph({ Package: "gcc-12-base", Version: "12.2.0-14+deb12u1", "Multi-Arch": "same" }),
+    paragraph({ Package: "libcrypt1", Version: "1:4.4.33-2", "Pre-Depends": "libc6 (>= 2.36)", Depends: "" }),
+    paragraph({ Package: "libgmp10", Version: "2:6.2.1+dfsg1-1.1", Depends: "libc6 (>= 2.14)" }),
+    paragraph({ Package: "libtomcrypt1", Version: "1.18.2+dfsg-7+b1", Depends: "libc6 (>= 2.34), libtommath1 (>= 1.2.0)" }),
+    paragraph({ Package: "libtommath1", Version: "1.2.0-6+b1", Depends: "libc6 (>= 2.4)" }),
+    paragraph({ Package: "zlib1g", Version: "1:1.2.13.dfsg-1", "Pre-Depends": "libc6 (>= 2.14)", Provides: "libz1" }),
+    paragraph({ Package: "needs-awk", Version: "1.0", Depends: "gawk | mawk, perl:any (>= 5) [i386] <!nocheck>" }),
+    paragraph({ Package: "mawk", Version: "1.3.4.20200120-3.1", Provides: "awk" }),
+    paragraph({ Package: "needs-virtual", Version: "1.0", Depends: "awk, libz1" }),
+    paragraph({ Package: "perl", Version: "5.36.0-7+deb12u2", Depends: "perl-base" }),
+    paragraph({ Package: "perl-base", Version: "5.36.0-7+deb12u2", "Pre-Depends": "perl (>= 5)" }), // a cycle
+    paragraph({ Package: "needs-missing", Version: "1.0", Depends: "libc6, no-such-package | nor-this-one" }),
+    paragraph({ Package: "linux-image-6.1.0-35-686-unsigned", Version: "6.1.137-1", Depends: "kmod, linux-base (>= 4.3~)" }),
+    paragraph({ Package: "linux-image-6.1.0-37-686-unsigned", Version: "6.1.140-1" }),
+    paragraph({ Package: "linux-image-6.1.0-9-686-unsigned", Version: "6.1.27-1" }),
+    paragraph({ Package: "linux-image-6.1.0-38-686-pae-unsigned", Version: "6.1.147-1" }),
+    paragraph({ Package: "linux-image-6.1.0-38-rt-686-pae-unsigned", Version: "6.1.147-1" }),
+    paragraph({ Package: "linux-image-6.1.0-38-686-dbg", Version: "6.1.147-1" }),
+    paragraph({ Package: "linux-image-686", Version: "6.1.147-1" }),
+    paragraph({ Package: "seabios", Version: "1.16.2-1", Architecture: "all" }),
+    "Package: broken-no-sha\nVersion: 1.0\nFilename: pool/main/b/broken.deb\nSize: 1",
+  ].join("\n\n") + "\n";
 
 interface Mirror {
   url: string;
@@ -170,7 +186,10 @@ test("a Packages file that does not match the Release file's SHA256 is refused",
 
 test("a mirror without i386, or without the suite, gets an error that says what to check", async () => {
   await withRepo({ "dists/bookworm/Release": release({ "main/binary-amd64/Packages.xz": XZ }) }, async (repo) => {
-    await assert.rejects(repo.loadIndex(), (err: unknown) => err instanceof DebianIndexError && /main\/binary-i386\/Packages\.xz/.test((err as Error).message) && /i386 architecture/.test((err as Error).message));
+    await assert.rejects(
+      repo.loadIndex(),
+      (err: unknown) => err instanceof DebianIndexError && /main\/binary-i386\/Packages\.xz/.test((err as Error).message) && /i386 architecture/.test((err as Error).message),
+    );
   });
   await withRepo({}, async (repo) => {
     await assert.rejects(repo.loadIndex(), (err: unknown) => err instanceof DebianIndexError && /HTTP 404/.test((err as Error).message));
@@ -191,13 +210,24 @@ test("resolveDependencies: transitive Depends and Pre-Depends, each package once
   const repo = await repository();
   const names = repo.resolveDependencies(["dropbear-bin"]).map((p) => p.Package);
   assert.deepEqual(names, ["dropbear-bin", "libc6", "libgcc-s1", "gcc-12-base", "libcrypt1", "libgmp10", "libtomcrypt1", "libtommath1", "zlib1g"]);
-  assert.deepEqual(repo.resolveDependencies(["perl"]).map((p) => p.Package), ["perl", "perl-base"], "a dependency cycle ends");
+  assert.deepEqual(
+    repo.resolveDependencies(["perl"]).map((p) => p.Package),
+    ["perl", "perl-base"],
+    "a dependency cycle ends",
+  );
 });
 
 test("resolveDependencies: first available alternative, virtual packages through Provides", async () => {
   const repo = await repository();
-  assert.deepEqual(repo.resolveDependencies(["needs-awk"]).map((p) => p.Package), ["needs-awk", "mawk", "perl", "perl-base"], "gawk is absent, so mawk; perl:any is perl");
-  assert.deepEqual(repo.resolveDependencies(["needs-virtual"]).map((p) => p.Package), ["needs-virtual", "mawk", "zlib1g", "libc6", "libgcc-s1", "gcc-12-base"]);
+  assert.deepEqual(
+    repo.resolveDependencies(["needs-awk"]).map((p) => p.Package),
+    ["needs-awk", "mawk", "perl", "perl-base"],
+    "gawk is absent, so mawk; perl:any is perl",
+  );
+  assert.deepEqual(
+    repo.resolveDependencies(["needs-virtual"]).map((p) => p.Package),
+    ["needs-virtual", "mawk", "zlib1g", "libc6", "libgcc-s1", "gcc-12-base"],
+  );
   assert.deepEqual(repo.resolveDependencies(["libz1"]).map((p) => p.Package)[0], "zlib1g", "a virtual name asked for directly");
 });
 
@@ -207,8 +237,14 @@ test("resolveDependencies: a missing dependency names who needs it; exclude skip
     () => repo.resolveDependencies(["needs-missing"]),
     (err: unknown) => err instanceof DebianPackageNotFoundError && err.packageName === "no-such-package" && /needed by needs-missing/.test(err.message),
   );
-  assert.deepEqual(repo.resolveDependencies(["dropbear-bin"], { exclude: (n) => n === "libc6" }).map((p) => p.Package), ["dropbear-bin", "libcrypt1", "libgmp10", "libtomcrypt1", "libtommath1", "zlib1g"]);
-  assert.deepEqual(repo.resolveDependencies(["needs-missing"], { exclude: (n) => n === "nor-this-one" }).map((p) => p.Package), ["needs-missing", "libc6", "libgcc-s1", "gcc-12-base"]);
+  assert.deepEqual(
+    repo.resolveDependencies(["dropbear-bin"], { exclude: (n) => n === "libc6" }).map((p) => p.Package),
+    ["dropbear-bin", "libcrypt1", "libgmp10", "libtomcrypt1", "libtommath1", "zlib1g"],
+  );
+  assert.deepEqual(
+    repo.resolveDependencies(["needs-missing"], { exclude: (n) => n === "nor-this-one" }).map((p) => p.Package),
+    ["needs-missing", "libc6", "libgcc-s1", "gcc-12-base"],
+  );
 });
 
 test("findLatestKernel: the newest 686-unsigned image, not pae, rt, dbg or the metapackage", async () => {

@@ -85,7 +85,10 @@ describe("isDirectoryMode / isSymlinkMode", () => {
 
 describe("listArchiveChildren", () => {
   it("lists a folder's direct children from an archive of that folder", async () => {
-    const children = await listArchiveChildren(archive([{ name: "etc/" }, { name: "etc/passwd", body: "root:x:0:0\n" }, { name: "etc/ssl/" }, { name: "etc/ssl/certs/" }, { name: "etc/ssl/certs/x", body: "cert" }]), "/etc");
+    const children = await listArchiveChildren(
+      archive([{ name: "etc/" }, { name: "etc/passwd", body: "root:x:0:0\n" }, { name: "etc/ssl/" }, { name: "etc/ssl/certs/" }, { name: "etc/ssl/certs/x", body: "cert" }]),
+      "/etc",
+    );
     assert.deepEqual(summary(children), [
       ["passwd", "file", 11],
       ["ssl", "directory", 0],
@@ -115,8 +118,11 @@ describe("listArchiveChildren", () => {
     ]);
   });
 
-  it("lists the root from \"./\"-prefixed names", async () => {
-    const children = await listArchiveChildren(archive([{ name: "./" }, { name: "./bin/" }, { name: "./bin/sh", type: "symlink", linkname: "busybox" }, { name: "./etc/passwd", body: "p" }, { name: "./.dockerenv", body: "" }]), "/");
+  it('lists the root from "./"-prefixed names', async () => {
+    const children = await listArchiveChildren(
+      archive([{ name: "./" }, { name: "./bin/" }, { name: "./bin/sh", type: "symlink", linkname: "busybox" }, { name: "./etc/passwd", body: "p" }, { name: "./.dockerenv", body: "" }]),
+      "/",
+    );
     assert.deepEqual(summary(children), [
       [".dockerenv", "file", 0],
       ["bin", "directory", 0],
@@ -125,7 +131,10 @@ describe("listArchiveChildren", () => {
   });
 
   it("lists the root from bare names", async () => {
-    const children = await listArchiveChildren(archive([{ name: "bin/" }, { name: "bin/busybox", body: "elf" }, { name: "etc/" }, { name: "etc/hostname", body: "h" }, { name: "hello.txt", body: "hello" }]), "/");
+    const children = await listArchiveChildren(
+      archive([{ name: "bin/" }, { name: "bin/busybox", body: "elf" }, { name: "etc/" }, { name: "etc/hostname", body: "h" }, { name: "hello.txt", body: "hello" }]),
+      "/",
+    );
     assert.deepEqual(summary(children), [
       ["bin", "directory", 0],
       ["etc", "directory", 0],

@@ -15,7 +15,7 @@ describe("readBuildMessage", () => {
   });
 
   it("finds a Step line among other lines of the same message", () => {
-    assert.deepEqual(readBuildMessage({ stream: " ---> 1a2b3c4d5e6f\nStep 3/3 : CMD [\"sh\"]\n" }).step, { index: 3, total: 3, instruction: 'CMD ["sh"]' });
+    assert.deepEqual(readBuildMessage({ stream: ' ---> 1a2b3c4d5e6f\nStep 3/3 : CMD ["sh"]\n' }).step, { index: 3, total: 3, instruction: 'CMD ["sh"]' });
   });
 
   it("passes ordinary build output through", () => {
@@ -23,7 +23,10 @@ describe("readBuildMessage", () => {
   });
 
   it("reads errorDetail as the build's error", () => {
-    const p = readBuildMessage({ errorDetail: { code: 1, message: "The command '/bin/sh -c false' returned a non-zero code: 1" }, error: "The command '/bin/sh -c false' returned a non-zero code: 1" });
+    const p = readBuildMessage({
+      errorDetail: { code: 1, message: "The command '/bin/sh -c false' returned a non-zero code: 1" },
+      error: "The command '/bin/sh -c false' returned a non-zero code: 1",
+    });
     assert.deepEqual(p, { text: "The command '/bin/sh -c false' returned a non-zero code: 1\n", error: "The command '/bin/sh -c false' returned a non-zero code: 1" });
   });
 
@@ -45,11 +48,11 @@ describe("readBuildMessage", () => {
 
   it("ignores an aux message without an ID", () => assert.deepEqual(readBuildMessage({ aux: { Digest: "sha256:x" } }), { text: "" }));
 
-  it("reads \"Successfully built\" as the image ID", () => {
+  it('reads "Successfully built" as the image ID', () => {
     assert.deepEqual(readBuildMessage({ stream: "Successfully built 4c0b8b5f1c7e\n" }), { text: "Successfully built 4c0b8b5f1c7e\n", imageId: "4c0b8b5f1c7e" });
   });
 
-  it("does not take a non-hex word after \"Successfully built\" for an ID", () => {
+  it('does not take a non-hex word after "Successfully built" for an ID', () => {
     assert.equal(readBuildMessage({ stream: "Successfully built the-thing\n" }).imageId, undefined);
   });
 
@@ -129,7 +132,13 @@ describe("JsonMessageSplitter", () => {
     const s = new JsonMessageSplitter();
     const messages = [...s.push('{"stream":"Step 1/1 : FROM alpine\\n"}\n{"aux":{"ID":"sha256:ab'), ...s.push('c"}}\n{"stream":"Successfully built abcdef012345\\n"}'), ...s.end()];
     const read = messages.map(readBuildMessage);
-    assert.deepEqual(read.map((p) => p.step?.index), [1, undefined, undefined]);
-    assert.deepEqual(read.map((p) => p.imageId), [undefined, "sha256:abc", "abcdef012345"]);
+    assert.deepEqual(
+      read.map((p) => p.step?.index),
+      [1, undefined, undefined],
+    );
+    assert.deepEqual(
+      read.map((p) => p.imageId),
+      [undefined, "sha256:abc", "abcdef012345"],
+    );
   });
 });

@@ -56,7 +56,10 @@ describe("connectDocker", () => {
     const { paths } = await apiServer((s) => s.listen(sock));
     const c = connectDocker(endpoint(`unix://${sock}`));
     assert.equal(String(await c.docker.ping()), "OK");
-    assert.deepEqual((await c.docker.listImages()).map((i) => i.RepoTags), [["busybox:latest"]]);
+    assert.deepEqual(
+      (await c.docker.listImages()).map((i) => i.RepoTags),
+      [["busybox:latest"]],
+    );
     const events = (await c.docker.getEvents()) as Readable;
     const closed = new Promise((r) => events.once("close", r));
     c.dispose();
@@ -135,7 +138,10 @@ describe("describeDockerError", () => {
     assert.match(describeDockerError(err("UNABLE_TO_VERIFY_LEAF_SIGNATURE"), tcp), /not signed by a trusted CA \(\/certs\/ca\.pem\)/);
     assert.match(describeDockerError(err("CERT_HAS_EXPIRED"), tcp), /not valid now/);
     assert.match(describeDockerError(err("ERR_SSL_WRONG_VERSION_NUMBER", "wrong version number"), tcp), /does not speak TLS/);
-    assert.match(describeDockerError(Object.assign(new Error("All configured authentication methods failed"), { level: "client-authentication" }), endpoint("ssh://me@h")), /^ssh:\/\/me@h: SSH login failed/);
+    assert.match(
+      describeDockerError(Object.assign(new Error("All configured authentication methods failed"), { level: "client-authentication" }), endpoint("ssh://me@h")),
+      /^ssh:\/\/me@h: SSH login failed/,
+    );
     assert.equal(describeDockerError(new SshEndpointError("ssh://me@h:22: the connection was closed.", undefined, "closed"), endpoint("ssh://me@h")), "ssh://me@h:22: the connection was closed.");
     assert.equal(describeDockerError("weird\nthing", tcp), "tcp://build:2376: weird thing");
   });

@@ -65,7 +65,10 @@ describe("discoverEndpoints", () => {
       server.close();
     }
     const gone = await discoverEndpoints({ hangarHome: h.hangarHome, env: {}, homedir: h.home, localSocket: sock });
-    assert.deepEqual(gone.map((e) => e.id), ["embedded"]);
+    assert.deepEqual(
+      gone.map((e) => e.id),
+      ["embedded"],
+    );
   });
 
   it("takes DOCKER_HOST as it is, without TLS unless DOCKER_TLS_VERIFY or DOCKER_TLS says so", async () => {
@@ -79,11 +82,21 @@ describe("discoverEndpoints", () => {
     const certs = path.join(h.home, "certs");
     mkdirSync(certs);
     for (const f of ["ca.pem", "cert.pem", "key.pem"]) writeFileSync(path.join(certs, f), "x");
-    const found = await discoverEndpoints({ hangarHome: h.hangarHome, env: { DOCKER_HOST: "tcp://10.1.2.3:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certs }, homedir: h.home, localSocket: h.missingSocket });
+    const found = await discoverEndpoints({
+      hangarHome: h.hangarHome,
+      env: { DOCKER_HOST: "tcp://10.1.2.3:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certs },
+      homedir: h.home,
+      localSocket: h.missingSocket,
+    });
     assert.deepEqual(found[1].tls, { ca: path.join(certs, "ca.pem"), cert: path.join(certs, "cert.pem"), key: path.join(certs, "key.pem"), verify: true });
 
     rmSync(path.join(certs, "ca.pem"));
-    const noCa = await discoverEndpoints({ hangarHome: h.hangarHome, env: { DOCKER_HOST: "tcp://10.1.2.3:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certs }, homedir: h.home, localSocket: h.missingSocket });
+    const noCa = await discoverEndpoints({
+      hangarHome: h.hangarHome,
+      env: { DOCKER_HOST: "tcp://10.1.2.3:2376", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: certs },
+      homedir: h.home,
+      localSocket: h.missingSocket,
+    });
     assert.deepEqual(noCa[1].tls, { cert: path.join(certs, "cert.pem"), key: path.join(certs, "key.pem"), verify: true });
   });
 
@@ -96,7 +109,12 @@ describe("discoverEndpoints", () => {
     const config = path.join(h.home, "other-config");
     mkdirSync(config);
     writeFileSync(path.join(config, "key.pem"), "x");
-    const viaConfig = await discoverEndpoints({ hangarHome: h.hangarHome, env: { DOCKER_HOST: "tcp://10.1.2.3", DOCKER_TLS: "1", DOCKER_CONFIG: config }, homedir: h.home, localSocket: h.missingSocket });
+    const viaConfig = await discoverEndpoints({
+      hangarHome: h.hangarHome,
+      env: { DOCKER_HOST: "tcp://10.1.2.3", DOCKER_TLS: "1", DOCKER_CONFIG: config },
+      homedir: h.home,
+      localSocket: h.missingSocket,
+    });
     assert.deepEqual(viaConfig[1].tls, { key: path.join(config, "key.pem"), verify: false });
   });
 
@@ -120,7 +138,13 @@ describe("discoverEndpoints", () => {
     assert.deepEqual(found.slice(1), [
       { id: "context:half", name: "half", host: "tcp://half.example:2376", source: "context", tls: { ca: path.join(halfTls, "ca.pem"), verify: false } },
       { id: "context:lab", name: "lab", host: "tcp://lab.example:2376", source: "context", tls: { verify: false } },
-      { id: "context:prod", name: "prod", host: "tcp://prod.example:2376", source: "context", tls: { ca: path.join(tlsDir, "ca.pem"), cert: path.join(tlsDir, "cert.pem"), key: path.join(tlsDir, "key.pem"), verify: true } },
+      {
+        id: "context:prod",
+        name: "prod",
+        host: "tcp://prod.example:2376",
+        source: "context",
+        tls: { ca: path.join(tlsDir, "ca.pem"), cert: path.join(tlsDir, "cert.pem"), key: path.join(tlsDir, "key.pem"), verify: true },
+      },
       { id: "context:remote-ssh", name: "remote-ssh", host: "ssh://deploy@build-1", source: "context" },
     ]);
   });
@@ -131,7 +155,10 @@ describe("discoverEndpoints", () => {
     const config = path.join(h.home, "cfg");
     writeContext(config, "in-config", "tcp://b.example:2375");
     const found = await discoverEndpoints({ hangarHome: h.hangarHome, env: { DOCKER_CONFIG: config }, homedir: h.home, localSocket: h.missingSocket });
-    assert.deepEqual(found.map((e) => e.id), ["embedded", "context:in-config"]);
+    assert.deepEqual(
+      found.map((e) => e.id),
+      ["embedded", "context:in-config"],
+    );
   });
 
   it("a missing or unreadable docker config folder is no error", async () => {
@@ -164,7 +191,10 @@ describe("discoverEndpoints", () => {
     const h = freshHome();
     const found = await discoverEndpoints({ hangarHome: h.hangarHome, env: {}, homedir: h.home, localSocket: h.missingSocket, configured: [{ name: "typo", host: "htp://x:2375" }] });
     assert.equal(found[1].id, "setting:typo");
-    assert.throws(() => connectDocker(found[1]), (err: unknown) => err instanceof DockerHostError && /unknown scheme "htp:\/\/"/.test(err.message));
+    assert.throws(
+      () => connectDocker(found[1]),
+      (err: unknown) => err instanceof DockerHostError && /unknown scheme "htp:\/\/"/.test(err.message),
+    );
   });
 
   it("drops duplicate addresses however spelled, keeping the first (embedded before DOCKER_HOST before contexts before settings)", async () => {
@@ -185,11 +215,9 @@ describe("discoverEndpoints", () => {
         { name: "mine", host: "ssh://me@other-box" },
       ],
     });
-    assert.deepEqual(found.map((e) => `${e.id} ${e.host}`), [
-      `embedded ${embedded}`,
-      "context:same-as-env tcp://10.1.2.3:2375",
-      "context:unique tcp://10.9.9.9:2375",
-      "setting:mine ssh://me@box",
-    ]);
+    assert.deepEqual(
+      found.map((e) => `${e.id} ${e.host}`),
+      [`embedded ${embedded}`, "context:same-as-env tcp://10.1.2.3:2375", "context:unique tcp://10.9.9.9:2375", "setting:mine ssh://me@box"],
+    );
   });
 });

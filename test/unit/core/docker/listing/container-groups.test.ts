@@ -42,8 +42,14 @@ describe("groupContainers by state", () => {
 
   it("orders the groups running, restarting, paused, created, exited, removing, dead, then unknown states", () => {
     const groups = groupContainers(all, "state");
-    assert.deepEqual(groups.map((g) => g.state), ["running", "restarting", "paused", "created", "exited", "removing", "dead", "weird"]);
-    assert.deepEqual(groups.map((g) => g.label), ["Running", "Restarting", "Paused", "Created", "Exited", "Removing", "Dead", "weird"]);
+    assert.deepEqual(
+      groups.map((g) => g.state),
+      ["running", "restarting", "paused", "created", "exited", "removing", "dead", "weird"],
+    );
+    assert.deepEqual(
+      groups.map((g) => g.label),
+      ["Running", "Restarting", "Paused", "Created", "Exited", "Removing", "Dead", "weird"],
+    );
   });
 
   it("sorts containers by name within a group", () => {
@@ -52,9 +58,16 @@ describe("groupContainers by state", () => {
     assert.deepEqual(groups.find((g) => g.state === "exited")?.containers.map(containerName), ["api", "old-job"]);
   });
 
-  it("files a container without a state under \"unknown\", after the known states", () => {
+  it('files a container without a state under "unknown", after the known states', () => {
     const groups = groupContainers([container("x", ""), container("y", "running"), container("z", "zombie")], "state");
-    assert.deepEqual(groups.map((g) => [g.label, g.state]), [["Running", "running"], ["unknown", "unknown"], ["zombie", "zombie"]]);
+    assert.deepEqual(
+      groups.map((g) => [g.label, g.state]),
+      [
+        ["Running", "running"],
+        ["unknown", "unknown"],
+        ["zombie", "zombie"],
+      ],
+    );
   });
 
   it("returns no groups for no containers", () => assert.deepEqual(groupContainers([], "state"), []));
@@ -63,7 +76,13 @@ describe("groupContainers by state", () => {
 describe("groupContainers by image", () => {
   it("groups by image name, sorted, with no state", () => {
     const groups = groupContainers([container("b", "running", "nginx:1.27"), container("a", "exited", "nginx:1.27"), container("c", "running", "alpine:3.19")], "image");
-    assert.deepEqual(groups.map((g) => [g.label, g.containers.map(containerName)]), [["alpine:3.19", ["c"]], ["nginx:1.27", ["a", "b"]]]);
+    assert.deepEqual(
+      groups.map((g) => [g.label, g.containers.map(containerName)]),
+      [
+        ["alpine:3.19", ["c"]],
+        ["nginx:1.27", ["a", "b"]],
+      ],
+    );
     assert.ok(groups.every((g) => !("state" in g)));
   });
 });

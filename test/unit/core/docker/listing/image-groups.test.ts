@@ -7,7 +7,19 @@ import type { ImageInfo } from "dockerode";
 import { formatAge, formatSize, groupImages, shortId, UNTAGGED } from "../../../../../src/core/docker/listing/image-groups";
 
 function image(id: string, repoTags: string[] | null, created: number, extra: Partial<ImageInfo> = {}): ImageInfo {
-  return { Id: `sha256:${id.padEnd(64, "0")}`, ParentId: "", RepoTags: repoTags as string[], RepoDigests: [], Created: created, Size: 1000, VirtualSize: 1000, SharedSize: -1, Labels: {}, Containers: -1, ...extra };
+  return {
+    Id: `sha256:${id.padEnd(64, "0")}`,
+    ParentId: "",
+    RepoTags: repoTags as string[],
+    RepoDigests: [],
+    Created: created,
+    Size: 1000,
+    VirtualSize: 1000,
+    SharedSize: -1,
+    Labels: {},
+    Containers: -1,
+    ...extra,
+  };
 }
 
 const layout = (groups: ReturnType<typeof groupImages>): Array<[string, string[]]> => groups.map((g) => [g.repository, g.tags.map((t) => t.tag)]);
@@ -16,12 +28,7 @@ describe("groupImages", () => {
   it("returns no groups for no images", () => assert.deepEqual(groupImages([]), []));
 
   it("groups by repository, sorted by name, tags newest first", () => {
-    const groups = groupImages([
-      image("aa", ["nginx:1.25"], 100),
-      image("bb", ["alpine:3.19"], 300),
-      image("cc", ["nginx:1.27"], 300),
-      image("dd", ["nginx:1.26"], 200),
-    ]);
+    const groups = groupImages([image("aa", ["nginx:1.25"], 100), image("bb", ["alpine:3.19"], 300), image("cc", ["nginx:1.27"], 300), image("dd", ["nginx:1.26"], 200)]);
     assert.deepEqual(layout(groups), [
       ["alpine", ["3.19"]],
       ["nginx", ["1.27", "1.26", "1.25"]],
@@ -36,19 +43,17 @@ describe("groupImages", () => {
   });
 
   it("puts untagged images last, under <none>, named by their short ID", () => {
-    const groups = groupImages([
-      image("0123456789abcdef", null, 500),
-      image("fedcba9876543210", ["<none>:<none>"], 400),
-      image("aa", ["zeta:1"], 100),
-      image("bb", ["alpha:1"], 100),
-    ]);
+    const groups = groupImages([image("0123456789abcdef", null, 500), image("fedcba9876543210", ["<none>:<none>"], 400), image("aa", ["zeta:1"], 100), image("bb", ["alpha:1"], 100)]);
     assert.deepEqual(layout(groups), [
       ["alpha", ["1"]],
       ["zeta", ["1"]],
       [UNTAGGED, ["0123456789ab", "fedcba987654"]],
     ]);
     assert.equal(UNTAGGED, "<none>");
-    assert.deepEqual(groups[2].tags.map((t) => t.ref), ["0123456789ab", "fedcba987654"]);
+    assert.deepEqual(
+      groups[2].tags.map((t) => t.ref),
+      ["0123456789ab", "fedcba987654"],
+    );
   });
 
   it("keeps the tagged names of an image that also has a <none>:<none> entry", () => {
@@ -81,7 +86,10 @@ describe("groupImages", () => {
 
   it("carries the container count when the API gave one, -1 otherwise", () => {
     const groups = groupImages([image("aa", ["a:1"], 1, { Containers: 2 }), image("bb", ["b:1"], 1, { Containers: undefined as unknown as number })]);
-    assert.deepEqual(groups.map((g) => g.tags[0].containers), [2, -1]);
+    assert.deepEqual(
+      groups.map((g) => g.tags[0].containers),
+      [2, -1],
+    );
   });
 });
 

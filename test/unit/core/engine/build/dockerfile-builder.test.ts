@@ -62,73 +62,108 @@ async function rootfs(store: ImageStore, ref: string, dir: string): Promise<stri
 }
 
 test("FROM scratch with COPY, WORKDIR-relative dests, ENV substitution; Docker's output lines and history", async () => {
-  await withContext({ "Dockerfile": "FROM scratch\nENV APP=/srv/app NAME=web\nWORKDIR $APP\nCOPY hello.txt ./\nCOPY hello.txt ${NAME:-x}.txt\nCOPY sub /opt/${MISSING:-data}/\nCMD [\"/app\"]\n", "hello.txt": "hello\n", "sub/a.txt": "A", "sub/deep/b.txt": "B" }, async (c) => {
-    const id = await c.build({ tags: ["app"] });
-    assert.match(id, /^sha256:[0-9a-f]{64}$/);
-    assert.equal(c.lines[0], "Step 1/7 : FROM scratch");
-    assert.ok(c.lines.includes("Step 4/7 : COPY hello.txt ./"));
-    assert.equal(c.lines.at(-2), `Successfully built ${id.slice(7, 19)}`);
-    assert.equal(c.lines.at(-1), "Successfully tagged app:latest");
-    const inspect = await dockerInspect(c.store, "app");
-    assert.equal(inspect.Id, id);
-    assert.deepEqual(inspect.Config.Env, ["APP=/srv/app", "NAME=web"]);
-    assert.equal(inspect.Config.WorkingDir, "/srv/app");
-    assert.deepEqual(inspect.Config.Cmd, ["/app"]);
-    const root = await rootfs(c.store, "app", c.dir);
-    assert.equal(await readFile(path.join(root, "srv/app/hello.txt"), "utf8"), "hello\n");
-    assert.equal(await readFile(path.join(root, "srv/app/web.txt"), "utf8"), "hello\n");
-    assert.equal(await readFile(path.join(root, "opt/data/a.txt"), "utf8"), "A");
-    assert.equal(await readFile(path.join(root, "opt/data/deep/b.txt"), "utf8"), "B");
-    const history = (await dockerHistory(c.store, "app")).map((h) => h.CreatedBy).reverse();
-    assert.equal(history[0], "/bin/sh -c #(nop)  ENV APP=/srv/app NAME=web");
-    assert.equal(history[1], "/bin/sh -c #(nop) WORKDIR /srv/app");
-    assert.match(history[2], /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \.\/ $/);
-    assert.match(history[4], /^\/bin\/sh -c #\(nop\) COPY dir:[0-9a-f]{64} in \/opt\/data\/ $/);
-    assert.equal(history[5], '/bin/sh -c #(nop)  CMD ["/app"]');
-  });
+  await withContext(
+    {
+      Dockerfile: 'FROM scratch\nENV APP=/srv/app NAME=web\nWORKDIR $APP\nCOPY hello.txt ./\nCOPY hello.txt ${NAME:-x}.txt\nCOPY sub /opt/${MISSING:-data}/\nCMD ["/app"]\n',
+      "hello.txt": "hello\n",
+      "sub/a.txt": "A",
+      "sub/deep/b.txt": "B",
+    },
+    async (c) => {
+      const id = await c.build({ tags: ["app"] });
+      assert.match(id, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(c.lines[0], "Step 1/7 : FROM scratch");
+      assert.ok(c.lines.includes("Step 4/7 : COPY hello.txt ./"));
+      assert.equal(c.lines.at(-2), `Successfully built ${id.slice(7, 19)}`);
+      assert.equal(c.lines.at(-1), "Successfully tagged app:latest");
+      const inspect = await dockerInspect(c.store, "app");
+      assert.equal(inspect.Id, id);
+      assert.deepEqual(inspect.Config.Env, ["APP=/srv/app", "NAME=web"]);
+      assert.equal(inspect.Config.WorkingDir, "/srv/app");
+      assert.deepEqual(inspect.Config.Cmd, ["/app"]);
+      const root = await rootfs(c.store, "app", c.dir);
+      assert.equal(await readFile(path.join(root, "srv/app/hello.txt"), "utf8"), "hello\n");
+      assert.equal(await readFile(path.join(root, "srv/app/web.txt"), "utf8"), "hello\n");
+      assert.equal(await readFile(path.join(root, "opt/data/a.txt"), "utf8"), "A");
+      assert.equal(await readFile(path.join(root, "opt/data/deep/b.txt"), "utf8"), "B");
+      const history = (await dockerHistory(c.store, "app")).map((h) => h.CreatedBy).reverse();
+      assert.equal(history[0], "/bin/sh -c #(nop)  ENV APP=/srv/app NAME=web");
+      assert.equal(history[1], "/bin/sh -c #(nop) WORKDIR /srv/app");
+      assert.match(history[2], /^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \.\/ $/);
+      assert.match(history[4], /^\/bin\/sh -c #\(nop\) COPY dir:[0-9a-f]{64} in \/opt\/data\/ $/);
+      assert.equal(history[5], '/bin/sh -c #(nop)  CMD ["/app"]');
+    },
+  );
 });
 
 test("multi-stage: ARG before FROM, COPY --from by name and index, --target", async () => {
-  await withContext({ "Dockerfile": "ARG BASE=scratch\nARG VER=1\nFROM ${BASE} AS build\nARG VER\nCOPY src/ /out/\nENV V=$VER\nFROM scratch\nCOPY --from=build /out/main.js /app/\nCOPY --from=0 /out/lib.js /app/lib.js\n", "src/main.js": "main", "src/lib.js": "lib" }, async (c) => {
-    await c.build({ tags: ["multi"], buildArgs: { VER: "2" } });
-    const root = await rootfs(c.store, "multi", c.dir);
-    assert.equal(await readFile(path.join(root, "app/main.js"), "utf8"), "main");
-    assert.equal(await readFile(path.join(root, "app/lib.js"), "utf8"), "lib");
-    assert.equal(await stat(path.join(root, "out")).catch(() => undefined), undefined, "the first stage's files are not in the final image");
-    assert.ok(!c.lines.some((l) => l.includes("[Warning]")));
-    await c.build({ tags: ["first"], target: "build", buildArgs: { VER: "3", OTHER: "x" } });
-    assert.deepEqual((await dockerInspect(c.store, "first")).Config.Env, ["V=3"]);
-    assert.ok(c.lines.includes("[Warning] One or more build-args [OTHER] were not consumed"));
-  });
+  await withContext(
+    {
+      Dockerfile:
+        "ARG BASE=scratch\nARG VER=1\nFROM ${BASE} AS build\nARG VER\nCOPY src/ /out/\nENV V=$VER\nFROM scratch\nCOPY --from=build /out/main.js /app/\nCOPY --from=0 /out/lib.js /app/lib.js\n",
+      "src/main.js": "main",
+      "src/lib.js": "lib",
+    },
+    async (c) => {
+      await c.build({ tags: ["multi"], buildArgs: { VER: "2" } });
+      const root = await rootfs(c.store, "multi", c.dir);
+      assert.equal(await readFile(path.join(root, "app/main.js"), "utf8"), "main");
+      assert.equal(await readFile(path.join(root, "app/lib.js"), "utf8"), "lib");
+      assert.equal(await stat(path.join(root, "out")).catch(() => undefined), undefined, "the first stage's files are not in the final image");
+      assert.ok(!c.lines.some((l) => l.includes("[Warning]")));
+      await c.build({ tags: ["first"], target: "build", buildArgs: { VER: "3", OTHER: "x" } });
+      assert.deepEqual((await dockerInspect(c.store, "first")).Config.Env, ["V=3"]);
+      assert.ok(c.lines.includes("[Warning] One or more build-args [OTHER] were not consumed"));
+    },
+  );
 });
 
 test(".dockerignore with ! exceptions and **, wildcards, --chown/--chmod in the layer headers", async () => {
-  await withContext({ "Dockerfile": "FROM scratch\nCOPY --chown=1000:50 --chmod=640 . /ctx/\nCOPY *.md /docs/\n", ".dockerignore": "# comment\n*.log\n!keep.log\n**/secret*\nnode_modules\n", "a.log": "x", "keep.log": "k", "app.js": "js", "lib/secret.key": "s", "lib/ok.js": "ok", "node_modules/m/index.js": "m", "README.md": "r", "NOTES.md": "n" }, async (c) => {
-    await c.build({ tags: ["ign"] });
-    const first = await layerHeaders(c.store, "ign", 0);
-    const names = [...first.keys()];
-    assert.ok(names.includes("ctx/app.js") && names.includes("ctx/keep.log") && names.includes("ctx/lib/ok.js"), names.join(" "));
-    for (const gone of ["ctx/a.log", "ctx/lib/secret.key", "ctx/node_modules/", "ctx/node_modules/m/index.js"]) assert.ok(!names.includes(gone), gone);
-    const app = first.get("ctx/app.js");
-    assert.deepEqual([app?.uid, app?.gid, app?.mode], [1000, 50, 0o640]);
-    assert.deepEqual(names, [...names].sort(), "entries are sorted");
-    const docs = await layerHeaders(c.store, "ign", 1);
-    assert.deepEqual([...docs.keys()], ["docs/", "docs/NOTES.md", "docs/README.md"]);
-    assert.equal(docs.get("docs/README.md")?.uid, 0);
-  });
+  await withContext(
+    {
+      Dockerfile: "FROM scratch\nCOPY --chown=1000:50 --chmod=640 . /ctx/\nCOPY *.md /docs/\n",
+      ".dockerignore": "# comment\n*.log\n!keep.log\n**/secret*\nnode_modules\n",
+      "a.log": "x",
+      "keep.log": "k",
+      "app.js": "js",
+      "lib/secret.key": "s",
+      "lib/ok.js": "ok",
+      "node_modules/m/index.js": "m",
+      "README.md": "r",
+      "NOTES.md": "n",
+    },
+    async (c) => {
+      await c.build({ tags: ["ign"] });
+      const first = await layerHeaders(c.store, "ign", 0);
+      const names = [...first.keys()];
+      assert.ok(names.includes("ctx/app.js") && names.includes("ctx/keep.log") && names.includes("ctx/lib/ok.js"), names.join(" "));
+      for (const gone of ["ctx/a.log", "ctx/lib/secret.key", "ctx/node_modules/", "ctx/node_modules/m/index.js"]) assert.ok(!names.includes(gone), gone);
+      const app = first.get("ctx/app.js");
+      assert.deepEqual([app?.uid, app?.gid, app?.mode], [1000, 50, 0o640]);
+      assert.deepEqual(names, [...names].sort(), "entries are sorted");
+      const docs = await layerHeaders(c.store, "ign", 1);
+      assert.deepEqual([...docs.keys()], ["docs/", "docs/NOTES.md", "docs/README.md"]);
+      assert.equal(docs.get("docs/README.md")?.uid, 0);
+    },
+  );
 });
 
 test("ADD extracts a local .tar.gz; ADD of a URL is refused", async () => {
   const { gzipSync } = await import("node:zlib");
-  const archive = gzipSync(await makeTar([{ name: "pkg/", type: "directory" }, { name: "pkg/run.sh", body: "#!/bin/sh\n", mode: 0o755 }]));
-  await withContext({ "Dockerfile": "FROM scratch\nADD bundle.tar.gz /opt/\nADD plain.txt /opt/plain.txt\n", "bundle.tar.gz": archive, "plain.txt": "p" }, async (c) => {
+  const archive = gzipSync(
+    await makeTar([
+      { name: "pkg/", type: "directory" },
+      { name: "pkg/run.sh", body: "#!/bin/sh\n", mode: 0o755 },
+    ]),
+  );
+  await withContext({ Dockerfile: "FROM scratch\nADD bundle.tar.gz /opt/\nADD plain.txt /opt/plain.txt\n", "bundle.tar.gz": archive, "plain.txt": "p" }, async (c) => {
     await c.build({ tags: ["add"] });
     const root = await rootfs(c.store, "add", c.dir);
     assert.equal(await readFile(path.join(root, "opt/pkg/run.sh"), "utf8"), "#!/bin/sh\n");
     assert.equal((await stat(path.join(root, "opt/pkg/run.sh"))).mode & 0o777, 0o755);
     assert.equal(await readFile(path.join(root, "opt/plain.txt"), "utf8"), "p");
   });
-  await withContext({ "Dockerfile": "FROM scratch\nADD https://example.com/x.tgz /x\n" }, async (c) => {
+  await withContext({ Dockerfile: "FROM scratch\nADD https://example.com/x.tgz /x\n" }, async (c) => {
     await assert.rejects(c.build(), (err: Error) => err instanceof BuildError && /^Dockerfile:2: ADD from a URL .* not supported yet/.test(err.message));
   });
 });
@@ -164,10 +199,10 @@ test("metadata instructions fill the config: ENTRYPOINT/CMD, EXPOSE, LABEL, VOLU
 });
 
 test("ENTRYPOINT resets the CMD inherited from the base; ONBUILD triggers run in a child build", async () => {
-  await withContext({ Dockerfile: "FROM scratch\nCMD [\"base\"]\nONBUILD COPY trigger.txt /t/\nONBUILD ENV FROM_TRIGGER=yes\n", "trigger.txt": "t" }, async (c) => {
+  await withContext({ Dockerfile: 'FROM scratch\nCMD ["base"]\nONBUILD COPY trigger.txt /t/\nONBUILD ENV FROM_TRIGGER=yes\n', "trigger.txt": "t" }, async (c) => {
     await c.build({ tags: ["parent"] });
     assert.deepEqual((await dockerInspect(c.store, "parent")).Config.OnBuild, ["COPY trigger.txt /t/", "ENV FROM_TRIGGER=yes"]);
-    await writeFile(path.join(c.context, "Dockerfile.child"), "FROM parent\nENTRYPOINT [\"/e\"]\nHEALTHCHECK NONE\n");
+    await writeFile(path.join(c.context, "Dockerfile.child"), 'FROM parent\nENTRYPOINT ["/e"]\nHEALTHCHECK NONE\n');
     await c.build({ tags: ["child"], dockerfile: "Dockerfile.child" });
     const child = await dockerInspect(c.store, "child");
     assert.equal(child.Config.Cmd, null);
@@ -182,7 +217,7 @@ test("ENTRYPOINT resets the CMD inherited from the base; ONBUILD triggers run in
 });
 
 test("the cache: a second build hits, a changed file misses, --no-cache ignores it", async () => {
-  await withContext({ Dockerfile: "FROM scratch\nENV A=1\nCOPY f.txt /f.txt\nCMD [\"x\"]\n", "f.txt": "one" }, async (c) => {
+  await withContext({ Dockerfile: 'FROM scratch\nENV A=1\nCOPY f.txt /f.txt\nCMD ["x"]\n', "f.txt": "one" }, async (c) => {
     const first = await c.build({ tags: ["cached"] });
     assert.ok(!c.lines.includes(" ---> Using cache"));
     c.lines.length = 0;
@@ -235,7 +270,7 @@ test("RUN without the engine machine fails clearly, naming its line", async () =
 });
 
 test("WORKDIR makes only the folders the image lacks: one a COPY --chown made keeps its owner (as Docker)", async () => {
-  await withContext({ "Dockerfile": "FROM scratch\nCOPY --chown=1000:1000 app/ /srv/app/\nWORKDIR /srv/app\nWORKDIR /srv/app/data\n", "app/main.js": "js" }, async (c) => {
+  await withContext({ Dockerfile: "FROM scratch\nCOPY --chown=1000:1000 app/ /srv/app/\nWORKDIR /srv/app\nWORKDIR /srv/app/data\n", "app/main.js": "js" }, async (c) => {
     await c.build({ tags: ["wd"] });
     assert.deepEqual([...(await layerHeaders(c.store, "wd", 1)).keys()], [], "the existing /srv and /srv/app are left alone");
     const data = await layerHeaders(c.store, "wd", 2);

@@ -14,7 +14,12 @@ test("-v: named volumes, host paths, options, anonymous volumes", () => {
 });
 
 test("-v refusals: relative destination, '/', too many colons, unknown or conflicting modes, bad names, propagation", () => {
-  const refuses = (spec: string, message: RegExp): void => assert.throws(() => parseBind(spec), (e: unknown) => e instanceof MountInvalidError && message.test(e.message), spec);
+  const refuses = (spec: string, message: RegExp): void =>
+    assert.throws(
+      () => parseBind(spec),
+      (e: unknown) => e instanceof MountInvalidError && message.test(e.message),
+      spec,
+    );
   refuses("data:relative", /destination "relative" .* is not an absolute path/);
   refuses("data:/", /destination can't be '\/'/);
   refuses("data:/a/..", /destination can't be '\/'/);
@@ -30,12 +35,26 @@ test("-v refusals: relative destination, '/', too many colons, unknown or confli
 });
 
 test("--mount: volume, bind, tmpfs; and what each may not carry", () => {
-  assert.deepEqual(parseApiMount({ Type: "volume", Source: "v1", Target: "/v", ReadOnly: true, VolumeOptions: { NoCopy: true, Labels: { a: "b" } } }), { type: "volume", source: "v1", destination: "/v", readOnly: true, mode: "", noCopy: true, createSource: false, labels: { a: "b" } });
+  assert.deepEqual(parseApiMount({ Type: "volume", Source: "v1", Target: "/v", ReadOnly: true, VolumeOptions: { NoCopy: true, Labels: { a: "b" } } }), {
+    type: "volume",
+    source: "v1",
+    destination: "/v",
+    readOnly: true,
+    mode: "",
+    noCopy: true,
+    createSource: false,
+    labels: { a: "b" },
+  });
   assert.deepEqual(parseApiMount({ Type: "volume", Target: "/anon" }), { type: "volume", source: "", destination: "/anon", readOnly: false, mode: "", noCopy: false, createSource: false });
   assert.deepEqual(parseApiMount({ Type: "bind", Source: "/h", Target: "/b" }), { type: "bind", source: "/h", destination: "/b", readOnly: false, mode: "", noCopy: false, createSource: false });
   assert.equal(parseApiMount({ Type: "bind", Source: "/h", Target: "/b", BindOptions: { CreateMountpoint: true } }).createSource, true);
   assert.equal(parseApiMount({ Type: "tmpfs", Target: "/t", TmpfsOptions: { SizeBytes: 1048576, Mode: 0o1777 } }).tmpfsOptions, "nosuid,nodev,size=1048576,mode=1777");
-  const refuses = (m: object, message: RegExp): void => assert.throws(() => parseApiMount(m), (e: unknown) => e instanceof MountInvalidError && message.test(e.message), JSON.stringify(m));
+  const refuses = (m: object, message: RegExp): void =>
+    assert.throws(
+      () => parseApiMount(m),
+      (e: unknown) => e instanceof MountInvalidError && message.test(e.message),
+      JSON.stringify(m),
+    );
   refuses({ Type: "volume", Source: "v1" }, /invalid mount config for type "volume": field Target must not be empty/);
   refuses({ Type: "bind", Target: "/b" }, /field Source must not be empty/);
   refuses({ Type: "bind", Source: "rel", Target: "/b" }, /mount path must be absolute/);
@@ -54,7 +73,11 @@ test("--tmpfs: Docker's defaults first, options passed on only when they look li
 });
 
 test("all forms together: user mounts win over anonymous ones at the same place; duplicates and wrong shapes are refused", () => {
-  const requests = mountRequests({ Volumes: { "/cache": {}, "/data": {} } }, { Binds: ["named:/data"], Mounts: [{ Type: "tmpfs", Target: "/tmp" }], Tmpfs: { "/run": "" } }, { "/data": {}, "/var/lib/app": {} });
+  const requests = mountRequests(
+    { Volumes: { "/cache": {}, "/data": {} } },
+    { Binds: ["named:/data"], Mounts: [{ Type: "tmpfs", Target: "/tmp" }], Tmpfs: { "/run": "" } },
+    { "/data": {}, "/var/lib/app": {} },
+  );
   assert.deepEqual(
     requests.map((r) => `${r.type} ${r.source} ${r.destination}`),
     ["volume named /data", "tmpfs  /tmp", "tmpfs  /run", "volume  /cache", "volume  /var/lib/app"],

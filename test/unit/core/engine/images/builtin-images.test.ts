@@ -40,7 +40,10 @@ test("the busybox image from a given binary: deterministic, Docker-shaped, with 
     assert.equal(a.Os, "linux");
     assert.equal(a.Created, "2023-11-14T22:13:20Z");
     const store = await ImageStore.open(path.join(dir, "a"));
-    assert.deepEqual((await dockerHistory(store, "busybox")).map((h) => h.CreatedBy), ["busybox-static 1:1.35.0-4 from Debian"]);
+    assert.deepEqual(
+      (await dockerHistory(store, "busybox")).map((h) => h.CreatedBy),
+      ["busybox-static 1:1.35.0-4 from Debian"],
+    );
     const other = await shaped(createBusyboxImage(await ImageStore.open(path.join(dir, "c")), { ...input, binary: Buffer.from("another build") }));
     assert.notEqual(other.Id, a.Id);
 

@@ -23,7 +23,14 @@ async function tarOf(entries: Array<{ name: string; body: string }>): Promise<Re
 test("a context's .wh.name file is kept as a file and deletes nothing", async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-context-"));
   try {
-    await applyLayer(await tarOf([{ name: "app.txt", body: "app" }, { name: ".wh.app.txt", body: "marker" }]), dir, { label: "The build context", whiteouts: false });
+    await applyLayer(
+      await tarOf([
+        { name: "app.txt", body: "app" },
+        { name: ".wh.app.txt", body: "marker" },
+      ]),
+      dir,
+      { label: "The build context", whiteouts: false },
+    );
     assert.deepEqual((await readdir(dir)).sort(), [".wh.app.txt", "app.txt"]);
     assert.equal(await readFile(path.join(dir, ".wh.app.txt"), "utf8"), "marker");
   } finally {
@@ -34,7 +41,13 @@ test("a context's .wh.name file is kept as a file and deletes nothing", async ()
 test("the same entries as a layer: the whiteout deletes the file", async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-context-"));
   try {
-    await applyLayer(await tarOf([{ name: "app.txt", body: "app" }, { name: ".wh.app.txt", body: "" }]), dir);
+    await applyLayer(
+      await tarOf([
+        { name: "app.txt", body: "app" },
+        { name: ".wh.app.txt", body: "" },
+      ]),
+      dir,
+    );
     assert.deepEqual(await readdir(dir), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -45,7 +58,10 @@ test("a context entry named .wh... is refused, naming the context, and its folde
   const parent = await mkdtemp(path.join(os.tmpdir(), "hangar-context-"));
   const dir = path.join(parent, "ctx");
   try {
-    await assert.rejects(applyLayer(await tarOf([{ name: "sub/.wh...", body: "" }]), dir, { label: "The build context", whiteouts: false }), /The build context holds an entry named "sub\/\.wh\.\.\."/);
+    await assert.rejects(
+      applyLayer(await tarOf([{ name: "sub/.wh...", body: "" }]), dir, { label: "The build context", whiteouts: false }),
+      /The build context holds an entry named "sub\/\.wh\.\.\."/,
+    );
     assert.ok((await readdir(parent)).includes("ctx"));
   } finally {
     await rm(parent, { recursive: true, force: true });

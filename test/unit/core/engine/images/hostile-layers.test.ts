@@ -69,8 +69,26 @@ test("whiteouts naming nothing, '.' or '..' are refused by applyLayer, and the f
 
 test("the opaque marker empties only its own folder; aufs markers are skipped; an opaque marker through a symlink stays in the root", async () => {
   await sandbox(async ({ root, outside }) => {
-    await apply([{ name: "d/old", body: "o" }, { name: "link", type: "symlink", linkname: outside }, { name: "up", type: "symlink", linkname: "../outside" }], root);
-    await apply([{ name: "d/.wh..wh..opq", body: "" }, { name: "d/new", body: "n" }, { name: ".wh..wh.plnk", body: "" }, { name: "link/.wh..wh..opq", body: "" }, { name: "up/.wh..wh..opq", body: "" }, { name: "link/.wh.victim", body: "" }, { name: "up/.wh.victim", body: "" }], root);
+    await apply(
+      [
+        { name: "d/old", body: "o" },
+        { name: "link", type: "symlink", linkname: outside },
+        { name: "up", type: "symlink", linkname: "../outside" },
+      ],
+      root,
+    );
+    await apply(
+      [
+        { name: "d/.wh..wh..opq", body: "" },
+        { name: "d/new", body: "n" },
+        { name: ".wh..wh.plnk", body: "" },
+        { name: "link/.wh..wh..opq", body: "" },
+        { name: "up/.wh..wh..opq", body: "" },
+        { name: "link/.wh.victim", body: "" },
+        { name: "up/.wh.victim", body: "" },
+      ],
+      root,
+    );
     assert.ok((await listTree(root)).includes("d/new"));
     assert.ok(!(await listTree(root)).includes("d/old"));
   });
@@ -92,8 +110,23 @@ test("entry names with '..', and hard links leading out, are refused before anyt
 
 test("absolute and '..' symlinks, then entries through them in the same or a later layer, land inside the root", async () => {
   await sandbox(async ({ root, outside }) => {
-    await apply([{ name: "abs", type: "symlink", linkname: outside }, { name: "rel", type: "symlink", linkname: "../../../../../../../../.." + outside }, { name: "abs/same-layer", body: "1" }], root);
-    await apply([{ name: "abs/later", body: "2" }, { name: "rel/later-rel", body: "3" }, { name: "abs/.wh.victim", body: "" }, { name: "rel/victim", body: "overwritten?" }], root);
+    await apply(
+      [
+        { name: "abs", type: "symlink", linkname: outside },
+        { name: "rel", type: "symlink", linkname: "../../../../../../../../.." + outside },
+        { name: "abs/same-layer", body: "1" },
+      ],
+      root,
+    );
+    await apply(
+      [
+        { name: "abs/later", body: "2" },
+        { name: "rel/later-rel", body: "3" },
+        { name: "abs/.wh.victim", body: "" },
+        { name: "rel/victim", body: "overwritten?" },
+      ],
+      root,
+    );
     const inside = path.join(root, outside);
     assert.equal(await readFile(path.join(inside, "same-layer"), "utf8"), "1");
     assert.equal(await readFile(path.join(inside, "later"), "utf8"), "2");
@@ -108,8 +141,18 @@ test("absolute and '..' symlinks, then entries through them in the same or a lat
 
 test("symlink cycles of two and three, and a chain of 41, are 'too many levels of symbolic links'; 40 resolves", async () => {
   await sandbox(async ({ root, outside }) => {
-    const chain = (prefix: string, n: number, end: string): TarItem[] => Array.from({ length: n }, (_, i) => ({ name: `${prefix}${i}`, type: "symlink" as const, linkname: i === n - 1 ? end : `${prefix}${i + 1}` }));
-    await apply([{ name: "x", type: "symlink", linkname: "y" }, { name: "y", type: "symlink", linkname: "x" }, { name: "a", type: "symlink", linkname: "b" }, { name: "b", type: "symlink", linkname: "c" }, { name: "c", type: "symlink", linkname: "a" }], root);
+    const chain = (prefix: string, n: number, end: string): TarItem[] =>
+      Array.from({ length: n }, (_, i) => ({ name: `${prefix}${i}`, type: "symlink" as const, linkname: i === n - 1 ? end : `${prefix}${i + 1}` }));
+    await apply(
+      [
+        { name: "x", type: "symlink", linkname: "y" },
+        { name: "y", type: "symlink", linkname: "x" },
+        { name: "a", type: "symlink", linkname: "b" },
+        { name: "b", type: "symlink", linkname: "c" },
+        { name: "c", type: "symlink", linkname: "a" },
+      ],
+      root,
+    );
     await apply([...chain("l", 40, outside), ...chain("m", 41, outside)], root);
     for (const name of ["x/victim", "a/victim", "m0/victim", "a/.wh.victim"]) {
       await assert.rejects(apply([{ name, body: "pwned" }], root), isArchiveError(new RegExp(`too many levels of symbolic links: "${name.replace(/\./g, "\\.")}"`)));
@@ -123,14 +166,21 @@ test("checkLayerTar, the store's load (docker load) and whiteoutsOf refuse the b
   await withTempDir(async (dir) => {
     const store = await ImageStore.open(path.join(dir, "images"));
     for (const name of BAD_WHITEOUTS) {
-      const layer = await makeTar([{ name: "d/", type: "directory" }, { name: `d/${name}`, body: "" }]);
+      const layer = await makeTar([
+        { name: "d/", type: "directory" },
+        { name: `d/${name}`, body: "" },
+      ]);
       await assert.rejects(checkLayerTar(stream(layer), "the layer"), isArchiveError(/whiteout naming/));
       const file = path.join(dir, "layer.tar");
       await writeFile(file, layer);
       await assert.rejects(whiteoutsOf(file), isArchiveError(/whiteout naming/));
       await assert.rejects(prepareLayer(file), isArchiveError(/whiteout naming/));
       const config = JSON.stringify({ architecture: "386", os: "linux", config: {}, rootfs: { type: "layers", diff_ids: [sha256(layer)] }, history: [{ created_by: "evil" }] });
-      const archive = await makeTar([{ name: "c.json", body: config }, { name: "l.tar", body: layer }, { name: "manifest.json", body: JSON.stringify([{ Config: "c.json", RepoTags: ["evil:wh"], Layers: ["l.tar"] }]) }]);
+      const archive = await makeTar([
+        { name: "c.json", body: config },
+        { name: "l.tar", body: layer },
+        { name: "manifest.json", body: JSON.stringify([{ Config: "c.json", RepoTags: ["evil:wh"], Layers: ["l.tar"] }]) },
+      ]);
       await assert.rejects(store.load(stream(archive)), isArchiveError(/whiteout naming/));
     }
     assert.deepEqual(await dockerList(store), []);
@@ -180,50 +230,57 @@ const localShell: UnpackShell = {
 
 const canChroot = process.getuid?.() === 0 && existsSync("/bin/busybox");
 
-test("guest unpacking, run for real in a chroot: symlinks to the engine machine's host share and '..' stay in the image's root", { skip: !canChroot && "needs root and a static /bin/busybox for chroot" }, async () => {
-  await sandbox(async ({ dir, outside }) => {
-    // `outside` plays /var/lib/hangar/host/0 (the user's home, shared with the engine machine); `engine` is the engine machine's ROOT.
-    const engine = path.join(dir, "engine");
-    const up = "../".repeat(20).slice(0, -1);
-    const layers = [
-      await writeLayerFile(dir, "1.tar", [
-        { name: `${outside.slice(1)}/`, type: "directory" },
-        { name: "abs", type: "symlink", linkname: outside },
-        { name: "rel", type: "symlink", linkname: up + outside },
-        { name: "keep/", type: "directory" },
-        { name: "keep/old", body: "old" },
-      ]),
-      await writeLayerFile(dir, "2.tar", [
-        { name: `${outside.slice(1)}/same-layer`, body: "1" },
-        { name: "abs/later", body: "2" },
-        { name: "rel/later-rel", body: "3" },
-        { name: "abs/.wh.victim", body: "" },
-        { name: "rel/.wh..wh..opq", body: "" },
-        { name: "rel/victim", body: "written inside" },
-        { name: "keep/.wh.old", body: "" },
-        { name: "h", type: "link", linkname: "abs/victim" },
-      ]),
-    ];
-    const imageId = sha256("hostile");
-    await unpackImage(localShell, { layerFiles: () => Promise.resolve(layers) }, imageId, engine);
-    const rootfs = path.join(engine, "images", imageId.slice(7), "rootfs");
-    const inside = path.join(rootfs, outside);
-    assert.equal(await readFile(path.join(inside, "same-layer"), "utf8"), "1");
-    assert.equal(await readFile(path.join(inside, "later"), "utf8"), "2");
-    assert.equal(await readFile(path.join(inside, "later-rel"), "utf8"), "3");
-    assert.equal(await readFile(path.join(inside, "victim"), "utf8"), "written inside");
-    assert.equal(await readFile(path.join(rootfs, "h"), "utf8"), "written inside");
-    assert.deepEqual(await listTree(path.join(rootfs, "keep")), [], "a plain whiteout still works");
-    assert.ok(!(await listTree(rootfs)).some((p) => p.includes(".wh.") || p.includes(".hangar-unpack")), "no marker and no helper left in the image");
-    assert.ok(existsSync(path.join(engine, "images", imageId.slice(7), "complete")));
+test(
+  "guest unpacking, run for real in a chroot: symlinks to the engine machine's host share and '..' stay in the image's root",
+  { skip: !canChroot && "needs root and a static /bin/busybox for chroot" },
+  async () => {
+    await sandbox(async ({ dir, outside }) => {
+      // `outside` plays /var/lib/hangar/host/0 (the user's home, shared with the engine machine); `engine` is the engine machine's ROOT.
+      const engine = path.join(dir, "engine");
+      const up = "../".repeat(20).slice(0, -1);
+      const layers = [
+        await writeLayerFile(dir, "1.tar", [
+          { name: `${outside.slice(1)}/`, type: "directory" },
+          { name: "abs", type: "symlink", linkname: outside },
+          { name: "rel", type: "symlink", linkname: up + outside },
+          { name: "keep/", type: "directory" },
+          { name: "keep/old", body: "old" },
+        ]),
+        await writeLayerFile(dir, "2.tar", [
+          { name: `${outside.slice(1)}/same-layer`, body: "1" },
+          { name: "abs/later", body: "2" },
+          { name: "rel/later-rel", body: "3" },
+          { name: "abs/.wh.victim", body: "" },
+          { name: "rel/.wh..wh..opq", body: "" },
+          { name: "rel/victim", body: "written inside" },
+          { name: "keep/.wh.old", body: "" },
+          { name: "h", type: "link", linkname: "abs/victim" },
+        ]),
+      ];
+      const imageId = sha256("hostile");
+      await unpackImage(localShell, { layerFiles: () => Promise.resolve(layers) }, imageId, engine);
+      const rootfs = path.join(engine, "images", imageId.slice(7), "rootfs");
+      const inside = path.join(rootfs, outside);
+      assert.equal(await readFile(path.join(inside, "same-layer"), "utf8"), "1");
+      assert.equal(await readFile(path.join(inside, "later"), "utf8"), "2");
+      assert.equal(await readFile(path.join(inside, "later-rel"), "utf8"), "3");
+      assert.equal(await readFile(path.join(inside, "victim"), "utf8"), "written inside");
+      assert.equal(await readFile(path.join(rootfs, "h"), "utf8"), "written inside");
+      assert.deepEqual(await listTree(path.join(rootfs, "keep")), [], "a plain whiteout still works");
+      assert.ok(!(await listTree(rootfs)).some((p) => p.includes(".wh.") || p.includes(".hangar-unpack")), "no marker and no helper left in the image");
+      assert.ok(existsSync(path.join(engine, "images", imageId.slice(7), "complete")));
 
-    // Through a symlink of the same layer: busybox tar creates absolute and ".." symlinks last (its own guard), so the
-    // entry makes a real folder and the symlink then fails — a clean error where the host would write inside the root.
-    const same = await writeLayerFile(dir, "same.tar", [{ name: "s", type: "symlink", linkname: outside }, { name: "s/same-layer", body: "x" }]);
-    await assert.rejects(unpackImage(localShell, { layerFiles: () => Promise.resolve([same]) }, sha256("same"), engine), /could not unpack layer same\.tar .*can't create symlink/);
+      // Through a symlink of the same layer: busybox tar creates absolute and ".." symlinks last (its own guard), so the
+      // entry makes a real folder and the symlink then fails — a clean error where the host would write inside the root.
+      const same = await writeLayerFile(dir, "same.tar", [
+        { name: "s", type: "symlink", linkname: outside },
+        { name: "s/same-layer", body: "x" },
+      ]);
+      await assert.rejects(unpackImage(localShell, { layerFiles: () => Promise.resolve([same]) }, sha256("same"), engine), /could not unpack layer same\.tar .*can't create symlink/);
 
-    // A bad whiteout fails before the guest is asked to do anything with that layer.
-    const bad = await writeLayerFile(dir, "3.tar", [{ name: "abs/.wh...", body: "" }]);
-    await assert.rejects(unpackImage(localShell, { layerFiles: () => Promise.resolve([...layers, bad]) }, sha256("bad"), engine), isArchiveError(/whiteout naming/));
-  });
-});
+      // A bad whiteout fails before the guest is asked to do anything with that layer.
+      const bad = await writeLayerFile(dir, "3.tar", [{ name: "abs/.wh...", body: "" }]);
+      await assert.rejects(unpackImage(localShell, { layerFiles: () => Promise.resolve([...layers, bad]) }, sha256("bad"), engine), isArchiveError(/whiteout naming/));
+    });
+  },
+);

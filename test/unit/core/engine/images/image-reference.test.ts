@@ -43,7 +43,11 @@ test("names normalise as Docker's ParseNormalizedNamed and print back in familia
 
 test("invalid references are refused with Docker's wording", () => {
   for (const bad of ["", "UPPER", "a:b:c", "app:", ":tag", "-app", "a//b", "app:-x", `app@sha256:${"a".repeat(10)}`, "a".repeat(256), "a b"]) {
-    assert.throws(() => parseReference(bad), (err: Error) => err instanceof InvalidReferenceError && /invalid reference format|must not be more|cannot specify/.test(err.message), JSON.stringify(bad));
+    assert.throws(
+      () => parseReference(bad),
+      (err: Error) => err instanceof InvalidReferenceError && /invalid reference format|must not be more|cannot specify/.test(err.message),
+      JSON.stringify(bad),
+    );
   }
   assert.throws(() => parseReference("a".repeat(64)), /cannot specify 64-byte hexadecimal strings/);
   assert.throws(() => parseReference("me/App"), /repository name \(me\/App\) must be lowercase/);

@@ -1,7 +1,23 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ImageConflictError, ImageNotFoundError } from "../../../../../src/core/engine/images/image-errors";
-import { describeImage, historySteps, normalizeState, parseState, pruneImages, removeImage, renderIndex, resolveImage, saveSelection, selectImages, sharedSizes, tagImage, unusedBlobs, type ImageRecord, type StoreState } from "../../../../../src/core/engine/images/image-state";
+import {
+  describeImage,
+  historySteps,
+  normalizeState,
+  parseState,
+  pruneImages,
+  removeImage,
+  renderIndex,
+  resolveImage,
+  saveSelection,
+  selectImages,
+  sharedSizes,
+  tagImage,
+  unusedBlobs,
+  type ImageRecord,
+  type StoreState,
+} from "../../../../../src/core/engine/images/image-state";
 import type { ImageConfigFile } from "../../../../../src/core/engine/images/image-config";
 
 // Pure functions over a hand-made state: no disk, no blobs.
@@ -10,7 +26,14 @@ const [BASE, APP, LOOSE] = [id("a"), id("b"), id("c")];
 const [L1, L2, L3] = [id("1"), id("2"), id("3")];
 
 function record(manifest: string, layers: string[], parent?: string): ImageRecord {
-  return { manifest: { digest: id(manifest), size: 100 }, config: { size: 10 }, layers: layers.map((digest) => ({ digest, size: 1000 })), platform: { architecture: "386", os: "linux" }, stored: "2024-01-01T00:00:00Z", ...(parent ? { parent } : {}) };
+  return {
+    manifest: { digest: id(manifest), size: 100 },
+    config: { size: 10 },
+    layers: layers.map((digest) => ({ digest, size: 1000 })),
+    platform: { architecture: "386", os: "linux" },
+    stored: "2024-01-01T00:00:00Z",
+    ...(parent ? { parent } : {}),
+  };
 }
 
 /** base (tagged base:1) ← app (app:1, app:2, registry.example:5000/team/app:x), and a loose untagged image. */
@@ -30,20 +53,43 @@ test("resolveImage: full ID, name:tag (latest by default), name@digest, unique I
   assert.equal(resolveImage(s, "library/base:1").tag, "base:1", "normalised to the familiar form");
   assert.equal(resolveImage(s, `app@${id("e")}`).id, APP);
   assert.equal(resolveImage(s, "ccc").id, LOOSE);
-  assert.throws(() => resolveImage(s, "app"), (e: Error) => e instanceof ImageNotFoundError && e.message === "No such image: app:latest");
+  assert.throws(
+    () => resolveImage(s, "app"),
+    (e: Error) => e instanceof ImageNotFoundError && e.message === "No such image: app:latest",
+  );
   assert.throws(() => resolveImage(s, `base@${id("e")}`), ImageNotFoundError, "a digest counts only in a repository the image is tagged in");
   assert.throws(() => resolveImage(s, id("9")), ImageNotFoundError);
   s.images[id("a").replace(/a$/, "0")] = record("g", []);
-  assert.throws(() => resolveImage(s, "aaaa"), (e: Error) => e instanceof ImageConflictError && /multiple IDs found with provided prefix: aaaa/.test(e.message));
+  assert.throws(
+    () => resolveImage(s, "aaaa"),
+    (e: Error) => e instanceof ImageConflictError && /multiple IDs found with provided prefix: aaaa/.test(e.message),
+  );
 });
 
 test("selectImages: intermediate images hidden unless all; dangling and reference filters narrow images and tags", () => {
   const s = state();
   delete s.tags["base:1"];
-  assert.deepEqual(selectImages(s).map((i) => i.id).sort(), [APP, LOOSE].sort(), "untagged base has a child: intermediate");
-  assert.deepEqual(selectImages(s, { all: true }).map((i) => i.id).sort(), [BASE, APP, LOOSE].sort());
-  assert.deepEqual(selectImages(s, { dangling: true }).map((i) => i.id), [LOOSE]);
-  assert.deepEqual(selectImages(s, { dangling: false }).map((i) => i.id), [APP]);
+  assert.deepEqual(
+    selectImages(s)
+      .map((i) => i.id)
+      .sort(),
+    [APP, LOOSE].sort(),
+    "untagged base has a child: intermediate",
+  );
+  assert.deepEqual(
+    selectImages(s, { all: true })
+      .map((i) => i.id)
+      .sort(),
+    [BASE, APP, LOOSE].sort(),
+  );
+  assert.deepEqual(
+    selectImages(s, { dangling: true }).map((i) => i.id),
+    [LOOSE],
+  );
+  assert.deepEqual(
+    selectImages(s, { dangling: false }).map((i) => i.id),
+    [APP],
+  );
   assert.deepEqual(selectImages(s, { reference: "app:1" }), [{ id: APP, tags: ["app:1"] }]);
   assert.deepEqual(selectImages(s, { reference: ["*:2", "registry.example:5000/team/*"] }), [{ id: APP, tags: ["app:2", "registry.example:5000/team/app:x"] }]);
 });
@@ -67,11 +113,14 @@ test("historySteps: newest first, empty layers sized 0, local ancestors named wh
     history: [{ created_by: "ADD base", created: "2024-01-01T00:00:00Z" }, { created_by: "ADD app" }, { created_by: "CMD app", empty_layer: true, comment: "c" }],
   };
   const steps = historySteps(s, resolveImage(s, "app:1"), config);
-  assert.deepEqual(steps.map((h) => [h.createdBy, h.size, h.comment, h.image?.id]), [
-    ["CMD app", 0, "c", APP],
-    ["ADD app", 1000, "", BASE],
-    ["ADD base", 1000, "", undefined],
-  ]);
+  assert.deepEqual(
+    steps.map((h) => [h.createdBy, h.size, h.comment, h.image?.id]),
+    [
+      ["CMD app", 0, "c", APP],
+      ["ADD app", 1000, "", BASE],
+      ["ADD base", 1000, "", undefined],
+    ],
+  );
   assert.deepEqual(steps[1].image?.tags, ["base:1"]);
 });
 
@@ -80,11 +129,14 @@ test("tagImage moves a tag; saveSelection takes a bare name's tags, a tag, or an
   tagImage(s, "base:1", "app:2", "2024-02-02T00:00:00Z");
   assert.equal(s.tags["app:2"], BASE);
   assert.equal(s.images[BASE].lastTagTime, "2024-02-02T00:00:00Z");
-  assert.deepEqual([...saveSelection(s, ["app", "base:1", LOOSE.slice(7, 15)])], [
-    [APP, ["app:1"]],
-    [BASE, ["app:2", "base:1"]],
-    [LOOSE, []],
-  ]);
+  assert.deepEqual(
+    [...saveSelection(s, ["app", "base:1", LOOSE.slice(7, 15)])],
+    [
+      [APP, ["app:1"]],
+      [BASE, ["app:2", "base:1"]],
+      [LOOSE, []],
+    ],
+  );
   assert.throws(() => saveSelection(s, ["missing"]), ImageNotFoundError);
 });
 
@@ -106,8 +158,14 @@ test("removeImage refuses as Docker does and then changes nothing", () => {
   const doomed = new Set<string>();
   assert.throws(() => removeImage(s, BASE, {}, doomed), /unable to delete a{12} \(cannot be forced\) - image has dependent child images/);
   assert.throws(() => removeImage(s, APP, {}, doomed), /\(must be forced\) - image is referenced in multiple repositories/);
-  assert.throws(() => removeImage(s, "base:1", { inUse: () => ({ container: "f".repeat(64), running: true }) }, doomed), /unable to remove repository reference "base:1" \(must force\) - container f{12} is using its referenced image a{12}/);
-  assert.throws(() => removeImage(s, LOOSE, { force: true, inUse: () => ({ container: "f".repeat(64), running: true }) }, doomed), /cannot be forced\) - image is being used by running container f{12}/);
+  assert.throws(
+    () => removeImage(s, "base:1", { inUse: () => ({ container: "f".repeat(64), running: true }) }, doomed),
+    /unable to remove repository reference "base:1" \(must force\) - container f{12} is using its referenced image a{12}/,
+  );
+  assert.throws(
+    () => removeImage(s, LOOSE, { force: true, inUse: () => ({ container: "f".repeat(64), running: true }) }, doomed),
+    /cannot be forced\) - image is being used by running container f{12}/,
+  );
   assert.deepEqual(s, before);
   assert.equal(doomed.size, 0);
   // Forced, a stopped container's image is untagged but kept for it.
@@ -119,7 +177,10 @@ test("pruneImages: dangling only by default; with all, every image no container 
   const s = state();
   const doomed = new Set<string>();
   assert.deepEqual(pruneImages(s, {}, doomed), [{ Deleted: LOOSE }, { Deleted: L3 }]);
-  assert.deepEqual(pruneImages(s, { all: true, inUse: (i) => i === BASE }, doomed).filter((r) => "Deleted" in r), [{ Deleted: APP }, { Deleted: L2 }]);
+  assert.deepEqual(
+    pruneImages(s, { all: true, inUse: (i) => i === BASE }, doomed).filter((r) => "Deleted" in r),
+    [{ Deleted: APP }, { Deleted: L2 }],
+  );
   assert.deepEqual(Object.keys(s.images), [BASE]);
 });
 
@@ -142,11 +203,14 @@ test("parseState, normalizeState, renderIndex: the files' forms", () => {
   }
   assert.deepEqual(Object.keys(normal.tags), ["app:1", "app:2", "base:1", "registry.example:5000/team/app:x"], "sorted, tags of missing images dropped");
   const index = JSON.parse(text) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
-  assert.deepEqual(index.manifests.map((m) => [m.digest, m.annotations?.["io.containerd.image.name"] ?? null, m.annotations?.["org.opencontainers.image.ref.name"] ?? null]), [
-    [id("d"), "registry.test/library/base:1", "1"],
-    [id("e"), "registry.example:5000/team/app:x", "x"],
-    [id("e"), "registry.test/library/app:1", "1"],
-    [id("e"), "registry.test/library/app:2", "2"],
-    [id("f"), null, null],
-  ]);
+  assert.deepEqual(
+    index.manifests.map((m) => [m.digest, m.annotations?.["io.containerd.image.name"] ?? null, m.annotations?.["org.opencontainers.image.ref.name"] ?? null]),
+    [
+      [id("d"), "registry.test/library/base:1", "1"],
+      [id("e"), "registry.example:5000/team/app:x", "x"],
+      [id("e"), "registry.test/library/app:1", "1"],
+      [id("e"), "registry.test/library/app:2", "2"],
+      [id("f"), null, null],
+    ],
+  );
 });

@@ -73,7 +73,18 @@ test("create stores an image whose ID is the digest of its config blob, and insp
 test("references resolve as Docker's: normalised names, full IDs, unique prefixes, name@digest", async () => {
   await withStore(async (store, dir) => {
     const id = await simpleImage(store, dir, "a", { tags: ["busybox:1.36", "me/app"] });
-    for (const ref of ["busybox:1.36", `${DEFAULT_DOMAIN}/library/busybox:1.36`, "library/busybox:1.36", "me/app", `${DEFAULT_DOMAIN}/me/app:latest`, id, id.slice(7), id.slice(7, 12), id.slice(0, 12), id.slice(7, 8)]) {
+    for (const ref of [
+      "busybox:1.36",
+      `${DEFAULT_DOMAIN}/library/busybox:1.36`,
+      "library/busybox:1.36",
+      "me/app",
+      `${DEFAULT_DOMAIN}/me/app:latest`,
+      id,
+      id.slice(7),
+      id.slice(7, 12),
+      id.slice(0, 12),
+      id.slice(7, 8),
+    ]) {
       assert.equal((await dockerInspect(store, ref)).Id, id, ref);
     }
     const digest = (await dockerInspect(store, id)).RepoDigests.find((d) => d.startsWith("busybox@"));
@@ -106,7 +117,13 @@ test("tag validates like Docker and moves a tag from the image that had it", asy
     await store.tag(b, `${DEFAULT_DOMAIN}/library/other`);
     assert.deepEqual((await dockerInspect(store, b)).RepoTags, ["app:1", "app:2", "other:latest"]);
     assert.deepEqual((await dockerInspect(store, a)).RepoTags, []);
-    for (const [repo, tag] of [["UPPER", undefined], ["app", "bad tag"], ["app", "-x"], ["a@sha256:" + "0".repeat(64), undefined], ["a//b", undefined]] as const) {
+    for (const [repo, tag] of [
+      ["UPPER", undefined],
+      ["app", "bad tag"],
+      ["app", "-x"],
+      ["a@sha256:" + "0".repeat(64), undefined],
+      ["a//b", undefined],
+    ] as const) {
       await assert.rejects(store.tag(b, repo, tag), InvalidReferenceError, `${repo} ${tag}`);
     }
     await assert.rejects(store.tag("nothing", "x"), ImageNotFoundError);
@@ -163,7 +180,11 @@ test("children: parents are hidden unless all, protected while children live, pr
     );
     await assert.rejects(store.remove(base), /cannot be forced\) - image has dependent child images/);
     assert.deepEqual(await store.remove("base"), [{ Untagged: "base:latest" }, { Untagged: `base@${await readIndexDigest(store, base)}` }], "untagged only: the child keeps it");
-    assert.deepEqual((await dockerList(store)).map((i) => i.Id), [child], "the untagged parent is an intermediate image: hidden");
+    assert.deepEqual(
+      (await dockerList(store)).map((i) => i.Id),
+      [child],
+      "the untagged parent is an intermediate image: hidden",
+    );
     assert.deepEqual((await dockerList(store, { all: true })).map((i) => i.Id).sort(), [base, child].sort());
     assert.deepEqual(await dockerList(store, { dangling: true }), []);
     const removed = await store.remove("child");
@@ -186,7 +207,10 @@ test("list: filters dangling and reference as Docker's, newest first", async () 
     const dangling = await simpleImage(store, dir, "dangling", { created: new Date("2021-01-01T00:00:00Z") });
     const fresh = await simpleImage(store, dir, "fresh", { tags: ["me/tool:dev"], created: new Date("2022-01-01T00:00:00Z"), config: { Labels: { a: "b" } } });
     const all = await dockerList(store);
-    assert.deepEqual(all.map((i) => i.Id), [fresh, dangling, old]);
+    assert.deepEqual(
+      all.map((i) => i.Id),
+      [fresh, dangling, old],
+    );
     assert.deepEqual(all[0], {
       Id: fresh,
       ParentId: "",
@@ -199,12 +223,28 @@ test("list: filters dangling and reference as Docker's, newest first", async () 
       Labels: { a: "b" },
       Containers: -1,
     });
-    assert.deepEqual((await dockerList(store, { dangling: true })).map((i) => i.Id), [dangling]);
-    assert.deepEqual((await dockerList(store, { dangling: false })).map((i) => i.Id), [fresh, old]);
+    assert.deepEqual(
+      (await dockerList(store, { dangling: true })).map((i) => i.Id),
+      [dangling],
+    );
+    assert.deepEqual(
+      (await dockerList(store, { dangling: false })).map((i) => i.Id),
+      [fresh, old],
+    );
     const web = await dockerList(store, { reference: "web" });
-    assert.deepEqual(web.map((i) => i.RepoTags), [["web:1", "web:2"]], "RepoTags lists only matching tags");
-    assert.deepEqual((await dockerList(store, { reference: "*:1" })).map((i) => i.RepoTags), [["db:1", "web:1"]]);
-    assert.deepEqual((await dockerList(store, { reference: "me/*" })).map((i) => i.Id), [fresh]);
+    assert.deepEqual(
+      web.map((i) => i.RepoTags),
+      [["web:1", "web:2"]],
+      "RepoTags lists only matching tags",
+    );
+    assert.deepEqual(
+      (await dockerList(store, { reference: "*:1" })).map((i) => i.RepoTags),
+      [["db:1", "web:1"]],
+    );
+    assert.deepEqual(
+      (await dockerList(store, { reference: "me/*" })).map((i) => i.Id),
+      [fresh],
+    );
     assert.deepEqual(await dockerList(store, { reference: "*" }).then((l) => l.map((i) => i.Id)), [old], "* does not cross /");
   });
 });
@@ -221,11 +261,11 @@ test("prune removes dangling images; with all, every image no container uses", a
     assert.equal((await store.diskUsage()).layersSize, before.layersSize - pruned.SpaceReclaimed);
     assert.deepEqual((await dockerList(store)).map((i) => i.Id).sort(), [kept, used].sort());
     const all = await store.prune({ all: true, inUse: (id) => id === used });
+    assert.deepEqual(all.ImagesDeleted.filter((r): r is { Untagged: string } => "Untagged" in r).map((r) => r.Untagged)[0], "kept:latest");
     assert.deepEqual(
-      all.ImagesDeleted.filter((r): r is { Untagged: string } => "Untagged" in r).map((r) => r.Untagged)[0],
-      "kept:latest",
+      (await dockerList(store)).map((i) => i.Id),
+      [used],
     );
-    assert.deepEqual((await dockerList(store)).map((i) => i.Id), [used]);
     assert.deepEqual((await store.prune({ all: true })).ImagesDeleted.length > 0, true);
     assert.deepEqual(await store.diskUsage(), { images: 0, layersSize: 0 });
   });
@@ -249,7 +289,11 @@ test("concurrent operations keep index.json and repositories.json whole and cons
     assert.equal((await dockerInspect(store, id)).RepoTags.length, 1 + 27);
     assert.equal((await dockerList(store)).length, 6);
     const leftovers = await readdir(store.root);
-    assert.deepEqual(leftovers.filter((n) => n.endsWith(".tmp") && n !== ".tmp"), [], "no temporary files left beside the metadata");
+    assert.deepEqual(
+      leftovers.filter((n) => n.endsWith(".tmp") && n !== ".tmp"),
+      [],
+      "no temporary files left beside the metadata",
+    );
     assert.deepEqual(await readdir(path.join(store.root, ".tmp")), [], "no staging left");
   });
 });

@@ -66,17 +66,7 @@ test("whiteouts delete lower entries and opaque folders hide lower contents but 
       ],
       root,
     );
-    await apply(
-      [
-        { name: "a/", type: "directory" },
-        { name: "a/.wh..wh..opq" },
-        { name: "a/new", body: "n" },
-        { name: "b/.wh.gone" },
-        { name: ".wh.c" },
-        { name: "b/.wh..wh.plnk" },
-      ],
-      root,
-    );
+    await apply([{ name: "a/", type: "directory" }, { name: "a/.wh..wh..opq" }, { name: "a/new", body: "n" }, { name: "b/.wh.gone" }, { name: ".wh.c" }, { name: "b/.wh..wh.plnk" }], root);
     assert.deepEqual(await listTree(root), ["a/", "a/new", "b/", "b/stays"]);
   });
 });
@@ -136,13 +126,30 @@ test("hostile: hard links to outside the root are refused", async () => {
     await assert.rejects(apply([{ name: "h", type: "link", linkname: "../outside/victim" }], root), ImageArchiveError);
     await assert.rejects(apply([{ name: "h", type: "link", linkname: path.join(outside, "victim") }], root), ImageArchiveError, "absolute targets are inside the root, where there is no such file");
     // Through a symlink to outside: the link is to the symlink itself, never to its target.
-    await apply([{ name: "s", type: "symlink", linkname: path.join(outside, "victim") }, { name: "h", type: "link", linkname: "s" }], root);
+    await apply(
+      [
+        { name: "s", type: "symlink", linkname: path.join(outside, "victim") },
+        { name: "h", type: "link", linkname: "s" },
+      ],
+      root,
+    );
     assert.equal((await lstat(path.join(root, "h"))).isSymbolicLink(), true);
   });
 });
 
 test("checkLayerTar finds an escaping name without unpacking", async () => {
-  await assert.rejects(checkLayerTar(stream(await makeTar([{ name: "ok", body: "x" }, { name: "../x", body: "y" }])), "layer"), /climbs out/);
+  await assert.rejects(
+    checkLayerTar(
+      stream(
+        await makeTar([
+          { name: "ok", body: "x" },
+          { name: "../x", body: "y" },
+        ]),
+      ),
+      "layer",
+    ),
+    /climbs out/,
+  );
   assert.deepEqual(await checkLayerTar(stream(await makeTar([{ name: "/abs/ok", body: "xy" }])), "layer"), { files: 1, bytes: 2 });
 });
 
@@ -151,12 +158,28 @@ test("not running as root, read-only folders of a lower layer still take files a
   await withTempDir(async (dir) => {
     const layer1 = path.join(dir, "1.tar");
     const layer2 = path.join(dir, "2.tar");
-    await writeFile(layer1, await makeTar([{ name: "ro/", type: "directory", mode: 0o555 }, { name: "ro/a", body: "a" }, { name: "ro/sub/", type: "directory", mode: 0o555 }, { name: "ro/sub/x", body: "x", mode: 0o444 }]));
+    await writeFile(
+      layer1,
+      await makeTar([
+        { name: "ro/", type: "directory", mode: 0o555 },
+        { name: "ro/a", body: "a" },
+        { name: "ro/sub/", type: "directory", mode: 0o555 },
+        { name: "ro/sub/x", body: "x", mode: 0o444 },
+      ]),
+    );
     await writeFile(layer2, await makeTar([{ name: "ro/b", body: "b" }, { name: "ro/.wh.a" }, { name: "ro/.wh.sub" }]));
     // The code under test is bundled into the temp folder (nobody may not be able to read the checkout: a clone under /root or any 0700 folder).
     const bundle = path.join(dir, "layer-apply.cjs");
     const { build } = await import("esbuild");
-    await build({ entryPoints: [path.resolve(__dirname, "../../../../../src/core/engine/images/layer-apply.ts")], outfile: bundle, bundle: true, platform: "node", target: "node20", format: "cjs", logLevel: "error" });
+    await build({
+      entryPoints: [path.resolve(__dirname, "../../../../../src/core/engine/images/layer-apply.ts")],
+      outfile: bundle,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      logLevel: "error",
+    });
     const script = path.join(dir, "apply.mjs");
     await writeFile(
       script,

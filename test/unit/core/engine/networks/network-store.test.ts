@@ -16,7 +16,14 @@ async function withStore(fn: (store: NetworkStore, dir: string) => Promise<void>
 
 test("the pre-defined networks exist, keep their IDs across opens, and cannot be removed", () =>
   withStore(async (store, dir) => {
-    assert.deepEqual(store.list().map((n) => [n.Name, n.Driver, n.Subnet ?? ""]), [["bridge", "bridge", "172.17.0.0/16"], ["host", "host", ""], ["none", "null", ""]]);
+    assert.deepEqual(
+      store.list().map((n) => [n.Name, n.Driver, n.Subnet ?? ""]),
+      [
+        ["bridge", "bridge", "172.17.0.0/16"],
+        ["host", "host", ""],
+        ["none", "null", ""],
+      ],
+    );
     const again = await NetworkStore.open(dir);
     assert.equal(again.get("bridge").Id, store.get("bridge").Id);
     await assert.rejects(store.remove("bridge"), /pre-defined network and cannot be removed/);
@@ -30,7 +37,10 @@ test("user-defined networks take the next free /16 from 172.18, are found by nam
     assert.equal(a.Bridge, `br-${a.Id.slice(0, 12)}`);
     assert.equal(store.get(a.Id.slice(0, 8)).Name, "a");
     assert.throws(() => store.get("missing"), NetworkNotFoundError);
-    assert.deepEqual((await NetworkStore.open(dir)).list().map((n) => n.Name), ["bridge", "host", "none", "a", "b"]);
+    assert.deepEqual(
+      (await NetworkStore.open(dir)).list().map((n) => n.Name),
+      ["bridge", "host", "none", "a", "b"],
+    );
     assert.ok(JSON.parse(await readFile(path.join(dir, "networks.json"), "utf8")).some((n: { Name: string }) => n.Name === "b"));
     await store.remove("a");
     assert.equal((await store.create({ name: "c" })).Subnet, "172.18.0.0/16", "a freed subnet is reused");
@@ -45,7 +55,10 @@ test("bad or clashing requests are refused and change nothing", () =>
     await assert.rejects(store.create({ name: "y", subnet: "10.6.0.0/24", gateway: "10.7.0.1" }), /not in subnet/);
     await assert.rejects(store.create({ name: "bad name!" }), /invalid network name/);
     await assert.rejects(store.create({ name: "y", driver: "overlay" }), /bridge driver only/);
-    assert.deepEqual(store.list().map((n) => n.Name), ["bridge", "host", "none", "x"]);
+    assert.deepEqual(
+      store.list().map((n) => n.Name),
+      ["bridge", "host", "none", "x"],
+    );
   }));
 
 test("addresses: lowest free after the gateway, a requested one honoured on user networks only, released ones reused", () =>

@@ -38,14 +38,21 @@ test("bind sources map under their root's share, missing paths too; outside (or 
   for (const outside of [path.join(dir, "outside"), path.join(dir, "a", "escape"), path.join(dir, "a", "escape", "deeper"), path.join(dir, "ab"), "/"]) {
     assert.throws(
       () => shares.guestPathOf(outside),
-      (e: unknown) => e instanceof MountInvalidError && e.message.includes(`The bind mount source ${outside} is not in a folder shared with Hangar's engine machine (shared: ${path.join(dir, "a")}, ${path.join(dir, "b")})`) && e.message.includes("HANGAR_ENGINE_SHARES"),
+      (e: unknown) =>
+        e instanceof MountInvalidError &&
+        e.message.includes(`The bind mount source ${outside} is not in a folder shared with Hangar's engine machine (shared: ${path.join(dir, "a")}, ${path.join(dir, "b")})`) &&
+        e.message.includes("HANGAR_ENGINE_SHARES"),
       outside,
     );
   }
 });
 
 test("HANGAR_ENGINE_SHARES replaces the default (home and temporary folder); relative entries are refused", () => {
-  assert.deepEqual(EngineShares.fromEnv({ HANGAR_ENGINE_SHARES: [path.join(dir, "b"), path.join(dir, "a")].join(path.delimiter) }).roots, [path.join(dir, "b"), path.join(dir, "a")], "in the order given (a root's guest path is its place in the list)");
+  assert.deepEqual(
+    EngineShares.fromEnv({ HANGAR_ENGINE_SHARES: [path.join(dir, "b"), path.join(dir, "a")].join(path.delimiter) }).roots,
+    [path.join(dir, "b"), path.join(dir, "a")],
+    "in the order given (a root's guest path is its place in the list)",
+  );
   const defaults = EngineShares.fromEnv({});
   for (const p of [os.homedir(), os.tmpdir()]) assert.doesNotThrow(() => defaults.guestPathOf(path.join(p, "x")), p);
   assert.throws(() => EngineShares.fromEnv({ HANGAR_ENGINE_SHARES: "relative/dir" }), /HANGAR_ENGINE_SHARES lists "relative\/dir", which is not an absolute path/);

@@ -23,7 +23,10 @@ test("create, get, list, size, remove; events for each change", async () => {
   const store = await VolumeStore.open(root, (action, v) => events.push(`${action} ${v.Name}`));
   const { volume, created } = await store.create({ name: "web-data", labels: { team: "blue" } });
   assert.equal(created, true);
-  assert.deepEqual({ ...volume, CreatedAt: "" }, { Name: "web-data", Driver: "local", Mountpoint: path.join(root, "web-data", "_data"), CreatedAt: "", Labels: { team: "blue" }, Scope: "local", Options: null });
+  assert.deepEqual(
+    { ...volume, CreatedAt: "" },
+    { Name: "web-data", Driver: "local", Mountpoint: path.join(root, "web-data", "_data"), CreatedAt: "", Labels: { team: "blue" }, Scope: "local", Options: null },
+  );
   assert.match(volume.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal((await store.create({ name: "web-data" })).created, false, "an existing name is returned as it is, as Docker does");
   await writeFile(path.join(volume.Mountpoint, "f"), "12345");
@@ -32,7 +35,10 @@ test("create, get, list, size, remove; events for each change", async () => {
   assert.match(anon.Name, /^[0-9a-f]{64}$/);
   assert.equal(isAnonymous(anon), true);
   assert.equal(isAnonymous(volume), false);
-  assert.deepEqual(store.list().map((v) => v.Name), [anon.Name, "web-data"].sort());
+  assert.deepEqual(
+    store.list().map((v) => v.Name),
+    [anon.Name, "web-data"].sort(),
+  );
   await store.remove("web-data");
   assert.throws(() => store.get("web-data"), VolumeNotFoundError);
   await assert.rejects(store.remove("web-data"), /get web-data: no such volume/);
@@ -63,5 +69,8 @@ test("a reopened store has the same volumes; an unfinished create is not a volum
   assert.deepEqual(second.list(), [made]);
   assert.equal(existsSync(path.join(root, ".removing-gone-0000")), false);
   assert.equal((await second.create({ name: "half" })).created, true, "the unfinished create's name can be used");
-  assert.deepEqual(second.list().map((v) => v.Name), ["half", "kept"]);
+  assert.deepEqual(
+    second.list().map((v) => v.Name),
+    ["half", "kept"],
+  );
 });

@@ -9,7 +9,7 @@ const modeAt = (source: string): string => {
 };
 
 test("tells code, comments, strings and heredoc bodies apart at a position", () => {
-  assert.equal(modeAt('x = 1 ‸# c'), "code");
+  assert.equal(modeAt("x = 1 ‸# c"), "code");
   assert.equal(modeAt("x = 1 # ‸c"), "comment");
   assert.equal(modeAt('x = "a‸b"'), "string");
   assert.equal(modeAt('x = "ab"‸'), "code");

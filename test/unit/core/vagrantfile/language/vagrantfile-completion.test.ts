@@ -2,7 +2,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { computeCompletions } from "../../../../../src/core/vagrantfile/language/vagrantfile-completion";
 import type { CompletionItemData } from "../../../../../src/core/vagrantfile/language/language-types";
-import { FORWARDED_PORT_OPTIONS, KNOWN_PROVIDERS, PROVIDER_SETTINGS, SHELL_PROVISIONER_OPTIONS, SSH_ATTRIBUTES, SYNCED_FOLDER_OPTIONS, VM_ATTRIBUTES, VM_METHODS } from "../../../../../src/core/vagrantfile/vagrant-settings";
+import {
+  FORWARDED_PORT_OPTIONS,
+  KNOWN_PROVIDERS,
+  PROVIDER_SETTINGS,
+  SHELL_PROVISIONER_OPTIONS,
+  SSH_ATTRIBUTES,
+  SYNCED_FOLDER_OPTIONS,
+  VM_ATTRIBUTES,
+  VM_METHODS,
+} from "../../../../../src/core/vagrantfile/vagrant-settings";
 import { atCursor, inConfigure } from "./cursor";
 
 function complete(source: string): CompletionItemData[] {
@@ -36,7 +45,10 @@ test("the parameter keeps whatever name the block gives it", () => {
 
 test("after config.vm.: attributes as `name = `, methods as snippets", () => {
   const items = complete(inConfigure("config.vm.‸"));
-  assert.deepEqual(items.map((i) => i.label), [...VM_ATTRIBUTES, ...VM_METHODS].map((d) => d.name));
+  assert.deepEqual(
+    items.map((i) => i.label),
+    [...VM_ATTRIBUTES, ...VM_METHODS].map((d) => d.name),
+  );
   const box = find(items, "box");
   assert.equal(box.kind, "property");
   assert.equal(box.insertText, "box = ");
@@ -78,14 +90,20 @@ test("in a define block, the define's parameter is a config too", () => {
 });
 
 test("after config.ssh.: the SSH settings", () => {
-  assert.deepEqual(labels(inConfigure("config.ssh.‸")), SSH_ATTRIBUTES.map((d) => d.name));
+  assert.deepEqual(
+    labels(inConfigure("config.ssh.‸")),
+    SSH_ATTRIBUTES.map((d) => d.name),
+  );
   assert.deepEqual(labels(inConfigure("config.nosuch.‸")), []);
 });
 
 test("network kinds inside the first string of config.vm.network", () => {
   const { text, offset } = atCursor(inConfigure('config.vm.network "fo‸"'));
   const items = computeCompletions(text, offset);
-  assert.deepEqual(items.map((i) => i.label), ["forwarded_port", "private_network", "public_network"]);
+  assert.deepEqual(
+    items.map((i) => i.label),
+    ["forwarded_port", "private_network", "public_network"],
+  );
   const forwarded = items[0];
   assert.equal(forwarded.kind, "value");
   assert.equal(forwarded.insertText, "forwarded_port");
@@ -94,7 +112,7 @@ test("network kinds inside the first string of config.vm.network", () => {
   assert.deepEqual(labels(inConfigure('config.vm.network("‸")')), ["forwarded_port", "private_network", "public_network"]);
 });
 
-test("provider names after provider \", provisioner types after provision \"", () => {
+test('provider names after provider ", provisioner types after provision "', () => {
   assert.deepEqual(labels(inConfigure('config.vm.provider "‸"')), KNOWN_PROVIDERS);
   assert.deepEqual(labels(inConfigure("config.vm.provider '‸'")), KNOWN_PROVIDERS);
   assert.deepEqual(labels(inConfigure('config.vm.provision "‸"')), ["shell", "file"]);
@@ -102,7 +120,10 @@ test("provider names after provider \", provisioner types after provision \"", (
 
 test("forwarded_port options as `key: `, after the comma, without the ones already given", () => {
   const items = complete(inConfigure('config.vm.network "forwarded_port", ‸'));
-  assert.deepEqual(items.map((i) => i.label), FORWARDED_PORT_OPTIONS.map((d) => `${d.name}:`));
+  assert.deepEqual(
+    items.map((i) => i.label),
+    FORWARDED_PORT_OPTIONS.map((d) => `${d.name}:`),
+  );
   assert.equal(find(items, "guest:").insertText, "guest: ");
   assert.equal(find(items, "guest:").kind, "property");
   assert.match(find(items, "guest:").documentation, /Port in the guest/);
@@ -117,11 +138,14 @@ test("forwarded_port options as `key: `, after the comma, without the ones alrea
 
 test("private_network and public_network options", () => {
   assert.deepEqual(labels(inConfigure('config.vm.network "private_network", ‸')), ["ip:", "type:", "netmask:", "auto_config:", "virtualbox__intnet:"]);
-  assert.ok(labels(inConfigure('config.vm.network :public_network, ‸')).includes("bridge:"));
+  assert.ok(labels(inConfigure("config.vm.network :public_network, ‸")).includes("bridge:"));
 });
 
 test("shell and file provisioner options, also for a named provisioner with type:", () => {
-  assert.deepEqual(labels(inConfigure('config.vm.provision "shell", ‸')), SHELL_PROVISIONER_OPTIONS.map((d) => `${d.name}:`));
+  assert.deepEqual(
+    labels(inConfigure('config.vm.provision "shell", ‸')),
+    SHELL_PROVISIONER_OPTIONS.map((d) => `${d.name}:`),
+  );
   assert.deepEqual(labels(inConfigure('config.vm.provision "file", ‸')).slice(0, 2), ["source:", "destination:"]);
   const named = labels(inConfigure('config.vm.provision "setup", type: "shell", ‸'));
   assert.ok(named.includes("inline:") && !named.includes("type:"));
@@ -129,7 +153,10 @@ test("shell and file provisioner options, also for a named provisioner with type
 });
 
 test("synced_folder options only after the host and guest paths", () => {
-  assert.deepEqual(labels(inConfigure('config.vm.synced_folder ".", "/vagrant", ‸')), SYNCED_FOLDER_OPTIONS.map((d) => `${d.name}:`));
+  assert.deepEqual(
+    labels(inConfigure('config.vm.synced_folder ".", "/vagrant", ‸')),
+    SYNCED_FOLDER_OPTIONS.map((d) => `${d.name}:`),
+  );
   assert.deepEqual(labels(inConfigure('config.vm.synced_folder ".", ‸')), []);
 });
 
@@ -142,7 +169,10 @@ test("no options where a value goes, nor inside a nested hash", () => {
 test("in a provider block, the parameter gets provider settings, not vm settings", () => {
   const block = (line: string): string => inConfigure('config.vm.provider "virtualbox" do |vb|', `  ${line}`, "end");
   const items = complete(block("vb.‸"));
-  assert.deepEqual(items.map((i) => i.label), PROVIDER_SETTINGS.map((d) => d.name));
+  assert.deepEqual(
+    items.map((i) => i.label),
+    PROVIDER_SETTINGS.map((d) => d.name),
+  );
   assert.equal(find(items, "memory").insertText, "memory = ");
   assert.equal(find(items, "customize").isSnippet, true);
   assert.ok(!items.some((i) => i.label === "box" || i.label === "vm"));
@@ -157,7 +187,10 @@ test("in a provider block, the parameter gets provider settings, not vm settings
 
 test("in a provision block, the parameter gets the provisioner's options as attributes", () => {
   const items = complete(inConfigure('config.vm.provision "shell" do |s|', "  s.‸", "end"));
-  assert.deepEqual(items.map((i) => i.label), SHELL_PROVISIONER_OPTIONS.map((d) => d.name));
+  assert.deepEqual(
+    items.map((i) => i.label),
+    SHELL_PROVISIONER_OPTIONS.map((d) => d.name),
+  );
   assert.equal(find(items, "inline").insertText, "inline = ");
   assert.ok(labels(inConfigure('config.vm.provision "file" do |f|', "  f.‸", "end")).includes("destination"));
 });
