@@ -38,26 +38,25 @@ const MARKER = "hangar-exec-started";
  * chroots into /root and runs the copy, which resolves the user, enters
  * the working directory and execs (container-enter.ts). The process joins
  * the container's cgroup, so its limits and `docker top` include it. With a
- * TTY, the pty dropbear gives the channel is bound at its own path in the
- * container's /dev/pts and the process leads a session of its own on it.
+ * TTY the process leads a session of its own on the pty dropbear gives the
+ * channel; that pty lives in the engine machine's devpts, which the
+ * confined namespace does not hold (a bind across mount namespaces is
+ * refused), so it has no name under the container's /dev/pts: `tty` says
+ * "not a tty" and sh runs without job control. A known gap (README).
  * Resolves with the process's exit status; `onStarted` gets its pid in the
  * engine machine.
  */
 export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo): Promise<number> {
   const helper = `/dev/.hangar-exec-${spec.execId.slice(0, 16)}`;
   const env = processEnv(spec.env, spec.hostname, !!spec.tty);
-  // (in the container's namespace: the pty, open on stdin, bound through its descriptor, as the engine's /dev/pts is not there)
-  const bind = `touch /root$1 && mount --bind /root/proc/self/fd/0 /root$1`;
   const enter = `mkdir /root${helper} && cp /bin/busybox /root${helper}/busybox || exit 126\nexec ${capshCommand(spec.confinement, "/root", `${helper}/busybox`, enterArgs(helper, spec.user, spec.workingDir, spec.argv, env, !!spec.tty))}`;
   const script = [
     pid1Script(spec.containerId),
     `[ -n "$p" ] || { echo "Container ${spec.containerId} is not running" >&2; exit 126; }`,
     `echo $$ > ${CGROUP_DIR}/${spec.containerId}/cgroup.procs 2>/dev/null`,
-    spec.tty ? `t=$(tty) && nsenter -t $p -m -p /bin/busybox sh -c ${shellQuote(bind)} - "$t"` : "",
     `echo ${MARKER} $$ >&2`,
     `env -i ${env.map(shellQuote).join(" ")} nsenter -t $p -m -u -i -n -p /bin/busybox sh -c ${shellQuote(enter)}`,
     "s=$?",
-    spec.tty ? `nsenter -t $p -m /bin/busybox sh -c ${shellQuote("umount /root$1; rm -f /root$1")} - "$t" 2>/dev/null` : "",
     // (the helper removes itself; not when it failed before that)
     `[ ! -e /proc/$p/root${helper} ] || nsenter -t $p -m /bin/busybox rm -rf /root${helper} 2>/dev/null`,
     "exit $s",
