@@ -78,8 +78,9 @@ after(async () => {
     await hangar(["destroy", "-f"], true).catch(() => undefined);
     // Stop this test's machine daemon (it would otherwise exit on its own when idle).
     for (const pid of await daemonPids()) process.kill(pid, "SIGTERM");
-    await rm(home, { recursive: true, force: true });
-    await rm(project, { recursive: true, force: true });
+    // (the stopping daemon may still write into the home for a moment: rm retries ENOTEMPTY)
+    await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    await rm(project, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
 
