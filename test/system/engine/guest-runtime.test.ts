@@ -132,9 +132,12 @@ test("kill: TERM reaches a process that handles it; KILL ends one that does not 
   assert.equal(await sleeper, 137);
 });
 
-test("removeAfter (--rm): the writable layer and the cgroup are gone when the process ends", { timeout: 120_000 }, async () => {
+test("removeAfter (--rm): the writable layer and the cgroup go once the process ends (cleaned up after its status is reported)", { timeout: 120_000 }, async () => {
   const r = await run({ argv: ["sh", "-c", "echo left > /tmp/file; exit 2"], removeAfter: true });
   assert.equal(r.code, 2, r.stderr);
-  const left = await session!.run(`ls -d /var/lib/hangar/containers/${r.id} /sys/fs/cgroup/hangar/${r.id} 2>/dev/null | wc -l`);
+  // The run script reports the status first and cleans up in the background: wait (bounded) for that to finish.
+  const left = await session!.run(
+    `for i in $(seq 100); do [ -e /var/lib/hangar/containers/${r.id} ] || [ -e /sys/fs/cgroup/hangar/${r.id} ] || break; sleep 0.1; done; ls -d /var/lib/hangar/containers/${r.id} /sys/fs/cgroup/hangar/${r.id} 2>/dev/null | wc -l`,
+  );
   assert.equal(left.stdout.trim(), "0");
 });

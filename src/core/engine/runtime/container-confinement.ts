@@ -173,20 +173,25 @@ const READ_ONLY = ["bus", "fs", "irq", "sys", "sysrq-trigger"];
 
 /**
  * Shell lines, in the container's mount namespace with its /proc and /dev
- * mounted under `rootfs`, that mask and make read-only Docker's /proc paths,
- * then move the container's root to `moveTo`. Processes are what a container
- * start costs in the emulator, so everything goes through two `mount -a` of
- * generated fstabs (`dir`/fstab1, fstab2) and one remount: the read-only
- * paths are bound from a read-only bind of the container's /proc (a bind
- * inherits its source's read-only flag), not remounted one by one.
+ * mounted under `rootfs`, that mask and make read-only Docker's /proc paths
+ * (none when privileged), then move the container's root to `moveTo`.
+ * Processes are what a container start costs in the emulator, so it all
+ * goes through generated fstabs: the lines already in the shell variable
+ * `f` (the /etc binds), the masks and a read-only staging bind of the
+ * container's /proc in one `mount -a`, one remount, and the read-only paths
+ * (bound from the staging bind: a bind inherits its source's read-only
+ * flag) with the move in a second. Which masks apply is read off the engine
+ * machine's own /proc (the same kernel's).
  */
-export function procMaskSteps(rootfs: string, dir: string, moveTo: string): string[] {
+export function procMaskSteps(rootfs: string, dir: string, moveTo: string, privileged: boolean): string[] {
+  const move = `${rootfs} ${moveTo} none move 0 0`;
+  // (fstab lines are joined with real newlines inside the double-quoted $f and $g)
+  if (privileged) return [`echo "$f\n${move}" > ${dir}/fstab1 && mount -a -T ${dir}/fstab1`];
   const staging = `${dir}/proc-ro`;
   return [
-    // (fstab lines are joined with real newlines inside the double-quoted $f and $g)
-    `f=; g=; for m in ${MASKED.join(" ")}; do p=${rootfs}/proc/$m; if [ -d $p ]; then f="$f\ntmpfs $p tmpfs ro,mode=555 0 0"; elif [ -e $p ]; then f="$f\n${rootfs}/dev/null $p none bind 0 0"; fi; done`,
-    `for m in ${READ_ONLY.join(" ")}; do [ ! -e ${rootfs}/proc/$m ] || g="$g\n${staging}/$m ${rootfs}/proc/$m none bind 0 0"; done`,
-    `mkdir -p ${staging} && echo "$f\n${rootfs}/proc ${staging} none bind 0 0" > ${dir}/fstab1 && echo "$g\n${rootfs} ${moveTo} none move 0 0" > ${dir}/fstab2`,
+    `for m in ${MASKED.join(" ")}; do if [ -d /proc/$m ]; then f="$f\ntmpfs ${rootfs}/proc/$m tmpfs ro,mode=555 0 0"; elif [ -e /proc/$m ]; then f="$f\n/dev/null ${rootfs}/proc/$m none bind 0 0"; fi; done`,
+    `g=; for m in ${READ_ONLY.join(" ")}; do [ ! -e /proc/$m ] || g="$g\n${staging}/$m ${rootfs}/proc/$m none bind 0 0"; done`,
+    `echo "$f\n${rootfs}/proc ${staging} none bind 0 0" > ${dir}/fstab1 && echo "$g\n${move}" > ${dir}/fstab2`,
     `mount -a -T ${dir}/fstab1 && mount -o remount,bind,ro ${staging} && mount -a -T ${dir}/fstab2`,
   ];
 }

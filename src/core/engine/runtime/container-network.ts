@@ -32,7 +32,7 @@ export function hostsFile(own: { ips: string[]; names: string[] }, peers: Array<
   return lines.join("\n") + "\n";
 }
 
-/** Host-side steps before the container's namespaces exist: its /etc files, and each bridge (made once per boot of the engine machine). */
+/** Host-side steps before the container's namespaces exist: its /etc files, the named pipes for wiring, and each bridge (made once per boot of the engine machine). */
 export function prepareNetworkSteps(c: string, net: GuestNetwork): string[] {
   const steps = [
     `printf %s ${shellQuote(net.hosts)} > ${c}/hosts`,
@@ -40,8 +40,9 @@ export function prepareNetworkSteps(c: string, net: GuestNetwork): string[] {
     net.resolvConf
       ? `printf %s ${shellQuote(net.resolvConf)} > ${c}/resolv.conf`
       : `{ while IFS= read -r l; do printf '%s\\n' "$l"; done < /etc/resolv.conf; } > ${c}/resolv.conf 2>/dev/null || : > ${c}/resolv.conf`,
-    `[ ! -e ${c}/net.ready ] || rm -f ${c}/net.ready`,
   ];
+  // The named pipes the run script's two sides meet at (kept for a restart).
+  if (net.mode === "bridge" && net.interfaces.length) steps.push(`[ -p ${c}/net.fifo ] || mkfifo ${c}/ns.fifo ${c}/net.fifo`);
   for (const b of new Set(net.interfaces.map((i) => `${i.bridge} ${i.gateway}/${i.prefixLen}`))) {
     const [name, cidr] = b.split(" ");
     // Two containers starting at once may both make it: the loser's "exists" errors are harmless.
@@ -54,28 +55,24 @@ export function prepareNetworkSteps(c: string, net: GuestNetwork): string[] {
  * Host-side steps once the container's network namespace exists (`pid` is
  * a process inside it): a veth pair per interface, the container's end
  * renamed to a name of its own and moved into the namespace, the other end
- * put on the bridge. (The caller then touches net.ready, which the
- * container side waits for.)
+ * put on the bridge. One `&&` chain: the caller tells the container side
+ * whether it held.
  */
-export function attachNetworkSteps(id: string, net: GuestNetwork, pid: string): string[] {
-  if (net.mode === "host") return [];
-  const steps = [
-    // unshare(2) may not have run yet: the namespace is new once its link differs from ours (bounded: 4 s).
-    // (test -ef compares the namespaces' inodes without a process per look)
-    `n=0; while [ /proc/${pid}/ns/net -ef /proc/$$/ns/net ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done`,
-  ];
-  net.interfaces.forEach((iface, k) => steps.push(...vethSteps(guestName(id, String(k)), iface, pid)));
-  return steps;
+export function attachNetworkSteps(id: string, net: GuestNetwork, pid: string): string {
+  if (net.mode === "host") return "true";
+  return net.interfaces.flatMap((iface, k) => vethSteps(guestName(id, String(k)), iface, pid)).join(" && ") || "true";
 }
 
-/** Container-side steps (in its namespaces, before chroot): wait for its interfaces and address them. */
+/**
+ * Container-side steps (in its namespaces, before chroot): tell the engine
+ * side the namespace exists and wait for its interfaces (`fifo`: the run
+ * script's named pipes, no polling processes), then address them.
+ */
 export function innerNetworkSteps(c: string, id: string, net: GuestNetwork): string[] {
   const steps: string[] = [];
   if (net.mode === "bridge") {
-    steps.push(
-      `n=0; while [ ! -e ${c}/net.ready ]; do usleep 2000; n=$((n+1)); [ $n -lt 5000 ] || { echo "hangar: the container's network was not set up" >&2; exit 125; }; done`,
-      "ip link set lo up",
-    );
+    if (net.interfaces.length) steps.push(`echo > ${c}/ns.fifo; read r < ${c}/net.fifo; [ "$r" = ok ] || { echo "hangar: the container's network was not set up" >&2; exit 125; }`);
+    steps.push("ip link set lo up");
     net.interfaces.forEach((iface, k) => steps.push(...addressSteps(guestName(id, String(k)), `eth${k}`, iface)));
     if (net.interfaces.length) steps.push(`ip route add default via ${net.interfaces[0].gateway}`);
   }
@@ -86,6 +83,8 @@ export function innerNetworkSteps(c: string, id: string, net: GuestNetwork): str
  * The engine's /etc files over the container's, after its volumes (as
  * Docker mounts them last, so a volume at /etc still shows them). The init
  * layer has plain files at these paths, over any symlink of the image's.
+ * The usual case adds bind lines to the fstab in the shell variable `f`
+ * (mounted with the /proc masks, one process for all); see below for links.
  */
 export function etcMountSteps(c: string, rootfs: string): string[] {
   // The image decides what /etc and these files are: when either is a symlink, the file is bound from inside the
@@ -93,7 +92,7 @@ export function etcMountSteps(c: string, rootfs: string): string[] {
   // never into the engine machine. Without symlinks (the usual case) the shell checks it all without a process.
   return ETC_FILES.map(
     (f) =>
-      `if [ -d ${rootfs}/etc ] && [ ! -L ${rootfs}/etc ] && [ ! -L ${rootfs}/etc/${f} ]; then [ -f ${rootfs}/etc/${f} ] || touch ${rootfs}/etc/${f}; mount --bind ${c}/${f} ${rootfs}/etc/${f}; ` +
+      `if [ -d ${rootfs}/etc ] && [ ! -L ${rootfs}/etc ] && [ ! -L ${rootfs}/etc/${f} ]; then [ -f ${rootfs}/etc/${f} ] || : > ${rootfs}/etc/${f}; f="$f\n${c}/${f} ${rootfs}/etc/${f} none bind 0 0"; ` +
       `else exec 5<${c}/${f}; chroot ${rootfs} /dev/.hangar/busybox sh -c '[ -d /etc ] || mkdir -p /etc; [ -e /etc/${f} ] || touch /etc/${f}; mount --bind /proc/self/fd/5 /etc/${f}'; exec 5<&-; fi`,
   );
 }
@@ -117,7 +116,11 @@ export function plugSteps(c: string, id: string, iface: GuestInterface): string[
 
 /** `docker network disconnect` on a running container: its interface with that address goes (and with it the veth pair). */
 export function unplugSteps(c: string, ip: string): string[] {
-  return [`u=$(cat ${c}/unshare.pid) || exit 0`, `i=$(nsenter -t $u -n ip -o addr show | awk -v a=${ip}/ 'index($4, a) == 1 {print $2; exit}')`, `[ -z "$i" ] || nsenter -t $u -n ip link del "$i"`];
+  return [
+    `u=$(cat ${c}/unshare.pid) && [ -n "$u" ] || exit 0`,
+    `i=$(nsenter -t $u -n ip -o addr show | awk -v a=${ip}/ 'index($4, a) == 1 {print $2; exit}')`,
+    `[ -z "$i" ] || nsenter -t $u -n ip link del "$i"`,
+  ];
 }
 
 /** A veth pair: the container's end renamed to `guest` and moved into the namespace of `pid`, the other end on the bridge. */
@@ -126,7 +129,8 @@ function vethSteps(guest: string, iface: GuestInterface, pid: string): string[] 
   return [
     `ip link add name ${host} type veth`,
     // busybox's ip cannot name the peer: the kernel names it vethN; its index is the host end's iflink.
-    `read i < /sys/class/net/${host}/iflink; p=$(grep -lx "$i" /sys/class/net/*/ifindex); p=\${p%/ifindex}; p=\${p##*/}`,
+    // (the shell reads each ifindex itself: no process)
+    `{ p=; read i < /sys/class/net/${host}/iflink; for x in /sys/class/net/*/ifindex; do { read n < $x; } 2>/dev/null || continue; [ "$n" != "$i" ] || p=\${x%/ifindex}; done; p=\${p##*/}; [ -n "$p" ]; }`,
     // One ip per end (each is a process, and processes are what a container's start costs in the emulated guest).
     `ip link set "$p" name ${guest} netns ${pid}`,
     `ip link set ${host} master ${iface.bridge} up`,

@@ -7,7 +7,7 @@ import type { ImageStore } from "../images/image-store";
 import { attachNetworkSteps, ETC_FILES, etcMountSteps, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
 import { runOnChannel, type ConsoleSize } from "./container-console";
 import { capshCommand, DEFAULT_CONFINEMENT, procMaskSteps, toolsSetupSteps, TOOLS_DIR, type Confinement } from "./container-confinement";
-import { enterArgs, processEnv } from "./container-enter";
+import { ENTER_SCRIPT, enterArgs, processEnv } from "./container-enter";
 import { unpackImage } from "./image-unpack";
 import { overlayToLayer } from "./layer-whiteouts";
 import { mountSteps, type GuestMount } from "./mount-script";
@@ -76,12 +76,43 @@ export class ContainerRuntimeError extends HangarError {}
  */
 export class GuestRuntime {
   private readonly imagesReady = new Map<string, Promise<void>>();
+  private prepared?: Promise<void>;
 
   constructor(
     /** The engine machine's root session (exec, top and cp run their own scripts on it). */
     readonly session: MachineSession,
     private readonly store: ImageStore,
   ) {}
+
+  /**
+   * Once per engine machine session (a resumed machine keeps what it had):
+   * the /dev template every container's /dev is copied from (device nodes,
+   * the static busybox and ENTER_SCRIPT that start its process), Docker's
+   * init layer, the tools folder containers are confined with, and the
+   * cgroup v2 hierarchy. The per-container run script then does only what
+   * is the container's own: the emulated guest pays for every process.
+   */
+  private prepare(): Promise<void> {
+    if (!this.prepared) {
+      const dev = `${ROOT}/dev`;
+      const script = [
+        "set -e",
+        `[ -e ${dev}/.hangar/busybox ] || { mkdir -p ${dev}/pts ${dev}/shm ${dev}/.hangar && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${dev}/$n c \${m%%:*} \${m#*:}; done; cp /bin/busybox ${dev}/.hangar/busybox; }`,
+        // (always written: a machine suspended by another Hangar version may hold another one)
+        `cat > ${dev}/.hangar/enter`,
+        // Docker's init layer: the mount points the engine needs, one read-only layer shared by every container between its
+        // image and its own layer, so they are no change of the container's in docker diff.
+        `[ -d ${INIT}/etc ] || { mkdir -p ${INIT}/proc ${INIT}/dev ${INIT}/sys ${INIT}/etc && touch ${ETC_FILES.map((f) => `${INIT}/etc/${f}`).join(" ")}; }`,
+        `[ -e ${TOOLS_DIR}/sbin/capsh ] || { ${toolsSetupSteps().join(" && ")}; }`,
+        // cgroup v2: mounted and its controllers enabled once; every container's limits apply from before its process starts.
+        `[ -e /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
+        `[ -d ${CGROUP} ] || { echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; }`,
+      ].join("\n");
+      this.prepared = this.must(script, "prepare for containers", ENTER_SCRIPT);
+      this.prepared.catch(() => (this.prepared = undefined));
+    }
+    return this.prepared;
+  }
 
   /** Unpacks an image's layers in the guest once; later containers of the image reuse them. */
   ensureImage(imageId: string): Promise<void> {
@@ -106,6 +137,7 @@ export class GuestRuntime {
   async run(spec: ContainerSpec, handlers: RunHandlers = {}): Promise<number> {
     if (!/^[0-9a-f]{64}$/.test(spec.id)) throw new ContainerRuntimeError(`Container ID ${spec.id} is not 64 hex characters.`);
     if (!spec.argv.length) throw new ContainerRuntimeError("No command given: the image has no CMD or ENTRYPOINT and none was passed.");
+    await this.prepare();
     await this.ensureImage(spec.imageId);
     // Interactive (-i, -t): a channel of its own with stdin and maybe a pty.
     if (spec.tty || handlers.stdin)
@@ -231,32 +263,35 @@ export class GuestRuntime {
     const hostname = spec.hostname ?? spec.id.slice(0, 12);
     const workdir = spec.workingDir || "/";
     const marker = startedMarker(spec.id).toString().trim();
-    const attach = spec.network ? attachNetworkSteps(spec.id, spec.network, "$u") : [];
+    // Wired: interfaces to plug in from outside once the namespace exists.
+    const bridged = spec.network?.mode === "bridge" && spec.network.interfaces.length > 0;
     const envList = processEnv(spec.env ?? [], hostname, !!spec.tty);
     const env = ["env", "-i", ...envList.map(shellQuote)].join(" ");
     const confinement = spec.confinement ?? DEFAULT_CONFINEMENT;
+    const rootfs = `${c}/rootfs`;
     // Inside the new namespaces: proc and a small /dev of its own, the hostname, the mounts; then the container's root
-    // replaces the engine machine's and capsh drops what the container may not do (container-confinement.ts).
+    // replaces the engine machine's and capsh drops what the container may not do (container-confinement.ts). Every
+    // process costs the emulated guest ~10 ms: shell builtins and generated fstabs (one `mount -a` for many mounts) do the rest.
     const inner = [
       "set -e",
       // /proc and /dev must be folders of the container's own: a symlink there (left in its layer by a container
       // that could unmount them) would take these mounts, and the device template, into the engine machine's folders.
-      `for d in proc dev; do if [ -L ${c}/rootfs/$d ] || [ ! -d ${c}/rootfs/$d ]; then rm -f ${c}/rootfs/$d; mkdir ${c}/rootfs/$d; fi; done`,
-      // (one process for both mounts)
-      `printf '%s\\n' "proc ${c}/rootfs/proc proc rw 0 0" "tmpfs ${c}/rootfs/dev tmpfs mode=755 0 0" > ${c}/fstab0 && mount -a -T ${c}/fstab0`,
-      // Device nodes, /dev/pts, /dev/shm and the entry helper come from a template made once per boot (one cp instead of a process each).
-      `cp -a ${ROOT}/dev/. ${c}/rootfs/dev/`,
+      `for d in proc dev; do if [ -L ${rootfs}/$d ] || [ ! -d ${rootfs}/$d ]; then rm -f ${rootfs}/$d; mkdir ${rootfs}/$d; fi; done`,
+      `printf '%s\\n' "proc ${rootfs}/proc proc rw 0 0" "tmpfs ${rootfs}/dev tmpfs mode=755 0 0" > ${c}/fstab0 && mount -a -T ${c}/fstab0`,
+      // Device nodes, /dev/pts, /dev/shm and the entry helper come from the template (one cp instead of a process each).
+      `cp -a ${ROOT}/dev/. ${rootfs}/dev/`,
       // With a TTY the process's terminal (a pty of the engine machine) appears at its own path in the container's /dev/pts.
-      spec.tty ? `t=$(tty) && touch ${c}/rootfs$t && mount --bind $t ${c}/rootfs$t` : "",
-      `hostname ${shellQuote(hostname)}`,
+      spec.tty ? `t=$(tty) && touch ${rootfs}$t && mount --bind $t ${rootfs}$t` : "",
+      `printf %s ${shellQuote(hostname)} > /proc/sys/kernel/hostname`,
       ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
       // (named busybox, so it takes its first argument as the applet)
-      ...mountSteps(`${c}/rootfs`, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
-      ...(spec.network ? etcMountSteps(c, `${c}/rootfs`) : []),
+      ...mountSteps(rootfs, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
+      "f=",
+      ...(spec.network ? etcMountSteps(c, rootfs) : []),
       // The container's root moves to /root in the read-only tools folder (with the masks, unless privileged), then
       // pivot_root there detaches the engine machine's root: nothing of it (host shares, other containers) exists in
       // this namespace from here on.
-      ...(confinement.privileged ? [`mount --move ${c}/rootfs ${TOOLS_DIR}/root`] : procMaskSteps(`${c}/rootfs`, c, `${TOOLS_DIR}/root`)),
+      ...procMaskSteps(rootfs, c, `${TOOLS_DIR}/root`, confinement.privileged),
       `cd ${TOOLS_DIR} && pivot_root . old && umount -l /old`,
       // capsh (loaded from the tools, not the container) chroots into the container's root and runs a static busybox on
       // its private /dev, which enters the working directory, removes itself and execs the process (container-enter.ts).
@@ -266,43 +301,39 @@ export class GuestRuntime {
       .join("\n");
     return [
       `c=${ROOT}/containers/${spec.id} g=${CGROUP}/${spec.id}; export c`,
-      // Once per boot: the /dev template and Docker's init layer (the mount points the engine needs, one read-only layer
-      // shared by every container between its image and its own layer, so they are no change of the container's in docker diff).
-      `[ -e ${ROOT}/dev/.hangar/busybox ] || { mkdir -p ${ROOT}/dev/pts ${ROOT}/dev/shm ${ROOT}/dev/.hangar && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${ROOT}/dev/$n c \${m%%:*} \${m#*:}; done; mkdir -p ${INIT}/proc ${INIT}/dev ${INIT}/sys ${INIT}/etc && touch ${ETC_FILES.map((f) => `${INIT}/etc/${f}`).join(" ")} && cp /bin/busybox ${ROOT}/dev/.hangar/busybox; }`,
-      // Once per boot too: the tools folder containers are confined with (a machine suspended by an older Hangar has none yet).
-      `[ -e ${TOOLS_DIR}/sbin/capsh ] || { ${toolsSetupSteps().join(" && ")}; } || exit 125`,
       "set -e",
-      `mkdir -p ${c}/upper ${c}/work ${c}/rootfs`,
-      // (busybox here has no `mountpoint`: /proc/mounts tells)
-      `grep -q " ${c}/rootfs " /proc/mounts || mount -t overlay overlay -o lowerdir=${INIT}:${lower},upperdir=${c}/upper,workdir=${c}/work ${c}/rootfs`,
-      `[ -d ${c}/rootfs/tmp ] || mkdir -p ${c}/rootfs/tmp`,
-      // cgroup v2: mounted and its controllers enabled once per boot; limits apply from before the process starts.
-      `[ -e /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
-      `if [ ! -d ${CGROUP} ]; then echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; fi`,
-      `mkdir -p ${cg}`,
+      `mkdir -p ${c}/upper ${c}/work ${rootfs} ${c}/proc-ro ${cg}`,
+      // (read by the shell: a restarted container's overlay is still mounted)
+      `m=; while read -r _ p _; do [ "$p" != "${rootfs}" ] || m=1; done < /proc/mounts`,
+      `[ -n "$m" ] || mount -t overlay overlay -o lowerdir=${INIT}:${lower},upperdir=${c}/upper,workdir=${c}/work ${rootfs}`,
+      `[ -d ${rootfs}/tmp ] || mkdir -p ${rootfs}/tmp`,
       limits,
       `echo $$ > ${cg}/cgroup.procs`,
       ...(spec.network ? prepareNetworkSteps(c, spec.network) : []),
       "set +e",
       // fd 4 is the channel's stderr, for the container; the shell's own report of a killed job ("Killed") is not its output.
       "exec 4>&2 2>/dev/null",
-      // The container's network is wired from outside its namespace once that exists; the process waits for it, and the
-      // started mark follows it (the wrapper below records unshare's pid first).
-      ...(attach.length
-        ? [
-            `( n=0; while [ ! -s ${c}/unshare.pid ] && [ $n -lt 2000 ]; do usleep 2000; n=$((n+1)); done; read u < ${c}/unshare.pid; ${attach.join("; ")}; echo ${marker}; : > ${c}/net.ready ) >&4 2>&4 &`,
-          ]
+      // The container's network is wired from outside its namespace once that exists: the two sides meet at named pipes
+      // (blocking reads, no polling processes); the started mark follows (the wrapper below records unshare's pid first).
+      ...(bridged
+        ? [`( read x < ${c}/ns.fifo; r=failed; read u < ${c}/unshare.pid && ${attachNetworkSteps(spec.id, spec.network!, "$u")} && r=ok; echo $r 1<>${c}/net.fifo; echo ${marker} ) >&4 2>&4 &`]
         : []),
       // In the foreground (a background job would start with SIGINT and SIGQUIT ignored for good), through a wrapper that
       // records its pid, which becomes unshare's: the container's PID 1 is its child (what kill() signals).
-      `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${attach.length ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,
+      `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${bridged ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,
       "status=$?",
-      `rm -f ${c}/unshare.pid`,
-      `umount ${c}/rootfs/proc 2>/dev/null; true`,
-      // --rm: cleaned up here, saving the host a round trip (the shell leaves the cgroup first so it can go).
-      spec.removeAfter ? `echo $$ > /sys/fs/cgroup/cgroup.procs; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${cg} 2>/dev/null; true` : "",
+      // A container that ended before its namespace was wired leaves the wiring side waiting: a line (through a
+      // read-write open, which never blocks) lets it go.
+      bridged ? `echo 1<>${c}/ns.fifo` : "",
+      // (the container's /proc and /dev were mounted in its own namespace only, and went with it)
+      // --rm: cleaned up here, saving the host a round trip, and after the status is reported: in the background, its
+      // output away from the channel, which closes as this shell exits (the shell leaves the cgroup first so it can go).
+      // Otherwise the pid file is emptied (by the shell itself): the container no longer runs.
+      spec.removeAfter ? `echo $$ > /sys/fs/cgroup/cgroup.procs; { umount ${rootfs}; rm -rf ${c}; rmdir ${cg}; } </dev/null >/dev/null 2>&1 4>&- &` : `: > ${c}/unshare.pid`,
       "exit $status",
-    ].join("\n");
+    ]
+      .filter(Boolean)
+      .join("\n");
   }
 
   /**
