@@ -13,6 +13,7 @@ import {
   SYNCED_FOLDER_OPTIONS,
   type SettingDoc,
 } from "./vagrant-settings";
+import { PROVISIONER_TYPES } from "./provisioner-types";
 
 /** One problem found in a Vagrantfile, like a line of `vagrant validate`. */
 export interface VagrantfileIssue {
@@ -24,22 +25,6 @@ export interface VagrantfileIssue {
   machine: string | null;
 }
 
-const PROVISIONER_TYPES = new Set([
-  "shell",
-  "file",
-  "ansible",
-  "ansible_local",
-  "chef_solo",
-  "chef_zero",
-  "chef_client",
-  "chef_apply",
-  "docker",
-  "podman",
-  "puppet",
-  "puppet_server",
-  "salt",
-  "cfengine",
-]);
 const names = (docs: SettingDoc[]): Set<string> => new Set(docs.map((d) => d.name));
 
 /**

@@ -45,6 +45,7 @@ function onPty(command: string, steps: Array<{ waitFor: RegExp; type: string }>,
   return new Promise((resolve) => {
     child.on("close", (code) => {
       clearTimeout(timer);
+      if (process.env.DEBUG_PTY) console.log(JSON.stringify(output));
       resolve({ code: code ?? -1, output });
     });
   });
@@ -111,17 +112,21 @@ test("docker exec -it through a pty: the client's size, TERM, the exit code", { 
   await docker(["rm", "-f", "ttybox"]);
 });
 
-// Known gap since containers are confined (container-exec.ts): the exec's pty is the engine machine's, which the
-// container's own mount namespace cannot hold. Kept as a real check, reported as todo until a per-container devpts
-// (or a propagating peer folder) gives it a name there.
-test("docker exec -it's terminal has a name at /dev/pts in the container", { timeout: 300_000, todo: "exec ptys are not yet visible in a confined container's /dev/pts" }, async () => {
+test("docker exec -it's terminal has a name at /dev/pts in the container, and the container cannot write there", { timeout: 300_000 }, async () => {
   await docker(["run", "-d", "--name", "ttyname", "busybox", "sleep", "600"]);
   try {
     const r = await onPty("docker exec -it ttyname sh", [
       { waitFor: PROMPT, type: "tty\n" },
-      { waitFor: prompt("tty\\r\\n.*\\r\\n"), type: "exit\n" },
+      { waitFor: prompt("tty\\r\\n.*"), type: "exit\n" },
     ]);
     assert.match(r.output, /^\/dev\/pts\/\d+\r$/m);
+    assert.doesNotMatch(r.output, /job control turned off/, "the shell has its terminal as controlling terminal");
+    // The terminals' folder is the engine's: a root process in the container can plant nothing there (a symlink
+    // named like the next pty would otherwise lead the engine's bind elsewhere).
+    const plant = await docker(["exec", "ttyname", "sh", "-c", "ln -s /etc/passwd /dev/pts/9 || touch /dev/pts/9 || echo refused"], true);
+    assert.match(plant.stdout + plant.stderr, /Read-only file system/);
+    assert.match(plant.stdout, /refused/);
+    assert.equal((await docker(["exec", "ttyname", "ls", "/dev/pts"])).stdout, "", "the exec's pty is gone with it");
   } finally {
     await docker(["rm", "-f", "ttyname"]);
   }
@@ -135,6 +140,7 @@ test("docker run -it through a pty: type commands, see the output, exit 3 is the
   assert.equal(r.code, 3, r.output);
   assert.match(r.output, /^typed-42\r$/m);
   assert.match(r.output, /^\/dev\/pts\/\d+\r$/m);
+  assert.doesNotMatch(r.output, /job control turned off/, "the shell has its terminal as controlling terminal");
 
   await docker(["run", "-dit", "--name", "attached", "busybox", "sh"]);
   const a = await onPty("docker attach attached", [

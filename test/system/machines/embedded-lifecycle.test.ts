@@ -2,7 +2,7 @@
 // `hangar` CLI builds the default box from the real Debian repository (mirror
 // from this machine's apt configuration), then up, ssh -c, suspend/resume,
 // halt, destroy on a real guest.
-import { test, after } from "node:test";
+import { after, afterEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -41,7 +41,24 @@ end
   await writeFile(path.join(project, "project.txt"), "a file from the project folder\n");
 }
 
+/** Each CLI call's duration (HANGAR_TEST_TIMINGS=1 prints them after each test: where this file's minutes go). */
+const timings: string[] = [];
+
 async function hangar(args: string[], allowFail = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  const started = performance.now();
+  try {
+    return await hangarOnce(args, allowFail);
+  } finally {
+    timings.push(`${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s  hangar ${args.join(" ")}`);
+  }
+}
+
+afterEach(() => {
+  if (process.env.HANGAR_TEST_TIMINGS) console.log(timings.splice(0).join("\n"));
+  timings.length = 0;
+});
+
+async function hangarOnce(args: string[], allowFail: boolean): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const r = await exec(process.execPath, [CLI, ...args], { cwd: project, env: { ...process.env, HANGAR_HOME: home }, maxBuffer: 16 * 1024 * 1024 });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };

@@ -202,10 +202,16 @@ export function procMaskSteps(rootfs: string, dir: string, moveTo: string, privi
  * from the bounding set, (with no-new-privileges) sets that bit, chroots
  * into `root` (a path in TOOLS_DIR's tree) and runs `shell` (a path in the
  * container's root: a static busybox the engine put there) with `args`.
+ * With `newSession` (a TTY), the tools' busybox first makes the process a
+ * session leader with its terminal (stdin) as controlling terminal, as a
+ * container's process with a TTY is (Ctrl-C and job control then work in
+ * it): while it still holds CAP_SYS_ADMIN, which taking over a terminal
+ * that leads another session (the engine's shell's) needs.
  */
-export function capshCommand(c: Confinement, root: string, shell: string, args: string): string {
+export function capshCommand(c: Confinement, root: string, shell: string, args: string, newSession = false): string {
   const drop = c.privileged ? [] : ALL.filter((n) => !c.capabilities.includes(n));
   return [
+    newSession ? "/bin/busybox setsid -c" : "",
     "/sbin/capsh --quiet",
     drop.length ? `--drop=${drop.map((n) => `cap_${n.toLowerCase()}`).join(",")}` : "",
     c.noNewPrivileges ? "--no-new-privs" : "",

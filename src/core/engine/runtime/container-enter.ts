@@ -69,26 +69,15 @@ const SHELL_VARIABLES = ["SHLVL", "PWD", "OLDPWD"];
 /**
  * The arguments for a static busybox that runs ENTER_SCRIPT from
  * `helperDir` (a path inside the container's root): `sh DIR/enter …`.
- * `env` is the container process's environment (for RESTORE). With
- * `newSession`, the process first becomes a session leader with its
- * terminal (stdin) as controlling terminal, as a container's process with a
- * TTY is: Ctrl-C then reaches it, not the engine's processes around it.
+ * `env` is the container process's environment (for RESTORE). (A TTY's
+ * new session is made before, by capshCommand.)
  */
-export function enterArgs(helperDir: string, user: string, workdir: string, argv: string[], env: string[], newSession = false): string {
+export function enterArgs(helperDir: string, user: string, workdir: string, argv: string[], env: string[]): string {
   const restore = env
     .filter((e) => SHELL_VARIABLES.includes(e.slice(0, e.indexOf("="))))
     .map((e) => `export ${shellQuote(e)}`)
     .join("; ");
-  return [
-    ...(newSession ? ["setsid", "-c", shellQuote(`${helperDir}/busybox`)] : []),
-    "sh",
-    shellQuote(`${helperDir}/enter`),
-    shellQuote(helperDir),
-    shellQuote(user),
-    shellQuote(workdir || "/"),
-    shellQuote(restore),
-    ...argv.map(shellQuote),
-  ].join(" ");
+  return ["sh", shellQuote(`${helperDir}/enter`), shellQuote(helperDir), shellQuote(user), shellQuote(workdir || "/"), shellQuote(restore), ...argv.map(shellQuote)].join(" ");
 }
 
 /** Docker's PATH for a container whose environment has none (moby oci.DefaultPathEnv). */

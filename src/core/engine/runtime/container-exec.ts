@@ -3,7 +3,7 @@ import { shellQuote } from "../../util/shell-quote";
 import { runOnChannel, type ConsoleIo, type ConsoleSize } from "./container-console";
 import { capshCommand, type Confinement } from "./container-confinement";
 import { ENTER_SCRIPT, enterArgs, processEnv } from "./container-enter";
-import { CGROUP_DIR, pid1Script } from "./container-paths";
+import { CGROUP_DIR, pid1Script, PTYS_DIR } from "./container-paths";
 
 /** A process to start in a running container (`docker exec`). */
 export interface ExecSpec {
@@ -39,22 +39,26 @@ const MARKER = "hangar-exec-started";
  * the working directory and execs (container-enter.ts). The process joins
  * the container's cgroup, so its limits and `docker top` include it. With a
  * TTY the process leads a session of its own on the pty dropbear gives the
- * channel; that pty lives in the engine machine's devpts, which the
- * confined namespace does not hold (a bind across mount namespaces is
- * refused), so it has no name under the container's /dev/pts: `tty` says
- * "not a tty" and sh runs without job control. A known gap (README).
+ * channel, bound into the container's terminals folder first, so it has its
+ * name under the container's /dev/pts (container-paths.ts): `tty` names it
+ * and sh has job control.
  * Resolves with the process's exit status; `onStarted` gets its pid in the
  * engine machine.
  */
 export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo): Promise<number> {
   const helper = `/dev/.hangar-exec-${spec.execId.slice(0, 16)}`;
   const env = processEnv(spec.env, spec.hostname, !!spec.tty);
-  const enter = `mkdir /root${helper} && cp /bin/busybox /root${helper}/busybox && printf %s ${shellQuote(ENTER_SCRIPT)} > /root${helper}/enter || exit 126\nexec ${capshCommand(spec.confinement, "/root", `${helper}/busybox`, enterArgs(helper, spec.user, spec.workingDir, spec.argv, env, !!spec.tty))}`;
+  const enter = `mkdir /root${helper} && cp /bin/busybox /root${helper}/busybox && printf %s ${shellQuote(ENTER_SCRIPT)} > /root${helper}/enter || exit 126\nexec ${capshCommand(spec.confinement, "/root", `${helper}/busybox`, enterArgs(helper, spec.user, spec.workingDir, spec.argv, env), !!spec.tty)}`;
   const script = [
     pid1Script(spec.containerId),
     `[ -n "$p" ] || { echo "Container ${spec.containerId} is not running" >&2; exit 126; }`,
     `echo $$ > ${CGROUP_DIR}/${spec.containerId}/cgroup.procs 2>/dev/null`,
     `echo ${MARKER} $$ >&2`,
+    // With a TTY: the channel's pty bound into the container's terminals folder, where its /dev/pts shows it (container-paths.ts).
+    // (and unbound when the exec ends, however it ends: a hangup of its terminal included)
+    spec.tty
+      ? `y=${PTYS_DIR}/${spec.containerId}; t=$(tty); t=\${t#/dev/pts/}; trap 'exit 129' HUP TERM; trap '[ ! -e $y/$t ] || { umount $y/$t; rm -f $y/$t; } 2>/dev/null' EXIT; [ ! -d $y ] || { : > $y/$t && mount --bind /dev/pts/$t $y/$t; }`
+      : "",
     `env -i ${env.map(shellQuote).join(" ")} nsenter -t $p -m -u -i -n -p /bin/busybox sh -c ${shellQuote(enter)}`,
     "s=$?",
     // (the helper removes itself; not when it failed before that)

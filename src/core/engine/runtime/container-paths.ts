@@ -2,6 +2,16 @@
 export const CONTAINERS_DIR = "/var/lib/hangar/containers";
 /** Where image root file systems are unpacked, one folder per image ID's hex. */
 export const IMAGES_DIR = "/var/lib/hangar/images";
+/**
+ * Terminals: the engine machine's ptys a container's processes have (run
+ * -t, exec -t) are bound into PTYS_DIR/ID/N, a shared mount; each
+ * container's /dev/pts is a read-only view of PTYS_VIEW_DIR/ID (a peer of
+ * PTYS_DIR, received as a slave in the container's namespace), so a pty
+ * bound there later (an exec) appears in the running container as
+ * /dev/pts/N, and nothing the container does reaches back.
+ */
+export const PTYS_DIR = "/var/lib/hangar/ptys";
+export const PTYS_VIEW_DIR = "/var/lib/hangar/ptys-ro";
 /** The cgroup (v2) containers' own cgroups live under. */
 export const CGROUP_DIR = "/sys/fs/cgroup/hangar";
 

@@ -11,6 +11,7 @@ import { ENTER_SCRIPT, enterArgs, processEnv } from "./container-enter";
 import { unpackImage } from "./image-unpack";
 import { overlayToLayer } from "./layer-whiteouts";
 import { mountSteps, type GuestMount } from "./mount-script";
+import { PTYS_DIR, PTYS_VIEW_DIR } from "./container-paths";
 
 /** Where the engine machine keeps image root file systems and containers. */
 const ROOT = "/var/lib/hangar";
@@ -104,6 +105,8 @@ export class GuestRuntime {
         // image and its own layer, so they are no change of the container's in docker diff.
         `[ -d ${INIT}/etc ] || { mkdir -p ${INIT}/proc ${INIT}/dev ${INIT}/sys ${INIT}/etc && touch ${ETC_FILES.map((f) => `${INIT}/etc/${f}`).join(" ")}; }`,
         `[ -e ${TOOLS_DIR}/sbin/capsh ] || { ${toolsSetupSteps().join(" && ")}; }`,
+        // The terminals' shared mount and its read-only peer (container-paths.ts).
+        `[ -e ${PTYS_DIR}/.shared ] || { mkdir -p ${PTYS_DIR} ${PTYS_VIEW_DIR} && mount -t tmpfs -o mode=755,size=1m tmpfs ${PTYS_DIR} && mount --make-shared ${PTYS_DIR} && : > ${PTYS_DIR}/.shared && mount --bind ${PTYS_DIR} ${PTYS_VIEW_DIR} && mount -o remount,bind,ro ${PTYS_VIEW_DIR}; }`,
         // cgroup v2: mounted and its controllers enabled once; every container's limits apply from before its process starts.
         `[ -e /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
         `[ -d ${CGROUP} ] || { echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; }`,
@@ -246,7 +249,7 @@ export class GuestRuntime {
   /** Unmounts and deletes a container's writable layer and cgroup. */
   async remove(id: string): Promise<void> {
     const c = `${ROOT}/containers/${id}`;
-    await this.must(`umount ${c}/rootfs/proc 2>/dev/null; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${CGROUP}/${id} 2>/dev/null; true`, "remove the container");
+    await this.must(`umount ${c}/rootfs/proc 2>/dev/null; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${CGROUP}/${id} ${PTYS_DIR}/${id} 2>/dev/null; true`, "remove the container");
   }
 
   private runScript(spec: ContainerSpec, stdin = false): string {
@@ -280,13 +283,12 @@ export class GuestRuntime {
       `printf '%s\\n' "proc ${rootfs}/proc proc rw 0 0" "tmpfs ${rootfs}/dev tmpfs mode=755 0 0" > ${c}/fstab0 && mount -a -T ${c}/fstab0`,
       // Device nodes, /dev/pts, /dev/shm and the entry helper come from the template (one cp instead of a process each).
       `cp -a ${ROOT}/dev/. ${rootfs}/dev/`,
-      // With a TTY the process's terminal (a pty of the engine machine) appears at its own path in the container's /dev/pts.
-      spec.tty ? `t=$(tty) && touch ${rootfs}$t && mount --bind $t ${rootfs}$t` : "",
       `printf %s ${shellQuote(hostname)} > /proc/sys/kernel/hostname`,
       ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
       // (named busybox, so it takes its first argument as the applet)
       ...mountSteps(rootfs, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
-      "f=",
+      // The container's /dev/pts: its read-only view of the terminals' folder (the -t pty is there already).
+      `f="\n${PTYS_VIEW_DIR}/${spec.id} ${rootfs}/dev/pts none rbind 0 0"`,
       ...(spec.network ? etcMountSteps(c, rootfs) : []),
       // The container's root moves to /root in the read-only tools folder (with the masks, unless privileged), then
       // pivot_root there detaches the engine machine's root: nothing of it (host shares, other containers) exists in
@@ -295,14 +297,14 @@ export class GuestRuntime {
       `cd ${TOOLS_DIR} && pivot_root . old && umount -l /old`,
       // capsh (loaded from the tools, not the container) chroots into the container's root and runs a static busybox on
       // its private /dev, which enters the working directory, removes itself and execs the process (container-enter.ts).
-      `exec ${env} ${capshCommand(confinement, "/root", "/dev/.hangar/busybox", enterArgs("/dev/.hangar", spec.user ?? "", workdir, spec.argv, envList, !!spec.tty))}`,
+      `exec ${env} ${capshCommand(confinement, "/root", "/dev/.hangar/busybox", enterArgs("/dev/.hangar", spec.user ?? "", workdir, spec.argv, envList), !!spec.tty)}`,
     ]
       .filter(Boolean)
       .join("\n");
     return [
-      `c=${ROOT}/containers/${spec.id} g=${CGROUP}/${spec.id}; export c`,
+      `c=${ROOT}/containers/${spec.id} g=${CGROUP}/${spec.id} y=${PTYS_DIR}/${spec.id}; export c`,
       "set -e",
-      `mkdir -p ${c}/upper ${c}/work ${rootfs} ${c}/proc-ro ${cg}`,
+      `mkdir -p ${c}/upper ${c}/work ${rootfs} ${c}/proc-ro ${cg} $y`,
       // (read by the shell: a restarted container's overlay is still mounted)
       `m=; while read -r _ p _; do [ "$p" != "${rootfs}" ] || m=1; done < /proc/mounts`,
       `[ -n "$m" ] || mount -t overlay overlay -o lowerdir=${INIT}:${lower},upperdir=${c}/upper,workdir=${c}/work ${rootfs}`,
@@ -310,6 +312,9 @@ export class GuestRuntime {
       limits,
       `echo $$ > ${cg}/cgroup.procs`,
       ...(spec.network ? prepareNetworkSteps(c, spec.network) : []),
+      // With a TTY the process's terminal (the channel's pty in the engine machine) is bound where the container's
+      // /dev/pts shows it, under its own number (container-paths.ts).
+      spec.tty ? `t=$(tty); t=\${t#/dev/pts/}; : > $y/$t; mount --bind /dev/pts/$t $y/$t` : "",
       "set +e",
       // fd 4 is the channel's stderr, for the container; the shell's own report of a killed job ("Killed") is not its output.
       "exec 4>&2 2>/dev/null",
@@ -320,11 +325,12 @@ export class GuestRuntime {
         : []),
       // In the foreground (a background job would start with SIGINT and SIGQUIT ignored for good), through a wrapper that
       // records its pid, which becomes unshare's: the container's PID 1 is its child (what kill() signals).
-      `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${bridged ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,
+      `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${bridged ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare --propagation slave -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,
       "status=$?",
       // A container that ended before its namespace was wired leaves the wiring side waiting: a line (through a
       // read-write open, which never blocks) lets it go.
       bridged ? `echo 1<>${c}/ns.fifo` : "",
+      spec.tty ? `umount $y/$t; rm -f $y/$t` : "",
       // (the container's /proc and /dev were mounted in its own namespace only, and went with it)
       // --rm: cleaned up here, saving the host a round trip, and after the status is reported: in the background, its
       // output away from the channel, which closes as this shell exits (the shell leaves the cgroup first so it can go).

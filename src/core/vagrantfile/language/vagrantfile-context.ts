@@ -5,6 +5,7 @@
  * arguments a position is in. Shared by completion and hover.
  */
 import { statementStart, type RubyScan } from "./ruby-scan";
+import { PROVISIONER_TYPES } from "../provisioner-types";
 
 /** What a block parameter is, judged by the call whose block declares it. */
 export type ReceiverRole =
@@ -24,22 +25,6 @@ export interface BlockFrame {
   sawDo?: boolean;
 }
 
-const PROVISIONER_TYPES = new Set([
-  "shell",
-  "file",
-  "ansible",
-  "ansible_local",
-  "chef_solo",
-  "chef_zero",
-  "chef_client",
-  "chef_apply",
-  "docker",
-  "podman",
-  "puppet",
-  "puppet_server",
-  "salt",
-  "cfengine",
-]);
 const KEYWORDS = /(?<![\w.:$@])(?:do|end|def|class|module|if|unless|while|until|for|case|begin)(?![\w?!:])|[{}]/g;
 
 /**

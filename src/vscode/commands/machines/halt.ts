@@ -1,12 +1,9 @@
-import { machineCommand } from "./machine-command";
-import { MACHINE_COMMANDS, runMachineOperation } from "./machine-operation";
+import { machineOperationCommand } from "./machine-operation";
 
-export const haltMachine = machineCommand({
+export const haltMachine = machineOperationCommand({
   id: "hangar.machine.halt",
-  requiresTrust: MACHINE_COMMANDS,
   verb: "halt",
   allowed: (m) => m.state === "running",
-  async run(context, target) {
-    await runMachineOperation(context, target, `halting '${target.name}'`, (c) => c.project.halt([target.name]));
-  },
+  title: (name) => `halting '${name}'`,
+  operation: (c, name) => c.project.halt([name]),
 });

@@ -1,6 +1,7 @@
 import type { ProjectMachines } from "../../../core/machines/project-machines";
-import type { MachineRef } from "../../workspace/workspace-machines";
-import type { CommandContext } from "../hangar-command";
+import type { MachineEntry, MachineRef } from "../../workspace/workspace-machines";
+import type { CommandContext, HangarCommand } from "../hangar-command";
+import { machineCommand } from "./machine-command";
 
 /** The Restricted Mode precondition of machine commands: they evaluate the workspace's Vagrantfile and start what it defines. */
 export const MACHINE_COMMANDS = "Running machine commands from a workspace Vagrantfile";
@@ -38,4 +39,33 @@ export async function runMachineOperation<T>({ hangar, withProgress }: CommandCo
   } finally {
     hangar.machines.refresh();
   }
+}
+
+/**
+ * A lifecycle verb on one machine as a command: trust-gated like every
+ * machine command, offered for the machines `allowed` accepts, run as one
+ * operation in the machine daemon under a progress notification titled
+ * `title` (cancellable when `cancellable`).
+ */
+export function machineOperationCommand<T>(o: {
+  id: string;
+  verb: string;
+  allowed: (m: MachineEntry) => boolean;
+  title: (name: string) => string;
+  operation: (c: OperationContext, name: string) => Promise<T>;
+  cancellable?: boolean;
+  /** What follows a successful operation (a message, say). */
+  after?: (context: CommandContext, name: string, result: T) => void;
+}): HangarCommand {
+  return machineCommand({
+    id: o.id,
+    requiresTrust: MACHINE_COMMANDS,
+    verb: o.verb,
+    allowed: o.allowed,
+    async run(context, target) {
+      const result = await runMachineOperation(context, target, o.title(target.name), (c) => o.operation(c, target.name), o.cancellable);
+      o.after?.(context, target.name, result);
+      return result;
+    },
+  });
 }

@@ -1,15 +1,14 @@
 import * as vscode from "vscode";
-import { machineCommand } from "./machine-command";
-import { MACHINE_COMMANDS, runMachineOperation } from "./machine-operation";
+import { machineOperationCommand } from "./machine-operation";
 
 /** Runs the Vagrantfile's provisioners on the running machine; their output goes to the Hangar log. */
-export const provisionMachine = machineCommand({
+export const provisionMachine = machineOperationCommand({
   id: "hangar.machine.provision",
-  requiresTrust: MACHINE_COMMANDS,
   verb: "provision",
   allowed: (m) => m.state === "running",
-  async run(context, target) {
-    await runMachineOperation(context, target, `provisioning '${target.name}'`, (c) => c.project.provision([target.name], [], c.output));
-    void vscode.window.showInformationMessage(`${target.name} is provisioned.`, "Show Log").then((choice) => choice && context.hangar.log.show(true));
+  title: (name) => `provisioning '${name}'`,
+  operation: (c, name) => c.project.provision([name], [], c.output),
+  after(context, name) {
+    void vscode.window.showInformationMessage(`${name} is provisioned.`, "Show Log").then((choice) => choice && context.hangar.log.show(true));
   },
 });
