@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { ProjectMachines } from "../../core/machines/project-machines";
 import { HangarError } from "../../core/util/errors";
-import { RubyEvaluator } from "../../core/vagrantfile/ruby-evaluator";
+import { DaemonEvaluator } from "../../core/daemon/daemon-evaluator";
 import { findVagrantfile } from "../../core/vagrantfile/vagrantfile-locator";
 import type { CliCommand, CliIo } from "../cli-command";
 import { UsageError, hangarHome } from "../cli-command";
@@ -12,9 +12,10 @@ export async function withProject<T>(io: CliIo, fn: (project: ProjectMachines) =
   if (!file) throw new HangarError(`No Vagrantfile found in ${io.cwd} or its parent folders.`, "Run `hangar init` to create one.");
   const base = io.env.HANGAR_SSH_PORT_BASE;
   if (base !== undefined && !/^\d+$/.test(base)) throw new HangarError(`HANGAR_SSH_PORT_BASE is '${base}', not a port number.`, "Set it to a port such as 2222, or unset it.");
-  const ruby = new RubyEvaluator();
+  const home = hangarHome(io);
+  const ruby = new DaemonEvaluator(home);
   try {
-    return await fn(new ProjectMachines(file, hangarHome(io), ruby, io.env, base ? { sshPortBase: Number(base) } : {}));
+    return await fn(new ProjectMachines(file, home, ruby, io.env, base ? { sshPortBase: Number(base) } : {}));
   } finally {
     ruby.dispose();
   }

@@ -41,6 +41,8 @@ export type DaemonRequest =
   | { id: number; method: "list"; params: Record<string, never> }
   /** Streams the machine's serial console as `console` replies until the machine stops or the connection closes. */
   | { id: number; method: "console"; params: { key: string } }
-  | { id: number; method: "console-input"; params: { key: string; text: string } };
+  | { id: number; method: "console-input"; params: { key: string; text: string } }
+  /** A Vagrantfile evaluated by the daemon's long-lived Ruby (the CLI's own would load Ruby again for every command). */
+  | { id: number; method: "evaluate"; params: { source: string; file: string; env: Record<string, string> } };
 
 export type DaemonReply = { id: number; progress: { fraction: number; message: string } } | { id: number; console: string } | { id: number; result: unknown } | { id: number; error: string };

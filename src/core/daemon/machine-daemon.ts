@@ -6,6 +6,7 @@ import { MachineRunner } from "../machines/machine-runner";
 import { errorMessage, HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
 import { listenPrivate } from "../util/private-socket";
+import { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
 import type { DaemonReply, DaemonRequest, MachineInfo } from "./daemon-protocol";
 
 export function daemonSocketPath(hangarHome: string): string {
@@ -16,6 +17,8 @@ export function daemonSocketPath(hangarHome: string): string {
 export class MachineDaemon {
   private readonly machines = new Map<string, { runner: MachineRunner; info: MachineInfo }>();
   private readonly starting = new Map<string, Promise<MachineInfo>>();
+  /** Started on the first evaluate request and kept: the next command's Vagrantfile evaluates without loading Ruby. */
+  private ruby?: RubyEvaluator;
 
   constructor(private readonly server: net.Server) {}
 
@@ -64,6 +67,8 @@ export class MachineDaemon {
 
   private async handle(req: DaemonRequest, progress: (f: number, m: string) => void): Promise<unknown> {
     switch (req.method) {
+      case "evaluate":
+        return (this.ruby ??= new RubyEvaluator()).evaluate(req.params.source, req.params.file, req.params.env);
       case "list":
         return [...this.machines.values()].map((m) => m.info);
       case "up": {
@@ -161,6 +166,7 @@ export class MachineDaemon {
   }
 
   async close(): Promise<void> {
+    this.ruby?.dispose();
     for (const m of this.machines.values()) await m.runner.stop().catch(() => undefined);
     this.machines.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -9,7 +9,7 @@ import { exists } from "../util/path-exists";
 import type { Progress } from "../util/progress";
 import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
 import type { MachineConfig } from "../vagrantfile/machine-config";
-import type { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
+import type { VagrantfileEvaluator } from "../vagrantfile/ruby-evaluator";
 import type { SyncBatch } from "../sync/folder-sync";
 import { guestOwner, uploadFolder } from "./folder-upload";
 import { MachineIndex } from "./machine-index";
@@ -56,7 +56,7 @@ export class ProjectMachines {
   constructor(
     readonly vagrantfile: string,
     readonly hangarHome: string,
-    private readonly ruby: RubyEvaluator,
+    private readonly ruby: VagrantfileEvaluator,
     private readonly env: NodeJS.ProcessEnv = process.env,
     readonly options: ProjectOptions = {},
   ) {

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { mergeMachine, toMachineConfig, type MachineConfig } from "./machine-config";
-import type { RubyEvaluator } from "./ruby-evaluator";
+import type { VagrantfileEvaluator } from "./ruby-evaluator";
 import { validateConfigNames, validateMachine, type VagrantfileIssue } from "./validate";
 import { MEMORY_PROVIDERS } from "./vagrant-settings";
 
@@ -27,7 +27,7 @@ export function hasErrors(result: VagrantfileResult): boolean {
  */
 export async function loadVagrantfile(
   file: string,
-  evaluator: RubyEvaluator,
+  evaluator: VagrantfileEvaluator,
   env: NodeJS.ProcessEnv = process.env,
   source?: string,
   platform: NodeJS.Platform = process.platform,

@@ -9,6 +9,12 @@ export class VagrantfileTimeoutError extends HangarError {
   }
 }
 
+/** What evaluates a Vagrantfile's Ruby: a Ruby process of its own (RubyEvaluator) or the machine daemon's (DaemonEvaluator). */
+export interface VagrantfileEvaluator {
+  evaluate(source: string, file: string, env: Record<string, string>): Promise<EvaluationRecord>;
+  dispose(): void;
+}
+
 interface Pending {
   resolve(record: EvaluationRecord): void;
   reject(err: Error): void;
@@ -22,7 +28,7 @@ interface Pending {
  * evaluation pays for loading Ruby. A hung or crashed Ruby is killed and the
  * next evaluation starts a fresh one; the caller only ever sees an error.
  */
-export class RubyEvaluator {
+export class RubyEvaluator implements VagrantfileEvaluator {
   private child?: ChildProcess;
   private ready?: Promise<ChildProcess>;
   private nextId = 1;
