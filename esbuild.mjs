@@ -38,6 +38,8 @@ async function copyAssets() {
   await cp(rubyWasm, "dist/ruby/ruby+stdlib.wasm");
   await cp(path.join(path.dirname(rubyWasm), "LICENSE"), "dist/ruby/LICENSE");
   await cp("src/core/vagrantfile/vagrant-dsl.rb", "dist/ruby/vagrant-dsl.rb");
+  await mkdir("dist/runtime", { recursive: true });
+  await cp("src/core/engine/runtime/container-runtime.sh", "dist/runtime/container-runtime.sh");
 }
 
 // dockerode loads gRPC and protobuf for BuildKit sessions (build version "2"), which Hangar never asks

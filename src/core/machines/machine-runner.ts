@@ -3,7 +3,6 @@ import { utils as sshUtils } from "ssh2";
 import type { EmbeddedBox } from "../boxes/embedded-box";
 import { Emulator } from "../emulator/emulator-host";
 import { product } from "../product";
-import { GuestSsh } from "../ssh/guest-ssh";
 import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
 import type { Share } from "../shares/host-share-server";
@@ -51,14 +50,12 @@ export interface RunOptions {
  * exists and boots cold once to make it otherwise.
  */
 export class MachineRunner {
-  private sshSession?: Promise<GuestSsh>;
   /** The console's recent output, for `hangar console` (boot diagnostics, a guest whose network is down). */
   private consoleTail = "";
 
   private constructor(
     readonly emulator: Emulator,
     readonly ports: PortRelays,
-    private readonly keyFile: string,
     private readonly diskDir: string | undefined,
   ) {
     emulator.on("serial", (text) => {
@@ -76,12 +73,6 @@ export class MachineRunner {
   /** Types on the guest's serial console. */
   typeOnConsole(text: string): void {
     this.emulator.serial(text);
-  }
-
-  /** The machine's SSH connection, opened on first use and then reused. */
-  ssh(): Promise<GuestSsh> {
-    this.sshSession ??= fs.readFile(this.keyFile, "utf8").then((key) => GuestSsh.connect(this.emulator.connect(22), key));
-    return this.sshSession;
   }
 
   /** The SSH endpoint's port on 127.0.0.1. */
@@ -132,7 +123,7 @@ export class MachineRunner {
       await MachineRunner.prepareGuest(emulator, o);
       ports.attach((guestPort) => emulator.connect(guestPort));
       progress(1, "Machine is running");
-      return new MachineRunner(emulator, ports, o.keyFile, o.diskDir);
+      return new MachineRunner(emulator, ports, o.diskDir);
     } catch (err) {
       await emulator.stop();
       throw err;
@@ -211,7 +202,6 @@ export class MachineRunner {
   }
 
   async stop(): Promise<void> {
-    if (this.sshSession) (await this.sshSession.catch(() => undefined))?.end();
     await this.ports.close();
     await this.emulator.stop();
   }

@@ -57,3 +57,14 @@ test("the built `hangar validate --json` evaluates a Vagrantfile with the shippe
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("output into a pipe whose reader is gone ends quietly (hangar engine status | true)", async () => {
+  const home = await mkdtemp(path.join(os.tmpdir(), "hangar-epipe-"));
+  try {
+    // The shell's own pipe: `true` has exited before hangar writes its first line.
+    const r = await promisify(execFile)("sh", ["-c", `node ${JSON.stringify(CLI)} engine status | true`], { env: { ...process.env, HANGAR_HOME: home } });
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/, r.stderr);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});

@@ -14,7 +14,7 @@ import { resolveDebianMirror } from "../../../src/core/boxes/debian/apt-mirror";
 import { EmbeddedBox } from "../../../src/core/boxes/embedded-box";
 import { resolveOnHost } from "../../../src/core/emulator/guest-nat";
 import { MachineRunner } from "../../../src/core/machines/machine-runner";
-import type { ExecResult, GuestSsh } from "../../../src/core/ssh/guest-ssh";
+import { MachineSession, type RunResult } from "../../../src/core/machines/machine-session";
 import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
 
 const GATEWAY = "192.168.86.1";
@@ -22,7 +22,7 @@ const BLOB = randomBytes(1024 * 1024);
 const md5 = (b: Buffer): string => createHash("md5").update(b).digest("hex");
 let home = "";
 let runner: MachineRunner | undefined;
-let ssh: GuestSsh;
+let session: MachineSession | undefined;
 const servers: net.Server[] = [];
 
 async function listen(server: net.Server): Promise<number> {
@@ -31,9 +31,9 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-async function guest(command: string): Promise<ExecResult & { ms: number }> {
+async function guest(command: string): Promise<RunResult & { ms: number }> {
   const t = performance.now();
-  const r = await ssh.exec(command);
+  const r = await session!.run(command);
   return { ...r, ms: performance.now() - t };
 }
 
@@ -42,11 +42,13 @@ before(async () => {
   const boxDir = path.join(home, "boxes", "hangar-VAGRANTSLASH-debian-busybox");
   const [version] = await readdir(boxDir);
   const box = await EmbeddedBox.open(path.join(boxDir, version!, "embedded"));
-  runner = await MachineRunner.start({ box, memoryMiB: FIXTURE_MEMORY_MIB, keyFile: path.join(home, "nat_key") });
-  ssh = await runner.ssh();
+  const keyFile = path.join(home, "nat_key");
+  runner = await MachineRunner.start({ box, memoryMiB: FIXTURE_MEMORY_MIB, keyFile });
+  session = await MachineSession.open(runner.sshPort, keyFile);
 });
 
 after(async () => {
+  session?.close();
   await runner?.stop();
   for (const s of servers) s.close();
   if (home) await rm(home, { recursive: true, force: true });

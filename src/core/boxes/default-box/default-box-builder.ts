@@ -12,16 +12,17 @@ import { DebianRepository, type DebianPackage } from "../debian/debian-repositor
 import { DownloadCache } from "../download-cache";
 import { CpioWriter } from "../cpio-writer";
 import { GROUP, GUEST_MODULES, initScript, KERNEL_CMDLINE, PASSWD, READY_MARKER, SHELLS, SU_PATH, SUDO_SCRIPT, UDHCPC_SCRIPT } from "./guest-files";
+import { BOX_RUNTIME_PATH, CONTAINER_RUNTIME } from "../../engine/runtime/container-runtime";
 
 export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
 /**
  * What the builder adds beyond the packages' versions; it is the box
  * version's minor number (1: the vagrant user, sudo, SFTP; 2: bridge and
  * veth modules for container networks; 3: a tmpfs root and capsh, for
- * confined containers), so a box from an
+ * confined containers; 4: the container runtime script), so a box from an
  * older builder is told apart from a current one.
  */
-export const DEFAULT_BOX_REVISION = 3;
+export const DEFAULT_BOX_REVISION = 4;
 /** Where Debian's dropbear runs its SFTP subsystem from (its SFTPSERVER_PATH). */
 const SFTP_SERVER_PATH = "usr/lib/sftp-server";
 /** Where Debian's libcap2-bin installs capsh. */
@@ -193,6 +194,7 @@ function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFil
     "var",
     "var/log",
     "mnt",
+    "usr/lib/hangar",
     `lib/modules/${kernelVersion}`,
   ]);
   for (const p of tree.keys()) for (let d = path.posix.dirname(p); d !== "."; d = path.posix.dirname(d)) dirs.add(d);
@@ -208,5 +210,7 @@ function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFil
   cpio.addFile("etc/group", GROUP, { mode: 0o644 });
   cpio.addFile("etc/shells", SHELLS, { mode: 0o644 });
   cpio.addFile("usr/bin/sudo", SUDO_SCRIPT, { mode: 0o755 });
+  // The engine machine's side of starting a container (container-runtime.sh): shipped with the box it runs on.
+  cpio.addFile(BOX_RUNTIME_PATH.slice(1), CONTAINER_RUNTIME, { mode: 0o755 });
   return cpio.toBuffer();
 }

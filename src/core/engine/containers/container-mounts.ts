@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { exists } from "../../util/path-exists";
-import type { GuestMount } from "../runtime/mount-script";
+import type { GuestMount } from "../runtime/guest-runtime";
 import { GUEST_VOLUMES_DIR, type EngineShares } from "../volumes/engine-shares";
 import { MountInvalidError } from "../volumes/volume-errors";
 import { ANONYMOUS_LABEL, isAnonymous, type VolumeStore } from "../volumes/volume-store";

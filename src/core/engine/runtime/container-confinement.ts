@@ -13,7 +13,8 @@ import { HangarError } from "../../util/errors";
  *   outside the container's set from the bounding set and chroots into the
  *   container's root; the process it runs as root then holds exactly that
  *   set (permitted = effective = bounding; inheritable empty, as Docker 23+).
- * - /proc paths that reach the kernel are masked or read-only (Docker's lists).
+ * - /proc paths that reach the kernel are masked or read-only (Docker's
+ *   lists, in container-runtime.sh).
  *
  * What this does not give (README, "Confinement"): no user namespaces (root
  * in a container is root in the engine machine, held by the capabilities
@@ -166,34 +167,9 @@ export function toolsSetupSteps(): string[] {
   ];
 }
 
-/** Docker's masked /proc paths (moby oci/defaults.go): a folder gets an empty read-only tmpfs, a file /dev/null. */
-const MASKED = ["asound", "acpi", "kcore", "keys", "latency_stats", "timer_list", "timer_stats", "sched_debug", "scsi"];
-/** Docker's read-only /proc paths. */
-const READ_ONLY = ["bus", "fs", "irq", "sys", "sysrq-trigger"];
-
-/**
- * Shell lines, in the container's mount namespace with its /proc and /dev
- * mounted under `rootfs`, that mask and make read-only Docker's /proc paths
- * (none when privileged), then move the container's root to `moveTo`.
- * Processes are what a container start costs in the emulator, so it all
- * goes through generated fstabs: the lines already in the shell variable
- * `f` (the /etc binds), the masks and a read-only staging bind of the
- * container's /proc in one `mount -a`, one remount, and the read-only paths
- * (bound from the staging bind: a bind inherits its source's read-only
- * flag) with the move in a second. Which masks apply is read off the engine
- * machine's own /proc (the same kernel's).
- */
-export function procMaskSteps(rootfs: string, dir: string, moveTo: string, privileged: boolean): string[] {
-  const move = `${rootfs} ${moveTo} none move 0 0`;
-  // (fstab lines are joined with real newlines inside the double-quoted $f and $g)
-  if (privileged) return [`echo "$f\n${move}" > ${dir}/fstab1 && mount -a -T ${dir}/fstab1`];
-  const staging = `${dir}/proc-ro`;
-  return [
-    `for m in ${MASKED.join(" ")}; do if [ -d /proc/$m ]; then f="$f\ntmpfs ${rootfs}/proc/$m tmpfs ro,mode=555 0 0"; elif [ -e /proc/$m ]; then f="$f\n/dev/null ${rootfs}/proc/$m none bind 0 0"; fi; done`,
-    `g=; for m in ${READ_ONLY.join(" ")}; do [ ! -e /proc/$m ] || g="$g\n${staging}/$m ${rootfs}/proc/$m none bind 0 0"; done`,
-    `echo "$f\n${rootfs}/proc ${staging} none bind 0 0" > ${dir}/fstab1 && echo "$g\n${move}" > ${dir}/fstab2`,
-    `mount -a -T ${dir}/fstab1 && mount -o remount,bind,ro ${staging} && mount -a -T ${dir}/fstab2`,
-  ];
+/** capsh's names of the capabilities outside the container's set (none when privileged). */
+export function capabilitiesToDrop(c: Confinement): string[] {
+  return c.privileged ? [] : ALL.filter((n) => !c.capabilities.includes(n)).map((n) => `cap_${n.toLowerCase()}`);
 }
 
 /**
@@ -209,11 +185,11 @@ export function procMaskSteps(rootfs: string, dir: string, moveTo: string, privi
  * that leads another session (the engine's shell's) needs.
  */
 export function capshCommand(c: Confinement, root: string, shell: string, args: string, newSession = false): string {
-  const drop = c.privileged ? [] : ALL.filter((n) => !c.capabilities.includes(n));
+  const drop = capabilitiesToDrop(c);
   return [
     newSession ? "/bin/busybox setsid -c" : "",
     "/sbin/capsh --quiet",
-    drop.length ? `--drop=${drop.map((n) => `cap_${n.toLowerCase()}`).join(",")}` : "",
+    drop.length ? `--drop=${drop.join(",")}` : "",
     c.noNewPrivileges ? "--no-new-privs" : "",
     `--chroot=${root}`,
     `--shell=${shell}`,

@@ -1,16 +1,17 @@
+import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
 import type { Readable } from "node:stream";
 import type { MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../util/shell-quote";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
-import { attachNetworkSteps, ETC_FILES, etcMountSteps, innerNetworkSteps, plugSteps, prepareNetworkSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
+import { ETC_FILES, plugSteps, unplugSteps, type GuestInterface, type GuestNetwork } from "./container-network";
 import { runOnChannel, type ConsoleSize } from "./container-console";
-import { capshCommand, DEFAULT_CONFINEMENT, procMaskSteps, toolsSetupSteps, TOOLS_DIR, type Confinement } from "./container-confinement";
-import { ENTER_SCRIPT, enterArgs, processEnv } from "./container-enter";
+import { capabilitiesToDrop, DEFAULT_CONFINEMENT, toolsSetupSteps, TOOLS_DIR, type Confinement } from "./container-confinement";
+import { ENTER_SCRIPT, processEnv } from "./container-enter";
+import { CONTAINER_RUNTIME, CONTAINER_RUNTIME_SHA256, BOX_RUNTIME_PATH } from "./container-runtime";
 import { unpackImage } from "./image-unpack";
 import { overlayToLayer } from "./layer-whiteouts";
-import { mountSteps, type GuestMount } from "./mount-script";
 import { PTYS_DIR, PTYS_VIEW_DIR } from "./container-paths";
 
 /** Where the engine machine keeps image root file systems and containers. */
@@ -21,6 +22,20 @@ const INIT = `${ROOT}/init`;
 const MAX_COMMAND_BYTES = 8000;
 /** The cgroup (v2) every container's own cgroup lives under; controllers are enabled on it once. */
 const CGROUP = "/sys/fs/cgroup/hangar";
+
+/** A mount as the engine machine does it: source paths are the guest's (9p-backed folders), destinations the container's. */
+export interface GuestMount {
+  kind: "bind" | "tmpfs";
+  /** bind: a guest path under a 9p synced folder; tmpfs: unused. */
+  source: string;
+  /** Absolute, normalized, inside the container. */
+  destination: string;
+  readOnly: boolean;
+  /** Fill an empty source with what the container's root has at the destination first (Docker's copy-up of a new volume). */
+  copyUp?: boolean;
+  /** tmpfs: `mount -o` options (already checked to be option-like text). */
+  options?: string;
+}
 
 /** What a container runs and within which limits (Docker's Config + HostConfig, the parts the guest needs). */
 export interface ContainerSpec {
@@ -77,7 +92,8 @@ export class ContainerRuntimeError extends HangarError {}
  */
 export class GuestRuntime {
   private readonly imagesReady = new Map<string, Promise<void>>();
-  private prepared?: Promise<void>;
+  /** Where the container runtime script is, once prepared. */
+  private prepared?: Promise<string>;
 
   constructor(
     /** The engine machine's root session (exec, top and cp run their own scripts on it). */
@@ -89,32 +105,43 @@ export class GuestRuntime {
    * Once per engine machine session (a resumed machine keeps what it had):
    * the /dev template every container's /dev is copied from (device nodes,
    * the static busybox and ENTER_SCRIPT that start its process), Docker's
-   * init layer, the tools folder containers are confined with, and the
-   * cgroup v2 hierarchy. The per-container run script then does only what
-   * is the container's own: the emulated guest pays for every process.
+   * init layer, the tools folder containers are confined with, the
+   * terminals' folder and the cgroup v2 hierarchy; and which container
+   * runtime script to run (container-runtime.sh): the box's, or — a box
+   * older or newer than this Hangar — this Hangar's own, put in place.
+   * Starting a container then does only what is its own: the emulated
+   * guest pays for every process.
    */
-  private prepare(): Promise<void> {
-    if (!this.prepared) {
-      const dev = `${ROOT}/dev`;
-      const script = [
-        "set -e",
-        `[ -e ${dev}/.hangar/busybox ] || { mkdir -p ${dev}/pts ${dev}/shm ${dev}/.hangar && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${dev}/$n c \${m%%:*} \${m#*:}; done; cp /bin/busybox ${dev}/.hangar/busybox; }`,
-        // (always written: a machine suspended by another Hangar version may hold another one)
-        `cat > ${dev}/.hangar/enter`,
-        // Docker's init layer: the mount points the engine needs, one read-only layer shared by every container between its
-        // image and its own layer, so they are no change of the container's in docker diff.
-        `[ -d ${INIT}/etc ] || { mkdir -p ${INIT}/proc ${INIT}/dev ${INIT}/sys ${INIT}/etc && touch ${ETC_FILES.map((f) => `${INIT}/etc/${f}`).join(" ")}; }`,
-        `[ -e ${TOOLS_DIR}/sbin/capsh ] || { ${toolsSetupSteps().join(" && ")}; }`,
-        // The terminals' shared mount and its read-only peer (container-paths.ts).
-        `[ -e ${PTYS_DIR}/.shared ] || { mkdir -p ${PTYS_DIR} ${PTYS_VIEW_DIR} && mount -t tmpfs -o mode=755,size=1m tmpfs ${PTYS_DIR} && mount --make-shared ${PTYS_DIR} && : > ${PTYS_DIR}/.shared && mount --bind ${PTYS_DIR} ${PTYS_VIEW_DIR} && mount -o remount,bind,ro ${PTYS_VIEW_DIR}; }`,
-        // cgroup v2: mounted and its controllers enabled once; every container's limits apply from before its process starts.
-        `[ -e /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
-        `[ -d ${CGROUP} ] || { echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; }`,
-      ].join("\n");
-      this.prepared = this.must(script, "prepare for containers", ENTER_SCRIPT);
-      this.prepared.catch(() => (this.prepared = undefined));
-    }
+  private prepare(): Promise<string> {
+    this.prepared ??= this.prepareOnce();
+    this.prepared.catch(() => (this.prepared = undefined));
     return this.prepared;
+  }
+
+  private async prepareOnce(): Promise<string> {
+    const dev = `${ROOT}/dev`;
+    const script = [
+      "set -e",
+      `[ -e ${dev}/.hangar/busybox ] || { mkdir -p ${dev}/pts ${dev}/shm ${dev}/.hangar && for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do n=\${d%%:*}; m=\${d#*:}; mknod -m 666 ${dev}/$n c \${m%%:*} \${m#*:}; done; cp /bin/busybox ${dev}/.hangar/busybox; }`,
+      // (always written: a machine suspended by another Hangar version may hold another one)
+      `cat > ${dev}/.hangar/enter`,
+      // Docker's init layer: the mount points the engine needs, one read-only layer shared by every container between its
+      // image and its own layer, so they are no change of the container's in docker diff.
+      `[ -d ${INIT}/etc ] || { mkdir -p ${INIT}/proc ${INIT}/dev ${INIT}/sys ${INIT}/etc && touch ${ETC_FILES.map((f) => `${INIT}/etc/${f}`).join(" ")}; }`,
+      `[ -e ${TOOLS_DIR}/sbin/capsh ] || { ${toolsSetupSteps().join(" && ")}; }`,
+      // The terminals' shared mount and its read-only peer (container-paths.ts).
+      `[ -e ${PTYS_DIR}/.shared ] || { mkdir -p ${PTYS_DIR} ${PTYS_VIEW_DIR} && mount -t tmpfs -o mode=755,size=1m tmpfs ${PTYS_DIR} && mount --make-shared ${PTYS_DIR} && : > ${PTYS_DIR}/.shared && mount --bind ${PTYS_DIR} ${PTYS_VIEW_DIR} && mount -o remount,bind,ro ${PTYS_VIEW_DIR}; }`,
+      // cgroup v2: mounted and its controllers enabled once; every container's limits apply from before its process starts.
+      `[ -e /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
+      `[ -d ${CGROUP} ] || { echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; }`,
+      `h=$(sha256sum ${BOX_RUNTIME_PATH} 2>/dev/null) || true; echo "\${h%% *}"`,
+    ].join("\n");
+    const res = await this.session.run(script, { stdin: ENTER_SCRIPT });
+    if (res.code !== 0) throw new ContainerRuntimeError(`The engine machine could not prepare for containers: ${res.stderr.trim() || `exit status ${res.code}`}`);
+    if (res.stdout.trim() === CONTAINER_RUNTIME_SHA256) return BOX_RUNTIME_PATH;
+    const own = `${ROOT}/container-runtime-${CONTAINER_RUNTIME_SHA256.slice(0, 12)}`;
+    await this.must(`cat > ${own}.tmp && mv ${own}.tmp ${own}`, "install the container runtime", CONTAINER_RUNTIME);
+    return own;
   }
 
   /** Unpacks an image's layers in the guest once; later containers of the image reuse them. */
@@ -140,11 +167,16 @@ export class GuestRuntime {
   async run(spec: ContainerSpec, handlers: RunHandlers = {}): Promise<number> {
     if (!/^[0-9a-f]{64}$/.test(spec.id)) throw new ContainerRuntimeError(`Container ID ${spec.id} is not 64 hex characters.`);
     if (!spec.argv.length) throw new ContainerRuntimeError("No command given: the image has no CMD or ENTRYPOINT and none was passed.");
-    await this.prepare();
+    const runtime = await this.prepare();
     await this.ensureImage(spec.imageId);
     // Interactive (-i, -t): a channel of its own with stdin and maybe a pty.
     if (spec.tty || handlers.stdin)
-      return runOnChannel(this.session, await this.command(this.runScript(spec, !!handlers.stdin), spec.id), startedMarker(spec.id).toString().trim(), { ...handlers, tty: spec.tty });
+      return runOnChannel(
+        this.session,
+        await this.command(`exec sh ${runtime} ${runtimeArguments(spec, !!handlers.stdin).map(shellQuote).join(" ")}`, spec.id),
+        startedMarker(spec.id).toString().trim(),
+        { ...handlers, tty: spec.tty },
+      );
     // The run script says on stderr, in one line of its own, when the process exists; that line is not the container's output.
     const marker = startedMarker(spec.id);
     let started = false;
@@ -160,7 +192,7 @@ export class GuestRuntime {
       }
       handlers.onStderr?.(data);
     };
-    const res = await this.session.run(await this.command(this.runScript(spec), spec.id), { onStdout: handlers.onStdout, onStderr });
+    const res = await this.session.run(await this.command(`exec sh ${runtime} ${runtimeArguments(spec).map(shellQuote).join(" ")}`, spec.id), { onStdout: handlers.onStdout, onStderr });
     return res.code < 0 ? 137 : res.code;
   }
 
@@ -252,96 +284,6 @@ export class GuestRuntime {
     await this.must(`umount ${c}/rootfs/proc 2>/dev/null; umount ${c}/rootfs 2>/dev/null; rm -rf ${c}; rmdir ${CGROUP}/${id} ${PTYS_DIR}/${id} 2>/dev/null; true`, "remove the container");
   }
 
-  private runScript(spec: ContainerSpec, stdin = false): string {
-    // The container's folder and cgroup are in the shell variables $c (exported: the inner script uses it too) and $g:
-    // spelled out, their 64-hex paths made the script long enough to need an upload of its own (see command()).
-    const c = "$c";
-    const lower = `${ROOT}/images/${hex(spec.imageId)}/rootfs`;
-    const cg = "$g";
-    const limits = [
-      spec.memoryBytes ? `echo ${Math.floor(spec.memoryBytes)} > ${cg}/memory.max; echo 0 > ${cg}/memory.swap.max 2>/dev/null;` : "",
-      spec.pidsLimit && spec.pidsLimit > 0 ? `echo ${Math.floor(spec.pidsLimit)} > ${cg}/pids.max;` : "",
-      spec.cpus ? `echo "${Math.max(1000, Math.round(spec.cpus * 100000))} 100000" > ${cg}/cpu.max;` : "",
-    ].join(" ");
-    const hostname = spec.hostname ?? spec.id.slice(0, 12);
-    const workdir = spec.workingDir || "/";
-    const marker = startedMarker(spec.id).toString().trim();
-    // Wired: interfaces to plug in from outside once the namespace exists.
-    const bridged = spec.network?.mode === "bridge" && spec.network.interfaces.length > 0;
-    const envList = processEnv(spec.env ?? [], hostname, !!spec.tty);
-    const env = ["env", "-i", ...envList.map(shellQuote)].join(" ");
-    const confinement = spec.confinement ?? DEFAULT_CONFINEMENT;
-    const rootfs = `${c}/rootfs`;
-    // Inside the new namespaces: proc and a small /dev of its own, the hostname, the mounts; then the container's root
-    // replaces the engine machine's and capsh drops what the container may not do (container-confinement.ts). Every
-    // process costs the emulated guest ~10 ms: shell builtins and generated fstabs (one `mount -a` for many mounts) do the rest.
-    const inner = [
-      "set -e",
-      // /proc and /dev must be folders of the container's own: a symlink there (left in its layer by a container
-      // that could unmount them) would take these mounts, and the device template, into the engine machine's folders.
-      `for d in proc dev; do if [ -L ${rootfs}/$d ] || [ ! -d ${rootfs}/$d ]; then rm -f ${rootfs}/$d; mkdir ${rootfs}/$d; fi; done`,
-      `printf '%s\\n' "proc ${rootfs}/proc proc rw 0 0" "tmpfs ${rootfs}/dev tmpfs mode=755 0 0" > ${c}/fstab0 && mount -a -T ${c}/fstab0`,
-      // Device nodes, /dev/pts, /dev/shm and the entry helper come from the template (one cp instead of a process each).
-      `cp -a ${ROOT}/dev/. ${rootfs}/dev/`,
-      `printf %s ${shellQuote(hostname)} > /proc/sys/kernel/hostname`,
-      ...(spec.network ? innerNetworkSteps(c, spec.id, spec.network) : ["ip link set lo up"]),
-      // (named busybox, so it takes its first argument as the applet)
-      ...mountSteps(rootfs, "/dev/.hangar/busybox", spec.mounts ?? [], workdir),
-      // The container's /dev/pts: its read-only view of the terminals' folder (the -t pty is there already).
-      `f="\n${PTYS_VIEW_DIR}/${spec.id} ${rootfs}/dev/pts none rbind 0 0"`,
-      ...(spec.network ? etcMountSteps(c, rootfs) : []),
-      // The container's root moves to /root in the read-only tools folder (with the masks, unless privileged), then
-      // pivot_root there detaches the engine machine's root: nothing of it (host shares, other containers) exists in
-      // this namespace from here on.
-      ...procMaskSteps(rootfs, c, `${TOOLS_DIR}/root`, confinement.privileged),
-      `cd ${TOOLS_DIR} && pivot_root . old && umount -l /old`,
-      // capsh (loaded from the tools, not the container) chroots into the container's root and runs a static busybox on
-      // its private /dev, which enters the working directory, removes itself and execs the process (container-enter.ts).
-      `exec ${env} ${capshCommand(confinement, "/root", "/dev/.hangar/busybox", enterArgs("/dev/.hangar", spec.user ?? "", workdir, spec.argv, envList), !!spec.tty)}`,
-    ]
-      .filter(Boolean)
-      .join("\n");
-    return [
-      `c=${ROOT}/containers/${spec.id} g=${CGROUP}/${spec.id} y=${PTYS_DIR}/${spec.id}; export c`,
-      "set -e",
-      `mkdir -p ${c}/upper ${c}/work ${rootfs} ${c}/proc-ro ${cg} $y`,
-      // (read by the shell: a restarted container's overlay is still mounted)
-      `m=; while read -r _ p _; do [ "$p" != "${rootfs}" ] || m=1; done < /proc/mounts`,
-      `[ -n "$m" ] || mount -t overlay overlay -o lowerdir=${INIT}:${lower},upperdir=${c}/upper,workdir=${c}/work ${rootfs}`,
-      `[ -d ${rootfs}/tmp ] || mkdir -p ${rootfs}/tmp`,
-      limits,
-      `echo $$ > ${cg}/cgroup.procs`,
-      ...(spec.network ? prepareNetworkSteps(c, spec.network) : []),
-      // With a TTY the process's terminal (the channel's pty in the engine machine) is bound where the container's
-      // /dev/pts shows it, under its own number (container-paths.ts).
-      spec.tty ? `t=$(tty); t=\${t#/dev/pts/}; : > $y/$t; mount --bind /dev/pts/$t $y/$t` : "",
-      "set +e",
-      // fd 4 is the channel's stderr, for the container; the shell's own report of a killed job ("Killed") is not its output.
-      "exec 4>&2 2>/dev/null",
-      // The container's network is wired from outside its namespace once that exists: the two sides meet at named pipes
-      // (blocking reads, no polling processes); the started mark follows (the wrapper below records unshare's pid first).
-      ...(bridged
-        ? [`( read x < ${c}/ns.fifo; r=failed; read u < ${c}/unshare.pid && ${attachNetworkSteps(spec.id, spec.network!, "$u")} && r=ok; echo $r 1<>${c}/net.fifo; echo ${marker} ) >&4 2>&4 &`]
-        : []),
-      // In the foreground (a background job would start with SIGINT and SIGQUIT ignored for good), through a wrapper that
-      // records its pid, which becomes unshare's: the container's PID 1 is its child (what kill() signals).
-      `sh -c ${shellQuote(`echo $$ > ${c}/unshare.pid; ${bridged ? "" : `echo ${marker} >&2; `}exec "$@"`)} - unshare --propagation slave -fmupi${spec.network?.mode === "host" ? "" : "n"} sh -c ${shellQuote(inner)} ${stdin || spec.tty ? "" : "</dev/null"} 2>&4 4>&-`,
-      "status=$?",
-      // A container that ended before its namespace was wired leaves the wiring side waiting: a line (through a
-      // read-write open, which never blocks) lets it go.
-      bridged ? `echo 1<>${c}/ns.fifo` : "",
-      spec.tty ? `umount $y/$t; rm -f $y/$t` : "",
-      // (the container's /proc and /dev were mounted in its own namespace only, and went with it)
-      // --rm: cleaned up here, saving the host a round trip, and after the status is reported: in the background, its
-      // output away from the channel, which closes as this shell exits (the shell leaves the cgroup first so it can go).
-      // Otherwise the pid file is emptied (by the shell itself): the container no longer runs.
-      spec.removeAfter ? `echo $$ > /sys/fs/cgroup/cgroup.procs; { umount ${rootfs}; rm -rf ${c}; rmdir ${cg}; } </dev/null >/dev/null 2>&1 4>&- &` : `: > ${c}/unshare.pid`,
-      "exit $status",
-    ]
-      .filter(Boolean)
-      .join("\n");
-  }
-
   /**
    * The command line for a script: the script itself, or — past dropbear's
    * 9000-byte limit on an exec's command (it drops the connection) — a file
@@ -358,6 +300,48 @@ export class GuestRuntime {
     const res = await this.session.run(command, stdin === undefined ? {} : { stdin });
     if (res.code !== 0) throw new ContainerRuntimeError(`The engine machine could not ${what}: ${res.stderr.trim() || `exit status ${res.code}`}`);
   }
+}
+
+/**
+ * The arguments of the container runtime script (container-runtime.sh)
+ * that start a container: its spec as data. `stdin`: the channel's stdin
+ * is the process's (-i).
+ */
+export function runtimeArguments(spec: ContainerSpec, stdin = false): string[] {
+  const hostname = spec.hostname ?? spec.id.slice(0, 12);
+  const confinement = spec.confinement ?? DEFAULT_CONFINEMENT;
+  const drop = capabilitiesToDrop(confinement);
+  const net = spec.network;
+  const options: Array<[string, ...string[]]> = [
+    ["hostname", hostname],
+    ["workdir", spec.workingDir || "/"],
+    ...(spec.user ? [["user", spec.user] as [string, string]] : []),
+    ...(spec.memoryBytes ? [["memory", String(Math.floor(spec.memoryBytes))] as [string, string]] : []),
+    ...(spec.pidsLimit && spec.pidsLimit > 0 ? [["pids", String(Math.floor(spec.pidsLimit))] as [string, string]] : []),
+    ...(spec.cpus ? [["cpus", `${Math.max(1000, Math.round(spec.cpus * 100000))} 100000`] as [string, string]] : []),
+    ...(drop.length ? [["drop", drop.join(",")] as [string, string]] : []),
+    ...(confinement.privileged ? [["privileged", "1"] as [string, string]] : []),
+    ...(confinement.noNewPrivileges ? [["nnp", "1"] as [string, string]] : []),
+    ...(spec.removeAfter ? [["rm", "1"] as [string, string]] : []),
+    ...(spec.tty ? [["tty", "1"] as [string, string]] : []),
+    ...(stdin ? [["stdin", "1"] as [string, string]] : []),
+    ...(net
+      ? [
+          ["net", net.mode] as [string, string],
+          ["hosts", net.hosts] as [string, string],
+          ["etchostname", net.hostname] as [string, string],
+          ["resolv", net.resolvConf] as [string, string],
+          ...(net.mode === "bridge"
+            ? net.interfaces.map((i) => ["iface", i.bridge, i.ip, String(i.prefixLen), i.gateway, i.mac, `veth${randomBytes(4).toString("hex").slice(0, 7)}`] as [string, ...string[]])
+            : []),
+        ]
+      : []),
+    // Parents before children.
+    ...[...(spec.mounts ?? [])]
+      .sort((a, b) => a.destination.split("/").length - b.destination.split("/").length)
+      .map((m) => ["mount", m.kind, m.readOnly ? "1" : "", m.copyUp ? "1" : "", m.source, m.destination, m.options ?? ""] as [string, ...string[]]),
+  ];
+  return ["run", spec.id, hex(spec.imageId), ...options.flat(), "--", ...processEnv(spec.env ?? [], hostname, !!spec.tty), "--", ...spec.argv];
 }
 
 function startedMarker(id: string): Buffer {
