@@ -164,3 +164,25 @@ test("docker build (classic builder): a multi-stage Dockerfile with RUN, COPY --
     await rm(context, { recursive: true, force: true });
   }
 });
+
+test("docker build: a RUN that removes a folder and makes it again leaves only the new contents (opaque folders), as Docker does", { timeout: 300_000 }, async () => {
+  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-build-opaque-"));
+  try {
+    await writeFile(
+      path.join(context, "Dockerfile"),
+      [
+        "FROM busybox",
+        "RUN mkdir -p /d/sub /e && echo old > /d/old && echo old > /d/sub/old && echo kept > /e/kept && echo gone > /e/gone",
+        // /d removed and made again (opaque), /e/gone deleted on its own (a whiteout), /e/kept left alone.
+        "RUN rm -rf /d && mkdir -p /d/sub && echo new > /d/new && rm /e/gone",
+        'CMD ["sh", "-c", "find /d /e | sort"]',
+        "",
+      ].join("\n"),
+    );
+    await docker(["build", "-t", "opaque:1", context]);
+    assert.equal((await docker(["run", "--rm", "opaque:1"])).stdout, "/d\n/d/new\n/d/sub\n/e\n/e/kept\n");
+    await docker(["rmi", "opaque:1"]);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+});

@@ -21,7 +21,7 @@ export function engineRunStep(machine: EngineMachine): RunStep {
           { onStdout: o.onOutput, onStderr: o.onOutput },
         );
         const layerTar = path.join(await mkdtemp(path.join(os.tmpdir(), "hangar-run-")), "layer.tar");
-        if (exitCode === 0) await runtime.diff(id, layerTar);
+        if (exitCode === 0) await runtime.diff(id, layerTar, o.parentId);
         return { layerTar, exitCode };
       } finally {
         await runtime.remove(id).catch(() => undefined);

@@ -217,13 +217,27 @@ export class GuestRuntime {
   /**
    * A container's changes as an uncompressed layer tar in Docker's format,
    * written to `file`: its upper directory, with overlay's whiteouts (0/0
-   * character devices) turned into `.wh.` entries. (Opaque directories, an
-   * xattr this busybox cannot read, are not marked yet.)
+   * character devices) turned into `.wh.` entries, and its opaque folders
+   * (a folder removed and made again: overlay marks it with an xattr this
+   * busybox cannot read) as `.wh..wh..opq`. A folder is opaque when an
+   * entry of the layers below it is not in the container's view and no
+   * whiteout hides it: read off the overlay itself, which stays mounted
+   * until the container is removed.
    */
-  async diff(id: string, file: string): Promise<void> {
-    const res = await this.session.run(`cd ${ROOT}/containers/${id}/upper && tar -c . | base64`);
+  async diff(id: string, file: string, imageId: string): Promise<void> {
+    const c = `${ROOT}/containers/${id}`;
+    const lowers = [INIT, `${ROOT}/images/${hex(imageId)}/rootfs`];
+    const res = await this.session.run(
+      [
+        `cd ${c}/upper && tar -c . | base64`,
+        "echo '--opaque--'",
+        // (globs, tests and read are the shell's own: one find for the whole walk)
+        `find . -mindepth 1 -type d | while IFS= read -r d; do d=\${d#./}; for l in ${lowers.join(" ")}; do [ -d "$l/$d" ] || continue; for e in "$l/$d"/* "$l/$d"/.[!.]* "$l/$d"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } || continue; n=\${e##*/}; if [ ! -e "${c}/rootfs/$d/$n" ] && [ ! -L "${c}/rootfs/$d/$n" ] && [ ! -c "$d/$n" ]; then printf '%s\n' "$d"; break 2; fi; done; done; done`,
+      ].join("\n"),
+    );
     if (res.code !== 0) throw new ContainerRuntimeError(`Reading container ${id.slice(0, 12)}'s changes failed: ${res.stderr.trim()}`);
-    await overlayToLayer(Buffer.from(res.stdout, "base64"), file);
+    const [archive, opaque = ""] = res.stdout.split("--opaque--\n");
+    await overlayToLayer(Buffer.from(archive, "base64"), file, opaque.split("\n").filter(Boolean));
   }
 
   /** `docker pause` / `unpause`: the cgroup v2 freezer stops and resumes every process of the container. */

@@ -31,9 +31,11 @@ export async function whiteoutsOf(layerFile: string): Promise<{ deleted: string[
 /**
  * An overlay upper directory's tar (as the guest's tar writes it) as a
  * Docker layer: a 0/0 character device is overlay's whiteout and becomes an
- * empty `.wh.<name>`; everything else passes unchanged.
+ * empty `.wh.<name>`; each folder in `opaque` (relative paths) gets
+ * `.wh..wh..opq` after its own entry; everything else passes unchanged.
  */
-export async function overlayToLayer(upperTar: Buffer, file: string): Promise<void> {
+export async function overlayToLayer(upperTar: Buffer, file: string, opaque: string[] = []): Promise<void> {
+  const opaqueDirs = new Set(opaque.map((d) => d.replace(/^\.\//, "").replace(/\/+$/, "")));
   const pack = tar.pack();
   const writing = pipeline(pack, createWriteStream(file));
   for await (const { header, body } of tarEntries(Readable.from([upperTar]), "The container's changes")) {
@@ -52,6 +54,7 @@ export async function overlayToLayer(upperTar: Buffer, file: string): Promise<vo
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
     await new Promise<void>((resolve, reject) => pack.entry({ ...header, name: header.type === "directory" ? `${rel}/` : rel }, Buffer.concat(chunks), (err) => (err ? reject(err) : resolve())));
+    if (header.type === "directory" && opaqueDirs.has(rel)) pack.entry({ name: `${rel}/${WHITEOUT}${WHITEOUT}.opq`, size: 0, mode: 0o644, mtime: header.mtime }, Buffer.alloc(0));
   }
   pack.finalize();
   await writing;
