@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as tar from "tar-stream";
 import { overlayToLayer } from "../../../../../src/core/engine/runtime/layer-whiteouts";
 
-async function upperTar(entries: tar.Header[]): Promise<Buffer> {
+async function upperTar(entries: Array<Parameters<tar.Pack["entry"]>[0]>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on("data", (c) => chunks.push(c as Buffer));
