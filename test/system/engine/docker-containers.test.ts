@@ -186,3 +186,25 @@ test("docker build: a RUN that removes a folder and makes it again leaves only t
     await rm(context, { recursive: true, force: true });
   }
 });
+
+test("docker build: after VOLUME, what a RUN step changes inside the volume is not kept in the image, as Docker does", { timeout: 300_000 }, async () => {
+  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-build-volume-"));
+  try {
+    await writeFile(
+      path.join(context, "Dockerfile"),
+      [
+        "FROM busybox",
+        "RUN mkdir /data && echo before > /data/kept",
+        "VOLUME /data",
+        "RUN echo after > /data/new && echo changed > /data/kept && echo outside > /outside",
+        'CMD ["sh", "-c", "ls /data; cat /data/kept /outside"]',
+        "",
+      ].join("\n"),
+    );
+    await docker(["build", "-t", "volume-run:1", context]);
+    assert.equal((await docker(["run", "--rm", "volume-run:1"])).stdout, "kept\nbefore\noutside\n");
+    await docker(["rmi", "volume-run:1"]);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+});

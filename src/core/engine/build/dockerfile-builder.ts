@@ -23,8 +23,13 @@ import { itemsChecksum, normaliseItems, writeLayerTar, type LayerItem } from "./
  */
 
 export interface RunStep {
-  /** Runs argv in a container of image `parentId` (env, workdir, user applied) and returns the container's filesystem changes as an uncompressed layer tar file path (Docker whiteout format), or throws with the output. The builder deletes the tar once stored. */
-  run(o: { parentId: string; argv: string[]; env: string[]; workingDir: string; user: string; onOutput(chunk: Buffer): void }): Promise<{ layerTar: string; exitCode: number }>;
+  /**
+   * Runs argv in a container of image `parentId` (env, workdir, user applied) and returns the container's filesystem
+   * changes as an uncompressed layer tar file path (Docker whiteout format), or throws with the output. Changes inside
+   * `volumes` (the image's VOLUME paths) are not part of it: Docker's RUN writes those into a volume, which the image
+   * does not keep. The builder deletes the tar once stored.
+   */
+  run(o: { parentId: string; argv: string[]; env: string[]; workingDir: string; user: string; volumes: string[]; onOutput(chunk: Buffer): void }): Promise<{ layerTar: string; exitCode: number }>;
 }
 
 export interface BuildOptions {
@@ -400,6 +405,7 @@ class Builder {
       env: [...(stage.config.Env ?? []), ...args.map(([n, v]) => `${n}=${v}`)],
       workingDir: stage.config.WorkingDir || "/",
       user: stage.config.User ?? "",
+      volumes: Object.keys(stage.config.Volumes ?? {}),
       onOutput: (chunk) => lines.push(chunk),
     });
     lines.flush();

@@ -7,8 +7,8 @@ import type { RunStep } from "./dockerfile-builder";
 
 /**
  * A Dockerfile's RUN in the engine machine: a container of the parent image
- * runs the command (as the stage's USER), and its writable layer becomes
- * the step's layer.
+ * runs the command (as the stage's USER), and its writable layer (but what
+ * it changed inside the image's volumes) becomes the step's layer.
  */
 export function engineRunStep(machine: EngineMachine): RunStep {
   return {
@@ -21,7 +21,7 @@ export function engineRunStep(machine: EngineMachine): RunStep {
           { onStdout: o.onOutput, onStderr: o.onOutput },
         );
         const layerTar = path.join(await mkdtemp(path.join(os.tmpdir(), "hangar-run-")), "layer.tar");
-        if (exitCode === 0) await runtime.diff(id, layerTar, o.parentId);
+        if (exitCode === 0) await runtime.diff(id, layerTar, o.parentId, o.volumes);
         return { layerTar, exitCode };
       } finally {
         await runtime.remove(id).catch(() => undefined);

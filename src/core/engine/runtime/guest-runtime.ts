@@ -222,9 +222,10 @@ export class GuestRuntime {
    * busybox cannot read) as `.wh..wh..opq`. A folder is opaque when an
    * entry of the layers below it is not in the container's view and no
    * whiteout hides it: read off the overlay itself, which stays mounted
-   * until the container is removed.
+   * until the container is removed. Nothing inside `excluded` (absolute
+   * paths: an image's volumes) is part of it.
    */
-  async diff(id: string, file: string, imageId: string): Promise<void> {
+  async diff(id: string, file: string, imageId: string, excluded: string[] = []): Promise<void> {
     const c = `${ROOT}/containers/${id}`;
     const lowers = [INIT, `${ROOT}/images/${hex(imageId)}/rootfs`];
     const res = await this.session.run(
@@ -237,7 +238,7 @@ export class GuestRuntime {
     );
     if (res.code !== 0) throw new ContainerRuntimeError(`Reading container ${id.slice(0, 12)}'s changes failed: ${res.stderr.trim()}`);
     const [archive, opaque = ""] = res.stdout.split("--opaque--\n");
-    await overlayToLayer(Buffer.from(archive, "base64"), file, opaque.split("\n").filter(Boolean));
+    await overlayToLayer(Buffer.from(archive, "base64"), file, opaque.split("\n").filter(Boolean), excluded);
   }
 
   /** `docker pause` / `unpause`: the cgroup v2 freezer stops and resumes every process of the container. */

@@ -32,15 +32,18 @@ export async function whiteoutsOf(layerFile: string): Promise<{ deleted: string[
  * An overlay upper directory's tar (as the guest's tar writes it) as a
  * Docker layer: a 0/0 character device is overlay's whiteout and becomes an
  * empty `.wh.<name>`; each folder in `opaque` (relative paths) gets
- * `.wh..wh..opq` after its own entry; everything else passes unchanged.
+ * `.wh..wh..opq` after its own entry; entries inside a folder of `excluded`
+ * (absolute paths) are left out; everything else passes unchanged.
  */
-export async function overlayToLayer(upperTar: Buffer, file: string, opaque: string[] = []): Promise<void> {
+export async function overlayToLayer(upperTar: Buffer, file: string, opaque: string[] = [], excluded: string[] = []): Promise<void> {
+  const inside = excluded.map((p) => p.replace(/^\/+|\/+$/g, "")).filter(Boolean);
+  const isExcluded = (rel: string): boolean => inside.some((dir) => rel.startsWith(`${dir}/`));
   const opaqueDirs = new Set(opaque.map((d) => d.replace(/^\.\//, "").replace(/\/+$/, "")));
   const pack = tar.pack();
   const writing = pipeline(pack, createWriteStream(file));
   for await (const { header, body } of tarEntries(Readable.from([upperTar]), "The container's changes")) {
     const rel = safeEntryPath(header.name, "The container's changes", "strip");
-    if (rel === "") {
+    if (rel === "" || isExcluded(rel)) {
       body.resume();
       continue;
     }
@@ -54,7 +57,8 @@ export async function overlayToLayer(upperTar: Buffer, file: string, opaque: str
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
     await new Promise<void>((resolve, reject) => pack.entry({ ...header, name: header.type === "directory" ? `${rel}/` : rel }, Buffer.concat(chunks), (err) => (err ? reject(err) : resolve())));
-    if (header.type === "directory" && opaqueDirs.has(rel)) pack.entry({ name: `${rel}/${WHITEOUT}${WHITEOUT}.opq`, size: 0, mode: 0o644, mtime: header.mtime }, Buffer.alloc(0));
+    if (header.type === "directory" && opaqueDirs.has(rel) && !inside.includes(rel))
+      pack.entry({ name: `${rel}/${WHITEOUT}${WHITEOUT}.opq`, size: 0, mode: 0o644, mtime: header.mtime }, Buffer.alloc(0));
   }
   pack.finalize();
   await writing;

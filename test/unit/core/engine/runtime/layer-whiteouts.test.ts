@@ -55,3 +55,21 @@ test("whiteout devices become .wh. entries; each opaque folder gets .wh..wh..opq
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("what a RUN step changed inside the image's volumes is left out of its layer (the volume folder itself stays)", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-whiteouts-"));
+  try {
+    const upper = await upperTar([
+      { name: "./", type: "directory" },
+      { name: "./data/", type: "directory" },
+      { name: "./data/new", type: "file", size: 1 },
+      { name: "./data/old", type: "character-device", devmajor: 0, devminor: 0 },
+      { name: "./database", type: "file", size: 1 },
+    ]);
+    const file = path.join(dir, "layer.tar");
+    await overlayToLayer(upper, file, ["data"], ["/data/"]);
+    assert.deepEqual(await names(file), ["data/", "database"]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
