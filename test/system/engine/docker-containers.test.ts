@@ -165,46 +165,36 @@ test("docker build (classic builder): a multi-stage Dockerfile with RUN, COPY --
   }
 });
 
-test("docker build: a RUN that removes a folder and makes it again leaves only the new contents (opaque folders), as Docker does", { timeout: 300_000 }, async () => {
-  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-build-opaque-"));
+/** Builds a Dockerfile in a context of its own as `tag`, runs the image's CMD, removes the image: the run's stdout. */
+async function buildAndRun(tag: string, dockerfile: string): Promise<string> {
+  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-build-"));
   try {
-    await writeFile(
-      path.join(context, "Dockerfile"),
-      [
-        "FROM busybox",
-        "RUN mkdir -p /d/sub /e && echo old > /d/old && echo old > /d/sub/old && echo kept > /e/kept && echo gone > /e/gone",
-        // /d removed and made again (opaque), /e/gone deleted on its own (a whiteout), /e/kept left alone.
-        "RUN rm -rf /d && mkdir -p /d/sub && echo new > /d/new && rm /e/gone",
-        'CMD ["sh", "-c", "find /d /e | sort"]',
-        "",
-      ].join("\n"),
-    );
-    await docker(["build", "-t", "opaque:1", context]);
-    assert.equal((await docker(["run", "--rm", "opaque:1"])).stdout, "/d\n/d/new\n/d/sub\n/e\n/e/kept\n");
-    await docker(["rmi", "opaque:1"]);
+    await writeFile(path.join(context, "Dockerfile"), dockerfile);
+    await docker(["build", "-t", tag, context]);
+    const out = (await docker(["run", "--rm", tag])).stdout;
+    await docker(["rmi", tag]);
+    return out;
   } finally {
     await rm(context, { recursive: true, force: true });
   }
+}
+
+test("docker build: a RUN that removes a folder and makes it again leaves only the new contents (opaque folders), as Docker does", { timeout: 300_000 }, async () => {
+  // /d removed and made again (opaque), /e/gone deleted on its own (a whiteout), /e/kept left alone.
+  const dockerfile = `FROM busybox
+RUN mkdir -p /d/sub /e && echo old > /d/old && echo old > /d/sub/old && echo kept > /e/kept && echo gone > /e/gone
+RUN rm -rf /d && mkdir -p /d/sub && echo new > /d/new && rm /e/gone
+CMD ["sh", "-c", "find /d /e | sort"]
+`;
+  assert.equal(await buildAndRun("opaque:1", dockerfile), "/d\n/d/new\n/d/sub\n/e\n/e/kept\n");
 });
 
 test("docker build: after VOLUME, what a RUN step changes inside the volume is not kept in the image, as Docker does", { timeout: 300_000 }, async () => {
-  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-build-volume-"));
-  try {
-    await writeFile(
-      path.join(context, "Dockerfile"),
-      [
-        "FROM busybox",
-        "RUN mkdir /data && echo before > /data/kept",
-        "VOLUME /data",
-        "RUN echo after > /data/new && echo changed > /data/kept && echo outside > /outside",
-        'CMD ["sh", "-c", "ls /data; cat /data/kept /outside"]',
-        "",
-      ].join("\n"),
-    );
-    await docker(["build", "-t", "volume-run:1", context]);
-    assert.equal((await docker(["run", "--rm", "volume-run:1"])).stdout, "kept\nbefore\noutside\n");
-    await docker(["rmi", "volume-run:1"]);
-  } finally {
-    await rm(context, { recursive: true, force: true });
-  }
+  const dockerfile = `FROM busybox
+RUN mkdir /data && echo before > /data/kept
+VOLUME /data
+RUN echo after > /data/new && echo changed > /data/kept && echo outside > /outside
+CMD ["sh", "-c", "ls /data; cat /data/kept /outside"]
+`;
+  assert.equal(await buildAndRun("volume-run:1", dockerfile), "kept\nbefore\noutside\n");
 });

@@ -45,15 +45,19 @@ test("a running daemon evaluates, with the caller's environment each time", asyn
   }
 });
 
-test("without a daemon the CLI's own Ruby evaluates, and no daemon is started", async () => {
-  const h = await home();
+/** One evaluation by a fresh DaemonEvaluator for home `h`: the box it names, and where it ran. */
+async function evaluateOnce(h: string, boxName: string): Promise<{ box: unknown; ranIn: string | undefined }> {
   const evaluator = new DaemonEvaluator(h);
   try {
-    assert.equal(box(await evaluator.evaluate(SOURCE, path.join(h, "Vagrantfile"), { BOX_FROM_ENV: "local/box" })), "local/box");
-    assert.equal(evaluator.lastRanIn, "own");
+    return { box: box(await evaluator.evaluate(SOURCE, path.join(h, "Vagrantfile"), { BOX_FROM_ENV: boxName })), ranIn: evaluator.lastRanIn };
   } finally {
     evaluator.dispose();
   }
+}
+
+test("without a daemon the CLI's own Ruby evaluates, and no daemon is started", async () => {
+  const h = await home();
+  assert.deepEqual(await evaluateOnce(h, "local/box"), { box: "local/box", ranIn: "own" });
   await assert.rejects(new Promise((resolve, reject) => net.connect(daemonSocketPath(h)).once("connect", resolve).once("error", reject)));
 });
 
@@ -70,11 +74,5 @@ test("fake older daemon that refuses evaluate: the CLI's own Ruby evaluates inst
   );
   await new Promise<void>((resolve) => server.listen(daemonSocketPath(h), resolve));
   cleanup.push(() => new Promise((resolve) => server.close(resolve)));
-  const evaluator = new DaemonEvaluator(h);
-  try {
-    assert.equal(box(await evaluator.evaluate(SOURCE, path.join(h, "Vagrantfile"), { BOX_FROM_ENV: "fallback/box" })), "fallback/box");
-    assert.equal(evaluator.lastRanIn, "own");
-  } finally {
-    evaluator.dispose();
-  }
+  assert.deepEqual(await evaluateOnce(h, "fallback/box"), { box: "fallback/box", ranIn: "own" });
 });

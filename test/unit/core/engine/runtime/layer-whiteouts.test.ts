@@ -37,39 +37,42 @@ async function names(file: string): Promise<string[]> {
   return out;
 }
 
-test("whiteout devices become .wh. entries; each opaque folder gets .wh..wh..opq after its own entry", async () => {
+/** The entry names of the layer overlayToLayer makes of an upper folder holding `entries`. */
+async function layerOf(entries: Array<Parameters<tar.Pack["entry"]>[0]>, opaque: string[], excluded: string[] = []): Promise<string[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-whiteouts-"));
   try {
-    const upper = await upperTar([
-      { name: "./", type: "directory" },
+    const file = path.join(dir, "layer.tar");
+    await overlayToLayer(await upperTar([{ name: "./", type: "directory" }, ...entries]), file, opaque, excluded);
+    return await names(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("whiteout devices become .wh. entries; each opaque folder gets .wh..wh..opq after its own entry", async () => {
+  const layer = await layerOf(
+    [
       { name: "./d/", type: "directory" },
       { name: "./d/new", type: "file", size: 1 },
       { name: "./d/sub/", type: "directory" },
       { name: "./e/", type: "directory" },
       { name: "./e/gone", type: "character-device", devmajor: 0, devminor: 0 },
-    ]);
-    const file = path.join(dir, "layer.tar");
-    await overlayToLayer(upper, file, ["d", "d/sub"]);
-    assert.deepEqual(await names(file), ["d/", "d/.wh..wh..opq", "d/new", "d/sub/", "d/sub/.wh..wh..opq", "e/", "e/.wh.gone"]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    ],
+    ["d", "d/sub"],
+  );
+  assert.deepEqual(layer, ["d/", "d/.wh..wh..opq", "d/new", "d/sub/", "d/sub/.wh..wh..opq", "e/", "e/.wh.gone"]);
 });
 
 test("what a RUN step changed inside the image's volumes is left out of its layer (the volume folder itself stays)", async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-whiteouts-"));
-  try {
-    const upper = await upperTar([
-      { name: "./", type: "directory" },
+  const layer = await layerOf(
+    [
       { name: "./data/", type: "directory" },
       { name: "./data/new", type: "file", size: 1 },
       { name: "./data/old", type: "character-device", devmajor: 0, devminor: 0 },
       { name: "./database", type: "file", size: 1 },
-    ]);
-    const file = path.join(dir, "layer.tar");
-    await overlayToLayer(upper, file, ["data"], ["/data/"]);
-    assert.deepEqual(await names(file), ["data/", "database"]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    ],
+    ["data"],
+    ["/data/"],
+  );
+  assert.deepEqual(layer, ["data/", "database"]);
 });
