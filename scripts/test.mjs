@@ -9,7 +9,7 @@
 // levels find it in HANGAR_TEST_VSIX (the system test that installs it).
 // Usage: node scripts/test.mjs [unit] [system] [vscode]   (default: all)
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, openSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -32,8 +32,15 @@ const summaries = [];
 const runStarted = Date.now();
 let failed = false;
 
+// The system level's shared fixtures (the default box, the warm engine machine: one guest, one core) are made
+// while the unit level runs, which leaves the cores room; the system level finds them ready (its own
+// preparation then takes no time, and repeats and reports it if this one failed). Output in test-output/.
+let fixtures;
+
 for (const level of levels) {
   if (!level.needed) continue;
+  if (level.name === "unit" && wants("system")) fixtures = prepareSystemFixtures();
+  if (level.name === "system") await fixtures;
   console.log(`\n=== ${level.name} ===`);
   const started = Date.now();
   const { code, tail, timedOut } = await run(level.cmd, level.minutes);
@@ -83,6 +90,16 @@ function run([cmd, ...args], minutes) {
       resolve({ code: timedOut ? 1 : (code ?? 1), tail, timedOut });
     });
   });
+}
+
+function prepareSystemFixtures() {
+  mkdirSync("test-output", { recursive: true });
+  const log = openSync(path.join("test-output", "system-fixtures.log"), "w");
+  const prepare = (what) => `"${process.execPath}" --import tsx test/system/fixtures/prepare-shared.ts ${what}`;
+  const child = spawn("sh", ["-c", `${prepare("default-box")} && ${prepare("warm-engine")}`], { stdio: ["ignore", log, log] });
+  // (bounded: the system level prepares them itself, under its own deadline, if this one is stopped)
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10 * 60_000);
+  return new Promise((resolve) => child.on("close", () => (clearTimeout(timer), resolve())));
 }
 
 /** The runner's own closing counts: node's test runner ("ℹ pass N", the last ones printed), or the suite's "vscode: N passed, N failed". */
