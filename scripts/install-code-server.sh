@@ -18,7 +18,7 @@ if [ -n "${HANGAR_CODE_SERVER_DIR:-}" ]; then
   dest="$HANGAR_CODE_SERVER_DIR"
 else
   link="$root/.vscode-test/code-server"
-  dest="${XDG_CACHE_HOME:-$HOME/.cache}/hangar-dev/code-server-$version-node$(node -p process.versions.modules)"
+  dest="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/hangar-dev/code-server-$version-node$(node -p process.versions.modules)"
 fi
 stamp="$dest/.installed-$version"
 linked() {
