@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { compareVersions, isVersion } from "./box-version";
 
 /**
  * The box store: `<home>/boxes/<name>/<version>/<provider>/metadata.json`,
@@ -88,17 +89,7 @@ async function checkMetadata(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Dotted numeric versions compare numerically ("1.10" > "1.9"); anything else falls back to text order. */
+/** Newest first, as RubyGems orders versions ("1.10" > "1.9"); what is not a version falls back to text order. */
 export function compareVersionsDesc(a: string, b: string): number {
-  const pa = a.split(".");
-  const pb = b.split(".");
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i] ?? "0";
-    const y = pb[i] ?? "0";
-    const nx = Number(x);
-    const ny = Number(y);
-    const cmp = Number.isFinite(nx) && Number.isFinite(ny) ? ny - nx : y.localeCompare(x);
-    if (cmp !== 0) return cmp;
-  }
-  return 0;
+  return isVersion(a) && isVersion(b) ? compareVersions(b, a) : b.localeCompare(a);
 }

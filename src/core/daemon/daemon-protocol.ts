@@ -13,6 +13,8 @@ export interface UpParams {
   key: string;
   boxDir: string;
   memoryMiB: number;
+  /** config.vm.boot_timeout: how long the guest may take to boot before `up` fails. */
+  bootTimeoutMs?: number;
   keyFile: string;
   hostname: string | null;
   /** Resume from this saved state instead of the box's booted state. */

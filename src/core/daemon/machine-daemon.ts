@@ -82,6 +82,7 @@ export class MachineDaemon {
           const runner = await MachineRunner.start({
             box,
             memoryMiB: p.memoryMiB,
+            ...(p.bootTimeoutMs ? { bootTimeoutMs: p.bootTimeoutMs } : {}),
             keyFile: p.keyFile,
             hostname: p.hostname,
             resumeFrom: p.resumeFrom,

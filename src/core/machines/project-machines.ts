@@ -1,6 +1,8 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BoxStore } from "../boxes/box-store";
+import { BoxStore, type BoxEntry } from "../boxes/box-store";
+import { addBoxFromUrls } from "../boxes/box-url";
+import { newestSatisfying } from "../boxes/box-version";
 import { DaemonClient } from "../daemon/daemon-client";
 import type { MachineInfo } from "../daemon/daemon-protocol";
 import { EmbeddedBox } from "../boxes/embedded-box";
@@ -99,12 +101,37 @@ export class ProjectMachines {
     return out;
   }
 
-  private async resolveBox(m: MachineConfig): Promise<{ dir: string; version: string }> {
+  /**
+   * The installed box a new machine starts from: the newest version meeting
+   * config.vm.box_version (RubyGems constraints, as Vagrant reads them). A box
+   * that is not installed is added from config.vm.box_url when there is one.
+   */
+  private async resolveBox(m: MachineConfig, progress: (message: string) => void = () => undefined, signal?: AbortSignal): Promise<{ dir: string; version: string }> {
     if (!m.box) throw new HangarError(`Machine '${m.name}' has no box: set config.vm.box.`);
-    const boxes = (await new BoxStore(this.hangarHome).list()).filter((b) => b.name === m.box && b.provider === "embedded" && !b.problem);
-    const wanted = m.boxVersion ? boxes.filter((b) => b.version === m.boxVersion) : boxes;
-    if (!wanted.length) throw new HangarError(`The box '${m.box}'${m.boxVersion ? ` version ${m.boxVersion}` : ""} is not installed for the embedded provider.`, "Add it with `hangar box add`.");
-    return { dir: wanted[0].path, version: wanted[0].version };
+    const store = new BoxStore(this.hangarHome);
+    const installed = async (): Promise<BoxEntry[]> => (await store.list()).filter((b) => b.name === m.box && b.provider === "embedded" && !b.problem);
+    let boxes = await installed();
+    if (!boxes.length && m.boxUrls.length) {
+      await addBoxFromUrls(this.hangarHome, m.boxUrls, m.box, this.dir, progress, signal);
+      boxes = await installed();
+    }
+    const version = newestSatisfying(
+      boxes.map((b) => b.version),
+      m.boxVersion,
+    );
+    const chosen = boxes.find((b) => b.version === version);
+    if (!chosen) {
+      if (boxes.length && m.boxVersion)
+        throw new HangarError(
+          `The box '${m.box}' is installed in version${boxes.length > 1 ? "s" : ""} ${boxes.map((b) => b.version).join(", ")}, none of which meets the constraint '${m.boxVersion}' (config.vm.box_version).`,
+          "Add a version that does with `hangar box add --box-version`, or change box_version.",
+        );
+      throw new HangarError(
+        `The box '${m.box}'${m.boxVersion ? ` (version ${m.boxVersion})` : ""} is not installed for the embedded provider.`,
+        "Add it with `hangar box add`, or set config.vm.box_url to where it can be found.",
+      );
+    }
+    return { dir: chosen.path, version: chosen.version };
   }
 
   async up(names: string[], o: UpOptions = {}): Promise<MachineStatus[]> {
@@ -118,7 +145,7 @@ export class ProjectMachines {
         if (o.signal?.aborted) throw new CancelledError("Cancelled.");
         const rec = await this.records.read(m.name);
         if ((m.cpus ?? 1) > 1) onOutput(`${m.name}: the embedded emulator runs one CPU; cpus = ${m.cpus} is ignored.`, "stderr");
-        const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m);
+        const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m, (msg) => progress(0.02, `${m.name}: ${msg}`), o.signal);
         const savedState = this.records.savedStateFile(m.name);
         const resume = rec?.state === "saved" && (await exists(savedState));
         const params = await upParams(m, box.dir, this, { onOutput, ...(resume ? { resumeFrom: savedState } : {}) });
@@ -174,6 +201,7 @@ export class ProjectMachines {
           const now = (await this.records.read(m.name))!;
           await this.records.write(m.name, { ...now, provisioned: true });
         }
+        if (m.postUpMessage) for (const line of postUpMessage(m.name, m.postUpMessage)) onOutput(line, "stdout");
       }
       return result;
     } finally {
@@ -341,4 +369,17 @@ export class ProjectMachines {
       : undefined;
     return boxUser ?? "root";
   }
+}
+
+/** Vagrant's framing of config.vm.post_up_message, shown after each `up` of the machine. */
+export function postUpMessage(name: string, message: string): string[] {
+  return [
+    `==> ${name}: Machine '${name}' has a post \`vagrant up\` message. This is a message`,
+    `==> ${name}: from the creator of the Vagrantfile, and not from Vagrant itself:`,
+    `==> ${name}:`,
+    ...message
+      .replace(/\n+$/, "")
+      .split("\n")
+      .map((line) => `==> ${name}: ${line}`.trimEnd()),
+  ];
 }

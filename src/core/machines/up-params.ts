@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import type { UpParams } from "../daemon/daemon-protocol";
-import { USABLE_PORT_RANGE, type PortForward } from "../ports/port-relays";
+import type { PortForward } from "../ports/port-relays";
 import { HangarError } from "../util/errors";
 import type { MachineConfig } from "../vagrantfile/machine-config";
 import type { MachineRecords } from "./machine-records";
@@ -25,6 +25,7 @@ export async function upParams(
     key: records.daemonKey(m.name),
     boxDir,
     memoryMiB: memoryMiB(m, options),
+    bootTimeoutMs: m.bootTimeout * 1000,
     keyFile: records.keyFile(m.name),
     hostname: m.hostname,
     syncedFolders: await mountedFolders(m, records.projectDir),
@@ -48,7 +49,7 @@ export function memoryMiB(m: MachineConfig, options: ProjectOptions): number {
 function forwards(m: MachineConfig, base: number, onOutput: (line: string, stream: "stdout" | "stderr") => void = () => undefined): PortForward[] {
   const own = m.forwardedPorts.find((f) => f.id === "ssh");
   const out: PortForward[] = [
-    { id: "ssh", guest: 22, host: own?.host ?? base, hostIp: own?.hostIp ?? "127.0.0.1", autoCorrect: own ? own.autoCorrect : true, range: base === 2222 ? USABLE_PORT_RANGE : [base, base + 50] },
+    { id: "ssh", guest: 22, host: own?.host ?? base, hostIp: own?.hostIp ?? "127.0.0.1", autoCorrect: own ? own.autoCorrect : true, range: base === 2222 ? m.usablePortRange : [base, base + 50] },
   ];
   for (const f of m.forwardedPorts) {
     if (f.id === "ssh") continue;
@@ -56,7 +57,7 @@ function forwards(m: MachineConfig, base: number, onOutput: (line: string, strea
       onOutput(`${m.name}: UDP port ${f.guest} is not forwarded (the embedded network relays TCP only).`, "stderr");
       continue;
     }
-    out.push({ id: f.id, guest: f.guest, host: f.host, hostIp: f.hostIp || "127.0.0.1", autoCorrect: f.autoCorrect });
+    out.push({ id: f.id, guest: f.guest, host: f.host, hostIp: f.hostIp || "127.0.0.1", autoCorrect: f.autoCorrect, range: m.usablePortRange });
   }
   return out;
 }

@@ -123,8 +123,13 @@ async function listenFirst(server: net.Server, f: PortForward, taken: Set<number
   if (first === "unavailable") throw new HangarError(`The host address ${f.hostIp} (${what}) does not belong to this computer.`, "Use 127.0.0.1, or an address this computer has.");
   if (!f.autoCorrect)
     throw new HangarError(
-      `Host port ${f.hostIp}:${f.host} (${what}) is already in use on this computer.`,
-      "Stop what uses it, choose another host: port, or add auto_correct: true to the forwarded_port line.",
+      f.id === "ssh"
+        ? `Host port ${f.hostIp}:${f.host} (${what}) is already in use on this computer.`
+        : // Vagrant's port-collision error, in its words.
+          `Hangar cannot forward the specified ports on this machine, since they would collide with some other application that is already listening on these ports. The forwarded port to ${f.host} (host ${f.hostIp}:${f.host}, guest port ${f.guest}) is already in use on the host machine.`,
+      f.id === "ssh"
+        ? "Stop what uses it, or choose another port for the SSH endpoint."
+        : `To fix this, modify the Vagrantfile to use another port, for example \`config.vm.network :forwarded_port, guest: ${f.guest}, host: 1234\`, or add auto_correct: true to its forwarded_port line.`,
     );
   const [lo, hi] = f.range ?? USABLE_PORT_RANGE;
   for (let port = lo; port <= hi; port++) {

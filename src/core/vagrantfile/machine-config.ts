@@ -13,7 +13,10 @@ export interface MachineConfig {
   autostart: boolean;
   box: string | null;
   boxVersion: string | null;
-  boxUrl: string | null;
+  /** config.vm.box_url: where `up` adds the box from when it is not installed (a string or an array, tried in order). */
+  boxUrls: string[];
+  /** config.vm.usable_port_range: where auto_correct moves a taken host port (inclusive; Vagrant's default 2200..2250). */
+  usablePortRange: [number, number];
   boxCheckUpdate: boolean;
   hostname: string | null;
   bootTimeout: number;
@@ -106,6 +109,15 @@ const num = (v: Json | undefined): number | null => {
   return null;
 };
 const strList = (v: Json | undefined): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map((x) => String(x)) : [String(v)]);
+
+/** A Ruby range of ports as the recorder writes it ("2200..2250", or "2200...2251" without its end); undefined when it is not one. */
+export function portRange(v: Json | undefined): [number, number] | undefined {
+  const m = typeof v === "string" ? /^(\d+)(\.\.\.?)(\d+)$/.exec(v.trim()) : null;
+  if (!m) return undefined;
+  const lo = Number(m[1]);
+  const hi = Number(m[3]) - (m[2] === "..." ? 1 : 0);
+  return lo >= 1 && hi <= 65535 && lo <= hi ? [lo, hi] : undefined;
+}
 
 export function forwardedPortId(options: JsonObject): string {
   // Vagrant's default id: host IP + protocol + host port, so a later forward of
@@ -377,7 +389,8 @@ export function toMachineConfig(m: MergedMachine, isOnlyMachine: boolean, memory
     autostart: m.options.autostart !== false,
     box: str(vm.box),
     boxVersion: str(vm.box_version),
-    boxUrl: str(vm.box_url),
+    boxUrls: strList(vm.box_url),
+    usablePortRange: portRange(vm.usable_port_range) ?? [2200, 2250],
     boxCheckUpdate: vm.box_check_update !== false,
     hostname: str(vm.hostname),
     bootTimeout: num(vm.boot_timeout) ?? 300,

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import * as path from "node:path";
-import { forwardedPortId, provisionerOptions, type MergedMachine } from "./machine-config";
+import { forwardedPortId, portRange, provisionerOptions, type MergedMachine } from "./machine-config";
 import type { ConfigRecord, Json, NetworkRecord, RecorderRecord } from "./vagrant-record";
 import {
   FILE_PROVISIONER_OPTIONS,
@@ -14,6 +14,7 @@ import {
   type SettingDoc,
 } from "./vagrant-settings";
 import { PROVISIONER_TYPES } from "./provisioner-types";
+import { parseVersionConstraint } from "../boxes/box-version";
 
 /** One problem found in a Vagrantfile, like a line of `vagrant validate`. */
 export interface VagrantfileIssue {
@@ -105,8 +106,20 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
     }
   }
 
+  const vmLine = (key: string): number | null => m.own?.vm.lines[key] ?? m.global.vm.lines[key] ?? null;
   const timeout = m.vmSettings.boot_timeout;
-  if (timeout !== undefined && !(typeof timeout === "number" && timeout > 0)) error(`config.vm.boot_timeout must be a positive number of seconds, not ${JSON.stringify(timeout)}.`, null);
+  if (timeout !== undefined && !(typeof timeout === "number" && timeout > 0))
+    error(`config.vm.boot_timeout must be a positive number of seconds, not ${JSON.stringify(timeout)}.`, vmLine("boot_timeout"));
+  const range = m.vmSettings.usable_port_range;
+  if (range !== undefined && !portRange(range)) error(`config.vm.usable_port_range must be a range of host ports such as 2200..2250, not ${JSON.stringify(range)}.`, vmLine("usable_port_range"));
+  const boxVersion = m.vmSettings.box_version;
+  if (boxVersion !== undefined && boxVersion !== null) {
+    try {
+      parseVersionConstraint(String(boxVersion));
+    } catch (err) {
+      error(err instanceof Error ? err.message : String(err), vmLine("box_version"));
+    }
+  }
   // The two duplicate-port checks can both see one pair; report it once.
   const seen = new Set<string>();
   return issues.filter((i) => {

@@ -7,10 +7,11 @@ import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import packageJson from "../../../package.json";
 import { FIXTURE_MEMORY_MIB, homeWithDefaultBox } from "../fixtures/default-box-home";
@@ -61,6 +62,10 @@ before(async () => {
   held.push(blocker);
   heldPort = (blocker.address() as net.AddressInfo).port;
   webPort = await freePort();
+  // "web" names a box that is not installed and says where it is (box_url: a missing file first, then the
+  // default box's folder as a file: URL), so `up` adds it as Vagrant does, then picks it by box_version.
+  const boxes = path.join(home, "boxes", "hangar-VAGRANTSLASH-debian-busybox");
+  const boxFolder = path.join(boxes, (await readdir(boxes))[0], "embedded");
   await writeFile(
     path.join(project, "Vagrantfile"),
     [
@@ -70,6 +75,11 @@ before(async () => {
       `    h.memory = ${FIXTURE_MEMORY_MIB}`,
       "  end",
       '  config.vm.define "web" do |web|',
+      '    web.vm.box = "team/devbox"',
+      `    web.vm.box_url = ["boxes/missing.box", "${pathToFileURL(boxFolder).href}"]`,
+      '    web.vm.box_version = ">= 0, < 1"',
+      "    web.vm.boot_timeout = 120",
+      `    web.vm.post_up_message = "The web machine is up.\\nSee http://localhost:${webPort}/"`,
       `    web.vm.network "forwarded_port", guest: 80, host: ${webPort}`,
       `    web.vm.network "forwarded_port", guest: 8000, host: ${heldPort}, auto_correct: true`,
       "  end",
@@ -93,6 +103,21 @@ test("up binds the SSH endpoint and forwarded ports on 127.0.0.1, moving collisi
   const up = await hangar(["up", "web"], { env: { HANGAR_SSH_PORT_BASE: String(heldPort) } });
   assert.match(up.stdout, new RegExp(`fixed port collision for 22 => ${heldPort}\\. Now on port \\d+`));
   assert.match(up.stdout, new RegExp(`fixed port collision for 8000 => ${heldPort}\\. Now on port \\d+`));
+  // Vagrant's framing of post_up_message, after the machine is up.
+  assert.ok(
+    up.stdout.includes(
+      [
+        "==> web: Machine 'web' has a post `vagrant up` message. This is a message",
+        "==> web: from the creator of the Vagrantfile, and not from Vagrant itself:",
+        "==> web:",
+        "==> web: The web machine is up.",
+        `==> web: See http://localhost:${webPort}/`,
+      ].join("\n"),
+    ),
+    up.stdout,
+  );
+  // The box came from box_url (the missing file was tried first), installed as version 0 under the Vagrantfile's name.
+  assert.match((await hangar(["box", "list"])).stdout, /^team\/devbox\s+\(embedded, 0\)/m);
   const ports = (await hangar(["port", "web"])).stdout;
   assert.match(ports, new RegExp(`80 \\(guest\\) => ${webPort} \\(host\\)`));
   assert.equal((await hangar(["port", "web", "--guest", "80"])).stdout.trim(), String(webPort));
@@ -171,6 +196,13 @@ test("a forwarded port serves a 10 MB download whole; ssh -L forwards too; a tak
 
   const clash = await hangar(["up", "clash"], { allowFail: true });
   assert.notEqual(clash.code, 0);
-  assert.match(clash.stderr, new RegExp(`Host port 127\\.0\\.0\\.1:${heldPort} \\(forwarding to guest port 80\\) is already in use on this computer.*auto_correct: true`, "s"));
+  // Vagrant's port-collision error, naming the port, the guest port and the two ways out.
+  assert.match(
+    clash.stderr,
+    new RegExp(
+      `collide with some other application.*The forwarded port to ${heldPort} \\(host 127\\.0\\.0\\.1:${heldPort}, guest port 80\\) is already in use on the host machine.*guest: 80, host: 1234.*auto_correct: true`,
+      "s",
+    ),
+  );
   assert.match((await hangar(["status", "clash"])).stdout, /clash\s+not created/);
 });

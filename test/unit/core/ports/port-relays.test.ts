@@ -28,7 +28,9 @@ test("a taken port without auto_correct fails with an actionable error and leave
       { id: "web", guest: 80, host: portOf(held), hostIp: "127.0.0.1", autoCorrect: false },
     ]),
     (err: Error) =>
-      /Host port 127\.0\.0\.1:\d+ \(forwarding to guest port 80\) is already in use/.test(err.message) && /auto_correct: true/.test(String((err as { hint?: string }).hint ?? err.message)),
+      // Vagrant's port-collision error: the port, the way to pick another, auto_correct.
+      err.message.includes(`The forwarded port to ${portOf(held)} (host 127.0.0.1:${portOf(held)}, guest port 80) is already in use on the host machine.`) &&
+      /guest: 80, host: 1234.*auto_correct: true/.test(String((err as { hint?: string }).hint ?? err.message)),
   );
   assert.equal(await isFree(freePort), true, "the forward bound before the failure was released");
   await closeServer(held);
