@@ -51,7 +51,8 @@ export const up: CliCommand = {
       if (process.stderr.isTTY) process.stderr.write("\n");
       for (const s of started) {
         const forwarded = (s.ports ?? []).filter((x) => x.id !== "ssh").map((x) => `${x.guest} => ${x.hostIp}:${x.host}`);
-        io.out(`${s.name}: running (ssh on 127.0.0.1:${s.sshPort}${forwarded.length ? `; ports ${forwarded.join(", ")}` : ""})`);
+        const addresses = s.addresses?.length ? `; private network ${s.addresses.join(", ")}` : "";
+        io.out(`${s.name}: running (ssh on 127.0.0.1:${s.sshPort}${forwarded.length ? `; ports ${forwarded.join(", ")}` : ""}${addresses})`);
       }
       return 0;
     }),
@@ -65,7 +66,7 @@ export const status: CliCommand = {
     withProject(io, async (p) => {
       const list = await p.status(names(args));
       io.out("Current machine states:\n");
-      for (const s of list) io.out(`${s.name.padEnd(20)} ${s.state.replace("_", " ")} (embedded)`);
+      for (const s of list) io.out(`${s.name.padEnd(20)} ${s.state.replace("_", " ")} (embedded)${s.addresses?.length ? `  ${s.addresses.join(", ")}` : ""}`);
       return 0;
     }),
 };

@@ -1,3 +1,4 @@
+import type { PrivateNetworkRequest } from "../network/private-addresses";
 import type { BoundPort, PortForward } from "../ports/port-relays";
 
 /**
@@ -25,6 +26,8 @@ export interface UpParams {
   diskDir?: string;
   /** Host folders shown in the guest through 9p, bound at their guest paths (absolute host paths). */
   syncedFolders?: Array<{ hostPath: string; guestPath: string }>;
+  /** Addresses asked for on private networks (ip null: one from Hangar's DHCP range). */
+  privateNetworks?: PrivateNetworkRequest[];
 }
 
 export interface MachineInfo {
@@ -32,6 +35,8 @@ export interface MachineInfo {
   sshPort: number;
   /** Every forwarded port as bound (the SSH endpoint's id is "ssh"). */
   ports: BoundPort[];
+  /** Addresses on private networks, "192.168.56.10/24". */
+  addresses?: string[];
   startedAt: string;
 }
 

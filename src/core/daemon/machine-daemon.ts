@@ -3,11 +3,18 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { EmbeddedBox } from "../boxes/embedded-box";
 import { MachineRunner } from "../machines/machine-runner";
+import { PrivateSwitch } from "../network/private-switch";
 import { errorMessage, HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
 import { listenPrivate } from "../util/private-socket";
 import { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
 import type { DaemonReply, DaemonRequest, MachineInfo } from "./daemon-protocol";
+
+/** "web (/path/to/project)" for a machine key "<Vagrantfile folder>#<name>". */
+function machineName(key: string): string {
+  const at = key.lastIndexOf("#");
+  return at < 0 ? key : `'${key.slice(at + 1)}' of ${key.slice(0, at)}`;
+}
 
 export function daemonSocketPath(hangarHome: string): string {
   return process.platform === "win32" ? `\\\\.\\pipe\\hangar-${Buffer.from(hangarHome).toString("hex").slice(0, 40)}` : path.join(hangarHome, "hangard.sock");
@@ -19,6 +26,8 @@ export class MachineDaemon {
   private readonly starting = new Map<string, Promise<MachineInfo>>();
   /** Started on the first evaluate request and kept: the next command's Vagrantfile evaluates without loading Ruby. */
   private ruby?: RubyEvaluator;
+  /** Private networks span every machine of this home, whatever its project. */
+  private readonly network = new PrivateSwitch();
 
   constructor(private readonly server: net.Server) {}
 
@@ -79,6 +88,7 @@ export class MachineDaemon {
         if (pending) return pending;
         const start = (async (): Promise<MachineInfo> => {
           const box = await EmbeddedBox.open(p.boxDir);
+          const privateAddresses = this.network.claim(p.key, p.privateNetworks ?? [], machineName);
           const runner = await MachineRunner.start({
             box,
             memoryMiB: p.memoryMiB,
@@ -89,11 +99,20 @@ export class MachineDaemon {
             forwards: p.forwards,
             syncedFolders: p.syncedFolders,
             diskDir: p.diskDir,
+            privateAddresses,
             onProgress: progress,
+          }).catch((err: unknown) => {
+            this.network.release(p.key);
+            throw err;
           });
-          const info: MachineInfo = { key: p.key, sshPort: runner.sshPort, ports: runner.ports.ports, startedAt: new Date().toISOString() };
+          const info: MachineInfo = { key: p.key, sshPort: runner.sshPort, ports: runner.ports.ports, addresses: this.network.addresses(p.key), startedAt: new Date().toISOString() };
           this.machines.set(p.key, { runner, info });
-          runner.emulator.once("exit", () => this.machines.delete(p.key));
+          this.network.connect(p.key, (packet) => runner.emulator.deliverIp(packet));
+          runner.emulator.on("ip-out", (packet) => this.network.route(p.key, packet));
+          runner.emulator.once("exit", () => {
+            this.machines.delete(p.key);
+            this.network.release(p.key);
+          });
           return info;
         })();
         this.starting.set(p.key, start);

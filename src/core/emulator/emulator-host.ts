@@ -18,6 +18,8 @@ function startWorker(): Worker {
 
 export interface EmulatorEvents {
   serial: [text: string];
+  /** An IPv4 packet the guest sent to one of its private networks. */
+  "ip-out": [packet: Uint8Array];
   exit: [error?: Error];
 }
 
@@ -36,6 +38,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     super();
     worker.on("message", (msg: FromWorker) => {
       if (msg.type === "serial") this.emit("serial", msg.text);
+      else if (msg.type === "ip-out") this.emit("ip-out", msg.packet);
       else if (msg.type === "tcp-error") this.tcpStreams.get(msg.id)?.destroy(new HangarError(msg.message));
       else if ("id" in msg && msg.id !== undefined) {
         const w = this.waiting.get(msg.id);
@@ -103,6 +106,11 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   /** Types text on the guest's serial console (boot diagnostics, rescue). */
   serial(text: string): void {
     this.post({ type: "serial", text });
+  }
+
+  /** Puts an IPv4 packet from a private network on the guest's wire. */
+  deliverIp(packet: Uint8Array): void {
+    if (!this.exited) this.post({ type: "ip-in", packet });
   }
 
   /** Saves the guest's whole state to `file` (written atomically by the worker); returns its size on disk. */

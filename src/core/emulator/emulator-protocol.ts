@@ -1,3 +1,4 @@
+import type { PrivateAddress } from "../network/private-addresses";
 import type { Share } from "../shares/host-share-server";
 
 /**
@@ -20,6 +21,8 @@ export interface EmulatorBoot {
   memoryMiB: number;
   /** Host folders the guest sees under its 9p mount (/mnt/host9p/<name>). */
   shares?: Share[];
+  /** The guest's addresses on private networks: its frames for those go to the host as "ip-out". */
+  privateAddresses?: PrivateAddress[];
 }
 
 export type ToWorker =
@@ -27,7 +30,9 @@ export type ToWorker =
   | { type: "serial"; text: string }
   | { type: "save"; id: number; file: string; compress: boolean }
   | { type: "tcp"; id: number; port: number; channel: MessagePortLike }
-  | { type: "stop"; id: number };
+  | { type: "stop"; id: number }
+  /** An IPv4 packet from a private network, for one of the guest's private addresses. */
+  | { type: "ip-in"; packet: Uint8Array };
 
 export type FromWorker =
   | { type: "ready" }
@@ -35,6 +40,8 @@ export type FromWorker =
   | { type: "saved"; id: number; bytes: number }
   | { type: "stopped"; id: number }
   | { type: "tcp-error"; id: number; message: string }
+  /** An IPv4 packet the guest sent to a private network. */
+  | { type: "ip-out"; packet: Uint8Array }
   | { type: "failed"; id?: number; message: string };
 
 /** The structural part of worker_threads.MessagePort both sides use. */

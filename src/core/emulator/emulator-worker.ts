@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import type { V86 as V86Class } from "v86" with { "resolution-mode": "import" };
 import type { EmulatorBoot, FromWorker, MessagePortLike, StreamFrame, ToWorker } from "./emulator-protocol";
 import { GuestNat } from "./guest-nat";
+import { PrivateLink } from "./private-link";
 import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
 import { HostShareServer } from "../shares/host-share-server";
 import { readStateFile, writeStateFile } from "./state-file";
@@ -14,6 +15,7 @@ import { readStateFile, writeStateFile } from "./state-file";
 if (!parentPort) throw new Error("emulator-worker.ts must run in a worker thread");
 const port = parentPort;
 let emulator: V86Class | undefined;
+let privateLink: PrivateLink | undefined;
 const shares = new HostShareServer();
 
 function send(msg: FromWorker): void {
@@ -58,6 +60,8 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
   const emu = new V86(options as unknown as ConstructorParameters<typeof V86Class>[0]);
   emulator = emu;
   new GuestNat(emu);
+  // Transferred, not copied: the link made the packet its own buffer.
+  privateLink = new PrivateLink(emu, b.privateAddresses ?? [], (packet) => port.postMessage({ type: "ip-out", packet } satisfies FromWorker, [packet.buffer as ArrayBuffer]));
   let line = "";
   emu.add_listener("serial0-output-byte", (byte: number) => {
     line += String.fromCharCode(byte);
@@ -114,6 +118,9 @@ port.on("message", (msg: ToWorker) => {
       break;
     case "tcp":
       openTcp(msg.id, msg.port, msg.channel);
+      break;
+    case "ip-in":
+      privateLink?.deliver(msg.packet);
       break;
     case "stop":
       Promise.resolve(emulator?.destroy())

@@ -14,6 +14,8 @@ export interface MachineStatus {
   sshPort?: number;
   /** A running machine's forwarded ports as bound (the SSH endpoint's id is "ssh"). */
   ports?: BoundPort[];
+  /** A running machine's addresses on private networks ("192.168.56.10/24"). */
+  addresses?: string[];
 }
 
 /** What `.hangar/machines/<name>/machine.json` records (written atomically). */

@@ -5,6 +5,7 @@ import { Emulator } from "../emulator/emulator-host";
 import { product } from "../product";
 import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
+import type { PrivateAddress } from "../network/private-addresses";
 import type { Share } from "../shares/host-share-server";
 import { HangarError } from "../util/errors";
 import { exists } from "../util/path-exists";
@@ -38,6 +39,8 @@ export interface RunOptions {
    * SSH endpoint takes any free loopback port.
    */
   forwards?: PortForward[];
+  /** Addresses on private networks (claimed from the daemon's switch), set on the guest's eth0 beside its NAT address. */
+  privateAddresses?: PrivateAddress[];
   onProgress?: Progress;
   onSerial?(line: string): void;
   bootTimeoutMs?: number;
@@ -103,7 +106,7 @@ export class MachineRunner {
       await fs.mkdir(o.diskDir, { recursive: true });
       shares.push({ name: "disk", hostPath: o.diskDir });
     }
-    const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB, shares };
+    const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB, shares, privateAddresses: o.privateAddresses ?? [] };
     let emulator: Emulator;
     if (o.resumeFrom) {
       progress(0.2, "Resuming the saved machine state");
@@ -159,6 +162,8 @@ export class MachineRunner {
       );
     }
     if (o.hostname) steps.push(`{ hostname ${shellQuote(o.hostname)} && echo ${shellQuote(o.hostname)} > /etc/hostname; } || exit 13`);
+    // One NIC: private addresses go on eth0 beside the NAT's (a resumed guest may have them already).
+    for (const a of o.privateAddresses ?? []) steps.push(`{ ip addr show dev eth0 | grep -q ' ${a.ip}/' || ip addr add ${a.ip}/${a.prefix} dev eth0; } || exit 14`);
     // A resumed guest keeps its mounts; a fresh one binds each share where its synced folder belongs.
     const folders = fresh ? (o.syncedFolders ?? []) : [];
     for (const [i, f] of folders.entries()) steps.push(`{ mkdir -p ${shellQuote(f.guestPath)} && mount -o bind /mnt/host9p/s${i} ${shellQuote(f.guestPath)}; } || exit ${20 + i}`);
@@ -168,7 +173,9 @@ export class MachineRunner {
     const folder = folders[code - 20];
     if (folder)
       throw new HangarError(`Mounting the synced folder ${folder.hostPath} at ${folder.guestPath} in the machine failed.`, "Check that the guest path is a directory path the guest can create.");
-    throw new HangarError(`Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : "state"} on its console failed (exit ${code}).`);
+    throw new HangarError(
+      `Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : code === 14 ? "private network address" : "state"} on its console failed (exit ${code}).`,
+    );
   }
 
   /**

@@ -95,7 +95,7 @@ export class ProjectMachines {
     for (const m of machines) {
       const rec = await this.records.read(m.name);
       const live = daemon?.list.find((i) => i.key === this.records.daemonKey(m.name));
-      if (live) out.push({ name: m.name, state: "running", sshPort: live.sshPort, ports: live.ports });
+      if (live) out.push({ name: m.name, state: "running", sshPort: live.sshPort, ports: live.ports, addresses: live.addresses ?? [] });
       else out.push({ name: m.name, state: rec ? machineState(rec, false) : "not_created" });
     }
     return out;
@@ -178,7 +178,7 @@ export class ProjectMachines {
           await this.halt([m.name], true);
           throw new CancelledError(`Bringing up '${m.name}' was cancelled; it is powered off.`);
         }
-        result.push({ name: m.name, state: "running", sshPort: info.sshPort, ports: info.ports });
+        result.push({ name: m.name, state: "running", sshPort: info.sshPort, ports: info.ports, addresses: info.addresses ?? [] });
         // A resumed guest kept its files and provisioning; a booted one starts from the box.
         if (!resume) {
           const copies = rsyncFolders(m);

@@ -1,6 +1,8 @@
 import { promises as fs } from "node:fs";
+import { isIP } from "node:net";
 import * as path from "node:path";
 import type { UpParams } from "../daemon/daemon-protocol";
+import { privateNetworkRequest, type PrivateNetworkRequest } from "../network/private-addresses";
 import type { PortForward } from "../ports/port-relays";
 import { HangarError } from "../util/errors";
 import type { MachineConfig } from "../vagrantfile/machine-config";
@@ -31,6 +33,7 @@ export async function upParams(
     syncedFolders: await mountedFolders(m, records.projectDir),
     diskDir: records.diskDir(m.name),
     forwards: forwards(m, options.sshPortBase ?? 2222, o.onOutput),
+    privateNetworks: privateNetworks(m, o.onOutput),
     ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}),
   };
 }
@@ -60,6 +63,23 @@ function forwards(m: MachineConfig, base: number, onOutput: (line: string, strea
     out.push({ id: f.id, guest: f.guest, host: f.host, hostIp: f.hostIp || "127.0.0.1", autoCorrect: f.autoCorrect, range: m.usablePortRange });
   }
   return out;
+}
+
+/** The machine's private_network lines as addresses to claim; a bad ip or netmask fails `up` naming the machine. */
+function privateNetworks(m: MachineConfig, onOutput: (line: string, stream: "stdout" | "stderr") => void = () => undefined): PrivateNetworkRequest[] {
+  const ipv4 = m.privateNetworks.filter((n) => {
+    if (n.ip === null || isIP(n.ip) !== 6) return true;
+    onOutput(`${m.name}: the private network address ${n.ip} is not set up (Hangar's private networks are IPv4).`, "stderr");
+    return false;
+  });
+  return ipv4.map((n) => {
+    try {
+      return privateNetworkRequest(n);
+    } catch (err) {
+      if (err instanceof HangarError) throw new HangarError(`Machine '${m.name}': ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 /** Synced folders the guest sees through 9p: every enabled one but rsync copies (those are uploaded over SSH). */

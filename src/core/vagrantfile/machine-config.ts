@@ -377,7 +377,7 @@ export function toMachineConfig(m: MergedMachine, isOnlyMachine: boolean, memory
         autoCorrect: o.auto_correct === true,
       });
     } else if (n.type === "private_network") {
-      privateNetworks.push({ ip: str(o.ip), type: o.type === "dhcp" ? "dhcp" : "static", netmask: str(o.netmask) });
+      privateNetworks.push({ ip: str(o.ip), type: o.type === "dhcp" ? "dhcp" : "static", netmask: typeof o.netmask === "number" ? String(o.netmask) : str(o.netmask) });
     } else if (n.type === "public_network") {
       publicNetworks.push({ ip: str(o.ip), bridge: o.bridge ?? null });
     }

@@ -15,6 +15,8 @@ import {
 } from "./vagrant-settings";
 import { PROVISIONER_TYPES } from "./provisioner-types";
 import { parseVersionConstraint } from "../boxes/box-version";
+import { privateNetworkRequest } from "../network/private-addresses";
+import { errorMessage } from "../util/errors";
 
 /** One problem found in a Vagrantfile, like a line of `vagrant validate`. */
 export interface VagrantfileIssue {
@@ -172,6 +174,15 @@ function validateNetwork(n: NetworkRecord, machine: string): VagrantfileIssue[] 
     unknownOptions(o, n.type === "private_network" ? PRIVATE_NETWORK_OPTIONS : PUBLIC_NETWORK_OPTIONS, n.type, n.line, issues, machine);
     if (o.ip !== undefined && (typeof o.ip !== "string" || !isIP(o.ip))) error(`The IP address '${String(o.ip)}' is not valid.`);
     if (n.type === "private_network" && o.ip === undefined && o.type !== "dhcp") error('A private network needs an IP address (ip: "192.168.56.10") or type: "dhcp".');
+    else if (n.type === "private_network" && (o.ip === undefined || (typeof o.ip === "string" && isIP(o.ip) === 4))) {
+      // The address and netmask Hangar's switch would give the machine (IPv6 ones are skipped at `up`, with a warning).
+      const netmask = typeof o.netmask === "number" ? String(o.netmask) : typeof o.netmask === "string" ? o.netmask : null;
+      try {
+        privateNetworkRequest({ ip: typeof o.ip === "string" ? o.ip : null, type: o.type === "dhcp" ? "dhcp" : "static", netmask });
+      } catch (err) {
+        error(errorMessage(err));
+      }
+    }
     if (o.type !== undefined && !["dhcp", "static"].includes(String(o.type))) error(`Network type '${String(o.type)}' is invalid: use "dhcp" or "static".`);
   } else {
     error(`Network type '${n.type}' is invalid. Please use a valid network type: forwarded_port, private_network or public_network.`);

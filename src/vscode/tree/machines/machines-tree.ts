@@ -18,11 +18,16 @@ export class MachineItem extends vscode.TreeItem {
   constructor(readonly machine: MachineEntry) {
     super(machine.name, machine.snapshots.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = `machine:${machine.vagrantfile}#${machine.name}`;
-    this.description = STATE_LABEL[machine.state] + (machine.elsewhere ? ` · ${path.dirname(machine.vagrantfile)}` : "");
+    const addresses = machine.addresses ?? [];
+    this.description =
+      STATE_LABEL[machine.state] + (addresses.length ? ` · ${addresses.map((a) => a.split("/")[0]).join(", ")}` : "") + (machine.elsewhere ? ` · ${path.dirname(machine.vagrantfile)}` : "");
     this.iconPath = STATE_ICON[machine.state];
     this.contextValue = `machine.${machine.state}`;
     const forwarded = (machine.ports ?? []).filter((p) => p.id !== "ssh").map((p) => `guest ${p.guest} → \`${p.hostIp}:${p.host}\``);
-    const ssh = (machine.sshPort ? `\n\nSSH: \`127.0.0.1:${machine.sshPort}\`` : "") + (forwarded.length ? `\n\nForwarded: ${forwarded.join(", ")}` : "");
+    const ssh =
+      (machine.sshPort ? `\n\nSSH: \`127.0.0.1:${machine.sshPort}\`` : "") +
+      (forwarded.length ? `\n\nForwarded: ${forwarded.join(", ")}` : "") +
+      (addresses.length ? `\n\nPrivate network: ${addresses.map((a) => `\`${a}\``).join(", ")}` : "");
     this.tooltip = new vscode.MarkdownString(`**${machine.name}** — ${STATE_LABEL[machine.state]}\n\n\`${machine.vagrantfile}\`${ssh}`);
   }
 }

@@ -26,7 +26,7 @@ export function project(report: ValidationReport): unknown {
       memory: m.memory,
       cpus: m.cpus,
       forwardedPorts: m.forwardedPorts.map((p) => ({ guest: p.guest, host: p.host, hostIp: p.hostIp, protocol: p.protocol, id: p.id })),
-      privateNetworks: m.privateNetworks.map((n) => ({ ip: n.ip, type: n.type })),
+      privateNetworks: m.privateNetworks.map((n) => ({ ip: n.ip, type: n.type, ...(n.netmask === null ? {} : { netmask: n.netmask }) })),
       syncedFolders: m.syncedFolders.map((f) => ({ hostPath: f.hostPath, guestPath: f.guestPath, disabled: f.disabled, type: f.type, exclude: f.exclude })),
       provisioners: m.provisioners.map((p) => ({ type: p.type, name: p.name, inline: p.inline, path: p.path, args: p.args, run: p.run, privileged: p.privileged })),
       providers: m.providers,
