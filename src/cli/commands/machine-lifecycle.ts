@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import { ProjectMachines } from "../../core/machines/project-machines";
+import { checkProvisionWith } from "../../core/machines/provision";
 import { HangarError } from "../../core/util/errors";
 import { DaemonEvaluator } from "../../core/daemon/daemon-evaluator";
 import { findVagrantfile } from "../../core/vagrantfile/vagrantfile-locator";
@@ -21,6 +22,28 @@ export async function withProject<T>(io: CliIo, fn: (project: ProjectMachines) =
   }
 }
 
+/**
+ * Vagrant's start options (up, reload, resume): --provision, --no-provision
+ * and --provision-with x,y,z (or =x,y,z; names or types, which imply
+ * --provision). `rest` is what remains: names and other options.
+ */
+export function provisionFlags(args: string[]): { rest: string[]; provision?: boolean; provisionWith?: string[] } {
+  const rest: string[] = [];
+  let provision: boolean | undefined;
+  let provisionWith: string[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--provision") provision = true;
+    else if (a === "--no-provision") provision = false;
+    else if (a === "--provision-with" || a.startsWith("--provision-with=")) {
+      const list = a === "--provision-with" ? args[++i] : a.slice("--provision-with=".length);
+      provisionWith = (list ?? "").split(",").filter(Boolean);
+      if (!provisionWith.length) throw new UsageError("--provision-with needs provisioner names or types (x,y,z).");
+    } else rest.push(a);
+  }
+  return { rest, ...(provision !== undefined ? { provision } : {}), ...(provisionWith ? { provisionWith } : {}) };
+}
+
 function names(args: string[], allowed: string[] = []): string[] {
   const bad = args.find((a) => a.startsWith("-") && !allowed.includes(a));
   if (bad) throw new UsageError(`Unknown option: ${bad}`);
@@ -39,14 +62,17 @@ function progressPrinter(io: CliIo): (fraction: number, message: string) => void
 
 export const up: CliCommand = {
   words: ["up"],
-  usage: "hangar up [NAME...] [--provision|--no-provision]",
+  usage: "hangar up [NAME...] [--provision|--no-provision] [--provision-with x,y,z]",
   summary: "Create and start machines (restores the box's booted state; resumes suspended machines).",
   run: (args, io) =>
     withProject(io, async (p) => {
-      const started = await p.up(names(args, ["--provision", "--no-provision"]), {
+      const { rest, ...flags } = provisionFlags(args);
+      const list = names(rest);
+      if (flags.provisionWith) checkProvisionWith(await p.select(list), flags.provisionWith);
+      const started = await p.up(list, {
         progress: progressPrinter(io),
         onOutput: (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)),
-        ...(args.includes("--provision") ? { provision: true } : args.includes("--no-provision") ? { provision: false } : {}),
+        ...flags,
       });
       if (process.stderr.isTTY) process.stderr.write("\n");
       for (const s of started) {
@@ -118,27 +144,26 @@ export const destroy: CliCommand = {
 
 export const provision: CliCommand = {
   words: ["provision"],
-  usage: "hangar provision [NAME...] [--provision-with NAME[,NAME]]",
+  usage: "hangar provision [NAME...] [--provision-with x,y,z]",
   summary: "Run provisioners on running machines.",
   run: (args, io) =>
     withProject(io, async (p) => {
-      const w = args.indexOf("--provision-with");
-      const only = w >= 0 ? (args[w + 1] ?? "").split(",").filter(Boolean) : [];
-      if (w >= 0 && !only.length) throw new UsageError("--provision-with needs provisioner names.");
-      await p.provision(names(args.filter((_a, i) => w < 0 || (i !== w && i !== w + 1))), only, (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)));
+      const { rest, provision: flag, provisionWith } = provisionFlags(args);
+      if (flag !== undefined) throw new UsageError(`Unknown option: ${flag ? "--provision" : "--no-provision"}`);
+      await p.provision(names(rest), provisionWith ?? [], (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)));
       return 0;
     }),
 };
 
 export const reload: CliCommand = {
   words: ["reload"],
-  usage: "hangar reload [NAME...] [--provision]",
+  usage: "hangar reload [NAME...] [--provision|--no-provision] [--provision-with x,y,z]",
   summary: "Halt and start machines again (picks up Vagrantfile changes).",
   run: async (args, io) => {
-    await halt.run(
-      args.filter((a) => a !== "--provision"),
-      io,
-    );
+    // As Vagrant, an unknown --provision-with is refused before anything halts.
+    const { rest, provisionWith } = provisionFlags(args);
+    if (provisionWith) await withProject(io, async (p) => checkProvisionWith(await p.select(names(rest)), provisionWith));
+    await halt.run(rest, io);
     return up.run(args, io);
   },
 };

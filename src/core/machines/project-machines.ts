@@ -10,7 +10,7 @@ import { CancelledError, HangarError } from "../util/errors";
 import { exists } from "../util/path-exists";
 import type { Progress } from "../util/progress";
 import { hasErrors, loadVagrantfile } from "../vagrantfile/load-vagrantfile";
-import type { MachineConfig } from "../vagrantfile/machine-config";
+import type { MachineConfig, Provisioner } from "../vagrantfile/machine-config";
 import type { VagrantfileEvaluator } from "../vagrantfile/ruby-evaluator";
 import type { SyncBatch } from "../sync/folder-sync";
 import { guestOwner, uploadFolder } from "./folder-upload";
@@ -20,7 +20,7 @@ import { MachineRecords, machineState, runningMachines, type MachineStatus } fro
 import { MachineSession } from "./machine-session";
 import { MachineSnapshots } from "./machine-snapshots";
 import { rsyncFolders, syncFolders } from "./machine-sync";
-import { runProvisioners } from "./provision";
+import { checkProvisionWith, provisionPlan, runProvisioners } from "./provision";
 import { upParams } from "./up-params";
 
 export interface UpOptions {
@@ -29,6 +29,8 @@ export interface UpOptions {
   onOutput?(line: string, stream: "stdout" | "stderr"): void;
   /** --provision / --no-provision; default: provision on first up only. */
   provision?: boolean;
+  /** --provision-with: only these provisioners (names or types; check them first with checkProvisionWith). */
+  provisionWith?: string[];
   /** Cancels between steps: a machine started meanwhile is powered off again (nothing half-provisioned is left running). */
   signal?: AbortSignal;
 }
@@ -179,28 +181,26 @@ export class ProjectMachines {
           throw new CancelledError(`Bringing up '${m.name}' was cancelled; it is powered off.`);
         }
         result.push({ name: m.name, state: "running", sshPort: info.sshPort, ports: info.ports, addresses: info.addresses ?? [] });
-        // A resumed guest kept its files and provisioning; a booted one starts from the box.
-        if (!resume) {
-          const copies = rsyncFolders(m);
-          const firstUp = aborted || !rec?.provisioned;
-          const provisionNow = o.provision !== false && m.provisioners.length > 0 && (firstUp || o.provision === true || m.provisioners.some((p) => p.run === "always"));
-          // An SSH handshake costs about a second of emulated crypto: open one only when there is work for it.
-          if (copies.length || provisionNow) {
-            const session = await MachineSession.open(info.sshPort, this.records.keyFile(m.name));
-            try {
-              const owner = copies.length ? await guestOwner(session, await this.sshUser(m, box.dir)) : undefined;
-              for (const f of copies) {
-                progress(0.9, `${m.name}: copying ${f.hostPath} to ${f.guestPath}`);
-                await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? [], owner);
-              }
-              if (provisionNow) await runProvisioners(m, this.dir, session, { firstUp: firstUp || o.provision === true, onLine: onOutput });
-            } finally {
-              session.close();
+        // A resumed guest kept its files; a booted one gets its rsync copies again.
+        const copies = resume ? [] : rsyncFolders(m);
+        // An SSH handshake costs about a second of emulated crypto: open one only when there is work for it.
+        if (copies.length) {
+          const session = await MachineSession.open(info.sshPort, this.records.keyFile(m.name));
+          try {
+            const owner = await guestOwner(session, await this.sshUser(m, box.dir));
+            for (const f of copies) {
+              progress(0.9, `${m.name}: copying ${f.hostPath} to ${f.guestPath}`);
+              await uploadFolder(f, this.dir, session, this.options.syncExcludes ?? [], owner);
             }
+          } finally {
+            session.close();
           }
-          const now = (await this.records.read(m.name))!;
-          await this.records.write(m.name, { ...now, provisioned: true });
         }
+        // Vagrant's rules (provision.ts), on a booted, resumed or already running machine alike.
+        const plan = provisionPlan(m.provisioners, { provisioned: !aborted && !!rec?.provisioned, enabled: o.provision, only: o.provisionWith, command: "up" });
+        for (const note of plan.notes) onOutput(`${m.name}: ${note}`, "stdout");
+        if (plan.markProvisioned) await this.records.write(m.name, { ...(await this.records.read(m.name))!, provisioned: true });
+        if (plan.run.length) await this.runProvisioners(m, box.dir, info.sshPort, plan.run, onOutput);
         if (m.postUpMessage) for (const line of postUpMessage(m.name, m.postUpMessage)) onOutput(line, "stdout");
       }
       return result;
@@ -209,17 +209,24 @@ export class ProjectMachines {
     }
   }
 
-  /** `hangar provision`: runs provisioners on running machines (`only`: --provision-with). */
+  /** `hangar provision`: runs provisioners on running machines (`only`: --provision-with, names or types). */
   async provision(names: string[], only: string[], onOutput: (line: string, stream: "stdout" | "stderr") => void): Promise<void> {
-    for (const m of await this.select(names)) {
+    const machines = await this.select(names);
+    checkProvisionWith(machines, only);
+    for (const m of machines) {
       const target = await this.sshTarget(m.name);
-      const session = await MachineSession.open(target.port, target.keyFile);
-      try {
-        await runProvisioners(m, this.dir, session, { firstUp: true, explicit: true, only, onLine: onOutput });
-      } finally {
-        session.close();
-      }
+      const plan = provisionPlan(m.provisioners, { provisioned: true, only, command: "provision" });
+      const rec = await this.records.read(m.name);
+      if (rec) await this.records.write(m.name, { ...rec, provisioned: true });
+      await this.runProvisioners(m, rec?.boxDir, target.port, plan.run, onOutput);
     }
+  }
+
+  /** Runs provisioners over SSH as the machine's SSH user, as Vagrant's communicator does (sudo for privileged ones). */
+  private async runProvisioners(m: MachineConfig, boxDir: string | undefined, port: number, list: Provisioner[], onLine: (line: string, stream: "stdout" | "stderr") => void): Promise<void> {
+    const user = await this.sshUser(m, boxDir);
+    const keyFile = this.records.keyFile(m.name);
+    await runProvisioners(list, { machine: m, projectDir: this.dir, vagrantfile: path.resolve(this.vagrantfile), sshUser: user, connect: () => MachineSession.open(port, keyFile, user), onLine });
   }
 
   /** Snapshot names, oldest first. */

@@ -73,10 +73,23 @@ export interface Provisioner {
   name: string | null;
   inline: string | null;
   path: string | null;
-  args: string[];
+  /** A String is appended to the command as written (the guest's shell splits it); an Array is quoted element by element. */
+  args: string | string[];
   env: Record<string, string>;
   run: string;
   privileged: boolean;
+  /** Where the shell script is uploaded in the guest (Vagrant's default /tmp/vagrant-shell). */
+  uploadPath: string;
+  /** Keep the script's line endings (otherwise CRLF becomes LF). */
+  binary: boolean;
+  keepColor: boolean;
+  /** Env values are hidden (*****) in the output. */
+  sensitive: boolean;
+  /** Reconnect after the script (new logins see e.g. changed groups). */
+  reset: boolean;
+  reboot: boolean;
+  /** Expected digests of a script `path` downloaded over http(s): md5, sha1, sha256, sha384, sha512. */
+  checksums: Record<string, string>;
   source: string | null;
   destination: string | null;
   /** Every option as written, for provisioner types Hangar passes through. */
@@ -98,7 +111,8 @@ export function provisionerOptions(p: ProvisionerRecord): { type: string; name: 
   // provision "shell", … → type shell; provision "name", type: "shell", … → a named provisioner.
   const typed = typeof options.type === "string";
   const type = typed ? (options.type as string) : p.name;
-  const name = typeof options.name === "string" ? options.name : typed ? p.name : null;
+  // The provisioner's own name wins over a shell's `name:` option (Vagrant's mixin_provisioners).
+  const name = typed ? p.name : typeof options.name === "string" ? options.name : null;
   return { type, name, options };
 }
 
@@ -108,6 +122,8 @@ const num = (v: Json | undefined): number | null => {
   if (typeof v === "string" && /^\d+$/.test(v.trim())) return Number(v.trim());
   return null;
 };
+/** Ruby's truthiness: everything but nil and false. */
+const truthy = (v: Json | undefined): boolean => v !== undefined && v !== null && v !== false;
 const strList = (v: Json | undefined): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map((x) => String(x)) : [String(v)]);
 
 /** A Ruby range of ports as the recorder writes it ("2200..2250", or "2200...2251" without its end); undefined when it is not one. */
@@ -415,16 +431,27 @@ export function toMachineConfig(m: MergedMachine, isOnlyMachine: boolean, memory
     provisioners: m.provisioners.map((p) => {
       const { type, name, options: o } = provisionerOptions(p);
       const env: Record<string, string> = {};
-      if (o.env && typeof o.env === "object" && !Array.isArray(o.env)) for (const [k, v] of Object.entries(o.env)) env[k] = String(v);
+      // Ruby's to_s of a value: nil is "".
+      if (o.env && typeof o.env === "object" && !Array.isArray(o.env)) for (const [k, v] of Object.entries(o.env)) env[k] = v === null ? "" : String(v);
+      const checksums: Record<string, string> = {};
+      for (const k of ["md5", "sha1", "sha256", "sha384", "sha512"]) if (typeof o[k] === "string") checksums[k] = o[k];
       return {
         type,
         name,
         inline: str(o.inline),
         path: str(o.path),
-        args: strList(o.args),
+        // Vagrant keeps a String (or Integer) as one string and maps an Array's elements to strings.
+        args: o.args === undefined || o.args === null ? [] : Array.isArray(o.args) ? o.args.map((x) => String(x)) : String(o.args),
         env,
         run: str(o.run) ?? "once",
-        privileged: o.privileged !== false,
+        privileged: o.privileged === undefined || truthy(o.privileged),
+        uploadPath: str(o.upload_path) || "/tmp/vagrant-shell",
+        binary: truthy(o.binary),
+        keepColor: truthy(o.keep_color),
+        sensitive: truthy(o.sensitive),
+        reset: truthy(o.reset),
+        reboot: truthy(o.reboot),
+        checksums,
         source: str(o.source),
         destination: str(o.destination),
         options: o,

@@ -14,4 +14,5 @@ export const PROVISIONER_TYPES: ReadonlySet<string> = new Set([
   "puppet_server",
   "salt",
   "cfengine",
+  "container",
 ]);

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import * as path from "node:path";
 import { forwardedPortId, portRange, provisionerOptions, type MergedMachine } from "./machine-config";
@@ -80,13 +80,19 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
     if (run !== undefined && !["once", "always", "never"].includes(String(run))) error(`Provisioner${label || ` (${type})`}: run must be "once", "always" or "never", not '${String(run)}'.`, p.line);
     if (type === "shell") {
       unknownOptions(options, SHELL_PROVISIONER_OPTIONS, `shell provisioner`, p.line, issues, m.name);
-      const hasInline = options.inline !== undefined && options.inline !== null;
-      const hasPath = options.path !== undefined && options.path !== null;
-      if (hasInline === hasPath)
-        error(hasInline ? `Shell provisioner${label}: only one of \`path\` or \`inline\` may be set.` : `Shell provisioner${label}: one of \`path\` or \`inline\` must be set.`, p.line);
-      if (hasPath && typeof options.path === "string" && !/^https?:\/\//.test(options.path) && !existsSync(path.resolve(dir, options.path))) {
-        error(`\`path\` for shell provisioner does not exist on the host system: ${path.resolve(dir, options.path)}`, p.line);
+      const set = (v: Json | undefined): boolean => v !== undefined && v !== null && v !== false;
+      const hasInline = set(options.inline);
+      const hasPath = set(options.path);
+      // As Vagrant's shell config checks: a provisioner that only resets or reboots needs no script.
+      if (hasInline && hasPath) error(`Shell provisioner${label}: only one of \`path\` or \`inline\` may be set.`, p.line);
+      else if (!hasInline && !hasPath && !set(options.reset) && !set(options.reboot)) error(`Shell provisioner${label}: one of \`path\` or \`inline\` must be set.`, p.line);
+      if (hasPath && typeof options.path === "string" && !/^(https?|ftp):\/\//i.test(options.path) && !isFile(path.resolve(dir, expandHome(options.path)))) {
+        error(`\`path\` for shell provisioner does not exist on the host system: ${path.resolve(dir, expandHome(options.path))}`, p.line);
       }
+      if (options.env !== undefined && options.env !== null && (typeof options.env !== "object" || Array.isArray(options.env))) error("The shell provisioner's `env' option must be a hash.", p.line);
+      const arg = (a: Json): boolean => typeof a === "string" || (typeof a === "number" && Number.isInteger(a));
+      if (options.args !== undefined && options.args !== null && !(arg(options.args) || (Array.isArray(options.args) && options.args.every(arg))))
+        error("Shell provisioner `args` must be a string or array.", p.line);
     } else if (type === "file") {
       unknownOptions(options, FILE_PROVISIONER_OPTIONS, "file provisioner", p.line, issues, m.name);
       if (typeof options.source !== "string") error(`File provisioner${label}: \`source\` must be set.`, p.line);
@@ -131,6 +137,11 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
 }
 
 /** A leading `~` is the user's home, as Ruby's File.expand_path reads it. */
+/** A regular file (Vagrant's Pathname#file?): a folder given as a script path is no script. */
+function isFile(p: string): boolean {
+  return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
 function expandHome(p: string): string {
   return p.replace(/^~(?=$|\/)/, process.env.HOME ?? "~");
 }
