@@ -25,7 +25,7 @@ export interface UpParams {
   /** The machine's disk folder (MachineRunner's diskDir). */
   diskDir?: string;
   /** Host folders shown in the guest through 9p, bound at their guest paths (absolute host paths). */
-  syncedFolders?: Array<{ hostPath: string; guestPath: string }>;
+  syncedFolders?: Array<{ hostPath: string; guestPath: string; exclude?: string[] }>;
   /** Addresses asked for on private networks (ip null: one from Hangar's DHCP range). */
   privateNetworks?: PrivateNetworkRequest[];
 }

@@ -98,6 +98,8 @@ export class MachineDaemon {
             resumeFrom: p.resumeFrom,
             forwards: p.forwards,
             syncedFolders: p.syncedFolders,
+            // Vagrant machines' guests hear of host edits (the engine machine's shares are Docker's bind mounts).
+            watchSyncedFolders: true,
             diskDir: p.diskDir,
             privateAddresses,
             onProgress: progress,

@@ -23,6 +23,8 @@ export interface EmulatorBoot {
   shares?: Share[];
   /** The guest's addresses on private networks: its frames for those go to the host as "ip-out". */
   privateAddresses?: PrivateAddress[];
+  /** Shares whose host changes are replayed to the guest's inotify (guest-watch-relay.ts), and the helper's token. */
+  watch?: { folders: Array<{ share: string; guestPath: string; exclude: string[] }>; token: string };
 }
 
 export type ToWorker =

@@ -1,13 +1,14 @@
 // One machine's emulator, in its own worker thread: v86 and the guest's
 // network stack live here so the extension host's event loop never stalls
 // while the guest computes. Driven by messages (emulator-protocol.ts).
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import type { V86 as V86Class } from "v86" with { "resolution-mode": "import" };
 import type { EmulatorBoot, FromWorker, MessagePortLike, StreamFrame, ToWorker } from "./emulator-protocol";
 import { GuestNat } from "./guest-nat";
 import { PrivateLink } from "./private-link";
+import { GuestWatchRelay } from "./guest-watch-relay";
 import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
 import { HostShareServer } from "../shares/host-share-server";
 import { readStateFile, writeStateFile } from "./state-file";
@@ -16,6 +17,7 @@ if (!parentPort) throw new Error("emulator-worker.ts must run in a worker thread
 const port = parentPort;
 let emulator: V86Class | undefined;
 let privateLink: PrivateLink | undefined;
+let watchRelay: GuestWatchRelay | undefined;
 const shares = new HostShareServer();
 
 function send(msg: FromWorker): void {
@@ -71,6 +73,18 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     }
   });
   emu.add_listener("emulator-ready", () => send({ type: "ready" }));
+  if (b.watch?.folders.length) {
+    const hostPaths = new Map((b.shares ?? []).map((s) => [s.name, realpathSync(s.hostPath)]));
+    const folders = b.watch.folders.flatMap((f) => {
+      const hostPath = hostPaths.get(f.share);
+      return hostPath ? [{ ...f, hostPath }] : [];
+    });
+    const relay = new GuestWatchRelay(folders, b.watch.token, (guestPort) =>
+      (emulator as unknown as { network_adapter?: { connect(port: number): V86TcpConnection } } | undefined)?.network_adapter?.connect(guestPort),
+    );
+    shares.onGuestChange = (share, rel) => relay.guestChanged(share, rel);
+    watchRelay = relay;
+  }
 }
 
 function openTcp(id: number, guestPort: number, channel: MessagePortLike): void {
@@ -125,8 +139,11 @@ port.on("message", (msg: ToWorker) => {
     case "stop":
       Promise.resolve(emulator?.destroy())
         .catch(() => undefined)
+        .then(() => watchRelay?.close())
+        .catch(() => undefined)
         .then(() => {
           emulator = undefined;
+          watchRelay = undefined;
           shares.closeAll();
           send({ type: "stopped", id: msg.id });
         });

@@ -1,5 +1,8 @@
 import { promises as fs } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { utils as sshUtils } from "ssh2";
+import { WATCH_HELPER, WATCH_HELPER_FILE, WATCH_PORT, WATCH_TOKEN_FILE } from "../emulator/guest-watch-relay";
+import { ALWAYS_EXCLUDED } from "../sync/sync-excludes";
 import type { EmbeddedBox } from "../boxes/embedded-box";
 import { Emulator } from "../emulator/emulator-host";
 import { product } from "../product";
@@ -32,7 +35,12 @@ export interface RunOptions {
    * on a fresh start. Their files belong to the box's SSH user unless `owner`
    * says otherwise (the engine machine's shares keep root, as Docker's do).
    */
-  syncedFolders?: Array<{ hostPath: string; guestPath: string; owner?: { uid: number; gid: number } }>;
+  syncedFolders?: Array<{ hostPath: string; guestPath: string; owner?: { uid: number; gid: number }; exclude?: string[] }>;
+  /**
+   * Replay host changes under the synced folders to the guest's inotify
+   * (guest-watch-relay.ts), through a helper started as the box's SSH user.
+   */
+  watchSyncedFolders?: boolean;
   /**
    * Host ports relayed into the guest: the SSH endpoint (id "ssh", guest
    * port 22) and the Vagrantfile's forwarded ports. Without an "ssh" entry the
@@ -106,7 +114,16 @@ export class MachineRunner {
       await fs.mkdir(o.diskDir, { recursive: true });
       shares.push({ name: "disk", hostPath: o.diskDir });
     }
-    const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB, shares, privateAddresses: o.privateAddresses ?? [] };
+    const folders = o.syncedFolders ?? [];
+    // Hangar's state, and the two trees no one watches from the guest but that cost the host most to watch.
+    const watch =
+      o.watchSyncedFolders && folders.length
+        ? {
+            folders: folders.map((f, i) => ({ share: `s${i}`, guestPath: f.guestPath, exclude: [...ALWAYS_EXCLUDED, ".git/", "node_modules/", ...(f.exclude ?? [])] })),
+            token: randomBytes(16).toString("hex"),
+          }
+        : undefined;
+    const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB, shares, privateAddresses: o.privateAddresses ?? [], ...(watch ? { watch } : {}) };
     let emulator: Emulator;
     if (o.resumeFrom) {
       progress(0.2, "Resuming the saved machine state");
@@ -123,7 +140,7 @@ export class MachineRunner {
     }
     try {
       progress(0.7, "Installing the machine's key and mounting synced folders");
-      await MachineRunner.prepareGuest(emulator, o);
+      await MachineRunner.prepareGuest(emulator, o, watch?.token);
       ports.attach((guestPort) => emulator.connect(guestPort));
       progress(1, "Machine is running");
       return new MachineRunner(emulator, ports, o.diskDir);
@@ -140,7 +157,7 @@ export class MachineRunner {
    * emulated crypto on a freshly restored guest). A resumed guest already has
    * the machine's key.
    */
-  private static async prepareGuest(emulator: Emulator, o: RunOptions): Promise<void> {
+  private static async prepareGuest(emulator: Emulator, o: RunOptions, watchToken?: string): Promise<void> {
     if (!(await exists(o.keyFile))) {
       const pair = sshUtils.generateKeyPairSync("ed25519", { comment: "hangar machine key" });
       await writeFileAtomic(o.keyFile, pair.private, { mode: 0o600 });
@@ -168,7 +185,7 @@ export class MachineRunner {
     const folders = fresh ? (o.syncedFolders ?? []) : [];
     for (const [i, f] of folders.entries()) steps.push(`{ mkdir -p ${shellQuote(f.guestPath)} && mount -o bind /mnt/host9p/s${i} ${shellQuote(f.guestPath)}; } || exit ${20 + i}`);
     const code = await serialRun(emulator, steps.join("; "), disk ? 300_000 : 30_000);
-    if (code === 0) return;
+    if (code === 0) return watchToken ? MachineRunner.startWatchHelper(emulator, o, watchToken, fresh) : undefined;
     if (code === 10) throw new HangarError(`Restoring the machine's files from ${disk} failed.`, "`hangar destroy` and `up` start it afresh from the box.");
     const folder = folders[code - 20];
     if (folder)
@@ -176,6 +193,30 @@ export class MachineRunner {
     throw new HangarError(
       `Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : code === 14 ? "private network address" : "state"} on its console failed (exit ${code}).`,
     );
+  }
+
+  /**
+   * The watch relay's guest helper (guest-watch-relay.ts), run as the SSH
+   * user (what it touches is that user's files), written through the console
+   * in commands of their own. A resumed guest's helper keeps running and
+   * reads the new token.
+   */
+  private static async startWatchHelper(emulator: Emulator, o: RunOptions, token: string, fresh: boolean): Promise<void> {
+    const user = shellQuote(o.box.metadata.sshUser ?? "root");
+    const helper = Buffer.from(WATCH_HELPER).toString("base64");
+    // busybox ash edits at most 1024 characters of a console line: the script goes in pieces.
+    const pieces = helper.match(/.{1,600}/g) ?? [];
+    let code = await serialRun(emulator, `mkdir -p /etc/hangar && : > ${WATCH_HELPER_FILE}.b64`, 30_000);
+    for (const piece of pieces) if (code === 0) code = await serialRun(emulator, `echo ${piece} >> ${WATCH_HELPER_FILE}.b64`, 30_000);
+    if (code === 0)
+      code = await serialRun(
+        emulator,
+        `base64 -d ${WATCH_HELPER_FILE}.b64 > ${WATCH_HELPER_FILE} && rm ${WATCH_HELPER_FILE}.b64 && chmod 755 ${WATCH_HELPER_FILE} && (umask 077; echo ${token} > ${WATCH_TOKEN_FILE}) && chown ${user} ${WATCH_TOKEN_FILE}`,
+        30_000,
+      );
+    // setsid: out of the console's session, so the console shell's job control never touches it.
+    if (code === 0 && fresh) code = await serialRun(emulator, `setsid su -s /bin/sh ${user} -c 'nc -ll -p ${WATCH_PORT} -e ${WATCH_HELPER_FILE}' </dev/null >/dev/null 2>&1 &`, 30_000);
+    if (code !== 0) throw new HangarError(`Starting the synced folders' watch helper on the machine's console failed (exit ${code}).`);
   }
 
   /**

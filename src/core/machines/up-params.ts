@@ -30,7 +30,7 @@ export async function upParams(
     bootTimeoutMs: m.bootTimeout * 1000,
     keyFile: records.keyFile(m.name),
     hostname: m.hostname,
-    syncedFolders: await mountedFolders(m, records.projectDir),
+    syncedFolders: await mountedFolders(m, records.projectDir, options.syncExcludes ?? []),
     diskDir: records.diskDir(m.name),
     forwards: forwards(m, options.sshPortBase ?? 2222, o.onOutput),
     privateNetworks: privateNetworks(m, o.onOutput),
@@ -83,14 +83,15 @@ function privateNetworks(m: MachineConfig, onOutput: (line: string, stream: "std
 }
 
 /** Synced folders the guest sees through 9p: every enabled one but rsync copies (those are uploaded over SSH). */
-async function mountedFolders(m: MachineConfig, projectDir: string): Promise<Array<{ hostPath: string; guestPath: string }>> {
-  const out: Array<{ hostPath: string; guestPath: string }> = [];
+async function mountedFolders(m: MachineConfig, projectDir: string, excludes: string[]): Promise<Array<{ hostPath: string; guestPath: string; exclude: string[] }>> {
+  const out: Array<{ hostPath: string; guestPath: string; exclude: string[] }> = [];
   for (const f of m.syncedFolders.filter((x) => !x.disabled && x.type !== "rsync")) {
     const hostPath = path.resolve(projectDir, f.hostPath);
     const st = await fs.stat(hostPath).catch(() => undefined);
     if (!st?.isDirectory())
       throw new HangarError(`Machine '${m.name}': the synced folder ${f.hostPath} (${hostPath}) is not a folder on this computer.`, "Create it, or fix or disable the config.vm.synced_folder line.");
-    out.push({ hostPath, guestPath: f.guestPath });
+    // What the watch relay leaves out: hangar.sync.exclude and the folder's own rsync__exclude.
+    out.push({ hostPath, guestPath: f.guestPath, exclude: [...excludes, ...f.exclude] });
   }
   return out;
 }

@@ -23,6 +23,14 @@ import { HEADER_BYTES, QID_DIR, QID_FILE, QID_SYMLINK, type Qid, RLERROR, T, Wir
  * through a file handle, never by path; nothing the guest creates or chmods
  * on the host is setuid or setgid.
  */
+/**
+ * The size the guest's watch helper (emulator/guest-watch-relay.ts) truncates
+ * a file to, to raise IN_MODIFY there: 8 TiB - 1, the largest a 32-bit guest
+ * kernel allows, which no real file is cut to. Answered with success and
+ * nothing done, so it can never race an editor writing the host file.
+ */
+export const NOTIFY_SIZE = 2 ** 43 - 1;
+
 export interface Share {
   name: string;
   hostPath: string;
@@ -77,6 +85,13 @@ const SET_MODE = 0x1,
   SET_MTIME_SET = 0x100;
 
 export class HostShareServer {
+  /**
+   * Called after each change the guest makes to a share ("s0", "dir/file"):
+   * writes, creates, renames, removals, and attribute changes that change
+   * something. The worker's watch relay leaves these out of what it replays.
+   */
+  onGuestChange?: (share: string, rel: string) => void;
+
   private readonly shares = new Map<string, string>();
   private readonly owners = new Map<string, { uid: number; gid: number }>();
   private readonly fids = new Map<number, Fid>();
@@ -166,6 +181,7 @@ export class HostShareServer {
         this.closeFd(f);
         this.fids.delete(fid);
         this.atEntry(f.path, (entry) => (fs.lstatSync(entry).isDirectory() ? fs.rmdirSync(entry) : fs.unlinkSync(entry)));
+        this.changed(f.path);
         return reply().finish();
       }
       case T.getattr: {
@@ -209,6 +225,7 @@ export class HostShareServer {
         f.path = [...f.path, name];
         f.fd = fd;
         f.openFlags = flags & ~(L_CREAT | L_EXCL | L_TRUNC);
+        this.changed(f.path);
         return reply()
           .qid(qidOfStat(fs.fstatSync(fd, { bigint: true })))
           .u32(0)
@@ -222,6 +239,7 @@ export class HostShareServer {
         const count = r.u32();
         const data = r.bytesOf(count);
         const written = fs.writeSync(this.fd(f), data, 0, count, Number(offset));
+        this.changed(f.path);
         return reply().u32(written).finish();
       }
       case T.readdir:
@@ -239,6 +257,7 @@ export class HostShareServer {
           fs.mkdirSync(d.entry(name), mode & DIR_MODES);
           return qidOfStat(fs.lstatSync(d.entry(name), { bigint: true }));
         });
+        this.changed([...dir.path, name]);
         return reply().qid(qid).finish();
       }
       case T.symlink: {
@@ -250,6 +269,7 @@ export class HostShareServer {
           fs.symlinkSync(target, d.entry(name));
           return qidOfStat(fs.lstatSync(d.entry(name), { bigint: true }));
         });
+        this.changed([...dir.path, name]);
         return reply().qid(qid).finish();
       }
       case T.mknod: {
@@ -267,6 +287,7 @@ export class HostShareServer {
             fs.closeSync(fd);
           }
         });
+        this.changed([...dir.path, name]);
         return reply().qid(qid).finish();
       }
       case T.link: {
@@ -279,6 +300,7 @@ export class HostShareServer {
           if (!PINNED && fs.lstatSync(source).isSymbolicLink()) throw new NinePError(ERRNO.EPERM);
           this.inDir(dir.path, (d) => fs.linkSync(source, d.entry(name)));
         });
+        this.changed([...dir.path, name]);
         return reply().finish();
       }
       case T.readlink: {
@@ -308,6 +330,7 @@ export class HostShareServer {
         const name = component(r.str());
         const flags = r.u32();
         this.atEntry([...dir.path, name], (entry) => (flags & AT_REMOVEDIR ? fs.rmdirSync(entry) : fs.unlinkSync(entry)));
+        this.changed([...dir.path, name]);
         return reply().finish();
       }
       case T.lock:
@@ -460,13 +483,22 @@ export class HostShareServer {
     const mtime = Number(r.u64()) + Number(r.u64()) / 1e9;
     // A share root's own attributes are the host's.
     if (f.path.length < 2) throw new NinePError(ERRNO.EPERM);
+    let changed = false;
     if (valid & SET_MODE) {
       // Never setuid/setgid on the host; a symlink has no mode of its own.
-      const masked = (st: fs.Stats): number | undefined => (st.isSymbolicLink() ? undefined : mode & (st.isDirectory() ? DIR_MODES : FILE_MODES));
+      const masked = (st: fs.Stats): number | undefined => {
+        if (st.isSymbolicLink()) return undefined;
+        const m = mode & (st.isDirectory() ? DIR_MODES : FILE_MODES);
+        changed ||= m !== (st.mode & 0o7777);
+        return m;
+      };
       this.atEntry(f.path, (entry) => chmodNoFollow(entry, masked));
     }
-    if (valid & SET_SIZE) this.truncate(f, Number(size));
-    if (valid & (SET_ATIME | SET_MTIME)) {
+    // truncate(2) to the size a file has already changes nothing, its times included (the kernel sends "now" with it).
+    const sameSize = (valid & SET_SIZE) !== 0 && !this.truncate(f, Number(size));
+    changed ||= (valid & SET_SIZE) !== 0 && !sameSize;
+    if ((valid & (SET_ATIME | SET_MTIME)) !== 0 && !(sameSize && !(valid & (SET_ATIME_SET | SET_MTIME_SET)))) {
+      changed = true;
       this.atEntry(f.path, (entry) => {
         const st = fs.lstatSync(entry);
         const now = Date.now() / 1000;
@@ -476,28 +508,44 @@ export class HostShareServer {
       });
     }
     // Ownership changes are accepted and not applied: host files keep their host owner.
+    if (changed) this.changed(f.path);
     return w.finish();
   }
 
-  /** Size changes go through a handle on the object itself, never a path the host would resolve. */
-  private truncate(f: Fid, size: number): void {
+  /**
+   * Size changes go through a handle on the object itself, never a path the
+   * host would resolve. A truncate to the size the file has already is left
+   * out (POSIX lets times stay then), and NOTIFY_SIZE is no truncate at all.
+   * Returns whether the size changed.
+   */
+  private truncate(f: Fid, size: number): boolean {
+    // The watch relay's helper asks for IN_MODIFY in the guest this way: nothing to do on the host.
+    if (size === NOTIFY_SIZE) return false;
+    const cut = (fd: number): boolean => {
+      if (fs.fstatSync(fd).size === size) return false;
+      fs.ftruncateSync(fd, size);
+      return true;
+    };
     // The guest's own handle when it has the file open for writing: the file it opened, whatever its name is now.
-    if (f.openFlags !== undefined && (f.openFlags & L_ACCMODE) !== 0) {
-      fs.ftruncateSync(this.fd(f), size);
-      return;
-    }
+    if (f.openFlags !== undefined && (f.openFlags & L_ACCMODE) !== 0) return cut(this.fd(f));
     // truncate(2) by name: open what is there now, never through a link (O_NONBLOCK: a host FIFO must not hang us).
     const fd = this.openAt(f.path, fs.constants.O_WRONLY | O_NOFOLLOW | O_NONBLOCK);
     try {
-      fs.ftruncateSync(fd, size);
+      return cut(fd);
     } finally {
       fs.closeSync(fd);
     }
   }
 
+  private changed(p: string[]): void {
+    if (p.length >= 2 && this.onGuestChange) this.onGuestChange(p[0]!, p.slice(1).join("/"));
+  }
+
   private renamePath(from: string[], to: string[]): void {
     this.sameShare(from, to);
     this.atEntry(from, (source) => this.atEntry(to, (target) => fs.renameSync(source, target)));
+    this.changed(from);
+    this.changed(to);
     // The guest keeps fids of renamed files and of everything below a renamed directory.
     for (const f of this.fids.values()) {
       if (f.path.length >= from.length && from.every((c, i) => f.path[i] === c)) f.path = [...to, ...f.path.slice(from.length)];

@@ -123,6 +123,54 @@ test("/vagrant is the host folder: creates, edits, renames, deletes and a 1,000-
   assert.ok(!existsSync(v("tree/burst-0002.txt")));
 });
 
+test(
+  "a program watching /vagrant with inotify hears of host edits and new files; no echo of the guest's own writes; excludes stay quiet; the host file is left as saved",
+  { timeout: 180_000 },
+  async () => {
+    const v = (p: string): string => path.join(project, p);
+    await mkdir(v("watched/node_modules"), { recursive: true });
+    await writeFile(v("watched/app.js"), "v1\n");
+    await writeFile(v("watched/node_modules/dep.js"), "dep\n");
+    await mkdir(v("tools"), { recursive: true });
+    // A real inotify client in the guest (what nodemon, webpack and inotifywait use underneath).
+    await exec("gcc", ["-m32", "-static", "-O1", "-o", v("tools/inotify-watch"), path.join(__dirname, "inotify-watch.c")]);
+    // Folders are what watchers watch (nodemon, webpack and chokidar all do); the guest's own writes must reach them too.
+    await hangar(["ssh", "-c", "sh -c '/vagrant/tools/inotify-watch /vagrant/watched /vagrant/watched/node_modules </dev/null >/tmp/events 2>&1 &'"]);
+    const events = async (): Promise<string[]> => (await hangar(["ssh", "-c", "cat /tmp/events"])).split("\n").filter(Boolean);
+    await until(async () => (await events()).includes("watching"), "the guest watcher to start");
+
+    // A save in the editor: the folder's watcher hears IN_MODIFY for the file (and IN_CLOSE_WRITE, IN_ATTRIB).
+    await writeFile(v("watched/app.js"), "v2\n");
+    const saved = await lstat(v("watched/app.js"));
+    await until(async () => (await events()).some((e) => e === "/vagrant/watched MODIFY, app.js"), "IN_MODIFY for the host's edit");
+    assert.ok((await events()).includes("/vagrant/watched CLOSE_WRITE, app.js"));
+    // Raising those events changed nothing on the host: same bytes, same mtime.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await readFile(v("watched/app.js"), "utf8"), "v2\n");
+    assert.equal((await lstat(v("watched/app.js"))).mtimeMs, saved.mtimeMs);
+
+    // A new file: the folder's watcher hears of it (the folder's own IN_ATTRIB, and the file's IN_CLOSE_WRITE), and can read it.
+    await writeFile(v("watched/new.js"), "new\n");
+    await until(async () => (await events()).includes("/vagrant/watched ATTRIB,ISDIR, -"), "the folder's event for a new file");
+    assert.ok((await events()).includes("/vagrant/watched CLOSE_WRITE, new.js"));
+    assert.equal(await hangar(["ssh", "-c", "cat /vagrant/watched/new.js"]), "new\n");
+
+    // The guest's own write: its own events, and nothing replayed after it.
+    const attribs = (list: string[]): number => list.filter((e) => e === "/vagrant/watched ATTRIB, app.js").length;
+    const before = attribs(await events());
+    await hangar(["ssh", "-c", "echo guest >> /vagrant/watched/app.js"]);
+    // An excluded folder (node_modules) stays quiet as well.
+    await writeFile(v("watched/node_modules/dep.js"), "dep 2\n");
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await events();
+    assert.equal(after.filter((e) => e === "/vagrant/watched MODIFY, app.js").length, 2, "the host's edit and the guest's own write");
+    assert.equal(attribs(after), before, `no replay of the guest's own write:\n${after.join("\n")}`);
+    // node_modules is not held open for watchers either (excluded), so its watch, like an unheld folder's under 9p, hears nothing.
+    assert.ok(!after.some((e) => e.startsWith("/vagrant/watched/node_modules ")), `excluded folder:\n${after.join("\n")}`);
+    await hangar(["ssh", "-c", "pkill inotify-watch || killall inotify-watch || true"]);
+  },
+);
+
 test("rsync-auto follows host changes into an rsync folder, coalesces a burst, honours excludes, never touches the host", { timeout: 240_000 }, async () => {
   const s = (p: string): string => path.join(project, "src", p);
   const excluded = (rel: string): boolean => rel.endsWith(".log") || rel === "build" || rel.startsWith("build/");

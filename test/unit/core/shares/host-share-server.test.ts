@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HostShareServer } from "../../../../src/core/shares/host-share-server";
+import { HostShareServer, NOTIFY_SIZE } from "../../../../src/core/shares/host-share-server";
 import { RLERROR, T, WireReader, WireWriter } from "../../../../src/core/shares/ninep-wire";
 
 let dir = "";
@@ -212,6 +212,55 @@ test("getattr reports host size, mode and times; setattr truncates and sets time
   const st = fs.statSync(path.join(dir, "hello.txt"));
   assert.equal(st.size, 5);
   assert.equal(Math.round(st.mtimeMs / 1000), 1_600_000_000);
+});
+
+test("a truncate to the file's own size or to NOTIFY_SIZE (the watch helper's IN_MODIFY) and a chown change nothing on the host and are not reported as the guest's changes", () => {
+  attach();
+  walk(1, 2, ["s0", "hello.txt"]);
+  const file = path.join(dir, "hello.txt");
+  fs.utimesSync(file, 1_600_000_000, 1_600_000_000);
+  const before = fs.statSync(file);
+  const reported: string[] = [];
+  server.onGuestChange = (share, rel) => reported.push(`${share}/${rel}`);
+  // What ftruncate(2) sends: the size, with mtime and ctime "now".
+  const truncate = (size: bigint): void =>
+    void call(T.setattr, (w) =>
+      w
+        .u32(2)
+        .u32(0x8 | 0x20 | 0x40)
+        .u32(0)
+        .u32(0)
+        .u32(0)
+        .u64(size)
+        .u64(0n)
+        .u64(0n)
+        .u64(0n)
+        .u64(0n),
+    );
+  truncate(BigInt(NOTIFY_SIZE));
+  truncate(BigInt(before.size));
+  call(T.setattr, (w) =>
+    w
+      .u32(2)
+      .u32(0x2 | 0x4)
+      .u32(0)
+      .u32(1000)
+      .u32(1000)
+      .u64(0n)
+      .u64(0n)
+      .u64(0n)
+      .u64(0n)
+      .u64(0n),
+  );
+  const after = fs.statSync(file);
+  assert.equal(after.size, before.size);
+  assert.equal(after.mtimeMs, before.mtimeMs);
+  assert.equal(fs.readFileSync(file, "utf8"), "hello from the host\n");
+  assert.deepEqual(reported, []);
+  // A real truncate is a change, reported.
+  truncate(5n);
+  assert.equal(fs.statSync(file).size, 5);
+  assert.deepEqual(reported, ["s0/hello.txt"]);
 });
 
 test("unknown messages and unknown fids are errors, not crashes", () => {

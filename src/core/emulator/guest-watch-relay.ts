@@ -1,0 +1,243 @@
+// Host edits under synced folders, replayed to the guest's inotify. 9p has no
+// change notification, so a program in the guest that watches /vagrant
+// (nodemon, webpack, inotifywait) would never hear of a save in the editor.
+// Worse, a guest's own inotify watch on a folder below the mount point hears
+// nothing at all: the 9p client (cache=none, Linux 6.1) drops a dentry as
+// soon as it is unused and makes a new inode at the next lookup, so the
+// watched inode is orphaned. The helper therefore holds every folder of the
+// synced folders open (pinned: one descriptor each, up to PIN_MAX), which
+// keeps its dentry and inode, and with them the watches on it.
+//
+// This relay, in the emulator's worker beside the 9p server, watches the
+// shared host folders with chokidar and sends each batch of changed guest
+// paths over a guest TCP connection to a small helper (WATCH_HELPER, started
+// as the SSH user at `up`). The helper raises the events with operations that
+// change nothing on the host: an open for writing closed unwritten
+// (IN_CLOSE_WRITE), a truncate to NOTIFY_SIZE (IN_MODIFY; the 9p server
+// answers that size with success and does nothing, so no race with an editor
+// writing the file can cut it) and a chown to the owner it has (IN_ATTRIB;
+// the 9p server never applies ownership), and that chown on the folder for
+// entries added or removed (watchers re-read it). New files and changes
+// beyond FULL_EVENTS_PER_S get the cheap IN_CLOSE_WRITE only: the emulated
+// guest pays for every process the helper starts. No echo: changes the guest made itself (the
+// 9p server reports them) and events that leave a file's size and mtime as
+// they were (the helper's own chmod) are not replayed.
+import * as path from "node:path";
+import { watch, type FSWatcher } from "chokidar";
+import type { Stats } from "node:fs";
+import { NOTIFY_SIZE } from "../shares/host-share-server";
+import { compileExcludes } from "../sync/sync-excludes";
+import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
+
+/** Folders the helper holds open at most (its shell has 1024 descriptors). */
+export const PIN_MAX = 900;
+
+/** The guest port the helper listens on. */
+export const WATCH_PORT = 47601;
+/** Where the helper and its token live in the guest (written at `up`, the token readable by the SSH user only). */
+export const WATCH_HELPER_FILE = "/etc/hangar/watch-relay";
+export const WATCH_TOKEN_FILE = "/etc/hangar/watch-token";
+
+/**
+ * The guest side, run by `nc -ll -e` for each connection as the SSH user:
+ * the first line must be the token; then "P <folder>" (hold it open), "M
+ * <path>" (a file changed), "W <path>" (the same, cheaply: IN_CLOSE_WRITE
+ * only) and "D <path>" (a folder's entries changed), one per line.
+ */
+export const WATCH_HELPER = `#!/bin/sh
+# Hangar: replays host changes under synced folders as inotify events (guest-watch-relay.ts).
+IFS= read -r token || exit 0
+[ -n "$token" ] && [ "$token" = "$(cat ${WATCH_TOKEN_FILE} 2>/dev/null)" ] || exit 0
+me=$(id -u)
+fd=20
+while IFS= read -r line; do
+  p=\${line#??}
+  case $line in
+    "P "*) [ -d "$p" ] && [ ! -L "$p" ] && [ $fd -lt ${20 + PIN_MAX} ] && eval "command exec $fd<\\"\\$p\\"" && fd=$((fd + 1)) ;;
+    "M "*) [ -f "$p" ] && [ ! -L "$p" ] && { : >> "$p"; truncate -s ${NOTIFY_SIZE} "$p"; chown "$me" "$p"; } ;;
+    "W "*) [ -f "$p" ] && [ ! -L "$p" ] && : >> "$p" ;;
+    "D "*) [ -d "$p" ] && [ ! -L "$p" ] && chown "$me" "$p" ;;
+  esac 2>/dev/null
+done
+`;
+
+export interface WatchedFolder {
+  /** The 9p share's name ("s0") and its host folder (the share server's realpath). */
+  share: string;
+  hostPath: string;
+  guestPath: string;
+  /** rsync-style excludes (sync-excludes.ts), Hangar's own state folders among them. */
+  exclude: string[];
+}
+
+/** Changes the guest made itself within this long before the host's event are its own echo. */
+const GUEST_ECHO_MS = 1500;
+/** Events are gathered this long before a batch goes to the guest. */
+const BATCH_MS = 15;
+/** Changed files per second that get every event; the rest get IN_CLOSE_WRITE only (a branch switch must not flood the guest). */
+const FULL_EVENTS_PER_S = 20;
+/** How often a missing helper (still starting, or restarted) is tried again. */
+const RECONNECT_MS = 1000;
+
+export class GuestWatchRelay {
+  private readonly watchers: FSWatcher[] = [];
+  private readonly guestChanges = new Map<string, number>();
+  /** Size and mtime of each file as last replayed or seen from the guest: an event that leaves them is no change. */
+  private readonly known = new Map<string, string>();
+  /** Lines for the next batch, by "<kind> <guest path>" (a folder can be pinned and changed in one batch). */
+  private pending = new Set<string>();
+  /** Full replays left in this second, and when the second began. */
+  private budget = { left: FULL_EVENTS_PER_S, since: 0 };
+  /** Guest folders to hold open, in the order they were seen. */
+  private readonly folders = new Set<string>();
+  private reconnect?: NodeJS.Timeout;
+  /** Batches sent, for tests and diagnostics. */
+  batches = 0;
+  private timer?: NodeJS.Timeout;
+  private tcp?: GuestTcp;
+  private connected = false;
+  private closed = false;
+
+  constructor(
+    folders: WatchedFolder[],
+    private readonly token: string,
+    private readonly connect: (port: number) => V86TcpConnection | undefined,
+  ) {
+    for (const f of folders) {
+      const excluded = compileExcludes(f.exclude);
+      const w = watch(f.hostPath, {
+        ignoreInitial: true,
+        alwaysStat: true,
+        ignored: (p: string, st?: Stats) => {
+          const rel = path.relative(f.hostPath, p).split(path.sep).join("/");
+          return rel !== "" && !rel.startsWith("..") && excluded(rel, st?.isDirectory() ?? false);
+        },
+      });
+      w.on("all", (event, p, st) => this.onHostEvent(f, event, p, st));
+      w.on("error", () => undefined);
+      w.on("ready", () => {
+        for (const dir of Object.keys(w.getWatched())) this.pin(f, dir);
+        this.open();
+      });
+      this.watchers.push(w);
+    }
+  }
+
+  private pin(f: WatchedFolder, hostDir: string): void {
+    const rel = path.relative(f.hostPath, hostDir).split(path.sep).join("/");
+    if (rel.startsWith("..") || rel.includes("\n") || this.folders.size >= PIN_MAX) return;
+    const guest = rel ? path.posix.join(f.guestPath, rel) : f.guestPath;
+    if (this.folders.has(guest)) return;
+    this.folders.add(guest);
+    if (this.connected) this.queue(guest, "P");
+  }
+
+  /** From the 9p server: the guest changed this entry itself. */
+  guestChanged(share: string, rel: string): void {
+    this.guestChanges.set(`${share}/${rel}`, Date.now());
+    if (this.guestChanges.size > 10_000) for (const [k, t] of this.guestChanges) if (Date.now() - t > GUEST_ECHO_MS) this.guestChanges.delete(k);
+  }
+
+  private onHostEvent(f: WatchedFolder, event: string, hostPath: string, st: Stats | undefined): void {
+    const rel = path.relative(f.hostPath, hostPath).split(path.sep).join("/");
+    if (rel.startsWith("..") || rel.includes("\n")) return;
+    const key = `${f.share}/${rel}`;
+    const guestAt = this.guestChanges.get(key);
+    const signature = st ? `${st.size}:${st.mtimeMs}` : "gone";
+    const seen = this.known.get(key);
+    this.known.set(key, signature);
+    if (guestAt !== undefined && Date.now() - guestAt < GUEST_ECHO_MS) return;
+    const guest = rel ? path.posix.join(f.guestPath, rel) : f.guestPath;
+    if (event === "change") {
+      if (seen === signature) return;
+      this.queue(guest, "M");
+    } else if (event === "add") {
+      // Nobody can be watching a file that did not exist; its folder's watchers hear of it.
+      this.queue(guest, "W");
+      this.queue(path.posix.dirname(guest), "D");
+    } else if (event === "addDir") {
+      this.pin(f, hostPath);
+      this.queue(path.posix.dirname(guest), "D");
+    } else if (event === "unlink" || event === "unlinkDir") {
+      this.known.delete(key);
+      if (event === "unlinkDir") this.folders.delete(guest);
+      this.queue(path.posix.dirname(guest), "D");
+    }
+  }
+
+  private queue(guestPath: string, kind: "M" | "W" | "D" | "P"): void {
+    this.pending.add(`${kind} ${guestPath}`);
+    if (this.pending.size > 5000) this.pending = new Set([...this.pending].slice(-5000));
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, BATCH_MS);
+  }
+
+  private flush(): void {
+    if (this.closed || !this.pending.size) return;
+    // Until the helper answers there is nobody to tell; it pins every folder once it does.
+    if (!this.tcp || !this.connected) return void this.pending.clear();
+    const now = Date.now();
+    if (now - this.budget.since >= 1000) this.budget = { left: FULL_EVENTS_PER_S, since: now };
+    const lines = [...this.pending]
+      .map((l) => {
+        if (!l.startsWith("M ")) return `${l}\n`;
+        if (this.budget.left <= 0) return `W${l.slice(1)}\n`;
+        this.budget.left--;
+        return `${l}\n`;
+      })
+      .join("");
+    this.pending.clear();
+    this.batches++;
+    this.tcp.write(new TextEncoder().encode(lines));
+  }
+
+  /**
+   * One connection to the helper, kept: the token, then every folder to pin.
+   * A helper not listening yet (the guest is still being prepared) or gone is
+   * tried again shortly; a new helper pins every folder again.
+   */
+  private open(): void {
+    if (this.closed || this.tcp || this.reconnect) return;
+    const conn = this.connect(WATCH_PORT);
+    if (!conn) return this.retry();
+    const tcp = new GuestTcp(conn, {
+      onConnect: () => {
+        this.connected = true;
+        const pins = [...this.folders].map((g) => `P ${g}\n`).join("");
+        tcp.write(new TextEncoder().encode(pins));
+      },
+      onData: () => undefined,
+      onEnd: () => {
+        if (this.tcp !== tcp) return;
+        this.tcp = undefined;
+        this.connected = false;
+        this.retry();
+      },
+    });
+    this.tcp = tcp;
+    tcp.write(new TextEncoder().encode(`${this.token}\n`));
+  }
+
+  private retry(): void {
+    if (this.closed || this.reconnect) return;
+    this.reconnect = setTimeout(() => {
+      this.reconnect = undefined;
+      this.open();
+    }, RECONNECT_MS);
+  }
+
+  /** Whether the helper's connection is up (for diagnostics). */
+  get linked(): boolean {
+    return this.connected;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.reconnect);
+    this.tcp?.close();
+    await Promise.all(this.watchers.map((w) => w.close()));
+  }
+}
