@@ -114,6 +114,18 @@ function isLoopback(ip: string): boolean {
   return ip === "127.0.0.1" || ip === "localhost" || ip === "::1" || ip.startsWith("127.");
 }
 
+/** A requested host port something else listens on (without auto_correct); the engine words it as Docker does. */
+export class PortInUseError extends HangarError {
+  constructor(
+    readonly hostIp: string,
+    readonly host: number,
+    message: string,
+    hint: string,
+  ) {
+    super(message, hint);
+  }
+}
+
 /** The requested port, else (auto_correct) the first free one of the range; a clear error otherwise. */
 async function listenFirst(server: net.Server, f: PortForward, taken: Set<number>): Promise<number> {
   const what = f.id === "ssh" ? "the SSH endpoint" : `forwarding to guest port ${f.guest}`;
@@ -122,7 +134,9 @@ async function listenFirst(server: net.Server, f: PortForward, taken: Set<number
   if (first === "denied") throw new HangarError(`Host port ${f.host} (${what}) needs privileges this user lacks.`, "Use a host port above 1023.");
   if (first === "unavailable") throw new HangarError(`The host address ${f.hostIp} (${what}) does not belong to this computer.`, "Use 127.0.0.1, or an address this computer has.");
   if (!f.autoCorrect)
-    throw new HangarError(
+    throw new PortInUseError(
+      f.hostIp,
+      f.host,
       f.id === "ssh"
         ? `Host port ${f.hostIp}:${f.host} (${what}) is already in use on this computer.`
         : // Vagrant's port-collision error, in its words.

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { PortRelays } from "../../ports/port-relays";
+import { PortInUseError, PortRelays } from "../../ports/port-relays";
 import { HangarError } from "../../util/errors";
 import { NetworkConflictError, NetworkInvalidError, type NetworkRecord, type NetworkStore } from "../networks/network-store";
 import { hostsFile, type GuestInterface, type GuestNetwork } from "../runtime/container-network";
@@ -247,8 +247,7 @@ export class ContainerNetworking {
     try {
       relays = await PortRelays.bind(wanted.map((p) => ({ id: p.key, guest: p.port, host: p.hostPort, hostIp: p.hostIp, autoCorrect: false })));
     } catch (err) {
-      const taken = /Host port ([^ ]+) .*in use/.exec((err as Error).message);
-      throw new HangarError(taken ? `Bind for ${taken[1]} failed: port is already allocated` : (err as Error).message);
+      throw err instanceof PortInUseError ? new HangarError(`Bind for ${err.hostIp}:${err.host} failed: port is already allocated`) : err;
     }
     relays.attach((port) => open(ip, port));
     this.relays.set(c.Id, relays);
