@@ -7,10 +7,17 @@
  *  - a connection is a small event emitter with one handler per event;
  *  - after the host closes first, the guest's answering FIN only releases
  *    the connection (state "closed") and emits nothing, so the end is
- *    noticed by watching the state.
+ *    noticed by watching the state;
+ *  - the payload of a segment that also carries FIN is dropped (the guest
+ *    sends its last bytes with its FIN when they queued behind a slow
+ *    acknowledgement: a download through a forwarded port lost its tail), so
+ *    it is delivered here before v86 handles the FIN (as GuestNat does).
  */
 export interface V86TcpConnection {
   state: string;
+  /** The next sequence number expected from the guest. */
+  ack: number;
+  process(segment: { tcp: { seq: number; fin: boolean; syn: boolean; rst: boolean }; tcp_data: Uint8Array }): void;
   on(event: "connect" | "close" | "shutdown", handler: () => void): void;
   on(event: "data", handler: (data: Uint8Array) => void): void;
   write(data: Uint8Array): void;
@@ -37,6 +44,16 @@ export class GuestTcp {
       handlers.onConnect();
     });
     conn.on("data", (data) => handlers.onData(data.slice()));
+    const process = conn.process.bind(conn);
+    conn.process = (segment) => {
+      const { tcp, tcp_data: data } = segment;
+      const open = conn.state === "established" || conn.state === "fin-wait-1" || conn.state === "fin-wait-2";
+      if (open && tcp.fin && !tcp.syn && !tcp.rst && data.length && tcp.seq === conn.ack) {
+        conn.ack += data.length;
+        handlers.onData(data.slice());
+      }
+      process(segment);
+    };
     this.end = (): void => {
       if (this.ended) return;
       this.ended = true;
