@@ -157,13 +157,18 @@ export const provision: CliCommand = {
 
 export const reload: CliCommand = {
   words: ["reload"],
-  usage: "hangar reload [NAME...] [--provision|--no-provision] [--provision-with x,y,z]",
+  usage: "hangar reload [NAME...] [-f] [--provision|--no-provision] [--provision-with x,y,z]",
   summary: "Halt and start machines again (picks up Vagrantfile changes).",
   run: async (args, io) => {
     // As Vagrant, an unknown --provision-with is refused before anything halts.
     const { rest, provisionWith } = provisionFlags(args);
-    if (provisionWith) await withProject(io, async (p) => checkProvisionWith(await p.select(names(rest)), provisionWith));
+    if (provisionWith) await withProject(io, async (p) => checkProvisionWith(await p.select(names(rest, ["-f", "--force"])), provisionWith));
+    // -f/--force is halt's (power off now, as Vagrant's reload -f); up gets the rest.
+    const force = (a: string): boolean => a === "-f" || a === "--force";
     await halt.run(rest, io);
-    return up.run(args, io);
+    return up.run(
+      args.filter((a) => !force(a)),
+      io,
+    );
   },
 };

@@ -17,9 +17,10 @@
 // answers that size with success and does nothing, so no race with an editor
 // writing the file can cut it) and a chown to the owner it has (IN_ATTRIB;
 // the 9p server never applies ownership), and that chown on the folder for
-// entries added or removed (watchers re-read it). New files and changes
-// beyond FULL_EVENTS_PER_S get the cheap IN_CLOSE_WRITE only: the emulated
-// guest pays for every process the helper starts. No echo: changes the guest made itself (the
+// entries added or removed (watchers re-read it); a new file gets
+// IN_CLOSE_WRITE. Beyond FULL_EVENTS_PER_S files a second, a changed file
+// gets IN_CLOSE_WRITE only and a new one its folder's event only: the
+// emulated guest pays for every process and 9p round trip. No echo: changes the guest made itself (the
 // 9p server reports them) and events that leave a file's size and mtime as
 // they were (the helper's own chmod) are not replayed.
 import * as path from "node:path";
@@ -74,7 +75,7 @@ export interface WatchedFolder {
 const GUEST_ECHO_MS = 1500;
 /** Events are gathered this long before a batch goes to the guest. */
 const BATCH_MS = 15;
-/** Changed files per second that get every event; the rest get IN_CLOSE_WRITE only (a branch switch must not flood the guest). */
+/** Files per second that get every event (a branch switch must not flood the guest). */
 const FULL_EVENTS_PER_S = 20;
 /** How often a missing helper (still starting, or restarted) is tried again. */
 const RECONNECT_MS = 1000;
@@ -180,12 +181,15 @@ export class GuestWatchRelay {
     if (!this.tcp || !this.connected) return void this.pending.clear();
     const now = Date.now();
     if (now - this.budget.since >= 1000) this.budget = { left: FULL_EVENTS_PER_S, since: now };
+    // Over budget, a changed file gets IN_CLOSE_WRITE only and a new one its folder's event only.
     const lines = [...this.pending]
       .map((l) => {
-        if (!l.startsWith("M ")) return `${l}\n`;
-        if (this.budget.left <= 0) return `W${l.slice(1)}\n`;
-        this.budget.left--;
-        return `${l}\n`;
+        if (!l.startsWith("M ") && !l.startsWith("W ")) return `${l}\n`;
+        if (this.budget.left > 0) {
+          this.budget.left--;
+          return `${l}\n`;
+        }
+        return l.startsWith("M ") ? `W${l.slice(1)}\n` : "";
       })
       .join("");
     this.pending.clear();
