@@ -2,11 +2,11 @@ import type * as http from "node:http";
 import type { Duplex } from "node:stream";
 import type { ContainerConfig, ContainerHostConfig, ContainerRecord, OutputChunk } from "../engine/containers/container-engine";
 import type { EndpointSettings } from "../engine/containers/container-networking";
-import { BadParameterError, ConflictError } from "./api-errors";
+import { BadParameterError, ConflictError, NotFoundError } from "./api-errors";
 import { DetachScanner, parseDetachKeys } from "./detach-keys";
 import { HijackedStream } from "./hijacked-stream";
 import type { ApiRouter } from "./api-router";
-import { queryBool, queryFilters, readJsonBody } from "./api-request";
+import { labelsMatch, queryBool, queryFilters, readJsonBody } from "./api-request";
 import { sendEmpty, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
 
@@ -28,9 +28,23 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
     const limit = Number(query.get("limit") ?? -1);
     // `docker ps -l` / `-n N` ask for the newest N of all containers.
     const all = queryBool(query, "all") || limit > 0;
-    const out = containers
-      .list()
-      .filter((r) => all || r.State.Running || filters.has("status"))
+    const listed = containers.list();
+    // before/since: containers created before or after the one named (by name or ID prefix), as Docker orders them.
+    const createdOf = (ref: string): number => {
+      const c = listed.find((r) => r.Name.slice(1) === ref.replace(/^\//, "") || r.Id.startsWith(ref));
+      if (!c) throw new NotFoundError(`No such container: ${ref}`);
+      return Date.parse(c.Created);
+    };
+    const before = filters.has("before") ? Math.min(...filters.get("before")!.map(createdOf)) : undefined;
+    const since = filters.has("since") ? Math.max(...filters.get("since")!.map(createdOf)) : undefined;
+    const out = listed
+      .filter((r) => all || r.State.Running || filters.has("status") || before !== undefined || since !== undefined)
+      // Each filter narrows; several values of one filter are alternatives, except label, whose values must all hold (as Docker).
+      .filter((r) => labelsMatch(r.Config.Labels, filters.get("label")))
+      .filter((r) => !filters.has("network") || filters.get("network")!.some((n) => Object.entries(r.NetworkSettings.Networks).some(([name, e]) => name === n || e.NetworkID.startsWith(n))))
+      .filter((r) => !filters.has("ancestor") || filters.get("ancestor")!.some((a) => isAncestor(r, a)))
+      .filter((r) => before === undefined || Date.parse(r.Created) < before)
+      .filter((r) => since === undefined || Date.parse(r.Created) > since)
       .filter((r) => !filters.has("status") || filters.get("status")!.includes(r.State.Status))
       .filter((r) => !filters.has("id") || filters.get("id")!.some((id) => r.Id.startsWith(id)))
       .filter((r) => !filters.has("name") || filters.get("name")!.some((n) => r.Name.slice(1).includes(n.replace(/^\//, ""))))
@@ -211,6 +225,15 @@ export function attachUpgrade(engine: EngineContext, apiPath: string, query: URL
 }
 
 /** Docker's container summary (GET /containers/json). */
+/** Docker's ancestor filter: the container's image by name (":latest" implied), by full ID, or by ID prefix. */
+function isAncestor(r: ContainerRecord, wanted: string): boolean {
+  const tagged = (name: string): string => (/:[^/]+$/.test(name) || name.includes("@") ? name : `${name}:latest`);
+  if (tagged(r.Config.Image) === tagged(wanted)) return true;
+  const id = r.Image.replace(/^sha256:/, "");
+  const w = wanted.replace(/^sha256:/, "");
+  return w.length >= 4 && /^[0-9a-f]+$/.test(w) && id.startsWith(w);
+}
+
 function summary(r: ContainerRecord): Record<string, unknown> {
   return {
     Id: r.Id,

@@ -92,6 +92,32 @@ test("kill, rm -f of a running container, a duplicate name, --memory enforced (O
   assert.match(info.stdout.trim(), /^0 \d+\.\d+\.\d+-\d+-686$/, "info counts containers and reports the engine machine's kernel");
 });
 
+test("ps filters as Docker's: every label filter must hold (Compose finds its containers so), ancestor, before and since", { timeout: 120_000 }, async () => {
+  const made: string[] = [];
+  for (const [name, labels] of [
+    ["both", ["x=1", "y=2"]],
+    ["only-x", ["x=1"]],
+    ["only-y", ["y=2"]],
+  ] as const) {
+    await docker(["create", "--name", name, ...labels.flatMap((l) => ["--label", l]), "busybox", "true"]);
+    made.push(name);
+  }
+  const names = async (...filters: string[]): Promise<string> =>
+    (await docker(["ps", "-a", ...filters.flatMap((f) => ["--filter", f]), "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean).sort().join(" ");
+  try {
+    assert.equal(await names("label=x=1", "label=y=2"), "both");
+    assert.equal(await names("label=x=1"), "both only-x");
+    assert.equal(await names("label=y"), "both only-y");
+    assert.equal(await names("label=x=2"), "");
+    assert.equal(await names("ancestor=busybox", "label=x"), "both only-x");
+    assert.equal(await names("ancestor=debian:bookworm"), "");
+    assert.equal(await names("before=only-y"), "both only-x");
+    assert.equal(await names("since=both"), "only-x only-y");
+  } finally {
+    await docker(["rm", ...made]);
+  }
+});
+
 test("docker diff lists added, changed and deleted paths; pause freezes every process and unpause resumes them", { timeout: 180_000 }, async () => {
   await docker(["run", "-d", "--name", "busy", "busybox", "sh", "-c", "echo x > /etc/new.conf; rm /bin/ls; i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.2; done"]);
   const ticks = async (): Promise<number> => ((await docker(["logs", "busy"])).stdout.match(/tick-/g) ?? []).length;
