@@ -20,6 +20,8 @@ export interface EmulatorEvents {
   serial: [text: string];
   /** An IPv4 packet the guest sent to one of its private networks. */
   "ip-out": [packet: Uint8Array];
+  /** The watch helper holds every synced folder (guest-watch-relay.ts). */
+  "watch-synced": [];
   exit: [error?: Error];
 }
 
@@ -39,6 +41,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
     worker.on("message", (msg: FromWorker) => {
       if (msg.type === "serial") this.emit("serial", msg.text);
       else if (msg.type === "ip-out") this.emit("ip-out", msg.packet);
+      else if (msg.type === "watch-synced") this.emit("watch-synced");
       else if (msg.type === "tcp-error") this.tcpStreams.get(msg.id)?.destroy(new HangarError(msg.message));
       else if ("id" in msg && msg.id !== undefined) {
         const w = this.waiting.get(msg.id);
@@ -106,6 +109,11 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   /** Types text on the guest's serial console (boot diagnostics, rescue). */
   serial(text: string): void {
     this.post({ type: "serial", text });
+  }
+
+  /** Tells the watch relay its guest helper is listening. */
+  watchHelperStarted(): void {
+    if (!this.exited) this.post({ type: "watch-helper-started" });
   }
 
   /** Puts an IPv4 packet from a private network on the guest's wire. */

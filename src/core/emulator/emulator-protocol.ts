@@ -33,6 +33,8 @@ export type ToWorker =
   | { type: "save"; id: number; file: string; compress: boolean }
   | { type: "tcp"; id: number; port: number; channel: MessagePortLike }
   | { type: "stop"; id: number }
+  /** The guest's watch helper is listening (guest-watch-relay.ts). */
+  | { type: "watch-helper-started" }
   /** An IPv4 packet from a private network, for one of the guest's private addresses. */
   | { type: "ip-in"; packet: Uint8Array };
 
@@ -42,6 +44,8 @@ export type FromWorker =
   | { type: "saved"; id: number; bytes: number }
   | { type: "stopped"; id: number }
   | { type: "tcp-error"; id: number; message: string }
+  /** The watch helper holds every synced folder open: watches on them hold from now on. */
+  | { type: "watch-synced" }
   /** An IPv4 packet the guest sent to a private network. */
   | { type: "ip-out"; packet: Uint8Array }
   | { type: "failed"; id?: number; message: string };

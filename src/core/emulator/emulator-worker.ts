@@ -79,8 +79,11 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
       const hostPath = hostPaths.get(f.share);
       return hostPath ? [{ ...f, hostPath }] : [];
     });
-    const relay = new GuestWatchRelay(folders, b.watch.token, (guestPort) =>
-      (emulator as unknown as { network_adapter?: { connect(port: number): V86TcpConnection } } | undefined)?.network_adapter?.connect(guestPort),
+    const relay = new GuestWatchRelay(
+      folders,
+      b.watch.token,
+      (guestPort) => (emulator as unknown as { network_adapter?: { connect(port: number): V86TcpConnection } } | undefined)?.network_adapter?.connect(guestPort),
+      () => send({ type: "watch-synced" }),
     );
     shares.onGuestChange = (share, rel) => relay.guestChanged(share, rel);
     watchRelay = relay;
@@ -132,6 +135,9 @@ port.on("message", (msg: ToWorker) => {
       break;
     case "tcp":
       openTcp(msg.id, msg.port, msg.channel);
+      break;
+    case "watch-helper-started":
+      watchRelay?.helperStarted();
       break;
     case "ip-in":
       privateLink?.deliver(msg.packet);

@@ -41,7 +41,8 @@ export const WATCH_TOKEN_FILE = "/etc/hangar/watch-token";
 
 /**
  * The guest side, run by `nc -ll -e` for each connection as the SSH user:
- * the first line must be the token; then "P <folder>" (hold it open), "M
+ * the first line must be the token; then "P <folder>" (hold it open), "S -"
+ * (answer "synced" once every line before it is done), "M
  * <path>" (a file changed), "W <path>" (the same, cheaply: IN_CLOSE_WRITE
  * only) and "D <path>" (a folder's entries changed), one per line.
  */
@@ -56,6 +57,7 @@ while IFS= read -r line; do
   case $line in
     "P "*) [ -d "$p" ] && [ ! -L "$p" ] && [ $fd -lt ${20 + PIN_MAX} ] && eval "command exec $fd<\\"\\$p\\"" && fd=$((fd + 1)) ;;
     "M "*) [ -f "$p" ] && [ ! -L "$p" ] && { : >> "$p"; truncate -s ${NOTIFY_SIZE} "$p"; chown "$me" "$p"; } ;;
+    "S "*) echo synced ;;
     "W "*) [ -f "$p" ] && [ ! -L "$p" ] && : >> "$p" ;;
     "D "*) [ -d "$p" ] && [ ! -L "$p" ] && chown "$me" "$p" ;;
   esac 2>/dev/null
@@ -78,7 +80,7 @@ const BATCH_MS = 15;
 /** Files per second that get every event (a branch switch must not flood the guest). */
 const FULL_EVENTS_PER_S = 20;
 /** How often a missing helper (still starting, or restarted) is tried again. */
-const RECONNECT_MS = 1000;
+const RECONNECT_MS = 300;
 
 export class GuestWatchRelay {
   private readonly watchers: FSWatcher[] = [];
@@ -92,6 +94,10 @@ export class GuestWatchRelay {
   /** Guest folders to hold open, in the order they were seen. */
   private readonly folders = new Set<string>();
   private reconnect?: NodeJS.Timeout;
+  /** Watchers still scanning their folder (their folders are not all known yet). */
+  private scanning: number;
+  /** Whether the helper has been asked to confirm it holds every folder (once per connection). */
+  private syncAsked = false;
   /** Batches sent, for tests and diagnostics. */
   batches = 0;
   private timer?: NodeJS.Timeout;
@@ -103,7 +109,10 @@ export class GuestWatchRelay {
     folders: WatchedFolder[],
     private readonly token: string,
     private readonly connect: (port: number) => V86TcpConnection | undefined,
+    /** The helper holds every folder: from now on, watches on them hold (once per connection). */
+    private readonly onSynced: () => void = () => undefined,
   ) {
+    this.scanning = folders.length;
     for (const f of folders) {
       const excluded = compileExcludes(f.exclude);
       const w = watch(f.hostPath, {
@@ -118,7 +127,9 @@ export class GuestWatchRelay {
       w.on("error", () => undefined);
       w.on("ready", () => {
         for (const dir of Object.keys(w.getWatched())) this.pin(f, dir);
+        this.scanning--;
         this.open();
+        this.queue(f.guestPath, "D", false);
       });
       this.watchers.push(w);
     }
@@ -166,8 +177,8 @@ export class GuestWatchRelay {
     }
   }
 
-  private queue(guestPath: string, kind: "M" | "W" | "D" | "P"): void {
-    this.pending.add(`${kind} ${guestPath}`);
+  private queue(guestPath: string, kind: "M" | "W" | "D" | "P", add = true): void {
+    if (add) this.pending.add(`${kind} ${guestPath}`);
     if (this.pending.size > 5000) this.pending = new Set([...this.pending].slice(-5000));
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -176,22 +187,25 @@ export class GuestWatchRelay {
   }
 
   private flush(): void {
-    if (this.closed || !this.pending.size) return;
+    if (this.closed) return;
     // Until the helper answers there is nobody to tell; it pins every folder once it does.
     if (!this.tcp || !this.connected) return void this.pending.clear();
+    const sync = this.syncLine();
+    if (!this.pending.size && !sync) return;
     const now = Date.now();
     if (now - this.budget.since >= 1000) this.budget = { left: FULL_EVENTS_PER_S, since: now };
     // Over budget, a changed file gets IN_CLOSE_WRITE only and a new one its folder's event only.
-    const lines = [...this.pending]
-      .map((l) => {
-        if (!l.startsWith("M ") && !l.startsWith("W ")) return `${l}\n`;
-        if (this.budget.left > 0) {
-          this.budget.left--;
-          return `${l}\n`;
-        }
-        return l.startsWith("M ") ? `W${l.slice(1)}\n` : "";
-      })
-      .join("");
+    const lines =
+      [...this.pending]
+        .map((l) => {
+          if (!l.startsWith("M ") && !l.startsWith("W ")) return `${l}\n`;
+          if (this.budget.left > 0) {
+            this.budget.left--;
+            return `${l}\n`;
+          }
+          return l.startsWith("M ") ? `W${l.slice(1)}\n` : "";
+        })
+        .join("") + sync;
     this.pending.clear();
     this.batches++;
     this.tcp.write(new TextEncoder().encode(lines));
@@ -209,10 +223,13 @@ export class GuestWatchRelay {
     const tcp = new GuestTcp(conn, {
       onConnect: () => {
         this.connected = true;
+        this.syncAsked = false;
         const pins = [...this.folders].map((g) => `P ${g}\n`).join("");
-        tcp.write(new TextEncoder().encode(pins));
+        tcp.write(new TextEncoder().encode(pins + this.syncLine()));
       },
-      onData: () => undefined,
+      onData: (data) => {
+        if (new TextDecoder().decode(data).includes("synced")) this.onSynced();
+      },
       onEnd: () => {
         if (this.tcp !== tcp) return;
         this.tcp = undefined;
@@ -222,6 +239,21 @@ export class GuestWatchRelay {
     });
     this.tcp = tcp;
     tcp.write(new TextEncoder().encode(`${this.token}\n`));
+  }
+
+  /** "S -" once per connection, when every folder is known: the helper answers when it holds them all. */
+  private syncLine(): string {
+    if (this.syncAsked || this.scanning > 0 || !this.connected) return "";
+    this.syncAsked = true;
+    return "S -\n";
+  }
+
+  /** The helper has just been started: connect now rather than at the next retry, so folders are held before anyone watches them. */
+  helperStarted(): void {
+    if (this.tcp || this.closed) return;
+    clearTimeout(this.reconnect);
+    this.reconnect = undefined;
+    this.open();
   }
 
   private retry(): void {

@@ -217,6 +217,18 @@ export class MachineRunner {
     // setsid: out of the console's session, so the console shell's job control never touches it.
     if (code === 0 && fresh) code = await serialRun(emulator, `setsid su -s /bin/sh ${user} -c 'nc -ll -p ${WATCH_PORT} -e ${WATCH_HELPER_FILE}' </dev/null >/dev/null 2>&1 &`, 30_000);
     if (code !== 0) throw new HangarError(`Starting the synced folders' watch helper on the machine's console failed (exit ${code}).`);
+    // `up` returns once the helper holds every folder: a watch started before that could land on an inode the 9p client then forgets.
+    const synced = new Promise<void>((resolve) => {
+      const timer = setTimeout(done, WATCH_SYNC_TIMEOUT_MS);
+      function done(): void {
+        clearTimeout(timer);
+        emulator.off("watch-synced", done);
+        resolve();
+      }
+      emulator.on("watch-synced", done);
+    });
+    emulator.watchHelperStarted();
+    await synced;
   }
 
   /**
@@ -295,6 +307,8 @@ function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, on
 }
 
 const ROOTFS_ARCHIVE = "rootfs.cpio";
+/** How long `up` waits for the watch helper to hold the synced folders (a huge tree keeps chokidar scanning); watching works later regardless. */
+const WATCH_SYNC_TIMEOUT_MS = 15_000;
 const CONSOLE_TAIL_BYTES = 16 * 1024;
 const DISK = "/mnt/host9p/disk";
 /**

@@ -134,6 +134,8 @@ test(
     await mkdir(v("tools"), { recursive: true });
     // A real inotify client in the guest (what nodemon, webpack and inotifywait use underneath).
     await exec("gcc", ["-m32", "-static", "-O1", "-o", v("tools/inotify-watch"), path.join(__dirname, "inotify-watch.c")]);
+    // The relay holds each synced folder open in the guest (a folder created on the host a moment ago too); watches start once it does.
+    await until(async () => (await hangar(["ssh", "-c", "sudo ls -l /proc/[0-9]*/fd 2>/dev/null"])).includes("-> /vagrant/watched\n"), "the guest helper to hold /vagrant/watched");
     // Folders are what watchers watch (nodemon, webpack and chokidar all do); the guest's own writes must reach them too.
     await hangar(["ssh", "-c", "sh -c '/vagrant/tools/inotify-watch /vagrant/watched /vagrant/watched/node_modules </dev/null >/tmp/events 2>&1 &'"]);
     const events = async (): Promise<string[]> => (await hangar(["ssh", "-c", "cat /tmp/events"])).split("\n").filter(Boolean);
