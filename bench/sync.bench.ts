@@ -46,8 +46,11 @@ export async function run(): Promise<BenchResult[]> {
   const [version] = await (await import("node:fs/promises")).readdir(boxDir);
   const box = await EmbeddedBox.open(path.join(boxDir, version, "embedded"));
   // 10,000 files take a page each in the guest's RAM-backed root: a bigger machine than the fixture's (one cold boot).
+  const stage = (what: string): void => void process.stderr.write(`sync bench: ${what}\n`);
+  stage("starting a 384 MiB machine (a cold boot)");
   const m = await MachineRunner.start({ box, memoryMiB: 384, keyFile: path.join(home, "bench_key"), syncedFolders: [{ hostPath: project, guestPath: "/vagrant" }], watchSyncedFolders: true });
   try {
+    stage("9p: save → visible");
     // 9p: a guest loop announces each new content of /vagrant/probe on the console.
     await writeFile(path.join(project, "probe"), "0\n");
     m.typeOnConsole(`(last=0; while :; do c=$(cat /vagrant/probe); if [ "$c" != "$last" ]; then echo "SEEN-$c"; last=$c; fi; done) &\n`);
@@ -65,26 +68,7 @@ export async function run(): Promise<BenchResult[]> {
     }
     m.typeOnConsole("kill %1\n");
 
-    // inotify: the synced-folders test's watcher program, on a folder of /vagrant; each host save must wake it.
-    await mkdir(path.join(project, "watched"));
-    await writeFile(path.join(project, "watched", "app.js"), "0\n");
-    execFileSync("gcc", ["-m32", "-static", "-O1", "-o", path.join(project, "inotify-watch"), path.join(__dirname, "..", "test", "system", "sync", "inotify-watch.c")]);
-    // The relay holds a new folder open in the guest a moment after it appears (chokidar's latency); watch it after that.
-    await new Promise((r) => setTimeout(r, 2000));
-    const watching = serialLine(m, "watching");
-    m.typeOnConsole("/vagrant/inotify-watch /vagrant/watched &\n");
-    await watching;
-    const inotify: number[] = [];
-    for (let i = 1; i <= 20; i++) {
-      // Let the last save's events drain, so each wait sees its own.
-      await new Promise((r) => setTimeout(r, 400));
-      const seen = serialLine(m, "/vagrant/watched MODIFY, app.js");
-      const t = performance.now();
-      await writeFile(path.join(project, "watched", "app.js"), `${i}\n`);
-      inotify.push((await seen) - t);
-    }
-    m.typeOnConsole("kill %1\n");
-
+    stage("rsync-auto");
     // rsync-auto: latency of each single-file change, host event → applied in the guest.
     const session = await MachineSession.open(m.sshPort, path.join(home, "bench_key"));
     const rtts: number[] = [];
@@ -93,6 +77,40 @@ export async function run(): Promise<BenchResult[]> {
       await session.run("true");
       rtts.push(performance.now() - t);
     }
+    stage("inotify: save → event");
+    // inotify: the synced-folders test's watcher program, on a folder of /vagrant, its events read over SSH; each host save must wake it.
+    await mkdir(path.join(project, "watched"));
+    await writeFile(path.join(project, "watched", "app.js"), "0\n");
+    execFileSync("gcc", ["-m32", "-static", "-O1", "-o", path.join(project, "inotify-watch"), path.join(__dirname, "..", "test", "system", "sync", "inotify-watch.c")]);
+    // The relay holds a new folder open in the guest a moment after it appears (chokidar's latency); watch it after that.
+    await new Promise((r) => setTimeout(r, 2000));
+    let output = "";
+    let onLine: ((line: string) => void) | undefined;
+    const nextLine = (wanted: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the guest's watcher did not print "${wanted}" within 15 s`)), 15_000);
+        onLine = (l) => l === wanted && (clearTimeout(timer), resolve(performance.now()));
+      });
+    const started = nextLine("watching");
+    const watcher = await session.exec("/vagrant/inotify-watch /vagrant/watched");
+    watcher.on("data", (d: Buffer) => {
+      output += d.toString();
+      const lines = output.split("\n");
+      output = lines.pop() ?? "";
+      for (const l of lines) onLine?.(l);
+    });
+    await started;
+    const inotify: number[] = [];
+    for (let i = 1; i <= 20; i++) {
+      // Let the last save's events drain, so each wait sees its own.
+      await new Promise((r) => setTimeout(r, 400));
+      const seen = nextLine("/vagrant/watched MODIFY, app.js");
+      const t = performance.now();
+      await writeFile(path.join(project, "watched", "app.js"), `${i}\n`);
+      inotify.push((await seen) - t);
+    }
+    watcher.close();
+
     const rsyncDir = path.join(project, "rsync-src");
     await mkdir(rsyncDir);
     const batches: SyncBatch[] = [];
@@ -107,6 +125,7 @@ export async function run(): Promise<BenchResult[]> {
     await sync.stop();
     const rsyncLatency = p95(batches.map((b) => b.latencyMs));
 
+    stage("a 10,000-file tree");
     // A 10,000-file tree: 100 directories of 100 small files.
     const tree = path.join(project, "tree");
     for (let d = 0; d < 100; d++) {

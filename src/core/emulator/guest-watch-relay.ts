@@ -81,6 +81,8 @@ const BATCH_MS = 15;
 const FULL_EVENTS_PER_S = 20;
 /** How often a missing helper (still starting, or restarted) is tried again. */
 const RECONNECT_MS = 300;
+/** A connection the guest has not answered by then is given up (a guest still booting answers nothing, not even a reset). */
+const CONNECT_TIMEOUT_MS = 2000;
 
 export class GuestWatchRelay {
   private readonly watchers: FSWatcher[] = [];
@@ -239,6 +241,17 @@ export class GuestWatchRelay {
     });
     this.tcp = tcp;
     tcp.write(new TextEncoder().encode(`${this.token}\n`));
+    setTimeout(() => {
+      if (this.tcp === tcp && !this.connected) this.abandon();
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  /** Gives up an unanswered connection and tries again shortly. */
+  private abandon(): void {
+    const tcp = this.tcp;
+    this.tcp = undefined;
+    tcp?.close();
+    this.retry();
   }
 
   /** "S -" once per connection, when every folder is known: the helper answers when it holds them all. */
@@ -250,7 +263,11 @@ export class GuestWatchRelay {
 
   /** The helper has just been started: connect now rather than at the next retry, so folders are held before anyone watches them. */
   helperStarted(): void {
-    if (this.tcp || this.closed) return;
+    if (this.connected || this.closed) return;
+    // An attempt made before the helper listened may hang unanswered: start again.
+    const stale = this.tcp;
+    this.tcp = undefined;
+    stale?.close();
     clearTimeout(this.reconnect);
     this.reconnect = undefined;
     this.open();
