@@ -81,6 +81,7 @@ const BATCH_MS = 15;
 const FULL_EVENTS_PER_S = 20;
 /** How often a missing helper (still starting, or restarted) is tried again. */
 const RECONNECT_MS = 300;
+const MAX_RECONNECT_MS = 10_000;
 /** A connection the guest has not answered by then is given up (a guest still booting answers nothing, not even a reset). */
 const CONNECT_TIMEOUT_MS = 2000;
 
@@ -96,6 +97,8 @@ export class GuestWatchRelay {
   /** Guest folders to hold open, in the order they were seen. */
   private readonly folders = new Set<string>();
   private reconnect?: NodeJS.Timeout;
+  /** Attempts since the helper last confirmed the token: the retry backs off (a helper with another token answers, then hangs up). */
+  private failures = 0;
   /** Watchers still scanning their folder (their folders are not all known yet). */
   private scanning: number;
   /** Whether the helper has been asked to confirm it holds every folder (once per connection). */
@@ -230,7 +233,9 @@ export class GuestWatchRelay {
         tcp.write(new TextEncoder().encode(pins + this.syncLine()));
       },
       onData: (data) => {
-        if (new TextDecoder().decode(data).includes("synced")) this.onSynced();
+        if (!new TextDecoder().decode(data).includes("synced")) return;
+        this.failures = 0;
+        this.onSynced();
       },
       onEnd: () => {
         if (this.tcp !== tcp) return;
@@ -275,10 +280,11 @@ export class GuestWatchRelay {
 
   private retry(): void {
     if (this.closed || this.reconnect) return;
+    const delay = Math.min(MAX_RECONNECT_MS, RECONNECT_MS * 2 ** Math.min(this.failures++, 6));
     this.reconnect = setTimeout(() => {
       this.reconnect = undefined;
       this.open();
-    }, RECONNECT_MS);
+    }, delay);
   }
 
   /** Whether the helper's connection is up (for diagnostics). */

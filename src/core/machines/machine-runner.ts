@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
 import type { PrivateAddress } from "../network/private-addresses";
 import type { Share } from "../shares/host-share-server";
-import { HangarError } from "../util/errors";
+import { errorMessage, HangarError } from "../util/errors";
 import { exists } from "../util/path-exists";
 import type { Progress } from "../util/progress";
 import { shellQuote } from "../util/shell-quote";
@@ -185,7 +185,11 @@ export class MachineRunner {
     const folders = fresh ? (o.syncedFolders ?? []) : [];
     for (const [i, f] of folders.entries()) steps.push(`{ mkdir -p ${shellQuote(f.guestPath)} && mount -o bind /mnt/host9p/s${i} ${shellQuote(f.guestPath)}; } || exit ${20 + i}`);
     const code = await serialRun(emulator, steps.join("; "), disk ? 300_000 : 30_000);
-    if (code === 0) return watchToken ? MachineRunner.startWatchHelper(emulator, o, watchToken, fresh) : undefined;
+    if (code === 0) {
+      // Watching is a convenience: a helper that cannot start costs guest watchers their events, not the machine.
+      if (watchToken) await MachineRunner.startWatchHelper(emulator, o, watchToken, fresh).catch((err: unknown) => o.onSerial?.(`hangar: ${errorMessage(err)}\n`));
+      return;
+    }
     if (code === 10) throw new HangarError(`Restoring the machine's files from ${disk} failed.`, "`hangar destroy` and `up` start it afresh from the box.");
     const folder = folders[code - 20];
     if (folder)
