@@ -8,6 +8,7 @@ import * as dgram from "node:dgram";
 import { getServers } from "node:dns";
 import * as net from "node:net";
 import type { V86 } from "v86" with { "resolution-mode": "import" };
+import { deliverFinPayload } from "./guest-tcp";
 
 /** The parts of v86's TCPConnection (src/browser/fake_network.js) used here; the build keeps these names. */
 interface V86Segment {
@@ -149,17 +150,7 @@ function refuse(conn: NatConnection): void {
 
 /** Joins an accepted guest connection and a connected host socket, both ways, with half-close. */
 function splice(conn: NatConnection, socket: net.Socket): void {
-  // v86 drops the payload of a segment that also carries FIN: deliver it first, then let v86 handle the FIN.
-  const process = conn.process.bind(conn);
-  conn.process = (segment) => {
-    const { tcp, tcp_data: data } = segment;
-    const open = conn.state === "established" || conn.state === "fin-wait-1" || conn.state === "fin-wait-2";
-    if (open && tcp.fin && !tcp.syn && !tcp.rst && data.length && tcp.seq === conn.ack) {
-      conn.ack += data.length;
-      socket.write(Uint8Array.from(data));
-    }
-    process(segment);
-  };
+  deliverFinPayload(conn, (data) => socket.write(data));
   // Resume the host socket once the guest has acknowledged enough of what is queued (pump runs after every ACK).
   const pump = conn.pump.bind(conn);
   conn.pump = () => {

@@ -24,6 +24,24 @@ export interface V86TcpConnection {
   close(): void;
 }
 
+/**
+ * v86 drops the payload of a guest segment that also carries FIN: hand it to
+ * `onData` (a copy: the NIC's buffer is reused) before v86 handles the FIN.
+ * For host-to-guest connections (GuestTcp) and guest-to-host ones (GuestNat).
+ */
+export function deliverFinPayload(conn: Pick<V86TcpConnection, "state" | "ack" | "process">, onData: (data: Uint8Array) => void): void {
+  const process = conn.process.bind(conn);
+  conn.process = (segment) => {
+    const { tcp, tcp_data: data } = segment;
+    const open = conn.state === "established" || conn.state === "fin-wait-1" || conn.state === "fin-wait-2";
+    if (open && tcp.fin && !tcp.syn && !tcp.rst && data.length && tcp.seq === conn.ack) {
+      conn.ack += data.length;
+      onData(data.slice());
+    }
+    process(segment);
+  };
+}
+
 export interface GuestTcpHandlers {
   onConnect(): void;
   onData(data: Uint8Array): void;
@@ -44,16 +62,7 @@ export class GuestTcp {
       handlers.onConnect();
     });
     conn.on("data", (data) => handlers.onData(data.slice()));
-    const process = conn.process.bind(conn);
-    conn.process = (segment) => {
-      const { tcp, tcp_data: data } = segment;
-      const open = conn.state === "established" || conn.state === "fin-wait-1" || conn.state === "fin-wait-2";
-      if (open && tcp.fin && !tcp.syn && !tcp.rst && data.length && tcp.seq === conn.ack) {
-        conn.ack += data.length;
-        handlers.onData(data.slice());
-      }
-      process(segment);
-    };
+    deliverFinPayload(conn, (data) => handlers.onData(data));
     this.end = (): void => {
       if (this.ended) return;
       this.ended = true;
