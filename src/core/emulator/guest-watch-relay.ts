@@ -123,6 +123,8 @@ export class GuestWatchRelay {
       const w = watch(f.hostPath, {
         ignoreInitial: true,
         alwaysStat: true,
+        // The guest can make symlinks in a synced folder: never follow one out to host folders it must not learn about.
+        followSymlinks: false,
         ignored: (p: string, st?: Stats) => {
           const rel = path.relative(f.hostPath, p).split(path.sep).join("/");
           return rel !== "" && !rel.startsWith("..") && excluded(rel, st?.isDirectory() ?? false);
