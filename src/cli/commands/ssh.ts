@@ -30,7 +30,8 @@ export const ssh: CliCommand = {
       await new Promise<void>((resolve, reject) =>
         client
           .once("ready", resolve)
-          .once("error", (err) => reject(new HangarError(`SSH to machine '${name}' failed: ${err.message}`, `\`hangar console ${name}\` reaches its serial console without the network.`)))
+          // .on: ssh2 can report a second error (the socket lost after a handshake timeout); unheard, it would crash the process.
+          .on("error", (err) => reject(new HangarError(`SSH to machine '${name}' failed: ${err.message}`, `\`hangar console ${name}\` reaches its serial console without the network.`)))
           .connect({ host: "127.0.0.1", port: target.port, username: target.user, privateKey, readyTimeout: 30_000 }),
       );
       try {

@@ -46,7 +46,8 @@ export class MachineSession {
     await new Promise<void>((resolve, reject) =>
       client
         .once("ready", resolve)
-        .once("error", (err) => reject(new HangarError(`SSH to the machine (127.0.0.1:${port}) failed: ${err.message}`)))
+        // .on: ssh2 can report a second error (the socket lost after a handshake timeout); unheard, it would crash the process.
+        .on("error", (err) => reject(new HangarError(`SSH to the machine (127.0.0.1:${port}) failed: ${err.message}`)))
         .connect({ host: "127.0.0.1", port, username: user, privateKey, readyTimeout: 30_000 }),
     );
     return new MachineSession(client);
