@@ -79,7 +79,7 @@ export function addNetworkRoutes(router: ApiRouter, engine: EngineContext): void
     const n = networks.get(params.id);
     const user = engine.containers.usingNetwork(n.Id);
     await networks.remove(n.Id, user ? user.Name.slice(1) : undefined);
-    if (engine.machine.running && n.Bridge) await (await engine.machine.runtime()).removeBridge(n.Bridge);
+    if (engine.machine.running && n.Bridge) await (await engine.machine.runtime()).removeBridge(n.Bridge, n.Subnet);
     engine.events.publish("network", "destroy", n.Id, { name: n.Name, type: n.Driver });
     sendEmpty(res, 204);
   });
@@ -92,7 +92,7 @@ export function addNetworkRoutes(router: ApiRouter, engine: EngineContext): void
       if (networks.isPredefined(n) || engine.containers.list().some((c) => Object.values(c.NetworkSettings.Networks).some((e) => e.NetworkID === n.Id))) continue;
       if (!labelsMatch(n.Labels, filters.get("label"))) continue;
       await networks.remove(n.Id);
-      if (engine.machine.running && n.Bridge) await (await engine.machine.runtime()).removeBridge(n.Bridge).catch(() => undefined);
+      if (engine.machine.running && n.Bridge) await (await engine.machine.runtime()).removeBridge(n.Bridge, n.Subnet).catch(() => undefined);
       engine.events.publish("network", "destroy", n.Id, { name: n.Name, type: n.Driver });
       deleted.push(n.Name);
     }

@@ -43,6 +43,9 @@ interface NatAdapter {
   on_tcp_connection?: (conn: NatConnection) => void;
 }
 
+/** The guest's gateway (v86's router address), which this NAT makes the host's 127.0.0.1: where a guest, or a container in the engine machine, finds the host. */
+export const HOST_GATEWAY_IP = "192.168.86.1";
+
 /** Host data queued for the guest beyond which the host socket is paused (v86 sends one segment per guest ACK). */
 const HIGH_WATER = 256 * 1024;
 const LOW_WATER = 64 * 1024;

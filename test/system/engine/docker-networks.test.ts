@@ -1,11 +1,15 @@
 // Container networks through the real docker CLI: the default bridge's
 // addresses, user-defined networks where containers reach each other by
 // name, ports published on the host and answered from inside a container,
-// and the network commands (create, ls, inspect, connect, disconnect, rm).
+// the network commands (create, ls, inspect, connect, disconnect, rm), and
+// containers' way out: through the engine machine to the host and its
+// resolver, but never into another network's containers.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { promises as dns } from "node:dns";
 import * as http from "node:http";
 import * as net from "node:net";
+import { resolveDebianMirror } from "../../../src/core/boxes/debian/apt-mirror";
 import type { Run } from "../fixtures/command-run";
 import { EngineUnderTest } from "../fixtures/engine-under-test";
 
@@ -165,3 +169,70 @@ test("-p publishes a container's port on the host's loopback; -p with no host po
     busy.close();
   }
 });
+
+test(
+  "containers reach the host through the engine machine (by its gateway and by --add-host host-gateway) and resolve names with the host's resolver, on the default bridge and on their own networks, but never another network's containers",
+  { timeout: 400_000 },
+  async (t) => {
+    const server = http.createServer((_req, res) => res.end("from the host\n"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const bridge = await docker(["run", "--rm", "busybox", "wget", "-q", "-O", "-", `http://192.168.86.1:${port}/`], true);
+      assert.equal(bridge.stdout, "from the host\n", bridge.stderr);
+
+      await docker(["network", "create", "outnet"]);
+      await docker(["run", "-d", "--name", "inner", "--network", "outnet", "busybox", "sh", "-c", SERVE("inner")]);
+      const innerIp = (await docker(["inspect", "-f", "{{.NetworkSettings.Networks.outnet.IPAddress}}", "inner"])).stdout.trim();
+      assert.match(innerIp, /^172\.\d+\.0\.2$/);
+      // On its own network: the host, and its neighbour through the bridge.
+      const own = await docker(
+        [
+          "run",
+          "--rm",
+          "--network",
+          "outnet",
+          "busybox",
+          "sh",
+          "-c",
+          `wget -q -O - http://192.168.86.1:${port}/ && for i in $(seq 50); do wget -q -O - http://inner/index.html && break; sleep 0.2; done`,
+        ],
+        true,
+      );
+      assert.equal(own.stdout, "from the host\ninner\n", own.stderr);
+      // From the default bridge: the host by name, but not outnet's container (the engine routes out, not across).
+      const outsider = await docker(
+        [
+          "run",
+          "--rm",
+          "--add-host",
+          "host.docker.internal:host-gateway",
+          "busybox",
+          "sh",
+          "-c",
+          `wget -q -O - http://host.docker.internal:${port}/; ping -c 1 -W 2 ${innerIp} >/dev/null 2>&1 && echo reached || echo isolated; wget -q -O - http://${innerIp}/index.html 2>&1 || echo refused`,
+        ],
+        true,
+      );
+      assert.match(outsider.stdout, /^from the host\nisolated\n/, outsider.stderr);
+      assert.doesNotMatch(outsider.stdout, /^inner$/m);
+      assert.match(outsider.stdout, /refused\n$/);
+      await docker(["rm", "-f", "inner"]);
+      await docker(["network", "rm", "outnet"]);
+
+      let name = "";
+      let expected: string[] = [];
+      try {
+        name = new URL(resolveDebianMirror().url).hostname;
+        expected = (await dns.resolve4(name)).sort();
+      } catch (err) {
+        return t.skip(`the host resolves no known name (${(err as Error).message})`);
+      }
+      const looked = await docker(["run", "--rm", "busybox", "nslookup", "-type=a", name], true);
+      const answered = [...(looked.stdout.split("Name:")[1] ?? "").matchAll(/^Address: (\S+)$/gm)].map((m) => m[1]!).sort();
+      assert.deepEqual(answered, expected, looked.stdout + looked.stderr);
+    } finally {
+      server.close();
+    }
+  },
+);

@@ -1,3 +1,4 @@
+import { HOST_GATEWAY_IP } from "../../emulator/guest-nat";
 import type { Duplex } from "node:stream";
 import { PortInUseError, PortRelays } from "../../ports/port-relays";
 import { HangarError } from "../../util/errors";
@@ -234,7 +235,9 @@ export class ContainerNetworking {
     }
     for (const extra of c.HostConfig.ExtraHosts ?? []) {
       const at = extra.indexOf(":");
-      if (at > 0) peers.push({ ip: extra.slice(at + 1), names: [extra.slice(0, at)] });
+      // Docker's special address "host-gateway" is the host as containers reach it: here the engine machine's NAT gateway.
+      const ip = extra.slice(at + 1);
+      if (at > 0) peers.push({ ip: ip === "host-gateway" ? HOST_GATEWAY_IP : ip, names: [extra.slice(0, at)] });
     }
     return hostsFile({ ips: own, names }, peers);
   }

@@ -42,7 +42,8 @@ export function plugSteps(c: string, id: string, iface: GuestInterface): string[
   return [
     "set -e",
     `u=$(cat ${c}/unshare.pid)`,
-    `[ -d /sys/class/net/${iface.bridge} ] || { ip link add name ${iface.bridge} type bridge 2>/dev/null; ip addr add ${cidr} dev ${iface.bridge} 2>/dev/null; ip link set ${iface.bridge} up; }`,
+    // (as the runtime script makes a bridge: with the rule that keeps other networks' containers from routing into it)
+    `[ -d /sys/class/net/${iface.bridge} ] || { ip link add name ${iface.bridge} type bridge 2>/dev/null; ip addr add ${cidr} dev ${iface.bridge} 2>/dev/null; n=$(ipcalc -n ${cidr}) && ip rule add pref 200 to \${n#NETWORK=}/${iface.prefixLen} type prohibit 2>/dev/null; ip link set ${iface.bridge} up; }`,
     "k=0; while nsenter -t $u -n ip link show eth$k >/dev/null 2>&1; do k=$((k+1)); done",
     ...vethSteps(guestName(id, "${k}"), iface, "$u"),
     `nsenter -t $u -n sh -c ${shellQuote(addressSteps(guestName(id, "${0}"), "eth${0}", iface).join(" && "))} $k`,

@@ -149,12 +149,16 @@ if [ "$mode" = run ]; then
   fi
   if [ -n "$wired" ]; then
     # The named pipes the two sides meet at (kept for a restart), and each bridge (made once per boot; two
-    # containers starting at once may both try: the loser's "exists" errors are harmless).
+    # containers starting at once may both try: the loser's "exists" errors are harmless). The engine machine
+    # routes containers' packets out (to the NAT) but never from one network's bridge into another's: a rule
+    # per network prohibits routing to its subnet (its own containers reach each other through the bridge,
+    # unrouted; the engine's own traffic and replies from outside are looked up before it).
     [ -p "$c/net.fifo" ] || mkfifo "$c/ns.fifo" "$c/net.fifo"
     iface() {
       [ -d "$R/sys/class/net/$1" ] || {
         ip link add name "$1" type bridge 2>/dev/null || :
         ip addr add "$4/$3" dev "$1" 2>/dev/null || :
+        if n=$(ipcalc -n "$4/$3"); then ip rule add pref 200 to "${n#NETWORK=}/$3" type prohibit 2>/dev/null || :; fi
         ip link set "$1" up
       }
     }

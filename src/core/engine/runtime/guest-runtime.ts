@@ -134,6 +134,11 @@ export class GuestRuntime {
       // cgroup v2: mounted and its controllers enabled once; every container's limits apply from before its process starts.
       `[ -e /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup`,
       `[ -d ${CGROUP} ] || { echo "+memory +pids +cpu" > /sys/fs/cgroup/cgroup.subtree_control; mkdir -p ${CGROUP}; echo "+memory +pids +cpu" > ${CGROUP}/cgroup.subtree_control; }`,
+      // Containers reach the network: the engine machine forwards their packets to v86's NAT, which answers
+      // whatever source address it sees (no masquerading needed). Its own traffic and replies from outside are
+      // routed before the rules that keep each network's bridge out of reach from the others (container-runtime.sh).
+      "echo 1 > /proc/sys/net/ipv4/ip_forward",
+      `for r in "100 lo" "101 eth0"; do set -- $r; ip rule del pref $1 2>/dev/null || :; ip rule add pref $1 iif $2 lookup main; done`,
       `h=$(sha256sum ${BOX_RUNTIME_PATH} 2>/dev/null) || true; echo "\${h%% *}"`,
     ].join("\n");
     const res = await this.session.run(script, { stdin: ENTER_SCRIPT });
@@ -266,9 +271,10 @@ export class GuestRuntime {
     await this.must(unplugSteps(`${ROOT}/containers/${id}`, ip).join("\n"), `disconnect container ${id.slice(0, 12)} from ${ip}`);
   }
 
-  /** Deletes a removed network's bridge (gone anyway at the next boot). */
-  async removeBridge(bridge: string): Promise<void> {
-    await this.must(`[ ! -d /sys/class/net/${bridge} ] || ip link del ${bridge}`, `remove the bridge ${bridge}`);
+  /** Deletes a removed network's bridge and its routing rule (both gone anyway at the next boot). */
+  async removeBridge(bridge: string, subnet?: string): Promise<void> {
+    const rule = subnet && /^[\d.]+\/\d+$/.test(subnet) ? `ip rule del pref 200 to ${subnet} type prohibit 2>/dev/null; ` : "";
+    await this.must(`${rule}[ ! -d /sys/class/net/${bridge} ] || ip link del ${bridge}`, `remove the bridge ${bridge}`);
   }
 
   /**

@@ -27,6 +27,8 @@ const SHIMS: Record<string, string> = {
   pivot_root: "",
   // A veth pair: the kernel names the peer (veth9 here); its ifindex is the new end's iflink.
   ip: `case "$*" in "link add name "*" type veth") mkdir -p "$HANGAR_RUNTIME_ROOT/sys/class/net/$4" "$HANGAR_RUNTIME_ROOT/sys/class/net/veth9"; echo 9 > "$HANGAR_RUNTIME_ROOT/sys/class/net/$4/iflink"; echo 9 > "$HANGAR_RUNTIME_ROOT/sys/class/net/veth9/ifindex";; esac`,
+  // busybox's ipcalc -n ADDRESS/PREFIX: the network's address.
+  ipcalc: `IFS=./; set -- $2; m=$(( (0xffffffff << (32 - $5)) & 0xffffffff )); n=$(( ($1 << 24 | $2 << 16 | $3 << 8 | $4) & m )); echo "NETWORK=$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"`,
   // unshare runs what it is given (the inner side) in this process's namespaces.
   unshare: 'while [ "${1#-}" != "$1" ] || [ "$1" = slave ]; do shift; done; exec "$@"',
   chroot: 'case "$*" in *" readlink -f "*) for a; do l=$a; done; echo "$l";; esac',
