@@ -7,6 +7,7 @@
 import * as dgram from "node:dgram";
 import { getServers } from "node:dns";
 import * as net from "node:net";
+import * as os from "node:os";
 import type { V86 } from "v86" with { "resolution-mode": "import" };
 import { deliverFinPayload } from "./guest-tcp";
 
@@ -20,6 +21,8 @@ interface NatConnection {
   tuple: string;
   /** v86's end of the connection, so the address and port the guest dialled. */
   psrc: Uint8Array;
+  /** The guest's end: the address it sent from (a container's, when the engine machine forwards one's packet). */
+  pdest: Uint8Array;
   sport: number;
   /** The segment v86 saw last: for a connection not yet accepted, the guest's SYN. */
   last: V86Segment;
@@ -38,12 +41,13 @@ interface NatConnection {
 }
 interface NatAdapter {
   router_ip: Uint8Array;
+  vm_ip: Uint8Array;
   tcp_conn: Record<string, NatConnection | undefined>;
   bus: { listeners: Record<string, Array<{ fn: unknown; this_value: unknown }> | undefined>; unregister(name: string, fn: unknown): void };
   on_tcp_connection?: (conn: NatConnection) => void;
 }
 
-/** The guest's gateway (v86's router address), which this NAT makes the host's 127.0.0.1: where a guest, or a container in the engine machine, finds the host. */
+/** The guest's gateway (v86's router address): the host's 127.0.0.1 for the guest itself, the host's own address for containers in the engine machine. */
 export const HOST_GATEWAY_IP = "192.168.86.1";
 
 /** Host data queued for the guest beyond which the host socket is paused (v86 sends one segment per guest ACK). */
@@ -128,6 +132,13 @@ export class GuestNat {
         const [dns] = hostDnsServers();
         return dns && { host: dns.address, port: dns.port };
       }
+      // The guest itself finds the host's loopback here, as behind VirtualBox's NAT. A packet from another address is
+      // a container's, forwarded by the engine machine: an image is untrusted, so it gets what Docker's host-gateway
+      // gives one on Linux — the host's own address, where only services listening beyond loopback answer.
+      if (conn.pdest.join(".") !== this.adapter!.vm_ip.join(".")) {
+        const host = hostAddress();
+        return host ? { host, port: conn.sport } : undefined;
+      }
       return { host: "127.0.0.1", port: conn.sport };
     }
     // The rest of the guest's own /24 is nobody; the static DNS answer is nowhere.
@@ -172,6 +183,12 @@ function splice(conn: NatConnection, socket: net.Socket): void {
   socket.on("end", () => conn.close());
   socket.on("close", () => conn.close());
   conn.accept();
+}
+
+/** The host's first non-loopback IPv4 address (its LAN or bridge address), if it has one. */
+function hostAddress(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return undefined;
 }
 
 /** The host's nameservers, as Node's resolver has them ("a.b.c.d", "::1", "[::1]:5353", "a.b.c.d:5353"). */

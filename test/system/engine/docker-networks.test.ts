@@ -171,15 +171,20 @@ test("-p publishes a container's port on the host's loopback; -p with no host po
 });
 
 test(
-  "containers reach the host through the engine machine (by its gateway and by --add-host host-gateway) and resolve names with the host's resolver, on the default bridge and on their own networks, but never another network's containers",
+  "containers reach the host's services through the engine machine (by its gateway and by --add-host host-gateway) but not those on its loopback only, resolve names with the host's resolver, on the default bridge and on their own networks, and never reach another network's containers",
   { timeout: 400_000 },
   async (t) => {
+    // A service on every address of the host, as Docker's host-gateway reaches one; and one on its loopback only,
+    // which an untrusted image must not reach (Docker's containers cannot either).
     const server = http.createServer((_req, res) => res.end("from the host\n"));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
     const port = (server.address() as net.AddressInfo).port;
+    const loopbackOnly = http.createServer((_req, res) => res.end("loopback secret\n"));
+    await new Promise<void>((resolve) => loopbackOnly.listen(0, "127.0.0.1", resolve));
+    const secretPort = (loopbackOnly.address() as net.AddressInfo).port;
     try {
-      const bridge = await docker(["run", "--rm", "busybox", "wget", "-q", "-O", "-", `http://192.168.86.1:${port}/`], true);
-      assert.equal(bridge.stdout, "from the host\n", bridge.stderr);
+      const bridge = await docker(["run", "--rm", "busybox", "sh", "-c", `wget -q -O - http://192.168.86.1:${port}/; wget -q -O - http://192.168.86.1:${secretPort}/ || echo refused`], true);
+      assert.equal(bridge.stdout, "from the host\nrefused\n", bridge.stderr);
 
       await docker(["network", "create", "outnet"]);
       await docker(["run", "-d", "--name", "inner", "--network", "outnet", "busybox", "sh", "-c", SERVE("inner")]);
@@ -233,6 +238,7 @@ test(
       assert.deepEqual(answered, expected, looked.stdout + looked.stderr);
     } finally {
       server.close();
+      loopbackOnly.close();
     }
   },
 );
