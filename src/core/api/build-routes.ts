@@ -28,6 +28,9 @@ export function addBuildRoutes(router: ApiRouter, engine: EngineContext): void {
     } catch {
       throw new BadParameterError("buildargs is not a JSON object of names to values.");
     }
+    // docker build --network: RUN steps on the default bridge, or with loopback only.
+    const networkMode = query.get("networkmode") || "default";
+    if (!["default", "bridge", "none"].includes(networkMode)) throw new BadParameterError(`network mode "${networkMode}" is not supported for builds: use default, bridge or none`);
     const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-build-context-"));
     const out = new JsonMessageStream(res);
     let failed: unknown;
@@ -49,7 +52,7 @@ export function addBuildRoutes(router: ApiRouter, engine: EngineContext): void {
         platform: query.get("platform") || undefined,
         store: engine.images,
         hangarHome: engine.hangarHome,
-        runStep: engineRunStep(engine.machine),
+        runStep: engineRunStep(engine.machine, engine.networks, networkMode === "none" ? "none" : "bridge"),
         onStream: (line) => {
           if (!quiet) out.write({ stream: `${line}\n` });
         },

@@ -8,7 +8,10 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as dns } from "node:dns";
 import * as http from "node:http";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { resolveDebianMirror } from "../../../src/core/boxes/debian/apt-mirror";
 import type { Run } from "../fixtures/command-run";
 import { EngineUnderTest } from "../fixtures/engine-under-test";
@@ -242,3 +245,28 @@ test(
     }
   },
 );
+
+test("a Dockerfile's RUN reaches the network as Docker's builder does (the default bridge); with --network none it has loopback only; another mode is refused", { timeout: 400_000 }, async () => {
+  const server = http.createServer((_req, res) => res.end("fetched during the build\n"));
+  await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const ctx = await mkdtemp(path.join(os.tmpdir(), "hangar-build-net-"));
+  try {
+    await writeFile(path.join(ctx, "Dockerfile"), `FROM busybox\nRUN wget -q -O /fetched.txt http://192.168.86.1:${port}/ && ip route | grep -c default > /routes\n`);
+    const built = await docker(["build", "-q", "-t", "fetcher", ctx], true);
+    assert.equal(built.code, 0, built.stderr);
+    assert.equal((await docker(["run", "--rm", "fetcher", "cat", "/fetched.txt", "/routes"])).stdout, "fetched during the build\n1\n");
+    const isolated = await docker(["build", "--network", "none", "--no-cache", "-t", "fetcher:none", ctx], true);
+    assert.notEqual(isolated.code, 0);
+    assert.match(isolated.stdout + isolated.stderr, /returned a non-zero code/);
+    const host = await docker(["build", "--network", "host", "-t", "fetcher:host", ctx], true);
+    assert.notEqual(host.code, 0);
+    assert.match(host.stderr, /network mode "host" is not supported for builds/);
+    // The steps' addresses were given back: a container started now gets the bridge's first address.
+    assert.equal((await docker(["run", "--rm", "busybox", "sh", "-c", "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'"])).stdout, "inet 172.17.0.2\n");
+  } finally {
+    server.close();
+    await rm(ctx, { recursive: true, force: true });
+    await docker(["rmi", "-f", "fetcher"], true);
+  }
+});

@@ -3,21 +3,33 @@ import { mkdtemp } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineMachine } from "../machine/engine-machine";
+import type { NetworkStore } from "../networks/network-store";
+import { hostsFile, type GuestNetwork } from "../runtime/container-network";
 import type { RunStep } from "./dockerfile-builder";
 
 /**
  * A Dockerfile's RUN in the engine machine: a container of the parent image
  * runs the command (as the stage's USER), and its writable layer (but what
- * it changed inside the image's volumes) becomes the step's layer.
+ * it changed inside the image's volumes) becomes the step's layer. As with
+ * Docker's builder, the container is on the default bridge (so `RUN wget`,
+ * `apk add` and the like reach the network) unless the build asks for
+ * `--network none`; its address is given back when the step ends.
  */
-export function engineRunStep(machine: EngineMachine): RunStep {
+export function engineRunStep(machine: EngineMachine, networks?: NetworkStore, networkMode: "bridge" | "none" = "bridge"): RunStep {
   return {
     async run(o) {
       const runtime = await machine.runtime();
       const id = randomBytes(32).toString("hex");
+      const hostname = id.slice(0, 12);
+      let network: GuestNetwork | undefined;
+      if (networks && networkMode !== "none") {
+        const lease = networks.lease(networks.get("bridge").Id, id);
+        const iface = { bridge: lease.bridge, ip: lease.ip, prefixLen: lease.prefixLen, gateway: lease.gateway, mac: lease.mac };
+        network = { mode: "bridge", interfaces: [iface], hosts: hostsFile({ ips: [lease.ip], names: [hostname] }, []), hostname, resolvConf: "" };
+      }
       try {
         const exitCode = await runtime.run(
-          { id, imageId: o.parentId, argv: o.argv, env: o.env, workingDir: o.workingDir || "/", user: o.user || undefined },
+          { id, imageId: o.parentId, argv: o.argv, env: o.env, workingDir: o.workingDir || "/", user: o.user || undefined, hostname, ...(network ? { network } : {}) },
           { onStdout: o.onOutput, onStderr: o.onOutput },
         );
         const layerTar = path.join(await mkdtemp(path.join(os.tmpdir(), "hangar-run-")), "layer.tar");
@@ -25,6 +37,7 @@ export function engineRunStep(machine: EngineMachine): RunStep {
         return { layerTar, exitCode };
       } finally {
         await runtime.remove(id).catch(() => undefined);
+        networks?.release(id);
       }
     },
   };
