@@ -40,6 +40,8 @@ async function copyAssets() {
   await cp("src/core/vagrantfile/vagrant-dsl.rb", "dist/ruby/vagrant-dsl.rb");
   await mkdir("dist/runtime", { recursive: true });
   await cp("src/core/engine/runtime/container-runtime.sh", "dist/runtime/container-runtime.sh");
+  await mkdir("dist/images", { recursive: true });
+  await cp("src/core/engine/images/busybox-adduser.sh", "dist/images/busybox-adduser.sh");
 }
 
 // dockerode loads gRPC and protobuf for BuildKit sessions (build version "2"), which Hangar never asks

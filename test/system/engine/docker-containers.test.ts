@@ -265,3 +265,21 @@ CMD ["sh", "-c", "ls /data; cat /data/kept /outside"]
 `;
   assert.equal(await buildAndRun("volume-run:1", dockerfile), "kept\nbefore\noutside\n");
 });
+
+test("the built-in busybox has Docker's busybox tools: every applet of the binary, and adduser/addgroup/deluser/delgroup with busybox's options", { timeout: 300_000 }, async () => {
+  const dockerfile = `FROM busybox
+RUN adduser -D app && addgroup -S ops && addgroup app ops && adduser -D -H -u 2001 -G ops svc && adduser -D gone && deluser gone
+USER app
+WORKDIR /home/app
+RUN touch mine
+CMD ["sh", "-c", "id -un; id -u; id -g; grep -e ^app: -e ^svc: -e ^gone: /etc/passwd; grep -e ^ops: -e ^app: /etc/group; stat -c '%u:%g %A' /home/app/mine; test -d /home/svc || echo svc has no home; ipcalc -n 10.1.2.3/8; adduser -D app 2>&1 || echo refused"]
+`;
+  const out = await buildAndRun("accounts:1", dockerfile);
+  const [name, uid, gid, appLine, svcLine, ...rest] = out.trimEnd().split("\n");
+  assert.deepEqual([name, uid, gid], ["app", "1000", "1000"], out);
+  assert.equal(appLine, "app:x:1000:1000:Linux User,,,:/home/app:/bin/sh");
+  assert.match(svcLine!, /^svc:x:2001:(\d+):Linux User,,,:\/home\/svc:\/bin\/sh$/);
+  const opsGid = /^svc:x:2001:(\d+):/.exec(svcLine!)![1]!;
+  assert.ok(Number(opsGid) >= 100 && Number(opsGid) < 1000, `a system group: ${opsGid}`);
+  assert.deepEqual(rest, ["app:x:1000:", `ops:x:${opsGid}:app`, "1000:1000 -rw-r--r--", "svc has no home", "NETWORK=10.0.0.0", "adduser: user 'app' in use", "refused"], out);
+});

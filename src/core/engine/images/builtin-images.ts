@@ -1,4 +1,4 @@
-import { createWriteStream, promises as fs } from "node:fs";
+import { createWriteStream, existsSync, promises as fs, readFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -32,8 +32,8 @@ export interface BuiltinImageOptions {
 export const BUSYBOX_TAG = "busybox:latest";
 
 /**
- * Applets linked to /bin/busybox. `busybox --list` cannot run on the host,
- * so the list is fixed: the common ones Debian's busybox-static builds in.
+ * Applets linked to /bin/busybox when the binary's own list cannot be read
+ * (busyboxApplets): the common ones Debian's busybox-static builds in.
  */
 export const BUSYBOX_APPLETS: readonly string[] = [
   "sh",
@@ -106,6 +106,41 @@ export const BUSYBOX_APPLETS: readonly string[] = [
   "less",
 ];
 
+/**
+ * The applets a busybox binary has, from the table of names it carries (one
+ * NUL-separated, sorted run starting "[", "[["): `busybox --list` cannot run
+ * on the host. The fixed list when no such table is found.
+ */
+export function busyboxApplets(binary: Buffer): string[] {
+  const at = binary.indexOf("\0[\0[[\0");
+  const names: string[] = [];
+  if (at >= 0) {
+    let start = at + 1;
+    for (;;) {
+      const end = binary.indexOf(0, start);
+      if (end < 0 || end - start > 40) break;
+      const name = binary.toString("latin1", start, end);
+      if (!/^[[a-z0-9][\w.[-]*$/.test(name) || (names.length && name <= names[names.length - 1]!)) break;
+      names.push(name);
+      start = end + 1;
+    }
+  }
+  return names.length >= 50 ? names : [...BUSYBOX_APPLETS];
+}
+
+/**
+ * adduser, addgroup, deluser and delgroup as one script (busybox-adduser.sh,
+ * beside this file; copied into dist/images by esbuild.mjs): Debian's
+ * busybox-static leaves those applets out, Docker's busybox image has them.
+ */
+const ADDUSER_SCRIPT: string = readFileSync(
+  existsSync(path.join(__dirname, "busybox-adduser.sh")) ? path.join(__dirname, "busybox-adduser.sh") : path.join(__dirname, "images", "busybox-adduser.sh"),
+  "utf8",
+);
+const ACCOUNT_TOOLS = ["adduser", "addgroup", "deluser", "delgroup"];
+/** The layer's history line, by which an older making of the image is known and made again (the first had just the package). */
+const madeBy = (version: string): string => `busybox-static ${version} from Debian, all its applets, adduser/addgroup`;
+
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 const GROUP = "root:x:0:\nnobody:x:65534:\n";
@@ -131,7 +166,11 @@ export function builtinImageName(ref: string): "busybox" | undefined {
 export async function ensureBuiltinImage(store: ImageStore, name: string, o: BuiltinImageOptions): Promise<StoredImage | undefined> {
   if (builtinImageName(name) !== "busybox") return undefined;
   try {
-    return await store.image(BUSYBOX_TAG);
+    const stored = await store.image(BUSYBOX_TAG);
+    // One this Hangar made is kept; one an older Hangar made (only the package's line in its history) is made again;
+    // one the user tagged busybox:latest themselves is theirs.
+    const history = stored.config.history ?? [];
+    if (!(history.length === 1 && /^busybox-static \S+ from Debian$/.test(history[0]?.created_by ?? ""))) return stored;
   } catch (err) {
     if (!(err instanceof ImageNotFoundError)) throw err;
   }
@@ -165,7 +204,7 @@ export async function createBusyboxImage(store: ImageStore, input: { binary: Buf
     await writeBusyboxLayer(layer, input.binary, when);
     return await store.create({
       config: { Env: [PATH_ENV], Cmd: ["sh"] },
-      layers: [{ tarPath: layer, createdBy: `busybox-static ${input.version} from Debian` }],
+      layers: [{ tarPath: layer, createdBy: madeBy(input.version) }],
       tags: [BUSYBOX_TAG],
       created: when,
       architecture: "386",
@@ -176,6 +215,8 @@ export async function createBusyboxImage(store: ImageStore, input: { binary: Buf
 }
 
 async function writeBusyboxLayer(file: string, binary: Buffer, mtime: Date): Promise<void> {
+  const applets = [...new Set(busyboxApplets(binary))].filter((a) => a !== "busybox");
+  const tools = ACCOUNT_TOOLS.filter((t) => !applets.includes(t));
   type Item = { name: string; header: Omit<tar.Header, "name" | "size" | "mtime" | "uid" | "gid" | "uname" | "gname" | "devmajor" | "devminor" | "linkname"> & { linkname?: string }; body?: Buffer };
   const dir = (name: string, mode = 0o755): Item => ({ name: `${name}/`, header: { type: "directory", mode } });
   const items: Item[] = [
@@ -183,7 +224,9 @@ async function writeBusyboxLayer(file: string, binary: Buffer, mtime: Date): Pro
     dir("root", 0o700),
     dir("tmp", 0o1777),
     { name: "bin/busybox", header: { type: "file", mode: 0o755 }, body: binary },
-    ...[...new Set(BUSYBOX_APPLETS)].map((a): Item => ({ name: `bin/${a}`, header: { type: "symlink", mode: 0o777, linkname: "busybox" } })),
+    ...applets.map((a): Item => ({ name: `bin/${a}`, header: { type: "symlink", mode: 0o777, linkname: "busybox" } })),
+    { name: "bin/.hangar-accounts", header: { type: "file", mode: 0o755 }, body: Buffer.from(ADDUSER_SCRIPT) },
+    ...tools.map((a): Item => ({ name: `bin/${a}`, header: { type: "symlink", mode: 0o777, linkname: ".hangar-accounts" } })),
     { name: "etc/passwd", header: { type: "file", mode: 0o644 }, body: Buffer.from(PASSWD) },
     { name: "etc/group", header: { type: "file", mode: 0o644 }, body: Buffer.from(GROUP) },
   ];

@@ -1,10 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lstat, readFile, readlink, stat } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { resolveDebianMirror } from "../../../../../src/core/boxes/debian/apt-mirror";
-import { BUSYBOX_APPLETS, builtinImageName, createBusyboxImage, ensureBuiltinImage } from "../../../../../src/core/engine/images/builtin-images";
+import { BUSYBOX_APPLETS, builtinImageName, busyboxApplets, createBusyboxImage, ensureBuiltinImage } from "../../../../../src/core/engine/images/builtin-images";
 // The default registry's domain is configuration (HANGAR_DEFAULT_REGISTRY); a reserved test domain stands in for it.
 const DEFAULT_DOMAIN = "registry.test";
 process.env.HANGAR_DEFAULT_REGISTRY = DEFAULT_DOMAIN;
@@ -42,7 +43,7 @@ test("the busybox image from a given binary: deterministic, Docker-shaped, with 
     const store = await ImageStore.open(path.join(dir, "a"));
     assert.deepEqual(
       (await dockerHistory(store, "busybox")).map((h) => h.CreatedBy),
-      ["busybox-static 1:1.35.0-4 from Debian"],
+      ["busybox-static 1:1.35.0-4 from Debian, all its applets, adduser/addgroup"],
     );
     const other = await shaped(createBusyboxImage(await ImageStore.open(path.join(dir, "c")), { ...input, binary: Buffer.from("another build") }));
     assert.notEqual(other.Id, a.Id);
@@ -52,12 +53,24 @@ test("the busybox image from a given binary: deterministic, Docker-shaped, with 
     assert.deepEqual(await readFile(path.join(root, "bin/busybox")), binary);
     assert.equal((await stat(path.join(root, "bin/busybox"))).mode & 0o777, 0o755);
     for (const applet of BUSYBOX_APPLETS) assert.equal(await readlink(path.join(root, "bin", applet)), "busybox", applet);
+    // The account tools Debian's build leaves out: one script, linked under each name.
+    for (const tool of ["adduser", "addgroup", "deluser", "delgroup"]) assert.equal(await readlink(path.join(root, "bin", tool)), ".hangar-accounts", tool);
+    assert.match(await readFile(path.join(root, "bin/.hangar-accounts"), "utf8"), /^#!\/bin\/sh\n/);
     assert.equal((await stat(path.join(root, "tmp"))).mode & 0o7777, 0o1777);
     assert.equal((await stat(path.join(root, "root"))).mode & 0o777, 0o700);
     for (const d of ["dev", "proc", "sys", "home", "var", "etc"]) assert.ok((await lstat(path.join(root, d))).isDirectory(), d);
     assert.match(await readFile(path.join(root, "etc/passwd"), "utf8"), /^root:x:0:0:root:\/root:\/bin\/sh\nnobody:x:65534:65534:/);
     assert.match(await readFile(path.join(root, "etc/group"), "utf8"), /^root:x:0:\nnobody:x:65534:\n$/);
   });
+});
+
+test("a busybox binary's applets are read from its own table of names; without one, the fixed list", () => {
+  const names = ["[", "[[", "acpid", "addgroup", "ash", ...Array.from({ length: 60 }, (_, i) => `t${String(i).padStart(2, "0")}`), "zcat"];
+  const binary = Buffer.concat([Buffer.from("\x7fELF code\0usage text\0"), Buffer.from(names.join("\0") + "\0"), Buffer.from("\x01\x02 more data\0Zzz\0")]);
+  assert.deepEqual(busyboxApplets(binary), names);
+  assert.deepEqual(busyboxApplets(Buffer.from("\x7fELF no table")), [...BUSYBOX_APPLETS]);
+  // A short run that merely looks like a table is not taken for one.
+  assert.deepEqual(busyboxApplets(Buffer.from("x\0[\0[[\0ls\0")), [...BUSYBOX_APPLETS]);
 });
 
 /**
@@ -83,15 +96,25 @@ test("busybox:latest from Debian's busybox-static i386 package", async (t) => {
     const image = await shaped(ensureBuiltinImage(store, "busybox", { hangarHome: home, signal: AbortSignal.timeout(120_000) }));
     assert.ok(image);
     assert.deepEqual(image.RepoTags, ["busybox:latest"]);
-    assert.match((await dockerHistory(store, "busybox"))[0].CreatedBy, /^busybox-static \S+ from Debian$/);
+    assert.match((await dockerHistory(store, "busybox"))[0].CreatedBy, /^busybox-static \S+ from Debian, all its applets, adduser\/addgroup$/);
     const root = path.join(dir, "rootfs");
     await applyLayer((await store.layerFiles("busybox:latest"))[0], root);
     const elf = await readFile(path.join(root, "bin/busybox"));
     assert.equal(elf.subarray(0, 4).toString("latin1"), "\x7fELF");
     assert.equal(elf[4], 1, "32-bit");
     assert.equal(elf.readUInt16LE(18), 3, "i386");
+    // Every applet the binary has (Debian's has some 270; the fixed list has 70), each linked in /bin.
+    const applets = busyboxApplets(elf);
+    assert.ok(applets.length > 200, `${applets.length} applets`);
+    for (const a of ["nslookup", "xz", "ipcalc", "adjtimex"]) assert.ok(applets.includes(a), a);
+    for (const a of applets.filter((x) => x !== "busybox")) assert.equal(await readlink(path.join(root, "bin", a)), "busybox", a);
     // Again: the store has it, so no network and the same image.
     const again = await shaped(ensureBuiltinImage(store, `${DEFAULT_DOMAIN}/library/busybox:latest`, { hangarHome: dir, env: { HANGAR_DEBIAN_MIRROR: "not a url" } }));
     assert.equal(again?.Id, image.Id);
   });
+});
+
+test("shellcheck finds nothing in the busybox image's account tools script", { skip: spawnSync("shellcheck", ["--version"]).status !== 0 && "shellcheck is not installed" }, () => {
+  const r = spawnSync("shellcheck", ["-s", "sh", path.resolve(__dirname, "../../../../../src/core/engine/images/busybox-adduser.sh")], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
 });
