@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runCommand, type Run } from "../fixtures/command-run";
+import type { Run } from "../fixtures/command-run";
 import { EngineUnderTest } from "../fixtures/engine-under-test";
 
 let engine: EngineUnderTest;
@@ -115,47 +115,6 @@ test("ps filters as Docker's: every label filter must hold (Compose finds its co
     assert.equal(await names("since=both"), "only-x only-y");
   } finally {
     await docker(["rm", ...made]);
-  }
-});
-
-test("Compose (Debian's docker-compose) brings up a two-service project: one container per service, found by its labels, logs, down -v", { timeout: 300_000 }, async () => {
-  const project = await mkdtemp(path.join(os.tmpdir(), "hangar-compose-"));
-  await writeFile(
-    path.join(project, "docker-compose.yml"),
-    [
-      "services:",
-      "  web:",
-      "    image: busybox",
-      '    command: sh -c "echo web up; exec sleep 300"',
-      "  worker:",
-      "    image: busybox",
-      '    command: sh -c "echo worker up; exec sleep 300"',
-      "",
-    ].join("\n"),
-  );
-  const compose = (args: string[]): Promise<Run> =>
-    runCommand("docker-compose", ["-p", "ctest", ...args], { env: engine.dockerEnv(), cwd: project, allowFail: false, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
-  try {
-    await compose(["up", "-d"]);
-    // Compose numbers a service's containers from the ones its labels find: each service's is its first.
-    const names = (await docker(["ps", "--filter", "label=com.docker.compose.project=ctest", "--format", "{{.Names}}"])).stdout.split("\n").filter(Boolean).sort();
-    assert.deepEqual(names, ["ctest_web_1", "ctest_worker_1"]);
-    const web = await docker(["ps", "--filter", "label=com.docker.compose.project=ctest", "--filter", "label=com.docker.compose.service=web", "--format", "{{.Names}}"]);
-    assert.equal(web.stdout, "ctest_web_1\n");
-    const ps = (await compose(["ps"])).stdout;
-    assert.equal(ps.match(/ctest_web_1/g)?.length, 1, ps);
-    assert.equal(ps.match(/ctest_worker_1/g)?.length, 1, ps);
-    let logs = "";
-    for (let i = 0; i < 50 && !(logs.includes("web up") && logs.includes("worker up")); i++) {
-      logs = (await compose(["logs", "--no-color"])).stdout;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.match(logs, /web_1 +\| web up/);
-    assert.match(logs, /worker_1 +\| worker up/);
-    await compose(["down", "-v"]);
-    assert.equal((await docker(["ps", "-a", "--filter", "label=com.docker.compose.project=ctest", "-q"])).stdout, "");
-  } finally {
-    await rm(project, { recursive: true, force: true });
   }
 });
 
