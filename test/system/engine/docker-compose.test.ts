@@ -1,27 +1,15 @@
 // A real Compose client (Debian's docker-compose 1.29; Compose v2 speaks the
 // same Engine API) against the embedded engine: projects, their labels,
 // networks with aliases, named volumes, depends_on and restart policies.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { runCommand, type Run } from "../fixtures/command-run";
-import { EngineUnderTest } from "../fixtures/engine-under-test";
+import { engineForThisFile } from "../fixtures/engine-under-test";
 
-let engine: EngineUnderTest;
-
-function docker(args: string[], allowFail = false): Promise<Run> {
-  return engine.docker(args, allowFail);
-}
-
-before(async () => {
-  engine = await EngineUnderTest.start();
-});
-
-after(async () => {
-  await engine?.stop();
-});
+const { engine, docker } = engineForThisFile();
 
 test("Compose (Debian's docker-compose) brings up a two-service project: one container per service, found by its labels, logs, down -v", { timeout: 300_000 }, async () => {
   const project = await mkdtemp(path.join(os.tmpdir(), "hangar-compose-"));
@@ -39,7 +27,7 @@ test("Compose (Debian's docker-compose) brings up a two-service project: one con
     ].join("\n"),
   );
   const compose = (args: string[]): Promise<Run> =>
-    runCommand("docker-compose", ["-p", "ctest", ...args], { env: engine.dockerEnv(), cwd: project, allowFail: false, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
+    runCommand("docker-compose", ["-p", "ctest", ...args], { env: engine().dockerEnv(), cwd: project, allowFail: false, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
   try {
     await compose(["up", "-d"]);
     // Compose numbers a service's containers from the ones its labels find: each service's is its first.
@@ -93,7 +81,7 @@ networks:
 `,
     );
     const compose = (args: string[]): Promise<Run> =>
-      runCommand("docker-compose", ["-p", "cnet", ...args], { env: engine.dockerEnv(), cwd: project, allowFail: false, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
+      runCommand("docker-compose", ["-p", "cnet", ...args], { env: engine().dockerEnv(), cwd: project, allowFail: false, timeoutMs: 240_000, maxBuffer: 16 * 1024 * 1024 });
     const webLogs = async (): Promise<string> => {
       let logs = "";
       for (let i = 0; i < 100 && !/by-name/.test(logs); i++) {
@@ -122,7 +110,7 @@ networks:
       await compose(["down", "-v"]);
       assert.equal((await docker(["volume", "ls", "-q", "--filter", "name=cnet_dbdata"])).stdout, "");
     } finally {
-      await runCommand("docker-compose", ["-p", "cnet", "down", "-v"], { env: engine.dockerEnv(), cwd: project, allowFail: true, timeoutMs: 120_000, maxBuffer: 1024 * 1024 }).catch(() => undefined);
+      await runCommand("docker-compose", ["-p", "cnet", "down", "-v"], { env: engine().dockerEnv(), cwd: project, allowFail: true, timeoutMs: 120_000, maxBuffer: 1024 * 1024 }).catch(() => undefined);
       await rm(project, { recursive: true, force: true });
     }
   },

@@ -1,27 +1,15 @@
 // Containers through the real docker CLI: Hangar's engine starts its engine
 // machine (a real guest from the default box) on the first `docker run`, and
 // run/ps/logs/inspect/stop/kill/rm/wait/rename/prune behave as Docker's.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Run } from "../fixtures/command-run";
-import { EngineUnderTest } from "../fixtures/engine-under-test";
+import { engineForThisFile } from "../fixtures/engine-under-test";
 
-let engine: EngineUnderTest;
-
-function docker(args: string[], allowFail = false): Promise<Run> {
-  return engine.docker(args, allowFail);
-}
-
-before(async () => {
-  engine = await EngineUnderTest.start();
-});
-
-after(async () => {
-  await engine?.stop();
-});
+const { docker } = engineForThisFile();
 
 test("docker run --rm: output, exit status, and the container is gone afterwards (busybox pulled from the built-in images)", { timeout: 300_000 }, async () => {
   const hello = await docker(["run", "--rm", "busybox", "echo", "hello from a container"]);

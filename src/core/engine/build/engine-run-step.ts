@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineMachine } from "../machine/engine-machine";
 import type { NetworkStore } from "../networks/network-store";
-import { hostsFile, type GuestNetwork } from "../runtime/container-network";
+import { guestInterface, hostsFile, type GuestNetwork } from "../runtime/container-network";
 import type { RunStep } from "./dockerfile-builder";
 
 /**
@@ -24,8 +24,7 @@ export function engineRunStep(machine: EngineMachine, networks?: NetworkStore, n
       let network: GuestNetwork | undefined;
       if (networks && networkMode !== "none") {
         const lease = networks.lease(networks.get("bridge").Id, id);
-        const iface = { bridge: lease.bridge, ip: lease.ip, prefixLen: lease.prefixLen, gateway: lease.gateway, mac: lease.mac };
-        network = { mode: "bridge", interfaces: [iface], hosts: hostsFile({ ips: [lease.ip], names: [hostname] }, []), hostname, resolvConf: "" };
+        network = { mode: "bridge", interfaces: [guestInterface(lease)], hosts: hostsFile({ ips: [lease.ip], names: [hostname] }, []), hostname, resolvConf: "" };
       }
       try {
         const exitCode = await runtime.run(

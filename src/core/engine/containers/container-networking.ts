@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { PortInUseError, PortRelays } from "../../ports/port-relays";
 import { HangarError } from "../../util/errors";
 import { NetworkConflictError, NetworkInvalidError, type NetworkRecord, type NetworkStore } from "../networks/network-store";
-import { hostsFile, type GuestInterface, type GuestNetwork } from "../runtime/container-network";
+import { guestInterface, hostsFile, type GuestInterface, type GuestNetwork } from "../runtime/container-network";
 
 /** Docker's EndpointSettings: a container's place on one network (addresses only while it runs). */
 export interface EndpointSettings {
@@ -135,7 +135,7 @@ export class ContainerNetworking {
         const lease = this.store.lease(n.Id, c.Id, ep.IPAMConfig?.IPv4Address || undefined);
         Object.assign(ep, { NetworkID: n.Id, EndpointID: lease.endpointId, Gateway: lease.gateway, IPAddress: lease.ip, IPPrefixLen: lease.prefixLen, MacAddress: lease.mac });
         if (!this.store.isPredefined(n)) ep.Aliases = [...new Set([...(ep.Aliases ?? []), c.Id.slice(0, 12)])];
-        interfaces.push({ bridge: lease.bridge, ip: lease.ip, prefixLen: lease.prefixLen, gateway: lease.gateway, mac: lease.mac });
+        interfaces.push(guestInterface(lease));
       }
       const first = Object.values(settings.Networks).find((e) => e.IPAddress);
       const bridge = settings.Networks.bridge;
@@ -177,7 +177,7 @@ export class ContainerNetworking {
     Object.assign(ep, { EndpointID: lease.endpointId, Gateway: lease.gateway, IPAddress: lease.ip, IPPrefixLen: lease.prefixLen, MacAddress: lease.mac });
     if (!this.store.isPredefined(n)) ep.Aliases = [...new Set([...(ep.Aliases ?? []), c.Id.slice(0, 12)])];
     networks[n.Name] = ep;
-    return { bridge: lease.bridge, ip: lease.ip, prefixLen: lease.prefixLen, gateway: lease.gateway, mac: lease.mac };
+    return guestInterface(lease);
   }
 
   /** `docker network disconnect`: the endpoint goes; returns the address a running container must drop. */

@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, promises as fs, readFileSync } from "node:fs";
+import { createWriteStream, promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -7,6 +7,7 @@ import { resolveDebianMirror } from "../../boxes/debian/apt-mirror";
 import { readDeb } from "../../boxes/debian/deb-archive";
 import { DebianRepository } from "../../boxes/debian/debian-repository";
 import { DownloadCache } from "../../boxes/download-cache";
+import { bundledFile } from "../../util/bundled-file";
 import { HangarError } from "../../util/errors";
 import { ImageNotFoundError, InvalidReferenceError } from "./image-errors";
 import { familiarName, parseReference } from "./image-reference";
@@ -129,14 +130,10 @@ export function busyboxApplets(binary: Buffer): string[] {
 }
 
 /**
- * adduser, addgroup, deluser and delgroup as one script (busybox-adduser.sh,
- * beside this file; copied into dist/images by esbuild.mjs): Debian's
- * busybox-static leaves those applets out, Docker's busybox image has them.
+ * adduser, addgroup, deluser and delgroup are one script (busybox-adduser.sh,
+ * beside this file; copied into dist/images by esbuild.mjs), linked under each
+ * name: Debian's busybox-static leaves those applets out, Docker's busybox image has them.
  */
-const ADDUSER_SCRIPT: string = readFileSync(
-  existsSync(path.join(__dirname, "busybox-adduser.sh")) ? path.join(__dirname, "busybox-adduser.sh") : path.join(__dirname, "images", "busybox-adduser.sh"),
-  "utf8",
-);
 const ACCOUNT_TOOLS = ["adduser", "addgroup", "deluser", "delgroup"];
 /** The layer's history line, by which an older making of the image is known and made again (the first had just the package). */
 const madeBy = (version: string): string => `busybox-static ${version} from Debian, all its applets, adduser/addgroup`;
@@ -225,7 +222,7 @@ async function writeBusyboxLayer(file: string, binary: Buffer, mtime: Date): Pro
     dir("tmp", 0o1777),
     { name: "bin/busybox", header: { type: "file", mode: 0o755 }, body: binary },
     ...applets.map((a): Item => ({ name: `bin/${a}`, header: { type: "symlink", mode: 0o777, linkname: "busybox" } })),
-    { name: "bin/.hangar-accounts", header: { type: "file", mode: 0o755 }, body: Buffer.from(ADDUSER_SCRIPT) },
+    { name: "bin/.hangar-accounts", header: { type: "file", mode: 0o755 }, body: await fs.readFile(bundledFile(__dirname, "images", "busybox-adduser.sh")) },
     ...tools.map((a): Item => ({ name: `bin/${a}`, header: { type: "symlink", mode: 0o777, linkname: ".hangar-accounts" } })),
     { name: "etc/passwd", header: { type: "file", mode: 0o644 }, body: Buffer.from(PASSWD) },
     { name: "etc/group", header: { type: "file", mode: 0o644 }, body: Buffer.from(GROUP) },

@@ -10,6 +10,11 @@ export interface GuestInterface {
   mac: string;
 }
 
+/** A network address lease's interface for the runtime. */
+export function guestInterface(lease: GuestInterface): GuestInterface {
+  return { bridge: lease.bridge, ip: lease.ip, prefixLen: lease.prefixLen, gateway: lease.gateway, mac: lease.mac };
+}
+
 /** How a container is networked, and the files Docker bind-mounts over its /etc. */
 export interface GuestNetwork {
   /** "bridge": its own network namespace with `interfaces` (none: loopback only); "host": the engine machine's. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import * as path from "node:path";
+import { readFileSync } from "node:fs";
+import { bundledFile } from "../../util/bundled-file";
 
 /**
  * The container runtime script (container-runtime.sh, beside this file in
@@ -10,10 +10,5 @@ import * as path from "node:path";
  */
 export const BOX_RUNTIME_PATH = "/usr/lib/hangar/container-runtime";
 
-function scriptFile(): string {
-  const here = path.join(__dirname, "container-runtime.sh");
-  return existsSync(here) ? here : path.join(__dirname, "runtime", "container-runtime.sh");
-}
-
-export const CONTAINER_RUNTIME: string = readFileSync(scriptFile(), "utf8");
+export const CONTAINER_RUNTIME: string = readFileSync(bundledFile(__dirname, "runtime", "container-runtime.sh"), "utf8");
 export const CONTAINER_RUNTIME_SHA256: string = createHash("sha256").update(CONTAINER_RUNTIME).digest("hex");
