@@ -11,12 +11,7 @@
  *  - the payload of a segment that also carries FIN is dropped (the guest
  *    sends its last bytes with its FIN when they queued behind a slow
  *    acknowledgement: a download through a forwarded port lost its tail), so
- *    it is delivered here before v86 handles the FIN (as GuestNat does);
- *  - the SYN is sent once and never again: a guest that misses it (one
- *    restored from a saved state, or still bringing its network up) leaves
- *    the connection in "syn-sent" for good (an SSH client then times out
- *    waiting for the handshake), so it is sent again with backoff, as a
- *    real TCP stack does.
+ *    it is delivered here before v86 handles the FIN (as GuestNat does).
  */
 export interface V86TcpConnection {
   state: string;
@@ -27,12 +22,7 @@ export interface V86TcpConnection {
   on(event: "data", handler: (data: Uint8Array) => void): void;
   write(data: Uint8Array): void;
   close(): void;
-  /** Sends the SYN (again: same sequence number, so a late SYN-ACK to either one is accepted). */
-  connect(): void;
 }
-
-/** When an unanswered SYN is sent again (ms after the first), as Linux's initial retransmission timeout doubles. */
-const SYN_RETRIES_MS = [1_000, 3_000, 7_000, 15_000, 31_000];
 
 /**
  * v86 drops the payload of a guest segment that also carries FIN: hand it to
@@ -67,7 +57,6 @@ export class GuestTcp {
     private readonly conn: V86TcpConnection,
     handlers: GuestTcpHandlers,
   ) {
-    this.retransmitSyn();
     conn.on("connect", () => {
       for (const chunk of this.queued.splice(0)) conn.write(chunk);
       handlers.onConnect();
@@ -81,18 +70,6 @@ export class GuestTcp {
     };
     conn.on("shutdown", this.end);
     conn.on("close", this.end);
-  }
-
-  private retransmitSyn(): void {
-    const started = Date.now();
-    let next = 0;
-    const tick = (): void => {
-      if (this.ended || this.conn.state !== "syn-sent") return;
-      if (next > 0) this.conn.connect();
-      const at = SYN_RETRIES_MS[next++];
-      if (at !== undefined) setTimeout(tick, Math.max(0, started + at - Date.now())).unref();
-    };
-    tick();
   }
 
   write(data: Uint8Array): void {
