@@ -22,6 +22,8 @@ export interface EmulatorEvents {
   "ip-out": [packet: Uint8Array];
   /** The watch helper holds every synced folder (guest-watch-relay.ts). */
   "watch-synced": [];
+  /** The watch helper holds every folder of a folder watched with watchFolder. */
+  "watch-ready": [watchId: string];
   exit: [error?: Error];
 }
 
@@ -42,6 +44,7 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
       if (msg.type === "serial") this.emit("serial", msg.text);
       else if (msg.type === "ip-out") this.emit("ip-out", msg.packet);
       else if (msg.type === "watch-synced") this.emit("watch-synced");
+      else if (msg.type === "watch-ready") this.emit("watch-ready", msg.watchId);
       else if (msg.type === "tcp-error") this.tcpStreams.get(msg.id)?.destroy(new HangarError(msg.message));
       else if ("id" in msg && msg.id !== undefined) {
         const w = this.waiting.get(msg.id);
@@ -114,6 +117,15 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   /** Tells the watch relay its guest helper is listening. */
   watchHelperStarted(): void {
     if (!this.exited) this.post({ type: "watch-helper-started" });
+  }
+
+  /** Replays host changes under a folder inside a share to the guest's inotify until unwatchFolder(id) (guest-watch-relay.ts). */
+  watchFolder(watchId: string, share: string, inShare: string, guestPath: string, exclude: string[]): void {
+    if (!this.exited) this.post({ type: "watch-add", watchId, share, inShare, guestPath, exclude });
+  }
+
+  unwatchFolder(watchId: string): void {
+    if (!this.exited) this.post({ type: "watch-remove", watchId });
   }
 
   /** Puts an IPv4 packet from a private network on the guest's wire. */

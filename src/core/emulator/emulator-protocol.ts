@@ -23,7 +23,7 @@ export interface EmulatorBoot {
   shares?: Share[];
   /** The guest's addresses on private networks: its frames for those go to the host as "ip-out". */
   privateAddresses?: PrivateAddress[];
-  /** Shares whose host changes are replayed to the guest's inotify (guest-watch-relay.ts), and the helper's token. */
+  /** Shares whose host changes are replayed to the guest's inotify (guest-watch-relay.ts; none: only folders added later), and the helper's token. */
   watch?: { folders: Array<{ share: string; guestPath: string; exclude: string[] }>; token: string };
 }
 
@@ -35,6 +35,9 @@ export type ToWorker =
   | { type: "stop"; id: number }
   /** The guest's watch helper is listening (guest-watch-relay.ts). */
   | { type: "watch-helper-started" }
+  /** Watch a folder inside a share (`inShare`, relative) while `watch-remove` has not named its id: an engine container's bind mount. */
+  | { type: "watch-add"; watchId: string; share: string; inShare: string; guestPath: string; exclude: string[] }
+  | { type: "watch-remove"; watchId: string }
   /** An IPv4 packet from a private network, for one of the guest's private addresses. */
   | { type: "ip-in"; packet: Uint8Array };
 
@@ -46,6 +49,8 @@ export type FromWorker =
   | { type: "tcp-error"; id: number; message: string }
   /** The watch helper holds every synced folder open: watches on them hold from now on. */
   | { type: "watch-synced" }
+  /** The watch helper holds every folder of a folder added with watch-add: watches in it hold from now on. */
+  | { type: "watch-ready"; watchId: string }
   /** An IPv4 packet the guest sent to a private network. */
   | { type: "ip-out"; packet: Uint8Array }
   | { type: "failed"; id?: number; message: string };

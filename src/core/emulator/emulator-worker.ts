@@ -1,7 +1,8 @@
 // One machine's emulator, in its own worker thread: v86 and the guest's
 // network stack live here so the extension host's event loop never stalls
 // while the guest computes. Driven by messages (emulator-protocol.ts).
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import * as path from "node:path";
 import { parentPort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import type { V86 as V86Class } from "v86" with { "resolution-mode": "import" };
@@ -18,6 +19,8 @@ const port = parentPort;
 let emulator: V86Class | undefined;
 let privateLink: PrivateLink | undefined;
 let watchRelay: GuestWatchRelay | undefined;
+/** Each share's host folder (real path), for folders watched on request. */
+let shareRoots = new Map<string, string>();
 const shares = new HostShareServer();
 
 function send(msg: FromWorker): void {
@@ -73,8 +76,9 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     }
   });
   emu.add_listener("emulator-ready", () => send({ type: "ready" }));
-  if (b.watch?.folders.length) {
+  if (b.watch) {
     const hostPaths = new Map((b.shares ?? []).map((s) => [s.name, realpathSync(s.hostPath)]));
+    shareRoots = hostPaths;
     const folders = b.watch.folders.flatMap((f) => {
       const hostPath = hostPaths.get(f.share);
       return hostPath ? [{ ...f, hostPath }] : [];
@@ -84,9 +88,29 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
       b.watch.token,
       (guestPort) => (emulator as unknown as { network_adapter?: { connect(port: number): V86TcpConnection } } | undefined)?.network_adapter?.connect(guestPort),
       () => send({ type: "watch-synced" }),
+      (watchId) => send({ type: "watch-ready", watchId }),
     );
     shares.onGuestChange = (share, rel) => relay.guestChanged(share, rel);
     watchRelay = relay;
+  }
+}
+
+/**
+ * A folder inside a share as a real path, or nothing when it is missing or
+ * leads out of the share (the guest may have made part of it a symlink since
+ * the engine checked it): the relay must never watch a host folder the share
+ * does not hold.
+ */
+function folderInShare(share: string, inShare: string): { real: string; inShare: string } | undefined {
+  const root = shareRoots.get(share);
+  if (!root) return undefined;
+  try {
+    const real = realpathSync(path.resolve(root, inShare));
+    const rel = path.relative(root, real);
+    if (rel.startsWith("..") || path.isAbsolute(rel) || !statSync(real).isDirectory()) return undefined;
+    return { real, inShare: rel.split(path.sep).join("/") };
+  } catch {
+    return undefined;
   }
 }
 
@@ -138,6 +162,14 @@ port.on("message", (msg: ToWorker) => {
       break;
     case "watch-helper-started":
       watchRelay?.helperStarted();
+      break;
+    case "watch-add": {
+      const hostPath = folderInShare(msg.share, msg.inShare);
+      if (hostPath) watchRelay?.add(msg.watchId, { share: msg.share, hostPath: hostPath.real, inShare: hostPath.inShare, guestPath: msg.guestPath, exclude: msg.exclude });
+      break;
+    }
+    case "watch-remove":
+      void watchRelay?.remove(msg.watchId);
       break;
     case "ip-in":
       privateLink?.deliver(msg.packet);

@@ -40,37 +40,74 @@ export const WATCH_HELPER_FILE = "/etc/hangar/watch-relay";
 export const WATCH_TOKEN_FILE = "/etc/hangar/watch-token";
 
 /**
- * The guest side, run by `nc -ll -e` for each connection as the SSH user:
- * the first line must be the token; then "P <folder>" (hold it open), "S -"
- * (answer "synced" once every line before it is done), "M
- * <path>" (a file changed), "W <path>" (the same, cheaply: IN_CLOSE_WRITE
- * only) and "D <path>" (a folder's entries changed), one per line.
+ * The guest side, run by `nc -ll -e` for each connection (as the SSH user in
+ * a machine, as root in the engine machine): the first line must be the
+ * token; then "P <folder>" (hold it open), "U <folder>" (let it go), "S <id>"
+ * (answer "synced <id>" once every line before it is done), "M <path>" (a file
+ * changed), "W <path>" (the same, cheaply: IN_CLOSE_WRITE only) and "D
+ * <path>" (a folder's entries changed), one per line.
+ *
+ * The guest may swap a file for a symlink between the test and the open (an
+ * engine container owns the bind-mounted folder it sees): the truncate and
+ * chown act on the descriptor opened, and only when it is on 9p (magic
+ * 0x1021997), where both change nothing; chown -h never follows.
  */
 export const WATCH_HELPER = `#!/bin/sh
 # Hangar: replays host changes under synced folders as inotify events (guest-watch-relay.ts).
+set -f
 IFS= read -r token || exit 0
 [ -n "$token" ] && [ "$token" = "$(cat ${WATCH_TOKEN_FILE} 2>/dev/null)" ] || exit 0
 me=$(id -u)
+nl='
+'
 fd=20
+pins=""
+free=""
 while IFS= read -r line; do
   p=\${line#??}
   case $line in
-    "P "*) [ -d "$p" ] && [ ! -L "$p" ] && [ $fd -lt ${20 + PIN_MAX} ] && eval "command exec $fd<\\"\\$p\\"" && fd=$((fd + 1)) ;;
-    "M "*) [ -f "$p" ] && [ ! -L "$p" ] && { : >> "$p"; truncate -s ${NOTIFY_SIZE} "$p"; chown "$me" "$p"; } ;;
-    "S "*) echo synced ;;
+    "P "*)
+      n=""
+      if [ -d "$p" ] && [ ! -L "$p" ]; then
+        if [ -n "$free" ]; then n=\${free%% *}; free=\${free#* }; elif [ $fd -lt ${20 + PIN_MAX} ]; then n=$fd; fd=$((fd + 1)); fi
+      fi
+      if [ -n "$n" ]; then
+        if eval "command exec $n<\\"\\$p\\""; then pins="$pins$n $p$nl"; else free="$free$n "; fi
+      fi ;;
+    "U "*)
+      kept=""; IFS=$nl
+      for e in $pins; do
+        if [ "\${e#* }" = "$p" ]; then n=\${e%% *}; eval "exec $n<&-"; free="$free$n "; else kept="$kept$e$nl"; fi
+      done
+      unset IFS; pins=$kept ;;
+    "M "*) [ -f "$p" ] && [ ! -L "$p" ] && command exec 3>>"$p" && [ "$(stat -f -c %t /proc/self/fd/3)" = 1021997 ] && { truncate -s ${NOTIFY_SIZE} /proc/self/fd/3; chown "$me" /proc/self/fd/3; }; exec 3>&- ;;
+    "S "*) echo "synced $p" ;;
     "W "*) [ -f "$p" ] && [ ! -L "$p" ] && : >> "$p" ;;
-    "D "*) [ -d "$p" ] && [ ! -L "$p" ] && chown "$me" "$p" ;;
+    "D "*) [ -d "$p" ] && [ ! -L "$p" ] && chown -h "$me" "$p" ;;
   esac 2>/dev/null
 done
 `;
 
 export interface WatchedFolder {
-  /** The 9p share's name ("s0") and its host folder (the share server's realpath). */
+  /** The 9p share's name ("s0") and the host folder watched (the share's own folder or one inside it, as a real path). */
   share: string;
   hostPath: string;
   guestPath: string;
   /** rsync-style excludes (sync-excludes.ts), Hangar's own state folders among them. */
   exclude: string[];
+  /** Where hostPath is inside its share ("" or absent: the share's own folder); the 9p server names the guest's changes by it. */
+  inShare?: string;
+}
+
+/** One watched folder: its chokidar watcher and the guest folders it asked the helper to hold. */
+interface WatchRoot {
+  folder: WatchedFolder;
+  watcher: FSWatcher;
+  pins: Set<string>;
+  ready: boolean;
+  removed: boolean;
+  /** Whether onFolderReady has been called for it. */
+  reported: boolean;
 }
 
 /** Changes the guest made itself within this long before the host's event are its own echo. */
@@ -86,7 +123,8 @@ const MAX_RECONNECT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 2000;
 
 export class GuestWatchRelay {
-  private readonly watchers: FSWatcher[] = [];
+  /** Watched folders by id: a machine's synced folders from the start, an engine container's bind mounts while it runs. */
+  private readonly roots = new Map<string, WatchRoot>();
   private readonly guestChanges = new Map<string, number>();
   /** Size and mtime of each file as last replayed or seen from the guest: an event that leaves them is no change. */
   private readonly known = new Map<string, string>();
@@ -94,13 +132,11 @@ export class GuestWatchRelay {
   private pending = new Set<string>();
   /** Full replays left in this second, and when the second began. */
   private budget = { left: FULL_EVENTS_PER_S, since: 0 };
-  /** Guest folders to hold open, in the order they were seen. */
-  private readonly folders = new Set<string>();
+  /** Guest folders the helper holds open, with how many watched folders want each (two binds can overlap). */
+  private readonly pinned = new Map<string, number>();
   private reconnect?: NodeJS.Timeout;
   /** Attempts since the helper last confirmed the token: the retry backs off (a helper with another token answers, then hangs up). */
   private failures = 0;
-  /** Watchers still scanning their folder (their folders are not all known yet). */
-  private scanning: number;
   /** Whether the helper has been asked to confirm it holds every folder (once per connection). */
   private syncAsked = false;
   /** Batches sent, for tests and diagnostics. */
@@ -116,39 +152,76 @@ export class GuestWatchRelay {
     private readonly connect: (port: number) => V86TcpConnection | undefined,
     /** The helper holds every folder: from now on, watches on them hold (once per connection). */
     private readonly onSynced: () => void = () => undefined,
+    /** The helper holds every folder of the folder added under this id (once per add). */
+    private readonly onFolderReady: (id: string) => void = () => undefined,
   ) {
-    this.scanning = folders.length;
-    for (const f of folders) {
-      const excluded = compileExcludes(f.exclude);
-      const w = watch(f.hostPath, {
-        ignoreInitial: true,
-        alwaysStat: true,
-        // The guest can make symlinks in a synced folder: never follow one out to host folders it must not learn about.
-        followSymlinks: false,
-        ignored: (p: string, st?: Stats) => {
-          const rel = path.relative(f.hostPath, p).split(path.sep).join("/");
-          return rel !== "" && !rel.startsWith("..") && excluded(rel, st?.isDirectory() ?? false);
-        },
-      });
-      w.on("all", (event, p, st) => this.onHostEvent(f, event, p, st));
-      w.on("error", () => undefined);
-      w.on("ready", () => {
-        for (const dir of Object.keys(w.getWatched())) this.pin(f, dir);
-        this.scanning--;
-        this.open();
-        this.queue(f.guestPath, "D", false);
-      });
-      this.watchers.push(w);
-    }
+    for (const [i, f] of folders.entries()) this.add(`synced-${i}`, f);
   }
 
-  private pin(f: WatchedFolder, hostDir: string): void {
+  /** Starts watching a folder (again under an id already used: replaced). A guest path with a line break is refused (the helper reads lines). */
+  add(id: string, f: WatchedFolder): void {
+    if (this.closed || f.guestPath.includes("\n")) return;
+    if (this.roots.has(id)) void this.remove(id);
+    const excluded = compileExcludes(f.exclude);
+    const watcher = watch(f.hostPath, {
+      ignoreInitial: true,
+      alwaysStat: true,
+      // The guest can make symlinks in a synced folder: never follow one out to host folders it must not learn about.
+      followSymlinks: false,
+      ignored: (p: string, st?: Stats) => {
+        const rel = path.relative(f.hostPath, p).split(path.sep).join("/");
+        return rel !== "" && !rel.startsWith("..") && excluded(rel, st?.isDirectory() ?? false);
+      },
+    });
+    const root: WatchRoot = { folder: f, watcher, pins: new Set(), ready: false, removed: false, reported: false };
+    this.roots.set(id, root);
+    watcher.on("all", (event, p, st) => this.onHostEvent(root, event, p, st));
+    watcher.on("error", () => undefined);
+    watcher.on("ready", () => {
+      if (root.removed) return;
+      for (const dir of Object.keys(watcher.getWatched())) this.pin(root, dir);
+      root.ready = true;
+      this.open();
+      // Pinned lines go before this one: the helper's answer says it holds them.
+      if (this.connected) this.queue(id, "S");
+      this.queue(f.guestPath, "D", false);
+    });
+  }
+
+  /** Stops watching a folder: the helper lets go of the guest folders no other watched folder holds. */
+  async remove(id: string): Promise<void> {
+    const root = this.roots.get(id);
+    if (!root) return;
+    this.roots.delete(id);
+    root.removed = true;
+    for (const guest of root.pins) this.unpin(root, guest);
+    await root.watcher.close();
+  }
+
+  /** Watchers still scanning their folder (their folders are not all known yet). */
+  private get scanning(): number {
+    return [...this.roots.values()].filter((r) => !r.ready).length;
+  }
+
+  private pin(root: WatchRoot, hostDir: string): void {
+    const f = root.folder;
     const rel = path.relative(f.hostPath, hostDir).split(path.sep).join("/");
-    if (rel.startsWith("..") || rel.includes("\n") || this.folders.size >= PIN_MAX) return;
+    if (rel.startsWith("..") || rel.includes("\n") || this.pinned.size >= PIN_MAX) return;
     const guest = rel ? path.posix.join(f.guestPath, rel) : f.guestPath;
-    if (this.folders.has(guest)) return;
-    this.folders.add(guest);
-    if (this.connected) this.queue(guest, "P");
+    if (root.pins.has(guest)) return;
+    root.pins.add(guest);
+    const count = (this.pinned.get(guest) ?? 0) + 1;
+    this.pinned.set(guest, count);
+    if (count === 1 && this.connected) this.queue(guest, "P");
+  }
+
+  private unpin(root: WatchRoot, guest: string): void {
+    if (!root.pins.delete(guest)) return;
+    const count = (this.pinned.get(guest) ?? 1) - 1;
+    if (count > 0) return void this.pinned.set(guest, count);
+    this.pinned.delete(guest);
+    this.pending.delete(`P ${guest}`);
+    if (this.connected) this.queue(guest, "U");
   }
 
   /** From the 9p server: the guest changed this entry itself. */
@@ -157,10 +230,12 @@ export class GuestWatchRelay {
     if (this.guestChanges.size > 10_000) for (const [k, t] of this.guestChanges) if (Date.now() - t > GUEST_ECHO_MS) this.guestChanges.delete(k);
   }
 
-  private onHostEvent(f: WatchedFolder, event: string, hostPath: string, st: Stats | undefined): void {
+  private onHostEvent(root: WatchRoot, event: string, hostPath: string, st: Stats | undefined): void {
+    const f = root.folder;
+    if (root.removed) return;
     const rel = path.relative(f.hostPath, hostPath).split(path.sep).join("/");
     if (rel.startsWith("..") || rel.includes("\n")) return;
-    const key = `${f.share}/${rel}`;
+    const key = `${f.share}/${[f.inShare, rel].filter((p) => p).join("/")}`;
     const guestAt = this.guestChanges.get(key);
     const signature = st ? `${st.size}:${st.mtimeMs}` : "gone";
     const seen = this.known.get(key);
@@ -175,16 +250,16 @@ export class GuestWatchRelay {
       this.queue(guest, "W");
       this.queue(path.posix.dirname(guest), "D");
     } else if (event === "addDir") {
-      this.pin(f, hostPath);
+      this.pin(root, hostPath);
       this.queue(path.posix.dirname(guest), "D");
     } else if (event === "unlink" || event === "unlinkDir") {
       this.known.delete(key);
-      if (event === "unlinkDir") this.folders.delete(guest);
+      if (event === "unlinkDir") this.unpin(root, guest);
       this.queue(path.posix.dirname(guest), "D");
     }
   }
 
-  private queue(guestPath: string, kind: "M" | "W" | "D" | "P", add = true): void {
+  private queue(guestPath: string, kind: "M" | "W" | "D" | "P" | "U" | "S", add = true): void {
     if (add) this.pending.add(`${kind} ${guestPath}`);
     if (this.pending.size > 5000) this.pending = new Set([...this.pending].slice(-5000));
     this.timer ??= setTimeout(() => {
@@ -227,17 +302,19 @@ export class GuestWatchRelay {
     if (this.closed || this.tcp || this.reconnect) return;
     const conn = this.connect(WATCH_PORT);
     if (!conn) return this.retry();
+    let answers = "";
     const tcp = new GuestTcp(conn, {
       onConnect: () => {
         this.connected = true;
         this.syncAsked = false;
-        const pins = [...this.folders].map((g) => `P ${g}\n`).join("");
+        const pins = [...this.pinned.keys()].map((g) => `P ${g}\n`).join("");
         tcp.write(new TextEncoder().encode(pins + this.syncLine()));
       },
       onData: (data) => {
-        if (!new TextDecoder().decode(data).includes("synced")) return;
-        this.failures = 0;
-        this.onSynced();
+        answers += new TextDecoder().decode(data);
+        const lines = answers.split("\n");
+        answers = lines.pop() ?? "";
+        for (const line of lines) this.answered(line);
       },
       onEnd: () => {
         if (this.tcp !== tcp) return;
@@ -251,6 +328,19 @@ export class GuestWatchRelay {
     setTimeout(() => {
       if (this.tcp === tcp && !this.connected) this.abandon();
     }, CONNECT_TIMEOUT_MS);
+  }
+
+  /** "synced -": every folder known at connect is held; "synced <id>": that folder's are. */
+  private answered(line: string): void {
+    if (!line.startsWith("synced ")) return;
+    this.failures = 0;
+    const id = line.slice("synced ".length);
+    if (id === "-") this.onSynced();
+    for (const [rootId, root] of this.roots) {
+      if (root.reported || !root.ready || (id !== "-" && id !== rootId)) continue;
+      root.reported = true;
+      this.onFolderReady(rootId);
+    }
   }
 
   /** Gives up an unanswered connection and tries again shortly. */
@@ -299,6 +389,7 @@ export class GuestWatchRelay {
     clearTimeout(this.timer);
     clearTimeout(this.reconnect);
     this.tcp?.close();
-    await Promise.all(this.watchers.map((w) => w.close()));
+    await Promise.all([...this.roots.values()].map((r) => r.watcher.close()));
+    this.roots.clear();
   }
 }

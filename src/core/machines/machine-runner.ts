@@ -42,6 +42,13 @@ export interface RunOptions {
    */
   watchSyncedFolders?: boolean;
   /**
+   * Replay host changes only under folders named later with watchFolder (the
+   * engine machine: its shares are whole host roots, its containers bind
+   * folders inside them), through a helper started as root (the engine's
+   * containers run as root; what it touches are root's files there).
+   */
+  watchOnRequest?: boolean;
+  /**
    * Host ports relayed into the guest: the SSH endpoint (id "ssh", guest
    * port 22) and the Vagrantfile's forwarded ports. Without an "ssh" entry the
    * SSH endpoint takes any free loopback port.
@@ -60,6 +67,10 @@ export interface RunOptions {
  * processes (the CLI, ssh, scp). `up` restores the box's booted state when it
  * exists and boots cold once to make it otherwise.
  */
+/** Hangar's state, and the two trees no one watches from the guest but that cost the host most to watch. */
+const WATCHED_EXCLUDES = [...ALWAYS_EXCLUDED, ".git/", "node_modules/"];
+let watchIds = 0;
+
 export class MachineRunner {
   /** The console's recent output, for `hangar console` (boot diagnostics, a guest whose network is down). */
   private consoleTail = "";
@@ -68,6 +79,8 @@ export class MachineRunner {
     readonly emulator: Emulator,
     readonly ports: PortRelays,
     private readonly diskDir: string | undefined,
+    /** The synced folders' shares: "s<i>" and its host folder. */
+    private readonly sharedFolders: ReadonlyArray<{ name: string; hostPath: string }> = [],
   ) {
     emulator.on("serial", (text) => {
       this.consoleTail = (this.consoleTail + text).slice(-CONSOLE_TAIL_BYTES);
@@ -84,6 +97,37 @@ export class MachineRunner {
   /** Types on the guest's serial console. */
   typeOnConsole(text: string): void {
     this.emulator.serial(text);
+  }
+
+  /**
+   * Replays host changes under `hostPath` (a folder inside a synced folder)
+   * to the guest's inotify at `guestPath` until `stop` is called (with
+   * watchOnRequest). `ready` settles once the guest's helper holds the
+   * folder's folders, so watches started from then on hold (or after
+   * WATCH_SYNC_TIMEOUT_MS: watching is a convenience). A folder outside every
+   * synced folder is not watched.
+   */
+  watchFolder(hostPath: string, guestPath: string, exclude: string[] = []): { ready: Promise<void>; stop(): void } {
+    const share = this.sharedFolders.find((s) => {
+      const rel = path.relative(s.hostPath, hostPath);
+      return !rel.startsWith("..") && !path.isAbsolute(rel);
+    });
+    if (!share) return { ready: Promise.resolve(), stop: () => undefined };
+    const id = `w${++watchIds}`;
+    const ready = new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.emulator.off("watch-ready", onReady);
+        this.emulator.off("exit", done);
+        resolve();
+      };
+      const onReady = (watchId: string): void => void (watchId === id && done());
+      const timer = setTimeout(done, WATCH_SYNC_TIMEOUT_MS);
+      this.emulator.on("watch-ready", onReady);
+      this.emulator.once("exit", done);
+    });
+    this.emulator.watchFolder(id, share.name, path.relative(share.hostPath, hostPath), guestPath, [...WATCHED_EXCLUDES, ...exclude]);
+    return { ready, stop: () => this.emulator.unwatchFolder(id) };
   }
 
   /** The SSH endpoint's port on 127.0.0.1. */
@@ -115,14 +159,15 @@ export class MachineRunner {
       shares.push({ name: "disk", hostPath: o.diskDir });
     }
     const folders = o.syncedFolders ?? [];
-    // Hangar's state, and the two trees no one watches from the guest but that cost the host most to watch.
     const watch =
       o.watchSyncedFolders && folders.length
         ? {
-            folders: folders.map((f, i) => ({ share: `s${i}`, guestPath: f.guestPath, exclude: [...ALWAYS_EXCLUDED, ".git/", "node_modules/", ...(f.exclude ?? [])] })),
+            folders: folders.map((f, i) => ({ share: `s${i}`, guestPath: f.guestPath, exclude: [...WATCHED_EXCLUDES, ...(f.exclude ?? [])] })),
             token: randomBytes(16).toString("hex"),
           }
-        : undefined;
+        : o.watchOnRequest
+          ? { folders: [], token: randomBytes(16).toString("hex") }
+          : undefined;
     const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB, shares, privateAddresses: o.privateAddresses ?? [], ...(watch ? { watch } : {}) };
     let emulator: Emulator;
     if (o.resumeFrom) {
@@ -143,7 +188,12 @@ export class MachineRunner {
       await MachineRunner.prepareGuest(emulator, o, watch?.token);
       ports.attach((guestPort) => emulator.connect(guestPort));
       progress(1, "Machine is running");
-      return new MachineRunner(emulator, ports, o.diskDir);
+      return new MachineRunner(
+        emulator,
+        ports,
+        o.diskDir,
+        folders.map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath })),
+      );
     } catch (err) {
       await emulator.stop();
       throw err;
@@ -206,7 +256,7 @@ export class MachineRunner {
    * reads the new token.
    */
   private static async startWatchHelper(emulator: Emulator, o: RunOptions, token: string, fresh: boolean): Promise<void> {
-    const user = shellQuote(o.box.metadata.sshUser ?? "root");
+    const user = shellQuote(o.watchOnRequest ? "root" : (o.box.metadata.sshUser ?? "root"));
     const helper = Buffer.from(WATCH_HELPER).toString("base64");
     // busybox ash edits at most 1024 characters of a console line: the script goes in pieces.
     const pieces = helper.match(/.{1,600}/g) ?? [];

@@ -29,7 +29,19 @@ export class MachineSession {
     return this.lastActivity;
   }
 
-  private track(ch: ClientChannel): ClientChannel {
+  /**
+   * Counts the channel while it is open. A command's or shell's channel (`session`) also stays open until the guest
+   * closes it: Node destroys a duplex once both sides ended, and ssh2's destroy sends CHANNEL_CLOSE — after the
+   * guest's EOF but before its exit-status. dropbear then mixes up its channels (the next exec request is refused or
+   * answered with a close, though its command runs) and the exit status can be lost. dropbear closes the channel
+   * itself after the exit-status.
+   */
+  private track(ch: ClientChannel, session = false): ClientChannel {
+    if (session) {
+      const states = ch as unknown as { _readableState?: { autoDestroy: boolean }; _writableState?: { autoDestroy: boolean } };
+      if (states._readableState) states._readableState.autoDestroy = false;
+      if (states._writableState) states._writableState.autoDestroy = false;
+    }
     this.channels++;
     this.lastActivity = Date.now();
     ch.once("close", () => {
@@ -57,7 +69,7 @@ export class MachineSession {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch) => {
         if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
-        this.track(ch);
+        this.track(ch, true);
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         let code = -1;
@@ -80,13 +92,7 @@ export class MachineSession {
     return new Promise((resolve, reject) => {
       this.client.exec(command, o.pty ? { pty: o.pty } : {}, (err, channel) => {
         if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
-        // Node destroys a duplex once both sides ended, and ssh2's destroy sends CHANNEL_CLOSE: after the guest's EOF
-        // but before its exit-status. dropbear then mixes up its channels — the next exec request is answered with a
-        // close, though its command runs. The channel closes when the guest closes it, as it does after exit-status.
-        const states = channel as unknown as { _readableState?: { autoDestroy: boolean }; _writableState?: { autoDestroy: boolean } };
-        if (states._readableState) states._readableState.autoDestroy = false;
-        if (states._writableState) states._writableState.autoDestroy = false;
-        resolve(this.track(channel));
+        resolve(this.track(channel, true));
       });
     });
   }
@@ -94,7 +100,7 @@ export class MachineSession {
   /** An interactive shell on a pty; several may run at once on one session. */
   shell(pty: PseudoTtyOptions): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
-      this.client.shell(pty, (err, channel) => (err ? reject(new HangarError(`Opening a shell in the machine failed: ${err.message}`)) : resolve(this.track(channel))));
+      this.client.shell(pty, (err, channel) => (err ? reject(new HangarError(`Opening a shell in the machine failed: ${err.message}`)) : resolve(this.track(channel, true))));
     });
   }
 

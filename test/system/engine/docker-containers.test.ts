@@ -29,7 +29,8 @@ test("docker run -d --name, ps, logs (stdout and stderr apart), inspect, stop, r
   const ps = await docker(["ps", "--format", "{{.ID}} {{.Names}} {{.Status}}"]);
   assert.match(ps.stdout, new RegExp(`^${id.slice(0, 12)} web Up `, "m"));
   let logs: Run = { code: 0, stdout: "", stderr: "" };
-  for (let i = 0; i < 50 && !logs.stdout.includes("started"); i++) {
+  // stdout and stderr reach the engine on two streams of the machine's session: either can come first.
+  for (let i = 0; i < 50 && !(logs.stdout.includes("started") && logs.stderr.includes("warning")); i++) {
     logs = await docker(["logs", "web"]);
     await new Promise((r) => setTimeout(r, 200));
   }

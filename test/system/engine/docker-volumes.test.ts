@@ -6,13 +6,16 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Run } from "../fixtures/command-run";
 import { FIXTURE_MEMORY_MIB } from "../fixtures/default-box-home";
 import { EngineUnderTest } from "../fixtures/engine-under-test";
 
+const execFileP = promisify(execFile);
 let engine: EngineUnderTest;
 /** The one host folder shared with the engine machine in these tests. */
 let shared = "";
@@ -177,6 +180,40 @@ test(
     assert.equal((await docker(["volume", "ls", "-q"])).stdout, "");
   },
 );
+
+test("a program watching a bind-mounted folder with inotify in a container hears of host edits and new files, and the host file is left as saved", { timeout: 300_000 }, async () => {
+  const dir = path.join(shared, "watched-project");
+  await mkdir(path.join(dir, "src", "sub"), { recursive: true });
+  await writeFile(path.join(dir, "src", "app.js"), "v1\n");
+  // A real inotify client (what nodemon, webpack and chokidar use underneath), static for the engine's i386 guest.
+  await execFileP("gcc", ["-m32", "-static", "-O1", "-o", path.join(dir, "inotify-watch"), path.join(__dirname, "..", "sync", "inotify-watch.c")]);
+  await docker(["run", "-d", "--name", "watcher", "-v", `${dir}:/app`, "busybox", "/app/inotify-watch", "/app/src", "/app/src/sub"]);
+  const events = async (): Promise<string[]> => (await docker(["logs", "watcher"])).stdout.split("\n").filter(Boolean);
+  const until = async (what: string, ok: (e: string[]) => boolean): Promise<void> => {
+    for (let i = 0; i < 150; i++) {
+      if (ok(await events())) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.fail(`no ${what}; the container's watcher printed:\n${(await events()).join("\n")}`);
+  };
+  await until("start", (e) => e.includes("watching"));
+  // A save in the editor: the folder's watcher hears IN_MODIFY (the container started once the engine held its folders).
+  await writeFile(path.join(dir, "src", "app.js"), "v2\n");
+  await until("IN_MODIFY for the host's edit", (e) => e.includes("/app/src MODIFY, app.js"));
+  const saved = await lstat(path.join(dir, "src", "app.js"));
+  await writeFile(path.join(dir, "src", "sub", "new.js"), "new\n");
+  await until("event for a file made in a subfolder", (e) => e.includes("/app/src/sub CLOSE_WRITE, new.js"));
+  assert.equal((await docker(["exec", "watcher", "cat", "/app/src/sub/new.js"])).stdout, "new\n");
+  // The events changed nothing on the host: the edited file keeps its bytes and mtime.
+  assert.equal(await readFile(path.join(dir, "src", "app.js"), "utf8"), "v2\n");
+  assert.equal((await lstat(path.join(dir, "src", "app.js"))).mtimeMs, saved.mtimeMs);
+  // The container's own write is heard once (the kernel's event): the relay does not echo it back from the host.
+  await docker(["exec", "watcher", "sh", "-c", "echo more >> /app/src/app.js"]);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal((await events()).filter((e) => e === "/app/src MODIFY, app.js").length, 2, (await events()).join("\n"));
+  await docker(["rm", "-f", "watcher"]);
+  await rm(dir, { recursive: true, force: true });
+});
 
 test("bad volume input is refused with Docker's message and changes nothing", { timeout: 120_000 }, async () => {
   await refused(["volume", "create", "-d", "nfs", "vol1"], /Volume driver "nfs" is not available: Hangar's engine has only the "local" driver/);

@@ -238,6 +238,10 @@ export class ContainerEngine {
       void log.write(`${JSON.stringify({ log: data.toString("utf8"), stream: stream === 1 ? "stdout" : "stderr", time })}\n`);
       for (const l of this.outputListeners.get(record.Id) ?? []) l({ stream, data, time });
     };
+    // Host edits under its bind mounts reach the container's file watchers while it runs.
+    // It starts once the engine machine holds their folders: a watch made before that could land on an inode 9p then forgets.
+    const watching = ((await this.mounts?.watchedBinds(record.Mounts)) ?? []).map((b) => this.machine.watchFolder(b.hostPath, b.guestPath));
+    await Promise.all(watching.map((w) => w.ready));
     let markStarted = (): void => undefined;
     const processStarted = new Promise<void>((resolve) => (markStarted = resolve));
     const exit = runtime
@@ -275,6 +279,7 @@ export class ContainerEngine {
     this.onEvent("start", record);
     // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
     const settled = exit.then(async (code) => {
+      for (const w of watching) w.stop();
       await log.close();
       await this.networking.release(record);
       await this.updatePeers(record);

@@ -82,6 +82,22 @@ export class ContainerMounts {
     return out;
   }
 
+  /**
+   * The bind-mounted host folders whose changes the container's file
+   * watchers should hear of (as real paths, with the engine machine's path of
+   * each); file binds and missing sources are left out.
+   */
+  async watchedBinds(mounts: MountPoint[]): Promise<Array<{ hostPath: string; guestPath: string }>> {
+    const out: Array<{ hostPath: string; guestPath: string }> = [];
+    for (const m of mounts) {
+      if (m.Type !== "bind") continue;
+      const real = await fs.realpath(m.Source).catch(() => undefined);
+      if (!real || !(await fs.stat(real)).isDirectory()) continue;
+      out.push({ hostPath: real, guestPath: this.shares.guestPathOf(real) });
+    }
+    return out;
+  }
+
   /** Deletes the container's anonymous volumes that no other container mounts (`docker rm -v`, and --rm). */
   async removeAnonymous(mounts: MountPoint[], others: Array<{ Mounts: MountPoint[] }>): Promise<void> {
     for (const m of mounts) {

@@ -46,6 +46,8 @@ export class EngineMachine {
   private suspending?: Promise<void>;
   private lastUse = Date.now();
   private readonly idleTimer?: NodeJS.Timeout;
+  /** Host folders whose changes reach the guest's inotify (running containers' bind mounts), kept across a restart of the machine. */
+  private readonly watched = new Set<{ hostPath: string; guestPath: string; stop: () => void }>();
 
   constructor(
     private readonly o: EngineMachineOptions,
@@ -99,13 +101,21 @@ export class EngineMachine {
     this.o.log?.(`${resumeFrom ? "resuming" : "starting"} the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
     let runner: MachineRunner;
     try {
-      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", syncedFolders: this.o.syncedFolders, ...(resumeFrom ? { resumeFrom } : {}) });
+      runner = await MachineRunner.start({
+        box,
+        memoryMiB: this.o.memoryMiB,
+        keyFile,
+        hostname: "hangar-engine",
+        syncedFolders: this.o.syncedFolders,
+        watchOnRequest: true,
+        ...(resumeFrom ? { resumeFrom } : {}),
+      });
     } catch (err) {
       if (!resumeFrom) throw err;
       // A state that cannot be resumed costs its contents, not the engine: start afresh.
       this.o.log?.(`resuming the engine machine failed (${errorMessage(err)}); starting it afresh`);
       await this.discardState();
-      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", syncedFolders: this.o.syncedFolders });
+      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", syncedFolders: this.o.syncedFolders, watchOnRequest: true });
     }
     // Resumed once: the state is spent (the running machine moves on from it).
     if (resumeFrom) await this.discardState();
@@ -123,6 +133,7 @@ export class EngineMachine {
       });
       this.runner = runner;
       this.session = session;
+      for (const w of this.watched) w.stop = runner.watchFolder(w.hostPath, w.guestPath).stop;
       // Starting took a while: the request that asked for it has not used it yet.
       this.lastUse = Date.now();
       await writeFileAtomic(`${this.stateFile}.json`, JSON.stringify(made) + "\n");
@@ -144,6 +155,24 @@ export class EngineMachine {
     );
     await this.discardState();
     return undefined;
+  }
+
+  /**
+   * Replays host changes under a bind-mounted host folder (a real path under
+   * a shared root) to inotify watchers on its guest path, so a container's
+   * nodemon or webpack hears of an edit on the host, until `stop` is
+   * called. `ready`: watches made in the folder from then on hold.
+   */
+  watchFolder(hostPath: string, guestPath: string): { ready: Promise<void>; stop(): void } {
+    const watching = this.runner?.watchFolder(hostPath, guestPath);
+    const w = { hostPath, guestPath, stop: watching?.stop ?? (() => undefined) };
+    this.watched.add(w);
+    return {
+      ready: watching?.ready ?? Promise.resolve(),
+      stop: () => {
+        if (this.watched.delete(w)) w.stop();
+      },
+    };
   }
 
   /** Whether a suspended machine waits to be resumed (its containers' layers are in it). */
