@@ -1,3 +1,4 @@
+import { RegistryError } from "../engine/registry/registry-client";
 import { ImageArchiveError, ImageConflictError, ImageNotFoundError, InvalidReferenceError } from "../engine/images/image-store";
 import { ContainerConflictError, ContainerInvalidError, ContainerNotFoundError } from "../engine/containers/container-engine";
 import { NetworkUnsupportedError } from "../engine/containers/container-networking";
@@ -62,6 +63,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof VolumeNotFoundError) return 404;
   if (err instanceof VolumeInUseError) return 409;
   if (err instanceof MountInvalidError) return 400;
+  if (err instanceof RegistryError) return err.status === 400 || err.status === 404 ? err.status : err.status === 401 || err.status === 403 ? 401 : 500;
   return 500;
 }
 

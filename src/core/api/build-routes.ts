@@ -6,7 +6,13 @@ import { PassThrough } from "node:stream";
 import { buildImage } from "../engine/build/dockerfile-builder";
 import { engineRunStep } from "../engine/build/engine-run-step";
 import { applyLayer } from "../engine/images/layer-apply";
+import type * as http from "node:http";
+import { familiarName, parseReference } from "../engine/images/image-reference";
+import { pullImage } from "../engine/registry/image-pull";
+import { RegistryClient } from "../engine/registry/registry-client";
+import { credentialsFromAuthBody, credentialsFromDockerConfig, type RegistryCredentials } from "../engine/registry/registry-credentials";
 import { BadParameterError } from "./api-errors";
+import { insecureRegistries, registryOf } from "./registry-routes";
 import type { ApiRouter } from "./api-router";
 import { queryBool } from "./api-request";
 import { JsonMessageStream } from "./api-response";
@@ -18,6 +24,43 @@ import type { EngineContext } from "./engine-context";
  * with the same confinement as image layers; the answer is Docker's JSON
  * stream of "Step N/M" lines, then {"aux":{"ID"}} and "Successfully built".
  */
+/**
+ * FROM an image the store lacks: pulled from its registry, with the
+ * credentials docker build sends (X-Registry-Config: base64 JSON of
+ * registry → AuthConfig), else the docker CLI's stored ones. Undefined when
+ * the name has no registry to pull from.
+ */
+async function pullForBuild(engine: EngineContext, req: http.IncomingMessage, text: string, say: (line: string) => void): Promise<string | undefined> {
+  const ref = parseReference(text);
+  const target = registryOf(ref.name, engine.registry.known);
+  if (!target) return undefined;
+  let credentials: RegistryCredentials | undefined;
+  const header = req.headers["x-registry-config"];
+  if (typeof header === "string" && header) {
+    try {
+      const all = JSON.parse(Buffer.from(header.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("utf8")) as Record<string, Record<string, unknown>>;
+      const entry = all[target.domain] ?? all[`https://${target.domain}`];
+      if (entry) credentials = credentialsFromAuthBody(entry);
+    } catch {
+      // An unreadable header leaves the stored credentials.
+    }
+  }
+  credentials ??= await credentialsFromDockerConfig(target.domain, engine.env);
+  const client = new RegistryClient({ domain: target.domain, credentials, insecure: insecureRegistries(engine.env) });
+  const tag = ref.digest ? undefined : (ref.tag ?? "latest");
+  const familiar = familiarName(ref.name);
+  say(`Pulling ${familiar}${tag ? `:${tag}` : `@${ref.digest}`} from ${target.domain}`);
+  const { image, digest } = await pullImage(client, {
+    repository: target.repository,
+    reference: ref.digest ?? tag ?? "latest",
+    tag: tag ? `${familiar}:${tag}` : undefined,
+    store: engine.images,
+    onProgress: () => undefined,
+  });
+  say(`Digest: ${digest}`);
+  return image.id;
+}
+
 export function addBuildRoutes(router: ApiRouter, engine: EngineContext): void {
   router.post("/build", async ({ req, res, query }) => {
     if (query.get("version") === "2") throw new BadParameterError("Hangar's engine has the classic builder only: set DOCKER_BUILDKIT=0 (or use `docker builder build`).");
@@ -53,6 +96,7 @@ export function addBuildRoutes(router: ApiRouter, engine: EngineContext): void {
         store: engine.images,
         hangarHome: engine.hangarHome,
         runStep: engineRunStep(engine.machine, engine.networks, networkMode === "none" ? "none" : "bridge"),
+        pull: (ref) => pullForBuild(engine, req, ref, (line) => !quiet && out.write({ stream: `${line}\n` })),
         onStream: (line) => {
           if (!quiet) out.write({ stream: `${line}\n` });
         },

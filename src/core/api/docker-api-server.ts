@@ -1,3 +1,4 @@
+import { addRegistryRoutes } from "./registry-routes";
 import { promises as fs } from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -38,6 +39,7 @@ export function createEngineRouter(engine: EngineContext): ApiRouter {
   const router = new ApiRouter();
   addSystemRoutes(router, engine);
   addImageRoutes(router, engine);
+  addRegistryRoutes(router, engine);
   addContainerRoutes(router, engine);
   addBuildRoutes(router, engine);
   addNetworkRoutes(router, engine);

@@ -8,10 +8,9 @@ import type { ApiRouter } from "./api-router";
 import { booleanFilter, labelsMatch, queryBool, queryFilters } from "./api-request";
 import { JsonMessageStream, sendEmpty, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
+import { pullFromRegistry } from "./registry-routes";
 import { imageHistory, imageInspect, imageSummary } from "./image-responses";
 
-/** Names of the images `docker pull` can fetch while the engine has no registry client. */
-const BUILTIN_IMAGES = "busybox (busybox:latest)";
 /** Platforms the built-in images are made for (the engine machine is i686). */
 const BUILTIN_PLATFORMS = new Set(["linux/386", "linux/i386", "386", "i386", "linux"]);
 
@@ -63,8 +62,8 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     sendJson(res, 200, list);
   });
 
-  // `docker pull`: only the built-in images until the engine has a registry client.
-  router.post("/images/create", async ({ res, query }) => {
+  // `docker pull`: the built-in images (made from Debian packages, so they work offline), everything else from its registry.
+  router.post("/images/create", async ({ req, res, query }) => {
     if (query.get("fromSrc") !== null) throw new NotImplementedError("Hangar's engine does not support `docker import` yet.", "Use `docker load` with an archive from `docker save`.");
     const fromImageParam = query.get("fromImage");
     if (!fromImageParam) throw new BadParameterError("The fromImage parameter is required (the image to pull).");
@@ -73,12 +72,7 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     const tag = query.get("tag") ?? "";
     const text = tag === "" ? fromImage : tag.startsWith("sha256:") ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
     const wanted = familiarString(withDefaultTag(parseReference(text)));
-    if (!builtinImageName(text)) {
-      throw new NotFoundError(
-        `Hangar's engine cannot pull ${wanted}: pulling from registries is not supported yet.`,
-        `Built-in images: ${BUILTIN_IMAGES}. Other images can be added with \`docker load\`.`,
-      );
-    }
+    if (!builtinImageName(text)) return pullFromRegistry(engine, req, res, parseReference(text), query.get("platform"));
     const platform = query.get("platform");
     if (platform && !BUILTIN_PLATFORMS.has(platform.toLowerCase()))
       throw new NotFoundError(`The built-in image ${wanted} exists for linux/386 only, not for ${platform}.`, "Pull it without --platform.");

@@ -1,8 +1,8 @@
 import * as os from "node:os";
 import { product } from "../product";
-import { BadParameterError, NotImplementedError } from "./api-errors";
+import { BadParameterError } from "./api-errors";
 import type { ApiRouter, RouteHandler } from "./api-router";
-import { queryFilters, queryUnixNanos, readJsonBody } from "./api-request";
+import { queryFilters, queryUnixNanos } from "./api-request";
 import { sendJson } from "./api-response";
 import { API_VERSION, MIN_API_VERSION } from "./api-version";
 import { engineRoot, type EngineContext } from "./engine-context";
@@ -176,11 +176,5 @@ export function addSystemRoutes(router: ApiRouter, engine: EngineContext): void 
     if (want("volume")) body.Volumes = await volumesWithUsage(engine);
     if (want("build-cache")) body.BuildCache = [];
     sendJson(res, 200, body);
-  });
-
-  router.post("/auth", async ({ req }) => {
-    const body = await readJsonBody(req);
-    if (!body) throw new BadParameterError("The request body must hold the registry credentials as JSON (username, password, serveraddress).");
-    throw new NotImplementedError("Hangar's engine does not use registries yet, so there is nothing to log in to.", "Images come from `docker load` and the built-in images (busybox).");
   });
 }

@@ -48,6 +48,8 @@ export interface BuildOptions {
   hangarHome: string;
   /** Absent: RUN fails, saying it needs the engine machine. */
   runStep?: RunStep;
+  /** Pulls an image FROM names that the store lacks; undefined when it has no registry to come from. */
+  pull?(ref: string): Promise<string | undefined>;
   /** Docker's legacy build output, one line per call, no newline. */
   onStream(line: string): void;
   signal?: AbortSignal;
@@ -375,10 +377,17 @@ class Builder {
     }
     const builtin = await ensureBuiltinImage(this.o.store, ref, { hangarHome: this.o.hangarHome, signal: this.o.signal });
     if (builtin) return builtin.id;
+    let pulled: string | undefined;
+    try {
+      pulled = await this.o.pull?.(ref);
+    } catch (err) {
+      throw this.error(ins, `FROM ${ref}: ${errorMessage(err)}`);
+    }
+    if (pulled) return pulled;
     throw this.error(
       ins,
-      `FROM ${ref}: the image is not in the engine's image store, and pulling from registries is not supported yet.`,
-      "Load it with `docker load`, build it first, or use busybox or scratch.",
+      `FROM ${ref}: the image is not in the engine's image store, and its name has no registry to pull it from (no default registry is known).`,
+      "Name its registry (host:5000/app), load it with `docker load`, build it first, or use busybox or scratch.",
     );
   }
 

@@ -26,6 +26,8 @@ export interface ImageRecord {
   lastTagTime?: string;
   /** When the store got it. */
   stored: string;
+  /** Manifest digests registries know it by (a pull's, whose layers were compressed), by repository (familiar name). */
+  registryDigests?: Record<string, string>;
 }
 
 export interface StoreState {
@@ -133,7 +135,8 @@ export function sortTags(tags: string[]): string[] {
 }
 
 export function repoDigests(tags: string[], record: ImageRecord): string[] {
-  return [...new Set(tags.map((t) => splitFamiliarTag(t).repo))].map((repo) => `${repo}@${record.manifest.digest}`);
+  const repos = new Set([...tags.map((t) => splitFamiliarTag(t).repo), ...Object.keys(record.registryDigests ?? {})]);
+  return [...repos].map((repo) => `${repo}@${record.registryDigests?.[repo] ?? record.manifest.digest}`);
 }
 
 export function imageSize(record: ImageRecord): number {

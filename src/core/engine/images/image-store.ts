@@ -7,7 +7,7 @@ import { writeImageArchive, type SavedImage } from "./archive-save";
 import { BlobStore, type StagedFile } from "./blob-store";
 import { formatGoTime, goJson, makeManifest, parseImageConfig, serializeImageConfig, unixSeconds, type ImageConfigFile, type ImageContainerConfig, type ImageHistoryEntry } from "./image-config";
 import { ImageArchiveError } from "./image-errors";
-import { parseTagTarget } from "./image-reference";
+import { familiarName, parseTagTarget } from "./image-reference";
 import {
   describeImage,
   emptyState,
@@ -315,28 +315,86 @@ export class ImageStore {
           history,
           ...(input.comment ? { comment: input.comment } : {}),
         };
-        const configBytes = serializeImageConfig(config);
-        const added: string[] = [];
-        try {
-          for (const s of staged) if (await this.blobs.publish(s)) added.push(s.digest);
-          const now = formatGoTime(new Date());
-          const { id, record } = await this.storeImage(state, configBytes, config, layers, added, now);
+        return this.commit(state, serializeImageConfig(config), config, layers, staged, tags, (id, record) => {
           if (parent && !record.parent && parent.id !== id) record.parent = parent.id;
-          for (const tag of tags) {
-            state.tags[tag] = id;
-            record.lastTagTime = now;
-          }
-          await this.blobs.sync();
-          await this.writeState(state);
-          return describeImage(state, id, await this.config(id, record));
-        } catch (err) {
-          for (const digest of added) await this.blobs.remove(digest);
-          throw err;
-        }
+        });
       });
     } finally {
       await this.blobs.discardStaging(staging);
     }
+  }
+
+  /**
+   * Adds an image a registry pull fetched: `fetchLayers` downloads what the
+   * store lacks (`have` says what it holds), staging each layer uncompressed
+   * with `stage`, and returns every layer by its diff ID; they must be the
+   * config's diff IDs. The config keeps the registry's bytes (so the image ID
+   * is Docker's); `registryDigest` is the manifest digest the registry knows
+   * it by, shown in RepoDigests. On any error nothing is added.
+   */
+  async addFetched(o: {
+    configBytes: Buffer;
+    tags: string[];
+    repository: string;
+    registryDigest: string;
+    fetchLayers(
+      stage: (source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>) => Promise<StagedFile>,
+      have: (digest: string) => Promise<boolean>,
+    ): Promise<Array<{ digest: string; staged?: StagedFile }>>;
+  }): Promise<StoredImage> {
+    const config = parseImageConfig(o.configBytes, "the pulled image's config");
+    const tags = o.tags.map((t) => parseTagTarget(t));
+    await this.blobs.init();
+    const staging = await this.blobs.newStaging("pull");
+    try {
+      const fetched = await o.fetchLayers(
+        (source) => this.blobs.stage(source, staging),
+        (digest) => this.blobs.has(digest),
+      );
+      if (fetched.map((l) => l.digest).join() !== config.rootfs.diff_ids.join())
+        throw new ImageArchiveError("The pulled layers are not the ones the image's config lists.", "Nothing was added; try the pull again.");
+      for (const l of fetched)
+        if (l.staged && l.staged.digest !== l.digest) throw new ImageArchiveError(`A pulled layer's content is ${l.staged.digest}, not ${l.digest}.`, "Nothing was added; try the pull again.");
+      return await this.lock.write(async () => {
+        const state = await this.readState();
+        const layers: Array<{ digest: string; size: number }> = [];
+        for (const l of fetched) layers.push({ digest: l.digest, size: l.staged?.size ?? (await this.blobs.size(l.digest)) ?? 0 });
+        const staged = fetched.flatMap((l) => (l.staged ? [l.staged] : []));
+        return this.commit(state, o.configBytes, config, layers, staged, tags, (_id, record) => {
+          record.registryDigests = { ...record.registryDigests, [familiarName(o.repository)]: o.registryDigest };
+        });
+      });
+    } finally {
+      await this.blobs.discardStaging(staging);
+    }
+  }
+
+  /**
+   * What a push sends for one image: its manifest (this store's: OCI,
+   * uncompressed layers, so the registry's digest is the RepoDigest shown
+   * here), config and layer blobs as files, read under the store's lock.
+   */
+  async pushSource<T>(
+    ref: string,
+    use: (image: { id: string; manifest: Buffer; configPath: string; configSize: number; layers: Array<{ digest: string; size: number; path: string }> }) => Promise<T>,
+  ): Promise<T> {
+    return this.lock.read(async () => {
+      const state = await this.readState();
+      const { id, record } = resolveImage(state, ref);
+      const manifest = await fs.readFile(this.blobs.path(record.manifest.digest));
+      return use({ id, manifest, configPath: this.blobs.path(id), configSize: record.config.size, layers: record.layers.map((l) => ({ ...l, path: this.blobs.path(l.digest) })) });
+    });
+  }
+
+  /** Remembers the digest a registry knows an image by in a repository (after a push). */
+  async noteRegistryDigest(id: string, repository: string, digest: string): Promise<void> {
+    await this.lock.write(async () => {
+      const state = await this.readState();
+      const record = state.images[id];
+      if (!record) return;
+      record.registryDigests = { ...record.registryDigests, [familiarName(repository)]: digest };
+      await this.writeState(state);
+    });
   }
 
   /** Uncompressed layer tar files (blobs of this store), base first, for the runtime that builds a container's rootfs. */
@@ -359,6 +417,39 @@ export class ImageStore {
   // ---- internals ----
 
   /** Adds config and manifest blobs and the image's record (or returns the existing record). */
+  /**
+   * Publishes the staged layers, stores the image (`decorate` adds to its
+   * record), points `tags` at it and writes the state; on any error the
+   * blobs it added are removed again. Under the write lock.
+   */
+  private async commit(
+    state: StoreState,
+    configBytes: Buffer,
+    config: ImageConfigFile,
+    layers: Array<{ digest: string; size: number }>,
+    staged: StagedFile[],
+    tags: string[],
+    decorate: (id: string, record: ImageRecord) => void,
+  ): Promise<StoredImage> {
+    const added: string[] = [];
+    try {
+      for (const s of staged) if (await this.blobs.publish(s)) added.push(s.digest);
+      const now = formatGoTime(new Date());
+      const { id, record } = await this.storeImage(state, configBytes, config, layers, added, now);
+      decorate(id, record);
+      for (const tag of tags) {
+        state.tags[tag] = id;
+        record.lastTagTime = now;
+      }
+      await this.blobs.sync();
+      await this.writeState(state);
+      return describeImage(state, id, await this.config(id, record));
+    } catch (err) {
+      for (const digest of added) await this.blobs.remove(digest);
+      throw err;
+    }
+  }
+
   private async storeImage(
     state: StoreState,
     configBytes: Buffer,

@@ -124,10 +124,10 @@ test("malformed JSON request bodies are a 400 with a clear message", async () =>
   const notObject = await request(t.socket, "POST", "/v1.43/auth", "[1,2]", { "Content-Type": "application/json" });
   assert.equal(notObject.status, 400);
   assert.match((notObject.json() as { message: string }).message, /must be a JSON object/);
-  // Well-formed credentials reach the endpoint, which says plainly why there is no login.
+  // Well-formed credentials reach the endpoint, which needs to know the registry (none is named, none is known yet).
   const ok = await request(t.socket, "POST", "/v1.43/auth", JSON.stringify({ username: "u", password: "p" }), { "Content-Type": "application/json" });
-  assert.equal(ok.status, 501);
-  assert.match((ok.json() as { message: string }).message, /does not use registries yet/);
+  assert.equal(ok.status, 400);
+  assert.match((ok.json() as { message: string }).message, /Name the registry to log in to/);
 });
 
 test("endpoints not implemented yet are 501 with a message naming them; the connection stays usable", async () => {
@@ -135,7 +135,7 @@ test("endpoints not implemented yet are 501 with a message naming them; the conn
     ["GET", "/v1.43/plugins", "GET /plugins"],
     ["GET", "/swarm", "GET /swarm"],
     ["PUT", "/v1.43/images/json", "PUT /images/json"],
-    ["POST", "/v1.43/images/busybox/push", "POST /images/busybox/push"],
+    ["POST", "/v1.43/images/busybox/attach", "POST /images/busybox/attach"],
   ] as const) {
     const r = await request(t.socket, method, p);
     assert.equal(r.status, 501, p);
