@@ -4,7 +4,7 @@ import { errorMessage, HangarError } from "../core/util/errors";
 import { CliCommand, CliIo, UsageError } from "./cli-command";
 import { boxList } from "./commands/box-list";
 import { boxBuild } from "./commands/box-build";
-import { boxAdd, boxPackage, boxRemove } from "./commands/box-manage";
+import { boxAdd, boxPackage, boxPull, boxPush, boxRemove } from "./commands/box-manage";
 import { validate } from "./commands/validate";
 import { destroy, halt, provision, reload, resume, status, suspend, up } from "./commands/machine-lifecycle";
 import { ssh } from "./commands/ssh";
@@ -41,6 +41,8 @@ const commands: CliCommand[] = [
   boxAdd,
   boxRemove,
   boxPackage,
+  boxPush,
+  boxPull,
   engineStart,
   engineStop,
   engineStatusCommand,

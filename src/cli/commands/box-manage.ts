@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { addBox } from "../../core/boxes/box-archive";
-import { BoxStore, removeBox } from "../../core/boxes/box-store";
+import { pullBox, pushBox } from "../../core/boxes/box-registry";
+import { BoxStore, compareVersionsDesc, removeBox } from "../../core/boxes/box-store";
 import { MachineIndex } from "../../core/machines/machine-index";
 import { HangarError } from "../../core/util/errors";
 import type { CliCommand } from "../cli-command";
@@ -75,4 +76,40 @@ export const boxPackage: CliCommand = {
       io.out(`Packaged machine '${name}' into ${path.resolve(p.dir, out)}`);
       return 0;
     }),
+};
+
+export const boxPush: CliCommand = {
+  words: ["box", "push"],
+  usage: "hangar box push NAME REF [--box-version V] [--provider P]",
+  summary: "Store a box in an OCI registry (REF: host[:port]/path[:tag]; the tag defaults to the box's version).",
+  async run(args, io) {
+    const [name, ref, ...extra] = positional(args, ["--box-version", "--provider"]);
+    if (!name || !ref || extra.length) throw new UsageError("box push needs a box name and a registry reference.");
+    const version = option(args, "--box-version");
+    const provider = option(args, "--provider");
+    const candidates = (await new BoxStore(hangarHome(io)).list())
+      .filter((b) => b.name === name && !b.problem && (!version || b.version === version) && (!provider || b.provider === provider))
+      .sort((a, b) => compareVersionsDesc(a.version, b.version));
+    const box = candidates[0];
+    if (!box) throw new HangarError(`No usable box named ${name}${version ? ` in version ${version}` : ""} is installed.`, "See `hangar box list`.");
+    const { digest, shown } = await pushBox(box, ref, { env: io.env, onProgress: (line) => io.out(line) });
+    io.out(`Pushed box ${box.name} ${box.version} (${box.provider}) to ${shown}`);
+    io.out(`Digest: ${digest}`);
+    return 0;
+  },
+};
+
+export const boxPull: CliCommand = {
+  words: ["box", "pull"],
+  usage: "hangar box pull REF [--name NAME] [--box-version V] [--force]",
+  summary: "Add a box from an OCI registry (pushed with `hangar box push`).",
+  async run(args, io) {
+    const [ref, ...extra] = positional(args, ["--name", "--box-version"], ["--force"]);
+    if (!ref || extra.length) throw new UsageError("box pull needs exactly one registry reference.");
+    const name = option(args, "--name");
+    const version = option(args, "--box-version");
+    const added = await pullBox(hangarHome(io), ref, { ...(name ? { name } : {}), ...(version ? { version } : {}), force: args.includes("--force"), env: io.env, onProgress: (line) => io.out(line) });
+    io.out(`Added box ${added.name} ${added.version} from ${added.shown} in ${added.dest}`);
+    return 0;
+  },
 };

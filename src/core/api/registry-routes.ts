@@ -2,7 +2,7 @@ import type * as http from "node:http";
 import { familiarName, parseReference, splitFamiliarTag, type ImageReference } from "../engine/images/image-reference";
 import { pullImage, parsePlatform } from "../engine/registry/image-pull";
 import { pushImage } from "../engine/registry/image-push";
-import { RegistryClient, RegistryError } from "../engine/registry/registry-client";
+import { insecureRegistries, RegistryClient, RegistryError, registryOf } from "../engine/registry/registry-client";
 import { credentialsFromAuthBody, credentialsFromDockerConfig, credentialsFromHeader, type RegistryCredentials } from "../engine/registry/registry-credentials";
 import { BadParameterError, NotFoundError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
@@ -10,26 +10,11 @@ import { readJsonBody } from "./api-request";
 import { JsonMessageStream, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
 
-/** The environment variable listing registries (host[:port]) that may be used over plain http, besides loopback ones. */
-export const INSECURE_REGISTRIES_ENV = "HANGAR_INSECURE_REGISTRIES";
-
-/** Where a store name lives: its own domain ("localhost:5000/app"), else the default registry's, when one is known. */
-export function registryOf(name: string, defaultDomain: string | undefined): { domain: string; repository: string } | undefined {
-  const slash = name.indexOf("/");
-  const first = slash < 0 ? "" : name.slice(0, slash);
-  if (/[.:]/.test(first) || first === "localhost") return { domain: first, repository: name.slice(slash + 1) };
-  return defaultDomain ? { domain: defaultDomain, repository: name } : undefined;
-}
-
 /** A client for a domain with the request's credentials (X-Registry-Auth), else the docker CLI's stored ones. */
 export async function registryClient(engine: EngineContext, domain: string, req: http.IncomingMessage, signal?: AbortSignal): Promise<RegistryClient> {
   const header = req.headers["x-registry-auth"];
   const credentials: RegistryCredentials | undefined = credentialsFromHeader(Array.isArray(header) ? header[0] : header) ?? (await credentialsFromDockerConfig(domain, engine.env));
   return new RegistryClient({ domain, credentials, insecure: insecureRegistries(engine.env), signal });
-}
-
-export function insecureRegistries(env: NodeJS.ProcessEnv): string[] {
-  return (env[INSECURE_REGISTRIES_ENV] ?? "").split(/[\s,]+/).filter(Boolean);
 }
 
 /**

@@ -22,6 +22,21 @@ export class RegistryError extends HangarError {
   }
 }
 
+/** The environment variable listing registries (host[:port]) that may be used over plain http, besides loopback ones. */
+export const INSECURE_REGISTRIES_ENV = "HANGAR_INSECURE_REGISTRIES";
+
+/** Where a store name lives: its own domain ("localhost:5000/app"), else the default registry's, when one is known. */
+export function registryOf(name: string, defaultDomain: string | undefined): { domain: string; repository: string } | undefined {
+  const slash = name.indexOf("/");
+  const first = slash < 0 ? "" : name.slice(0, slash);
+  if (/[.:]/.test(first) || first === "localhost") return { domain: first, repository: name.slice(slash + 1) };
+  return defaultDomain ? { domain: defaultDomain, repository: name } : undefined;
+}
+
+export function insecureRegistries(env: NodeJS.ProcessEnv): string[] {
+  return (env[INSECURE_REGISTRIES_ENV] ?? "").split(/[\s,]+/).filter(Boolean);
+}
+
 export interface RegistryOptions {
   /** "host[:port]" as references spell it. */
   domain: string;
