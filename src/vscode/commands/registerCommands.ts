@@ -37,6 +37,9 @@ import { runImage } from "./images/run";
 import { runImageInteractive } from "./images/run-interactive";
 import { saveImage } from "./images/save";
 import { tagImage } from "./images/tag";
+import { pullImage } from "./images/pull";
+import { pushImage } from "./images/push";
+import { pullBoxFromRegistry } from "./boxes/pull";
 import { showLog } from "./log/show";
 import { copySshCommand } from "./machines/copy-ssh-command";
 import { destroyMachine } from "./machines/destroy";
@@ -89,6 +92,9 @@ export const COMMANDS: readonly HangarCommand[] = [
   runImageInteractive,
   inspectImage,
   tagImage,
+  pullImage,
+  pushImage,
+  pullBoxFromRegistry,
   removeImage,
   pruneImages,
   saveImage,

@@ -1,3 +1,4 @@
+import { INSECURE_REGISTRIES_ENV, insecureRegistries } from "../../core/engine/registry/registry-client";
 import type Dockerode from "dockerode";
 import * as vscode from "vscode";
 import { startEngine } from "../../core/api/engine-control";
@@ -170,6 +171,7 @@ export class DockerService implements vscode.Disposable {
       memoryMiB: config.get<number>("engine.memory", DEFAULT_ENGINE_MEMORY_MIB),
       idleSuspendMinutes: config.get<number>("engine.idleSuspendMinutes", 5),
       mirror: config.get<string>("debianMirror") || undefined,
+      env: { ...process.env, [INSECURE_REGISTRIES_ENV]: [...new Set([...insecureRegistries(process.env), ...config.get<string[]>("engine.insecureRegistries", [])])].join(",") },
     });
     if (started) this.hangar.log.info(`Started Hangar's container engine on ${status.dockerHost} (pid ${status.pid ?? "?"}).`);
   }

@@ -10,6 +10,7 @@ import type { HangarApi } from "../../../src/extension";
 import { activateHangar, EXTENSION_ID, until, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 import { makeKey, OpenSshServer, SSHD, sshdInstalled } from "../../system/fixtures/openssh-server";
+import { startRegistry } from "../../system/fixtures/local-registry";
 
 const SIDEBAR = ".part.sidebar";
 const boxHome = process.env.HANGAR_TEST_BOX_HOME;
@@ -321,6 +322,38 @@ describe("Images and Containers views (real embedded engine)", function () {
     ]);
     assert.equal(terminal.exitStatus?.code, 7);
     await until(async () => (await children(api.containersTree)).length === 0, "the --rm container gone", 30_000);
+  });
+
+  it("Push… and Pull Image… through a real registry, and Add Box from Registry… in the Boxes view", async () => {
+    const reg = await startRegistry();
+    try {
+      const name = `${reg.domain}/vscode/bb`;
+      assert.equal(await vscode.commands.executeCommand("hangar.image.tag", "busybox:latest", `${name}:1`), `${name}:1`);
+      const pushed = await vscode.commands.executeCommand<string[]>("hangar.image.push", `${name}:1`);
+      assert.ok(
+        pushed.some((l) => /^1: digest: sha256:[0-9a-f]{64}/.test(l)),
+        pushed.join("\n"),
+      );
+      assert.equal(await vscode.commands.executeCommand("hangar.image.remove", `${name}:1`, { confirm: false }), true);
+      await until(async () => !(await children(api.imagesTree)).some((r) => labelOf(r) === name), "the pushed tag removed", 30_000);
+      const pulled = await vscode.commands.executeCommand<string[]>("hangar.image.pull", `${name}:1`);
+      assert.ok(
+        pulled.some((l) => l.startsWith("Digest: sha256:")),
+        pulled.join("\n"),
+      );
+      await until(async () => (await children(api.imagesTree)).some((r) => labelOf(r) === name), "the pulled image in the Images view", 30_000);
+
+      // A box pushed with the CLI comes back from the Boxes view's command (under another name: the engine runs from the original).
+      const [, box] = /^(\S+)\s+\(embedded/m.exec(await hangarCli(boxHome!, ["box", "list"])) ?? [];
+      await hangarCli(boxHome!, ["box", "push", box, `${reg.domain}/boxes/shared:1`]);
+      const added = await vscode.commands.executeCommand<{ name: string }>("hangar.box.pull", `${reg.domain}/boxes/shared:1`, "vscode/pulled");
+      assert.equal(added.name, "vscode/pulled");
+      await until(async () => (await children(api.boxesTree)).some((b) => labelOf(b).includes("vscode/pulled")), "the pulled box in the Boxes view", 30_000);
+      await hangarCli(boxHome!, ["box", "remove", "vscode/pulled"]);
+      await vscode.commands.executeCommand("hangar.image.remove", `${name}:1`, { confirm: false });
+    } finally {
+      await reg.stop();
+    }
   });
 
   it("warns on a FROM image the embedded engine lacks, with build and load quick fixes", async () => {

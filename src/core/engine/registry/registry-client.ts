@@ -344,7 +344,7 @@ function unreachable(domain: string, err: unknown): RegistryError {
   const detail = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
   return new RegistryError(
     `The registry ${domain} cannot be reached: ${detail}.`,
-    "Check the name and your network; a registry on plain http must be on this computer or listed in hangar.engine.insecureRegistries.",
+    "Check the name and your network; a registry on plain http must be on this computer or listed in the hangar.engine.insecureRegistries setting (HANGAR_INSECURE_REGISTRIES).",
   );
 }
 
