@@ -1,3 +1,4 @@
+import type { RegistriesTreeProvider } from "./vscode/tree/registries/registries-tree";
 import * as vscode from "vscode";
 import { product } from "./core/product";
 import { HangarContext } from "./vscode/hangar-context";
@@ -34,6 +35,7 @@ export interface HangarApi {
   boxesTree: BoxesTreeProvider;
   imagesTree: ImagesTreeProvider;
   containersTree: ContainersTreeProvider;
+  registriesTree: RegistriesTreeProvider;
   /** Open container shells, logs and build logs (their transcripts), for tests. */
   dockerTerminals(): DockerTerminals;
   /** What deactivate does when VS Code closes (tests call it without closing). */
@@ -72,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
     boxesTree: trees.boxes,
     imagesTree: trees.images,
     containersTree: trees.containers,
+    registriesTree: trees.registries,
     dockerTerminals: () => hangar.dockerTerminals,
     suspendOnClose: () => suspendWorkspaceMachines(hangar),
     logUri: context.logUri,

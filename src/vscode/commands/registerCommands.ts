@@ -40,6 +40,9 @@ import { tagImage } from "./images/tag";
 import { pullImage } from "./images/pull";
 import { pushImage } from "./images/push";
 import { pullBoxFromRegistry } from "./boxes/pull";
+import { addRegistry } from "./registries/add";
+import { pullRegistryTag } from "./registries/pull-tag";
+import { refreshRegistries } from "./registries/refresh";
 import { showLog } from "./log/show";
 import { copySshCommand } from "./machines/copy-ssh-command";
 import { destroyMachine } from "./machines/destroy";
@@ -95,6 +98,9 @@ export const COMMANDS: readonly HangarCommand[] = [
   pullImage,
   pushImage,
   pullBoxFromRegistry,
+  refreshRegistries,
+  addRegistry,
+  pullRegistryTag,
   removeImage,
   pruneImages,
   saveImage,

@@ -4,10 +4,11 @@ import { BoxesTreeProvider } from "./boxes/boxes-tree";
 import { MachinesTreeProvider } from "./machines/machines-tree";
 import { ImagesTreeProvider } from "./images/images-tree";
 import { ContainersTreeProvider } from "./containers/containers-tree";
+import { RegistriesTreeProvider } from "./registries/registries-tree";
 import { CONTAINER_FILES_SCHEME, ContainerFileSystem } from "../files/container-files";
 import { INSPECT_SCHEME } from "../files/inspect-documents";
 
-export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers"] as const;
+export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers", "hangar.registries"] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 export interface HangarTrees {
@@ -15,10 +16,11 @@ export interface HangarTrees {
   machines: MachinesTreeProvider;
   images: ImagesTreeProvider;
   containers: ContainersTreeProvider;
+  registries: RegistriesTreeProvider;
   views: Record<ViewId, vscode.TreeView<vscode.TreeItem>>;
 }
 
-/** Creates all four Hangar views. Providers do no I/O until their view is shown. */
+/** Creates all five Hangar views. Providers do no I/O until their view is shown. */
 export function registerTrees(hangar: HangarContext): HangarTrees {
   const boxes = new BoxesTreeProvider(hangar);
   const machines = new MachinesTreeProvider(hangar.machines);
@@ -26,6 +28,7 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
   const files = new ContainerFileSystem(hangar.docker);
   const images = new ImagesTreeProvider(hangar.docker);
   const containers = new ContainersTreeProvider(hangar.docker, files);
+  const registries = new RegistriesTreeProvider();
   const create = (id: ViewId, provider: vscode.TreeDataProvider<vscode.TreeItem>): vscode.TreeView<vscode.TreeItem> => {
     const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: false });
     hangar.extension.subscriptions.push(view);
@@ -36,6 +39,7 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
     "hangar.machines": create("hangar.machines", machines as vscode.TreeDataProvider<vscode.TreeItem>),
     "hangar.images": create("hangar.images", images as vscode.TreeDataProvider<vscode.TreeItem>),
     "hangar.containers": create("hangar.containers", containers as vscode.TreeDataProvider<vscode.TreeItem>),
+    "hangar.registries": create("hangar.registries", registries),
   };
   // Events are followed while either Docker view has been shown (no polling).
   for (const view of [views["hangar.images"], views["hangar.containers"]]) {
@@ -53,7 +57,7 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
     if (view.visible) hangar.projectFiles.warmUp();
     hangar.extension.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && hangar.projectFiles.warmUp()));
   }
-  hangar.extension.subscriptions.push(boxes, machines);
+  hangar.extension.subscriptions.push(boxes, machines, registries);
   // Another HANGAR_HOME means other boxes and other machines.
   hangar.extension.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -62,5 +66,5 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
       hangar.machines.refresh();
     }),
   );
-  return { boxes, machines, images, containers, views };
+  return { boxes, machines, images, containers, registries, views };
 }

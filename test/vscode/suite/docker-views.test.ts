@@ -343,6 +343,19 @@ describe("Images and Containers views (real embedded engine)", function () {
       );
       await until(async () => (await children(api.imagesTree)).some((r) => labelOf(r) === name), "the pulled image in the Images view", 30_000);
 
+      // The Registries view lists a registry added to it, its repositories and their tags; Pull on a tag pulls it.
+      assert.equal(await vscode.commands.executeCommand("hangar.registries.add", reg.domain), reg.domain);
+      const registryItem = (await children(api.registriesTree)).find((r) => labelOf(r) === reg.domain);
+      assert.ok(registryItem, "the added registry is listed");
+      const repoItem = (await children(api.registriesTree, registryItem)).find((r) => labelOf(r) === "vscode/bb");
+      assert.ok(repoItem, "its repository is listed");
+      const tagItems = await children(api.registriesTree, repoItem);
+      assert.deepEqual(tagItems.map(labelOf), ["1"]);
+      assert.equal(await vscode.commands.executeCommand("hangar.image.remove", `${name}:1`, { confirm: false }), true);
+      await vscode.commands.executeCommand("hangar.registry.pullTag", tagItems[0]);
+      await until(async () => (await children(api.imagesTree)).some((r) => labelOf(r) === name), "the image pulled from the Registries view", 30_000);
+      await vscode.workspace.getConfiguration("hangar").update("registries", undefined, vscode.ConfigurationTarget.Global);
+
       // A box pushed with the CLI comes back from the Boxes view's command (under another name: the engine runs from the original).
       const [, box] = /^(\S+)\s+\(embedded/m.exec(await hangarCli(boxHome!, ["box", "list"])) ?? [];
       await hangarCli(boxHome!, ["box", "push", box, `${reg.domain}/boxes/shared:1`]);

@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { activateHangar, until, workspaceRoot } from "./helpers";
 import { queryText, screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
-const VIEW_NAMES = ["Boxes", "Machines", "Images", "Containers"];
+const VIEW_NAMES = ["Boxes", "Machines", "Images", "Containers", "Registries"];
 const SIDEBAR = ".part.sidebar";
 
 describe("Hangar views", () => {
@@ -17,14 +17,14 @@ describe("Hangar views", () => {
     assert.equal(vscode.window.activeTextEditor?.document.languageId, "vagrantfile");
   });
 
-  it("the Hangar container shows its four views", async () => {
+  it("the Hangar container shows its five views", async () => {
     const api = await activateHangar();
     await vscode.commands.executeCommand("workbench.view.extension.hangar");
-    await until(() => Object.values(api.views).every((v) => v.visible), "all four Hangar views to be visible");
-    assert.deepEqual(Object.keys(api.views), ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers"]);
+    await until(() => Object.values(api.views).every((v) => v.visible), "all five Hangar views to be visible");
+    assert.deepEqual(Object.keys(api.views), ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers", "hangar.registries"]);
   });
 
-  it("the sidebar renders the four views with their welcome content (screenshot)", async function () {
+  it("the sidebar renders the five views with their welcome content (screenshot)", async function () {
     if (!uiBridgeAvailable) this.skip(); // needs the code-server launcher's page access
     await vscode.commands.executeCommand("workbench.view.extension.hangar");
     const titles = await waitForText(`${SIDEBAR} .pane-header h3.title`, (t) => VIEW_NAMES.every((n) => t.includes(n)));
@@ -40,6 +40,7 @@ describe("Hangar views", () => {
     const rows = await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.some((r) => /web\s*not created/.test(r)) && t.some((r) => /db\s*not created/.test(r)), 30_000);
     assert.ok(rows.length >= 2);
     assert.match(welcome, /No containers/);
+    assert.match(welcome, /No registries yet/);
     const file = await screenshot("hangar-sidebar", SIDEBAR);
     console.log(`    screenshot: ${file}`);
     await screenshot("hangar-window");

@@ -77,6 +77,18 @@ export async function credentialsFromDockerConfig(domain: string, env: NodeJS.Pr
   return entry ? fromAuthConfig(entry) : undefined;
 }
 
+/** The registries the docker CLI has logins for (its config's `auths` and `credHelpers`), as host[:port]. */
+export async function dockerConfigRegistries(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const dir = env.DOCKER_CONFIG || path.join(os.homedir(), ".docker");
+  try {
+    const config = JSON.parse(await fs.readFile(path.join(dir, "config.json"), "utf8")) as { auths?: Record<string, unknown>; credHelpers?: Record<string, unknown> };
+    const keys = [...Object.keys(config.auths ?? {}), ...Object.keys(config.credHelpers ?? {})];
+    return [...new Set(keys.map((k) => k.replace(/^https?:\/\//, "").replace(/\/.*$/, "")).filter(Boolean))];
+  } catch {
+    return [];
+  }
+}
+
 /** The credential helper protocol: the server on stdin, {ServerURL, Username, Secret} on stdout ("<token>" as the user: an identity token). */
 function askHelper(helper: string, domain: string): Promise<RegistryCredentials | undefined> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,8 @@
+import type { HangarCommand } from "../hangar-command";
+
+export const refreshRegistries: HangarCommand = {
+  id: "hangar.registries.refresh",
+  run({ trees }) {
+    trees.registries.refresh();
+  },
+};
