@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { utils as sshUtils } from "ssh2";
 import { WATCH_HELPER, WATCH_HELPER_FILE, WATCH_PORT, WATCH_TOKEN_FILE } from "../emulator/guest-watch-relay";
 import { ALWAYS_EXCLUDED } from "../sync/sync-excludes";
@@ -258,16 +258,18 @@ export class MachineRunner {
   private static async startWatchHelper(emulator: Emulator, o: RunOptions, token: string, fresh: boolean): Promise<void> {
     const user = shellQuote(o.watchOnRequest ? "root" : (o.box.metadata.sshUser ?? "root"));
     const helper = Buffer.from(WATCH_HELPER).toString("base64");
-    // busybox ash edits at most 1024 characters of a console line: the script goes in pieces.
-    const pieces = helper.match(/.{1,600}/g) ?? [];
-    let code = await serialRun(emulator, `mkdir -p /etc/hangar && : > ${WATCH_HELPER_FILE}.b64`, 30_000);
-    for (const piece of pieces) if (code === 0) code = await serialRun(emulator, `echo ${piece} >> ${WATCH_HELPER_FILE}.b64`, 30_000);
-    if (code === 0)
-      code = await serialRun(
-        emulator,
-        `base64 -d ${WATCH_HELPER_FILE}.b64 > ${WATCH_HELPER_FILE} && rm ${WATCH_HELPER_FILE}.b64 && chmod 755 ${WATCH_HELPER_FILE} && (umask 077; echo ${token} > ${WATCH_TOKEN_FILE}) && chown ${user} ${WATCH_TOKEN_FILE}`,
-        30_000,
-      );
+    // A resumed guest usually has this very helper already: typing it again costs a console round per piece.
+    const sum = createHash("sha256").update(WATCH_HELPER).digest("hex");
+    const current = await serialRun(emulator, `[ "$(sha256sum ${WATCH_HELPER_FILE} 2>/dev/null | cut -c1-64)" = ${sum} ]`, 30_000);
+    let code = 0;
+    if (current !== 0) {
+      // busybox ash edits at most 1024 characters of a console line: the script goes in pieces.
+      const pieces = helper.match(/.{1,600}/g) ?? [];
+      code = await serialRun(emulator, `mkdir -p /etc/hangar && : > ${WATCH_HELPER_FILE}.b64`, 30_000);
+      for (const piece of pieces) if (code === 0) code = await serialRun(emulator, `echo ${piece} >> ${WATCH_HELPER_FILE}.b64`, 30_000);
+      if (code === 0) code = await serialRun(emulator, `base64 -d ${WATCH_HELPER_FILE}.b64 > ${WATCH_HELPER_FILE} && rm ${WATCH_HELPER_FILE}.b64 && chmod 755 ${WATCH_HELPER_FILE}`, 30_000);
+    }
+    if (code === 0) code = await serialRun(emulator, `(umask 077; echo ${token} > ${WATCH_TOKEN_FILE}) && chown ${user} ${WATCH_TOKEN_FILE}`, 30_000);
     // setsid: out of the console's session, so the console shell's job control never touches it.
     if (code === 0 && fresh) code = await serialRun(emulator, `setsid su -s /bin/sh ${user} -c 'nc -ll -p ${WATCH_PORT} -e ${WATCH_HELPER_FILE}' </dev/null >/dev/null 2>&1 &`, 30_000);
     if (code !== 0) throw new HangarError(`Starting the synced folders' watch helper on the machine's console failed (exit ${code}).`);
