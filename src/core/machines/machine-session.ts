@@ -65,7 +65,27 @@ export class MachineSession {
     return new MachineSession(client);
   }
 
-  run(command: string, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void } = {}): Promise<RunResult> {
+  /**
+   * `retryRefused`: the command only reads, so when dropbear refuses the
+   * exec request (ssh2's "Unable to exec": seen rarely in CI on a busy engine
+   * machine, cause not found) it is asked again, up to three times.
+   */
+  run(command: string, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void; retryRefused?: boolean } = {}): Promise<RunResult> {
+    return this.refusedRetries(o.retryRefused, () => this.runOnce(command, o));
+  }
+
+  private async refusedRetries<T>(retry: boolean | undefined, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!retry || i >= 4 || !(err instanceof HangarError) || !/Unable to exec/.test(err.message)) throw err;
+        await new Promise((r) => setTimeout(r, 250 * i));
+      }
+    }
+  }
+
+  private runOnce(command: string, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void }): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch) => {
         if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
@@ -88,7 +108,11 @@ export class MachineSession {
    * caller-ended stdin) and, with `pty`, a terminal the guest allocates
    * (resized with channel.setWindow).
    */
-  exec(command: string, o: { pty?: PseudoTtyOptions } = {}): Promise<ClientChannel> {
+  exec(command: string, o: { pty?: PseudoTtyOptions; retryRefused?: boolean } = {}): Promise<ClientChannel> {
+    return this.refusedRetries(o.retryRefused, () => this.execOnce(command, o));
+  }
+
+  private execOnce(command: string, o: { pty?: PseudoTtyOptions }): Promise<ClientChannel> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, o.pty ? { pty: o.pty } : {}, (err, channel) => {
         if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
