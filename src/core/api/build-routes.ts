@@ -10,7 +10,7 @@ import type * as http from "node:http";
 import { familiarName, parseReference } from "../engine/images/image-reference";
 import { pullImage } from "../engine/registry/image-pull";
 import { insecureRegistries, RegistryClient, registryOf } from "../engine/registry/registry-client";
-import { credentialsFromAuthBody, credentialsFromDockerConfig, type RegistryCredentials } from "../engine/registry/registry-credentials";
+import { credentialsFromConfigHeader, credentialsFromDockerConfig } from "../engine/registry/registry-credentials";
 import { BadParameterError } from "./api-errors";
 import type { ApiRouter } from "./api-router";
 import { queryBool } from "./api-request";
@@ -33,18 +33,9 @@ async function pullForBuild(engine: EngineContext, req: http.IncomingMessage, te
   const ref = parseReference(text);
   const target = registryOf(ref.name, engine.registry.known);
   if (!target) return undefined;
-  let credentials: RegistryCredentials | undefined;
+  // An unreadable header leaves the stored credentials.
   const header = req.headers["x-registry-config"];
-  if (typeof header === "string" && header) {
-    try {
-      const all = JSON.parse(Buffer.from(header.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("utf8")) as Record<string, Record<string, unknown>>;
-      const entry = all[target.domain] ?? all[`https://${target.domain}`];
-      if (entry) credentials = credentialsFromAuthBody(entry);
-    } catch {
-      // An unreadable header leaves the stored credentials.
-    }
-  }
-  credentials ??= await credentialsFromDockerConfig(target.domain, engine.env);
+  const credentials = credentialsFromConfigHeader(typeof header === "string" ? header : undefined, target.domain) ?? (await credentialsFromDockerConfig(target.domain, engine.env));
   const client = new RegistryClient({ domain: target.domain, credentials, insecure: insecureRegistries(engine.env) });
   const tag = ref.digest ? undefined : (ref.tag ?? "latest");
   const familiar = familiarName(ref.name);

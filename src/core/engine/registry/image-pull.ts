@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Transform, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
+import { shortId } from "../../docker/listing/image-groups";
 import type { ImageStore, StoredImage } from "../images/image-store";
 import { isObject } from "../images/image-config";
 import { RegistryClient, RegistryError, sha256 } from "./registry-client";
@@ -154,10 +155,6 @@ export async function pullImage(
 
 function matches(p: Platform, wanted: Platform): boolean {
   return p.os === wanted.os && p.architecture === wanted.architecture && (!wanted.variant || p.variant === wanted.variant);
-}
-
-function shortId(digest: string): string {
-  return digest.replace(/^sha256:/, "").slice(0, 12);
 }
 
 function parseJson(bytes: Buffer, what: string): Record<string, unknown> {

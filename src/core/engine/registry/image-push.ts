@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { Transform } from "node:stream";
+import { shortId } from "../../docker/listing/image-groups";
 import type { ImageStore } from "../images/image-store";
 import type { RegistryClient } from "./registry-client";
 import type { PullProgress } from "./image-pull";
@@ -56,8 +57,4 @@ export async function pushImage(
   });
   await o.store.noteRegistryDigest(pushed.id, o.storeRepository, pushed.digest);
   return { digest: pushed.digest, size: pushed.size };
-}
-
-function shortId(digest: string): string {
-  return digest.replace(/^sha256:/, "").slice(0, 12);
 }

@@ -21,13 +21,25 @@ export interface RegistryCredentials {
  */
 export function credentialsFromHeader(header: string | undefined): RegistryCredentials | undefined {
   if (!header) return undefined;
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(Buffer.from(header.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("utf8")) as Record<string, unknown>;
-  } catch {
-    throw new RegistryError("The X-Registry-Auth header is not base64-encoded JSON.", undefined, 400);
-  }
+  const parsed = base64UrlJson(header);
+  if (!parsed) throw new RegistryError("The X-Registry-Auth header is not base64-encoded JSON.", undefined, 400);
   return fromAuthConfig(parsed);
+}
+
+/** The X-Registry-Config header docker build sends (base64url JSON of registry → AuthConfig): the entry for `domain`, if readable. */
+export function credentialsFromConfigHeader(header: string | undefined, domain: string): RegistryCredentials | undefined {
+  const all = header ? base64UrlJson(header) : undefined;
+  const entry = all?.[domain] ?? all?.[`https://${domain}`];
+  return entry && typeof entry === "object" ? fromAuthConfig(entry as Record<string, unknown>) : undefined;
+}
+
+function base64UrlJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("utf8")) as unknown;
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The body of POST /auth (`docker login`). */
