@@ -361,6 +361,8 @@ export class GuestWatchRelay {
   /** The helper has just been started: connect now rather than at the next retry, so folders are held before anyone watches them. */
   helperStarted(): void {
     if (this.connected || this.closed) return;
+    // The attempts before it failed for want of a helper, not because of one: retry soon, not after their back-off.
+    this.failures = 0;
     // An attempt made before the helper listened may hang unanswered: start again.
     const stale = this.tcp;
     this.tcp = undefined;

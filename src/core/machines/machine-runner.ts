@@ -234,10 +234,15 @@ export class MachineRunner {
     // A resumed guest keeps its mounts; a fresh one binds each share where its synced folder belongs.
     const folders = fresh ? (o.syncedFolders ?? []) : [];
     for (const [i, f] of folders.entries()) steps.push(`{ mkdir -p ${shellQuote(f.guestPath)} && mount -o bind /mnt/host9p/s${i} ${shellQuote(f.guestPath)}; } || exit ${20 + i}`);
-    const code = await serialRun(emulator, steps.join("; "), disk ? 300_000 : 30_000);
-    if (code === 0) {
+    // The watch helper starts in the same command when the guest has the current one (the box ships it): exit 30 says to type it first.
+    const helper = watchToken ? MachineRunner.watchHelperStart(o, watchToken, fresh) : undefined;
+    if (helper) steps.push(`{ [ "$(sha256sum ${WATCH_HELPER_FILE} 2>/dev/null | cut -c1-64)" = ${WATCH_HELPER_SHA256} ] || exit 30; ${helper}; } || exit 31`);
+    // Listening before the helper can start: its answer may come as soon as it does.
+    const synced = helper ? watchSynced(emulator) : undefined;
+    const code = await serialSteps(emulator, steps, disk ? 300_000 : 30_000);
+    if (code === 0 || code === 30 || code === 31) {
       // Watching is a convenience: a helper that cannot start costs guest watchers their events, not the machine.
-      if (watchToken) await MachineRunner.startWatchHelper(emulator, o, watchToken, fresh).catch((err: unknown) => o.onSerial?.(`hangar: ${errorMessage(err)}\n`));
+      if (helper && synced) await MachineRunner.startWatchHelper(emulator, helper, code, synced).catch((err: unknown) => o.onSerial?.(`hangar: ${errorMessage(err)}\n`));
       return;
     }
     if (code === 10) throw new HangarError(`Restoring the machine's files from ${disk} failed.`, "`hangar destroy` and `up` start it afresh from the box.");
@@ -250,40 +255,35 @@ export class MachineRunner {
   }
 
   /**
-   * The watch relay's guest helper (guest-watch-relay.ts), run as the SSH
-   * user (what it touches is that user's files), written through the console
-   * in commands of their own. A resumed guest's helper keeps running and
-   * reads the new token.
+   * The shell that hands the watch relay's guest helper (guest-watch-relay.ts)
+   * its token and, on a fresh start, starts it: as the SSH user (what it
+   * touches is that user's files), or root for the engine machine. A resumed
+   * guest's helper keeps running and reads the new token.
    */
-  private static async startWatchHelper(emulator: Emulator, o: RunOptions, token: string, fresh: boolean): Promise<void> {
+  private static watchHelperStart(o: RunOptions, token: string, fresh: boolean): string {
     const user = shellQuote(o.watchOnRequest ? "root" : (o.box.metadata.sshUser ?? "root"));
-    const helper = Buffer.from(WATCH_HELPER).toString("base64");
-    // A resumed guest usually has this very helper already: typing it again costs a console round per piece.
-    const sum = createHash("sha256").update(WATCH_HELPER).digest("hex");
-    const current = await serialRun(emulator, `[ "$(sha256sum ${WATCH_HELPER_FILE} 2>/dev/null | cut -c1-64)" = ${sum} ]`, 30_000);
-    let code = 0;
-    if (current !== 0) {
-      // busybox ash edits at most 1024 characters of a console line: the script goes in pieces.
-      const pieces = helper.match(/.{1,600}/g) ?? [];
+    // setsid: out of the console's session, so the console shell's job control never touches it.
+    const start = fresh ? ` && { setsid su -s /bin/sh ${user} -c 'nc -ll -p ${WATCH_PORT} -e ${WATCH_HELPER_FILE}' </dev/null >/dev/null 2>&1 & }` : "";
+    return `(umask 077; echo ${token} > ${WATCH_TOKEN_FILE}) && chown ${user} ${WATCH_TOKEN_FILE}${start}`;
+  }
+
+  /**
+   * After the guest prepared itself (`code`: 0 the helper started, 30 the
+   * guest lacks the current helper, 31 it failed to start): types a missing
+   * helper on the console, starts it, and waits until it holds every folder.
+   */
+  private static async startWatchHelper(emulator: Emulator, start: string, code: number, synced: Promise<void>): Promise<void> {
+    if (code === 30) {
+      // A box from before the helper shipped in it (or an older helper): busybox ash edits at most 1024 characters of a console line, so it goes in pieces.
+      const pieces = Buffer.from(WATCH_HELPER).toString("base64").match(/.{1,600}/g) ?? [];
       code = await serialRun(emulator, `mkdir -p /etc/hangar && : > ${WATCH_HELPER_FILE}.b64`, 30_000);
       for (const piece of pieces) if (code === 0) code = await serialRun(emulator, `echo ${piece} >> ${WATCH_HELPER_FILE}.b64`, 30_000);
       if (code === 0) code = await serialRun(emulator, `base64 -d ${WATCH_HELPER_FILE}.b64 > ${WATCH_HELPER_FILE} && rm ${WATCH_HELPER_FILE}.b64 && chmod 755 ${WATCH_HELPER_FILE}`, 30_000);
+      if (code === 0) code = await serialRun(emulator, start, 30_000);
     }
-    if (code === 0) code = await serialRun(emulator, `(umask 077; echo ${token} > ${WATCH_TOKEN_FILE}) && chown ${user} ${WATCH_TOKEN_FILE}`, 30_000);
-    // setsid: out of the console's session, so the console shell's job control never touches it.
-    if (code === 0 && fresh) code = await serialRun(emulator, `setsid su -s /bin/sh ${user} -c 'nc -ll -p ${WATCH_PORT} -e ${WATCH_HELPER_FILE}' </dev/null >/dev/null 2>&1 &`, 30_000);
     if (code !== 0) throw new HangarError(`Starting the synced folders' watch helper on the machine's console failed (exit ${code}).`);
-    // `up` returns once the helper holds every folder: a watch started before that could land on an inode the 9p client then forgets.
-    const synced = new Promise<void>((resolve) => {
-      const timer = setTimeout(done, WATCH_SYNC_TIMEOUT_MS);
-      function done(): void {
-        clearTimeout(timer);
-        emulator.off("watch-synced", done);
-        resolve();
-      }
-      emulator.on("watch-synced", done);
-    });
     emulator.watchHelperStarted();
+    // `up` returns once the helper holds every folder: a watch started before that could land on an inode the 9p client then forgets.
     await synced;
   }
 
@@ -321,6 +321,38 @@ export class MachineRunner {
     await this.ports.close();
     await this.emulator.stop();
   }
+}
+
+/** When the watch helper holds every folder, or WATCH_SYNC_TIMEOUT_MS from now (watching works later regardless). */
+function watchSynced(emulator: Emulator): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, WATCH_SYNC_TIMEOUT_MS);
+    function done(): void {
+      clearTimeout(timer);
+      emulator.off("watch-synced", done);
+      resolve();
+    }
+    emulator.on("watch-synced", done);
+  });
+}
+
+/**
+ * Runs shell steps on the console, as few lines as busybox ash's line editor
+ * takes (it keeps 1024 characters of a line): resolves with the first
+ * non-zero exit code, or 0.
+ */
+async function serialSteps(emulator: Emulator, steps: string[], timeoutMs: number): Promise<number> {
+  const lines: string[] = [];
+  for (const step of steps) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + step.length + 2 <= CONSOLE_LINE_MAX) lines[last] += `; ${step}`;
+    else lines.push(step);
+  }
+  for (const line of lines) {
+    const code = await serialRun(emulator, line, timeoutMs);
+    if (code !== 0) return code;
+  }
+  return 0;
 }
 
 /**
@@ -365,6 +397,10 @@ function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, on
 const ROOTFS_ARCHIVE = "rootfs.cpio";
 /** How long `up` waits for the watch helper to hold the synced folders (a huge tree keeps chokidar scanning); watching works later regardless. */
 const WATCH_SYNC_TIMEOUT_MS = 15_000;
+/** The current watch helper's sha256: a guest whose helper has it (the box ships it) is not sent it again. */
+const WATCH_HELPER_SHA256 = createHash("sha256").update(WATCH_HELPER).digest("hex");
+/** The longest command typed as one console line, leaving room for serialRun's wrapping within ash's 1024 characters. */
+const CONSOLE_LINE_MAX = 900;
 const CONSOLE_TAIL_BYTES = 16 * 1024;
 const DISK = "/mnt/host9p/disk";
 /**

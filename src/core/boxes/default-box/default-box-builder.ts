@@ -13,16 +13,18 @@ import { DownloadCache } from "../download-cache";
 import { CpioWriter } from "../cpio-writer";
 import { GROUP, GUEST_MODULES, initScript, KERNEL_CMDLINE, PASSWD, READY_MARKER, SHELLS, SU_PATH, SUDO_SCRIPT, UDHCPC_SCRIPT } from "./guest-files";
 import { BOX_RUNTIME_PATH, CONTAINER_RUNTIME } from "../../engine/runtime/container-runtime";
+import { WATCH_HELPER, WATCH_HELPER_FILE } from "../../emulator/guest-watch-relay";
 
 export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
 /**
  * What the builder adds beyond the packages' versions; it is the box
  * version's minor number (1: the vagrant user, sudo, SFTP; 2: bridge and
  * veth modules for container networks; 3: a tmpfs root and capsh, for
- * confined containers; 4: the container runtime script), so a box from an
+ * confined containers; 4: the container runtime script; 5: the watch relay's
+ * helper, so `up` need not type it on the console), so a box from an
  * older builder is told apart from a current one.
  */
-export const DEFAULT_BOX_REVISION = 4;
+export const DEFAULT_BOX_REVISION = 5;
 /** Where Debian's dropbear runs its SFTP subsystem from (its SFTPSERVER_PATH). */
 const SFTP_SERVER_PATH = "usr/lib/sftp-server";
 /** Where Debian's libcap2-bin installs capsh. */
@@ -212,5 +214,7 @@ function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFil
   cpio.addFile("usr/bin/sudo", SUDO_SCRIPT, { mode: 0o755 });
   // The engine machine's side of starting a container (container-runtime.sh): shipped with the box it runs on.
   cpio.addFile(BOX_RUNTIME_PATH.slice(1), CONTAINER_RUNTIME, { mode: 0o755 });
+  // The synced folders' watch helper (guest-watch-relay.ts): `up` checks its sha256 and types it only when it differs.
+  cpio.addFile(WATCH_HELPER_FILE.slice(1), WATCH_HELPER, { mode: 0o755 });
   return cpio.toBuffer();
 }
