@@ -275,7 +275,10 @@ export class MachineRunner {
   private static async startWatchHelper(emulator: Emulator, start: string, code: number, synced: Promise<void>): Promise<void> {
     if (code === 30) {
       // A box from before the helper shipped in it (or an older helper): busybox ash edits at most 1024 characters of a console line, so it goes in pieces.
-      const pieces = Buffer.from(WATCH_HELPER).toString("base64").match(/.{1,600}/g) ?? [];
+      const pieces =
+        Buffer.from(WATCH_HELPER)
+          .toString("base64")
+          .match(/.{1,600}/g) ?? [];
       code = await serialRun(emulator, `mkdir -p /etc/hangar && : > ${WATCH_HELPER_FILE}.b64`, 30_000);
       for (const piece of pieces) if (code === 0) code = await serialRun(emulator, `echo ${piece} >> ${WATCH_HELPER_FILE}.b64`, 30_000);
       if (code === 0) code = await serialRun(emulator, `base64 -d ${WATCH_HELPER_FILE}.b64 > ${WATCH_HELPER_FILE} && rm ${WATCH_HELPER_FILE}.b64 && chmod 755 ${WATCH_HELPER_FILE}`, 30_000);
