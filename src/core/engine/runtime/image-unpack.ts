@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import * as path from "node:path";
 import * as tar from "tar-stream";
@@ -106,14 +106,30 @@ export async function prepareLayer(layerFile: string): Promise<PreparedLayer> {
 
 /**
  * Unpacks `imageId`'s layers in the engine machine once (a `complete` mark
- * tells later calls it is done). Throws ImageArchiveError for a hostile
- * layer, ImageUnpackError when the guest fails.
+ * tells later calls it is done). An image whose first layers another image
+ * already has unpacked (a build's steps, an image built on a pulled one)
+ * starts from a copy of that root in the guest and unpacks only its own
+ * layers: copying within the guest costs a fraction of sending every layer
+ * through the machine's SSH session again. Throws ImageArchiveError for a
+ * hostile layer, ImageUnpackError when the guest fails.
  */
 export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, "layerFiles">, imageId: string, root = DEFAULT_ROOT): Promise<void> {
   const hex = imageId.replace(/^sha256:/, "");
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new ImageUnpackError(`${imageId} is not an image ID.`);
   const dir = `${root}/images/${hex}`;
-  if ((await session.run(`test -e ${shellQuote(`${dir}/complete`)}`)).code === 0) return;
+  const layerFiles = await store.layerFiles(imageId);
+  const chains = layerChains(layerFiles);
+  // Unpacked roots by their chain of layers: links to the image folder that unpacked them (written once it is complete).
+  const chainsDir = `${root}/chains`;
+  const probe = await session.run(
+    [
+      `[ ! -e ${shellQuote(`${dir}/complete`)} ] || { echo complete; exit 0; }`,
+      `for c in ${[...chains].reverse().join(" ")}; do [ ! -e ${chainsDir}/$c/complete ] || { echo "$c"; exit 0; }; done`,
+    ].join("\n"),
+  );
+  const found = probe.stdout.trim();
+  if (found === "complete") return;
+  const base = chains.indexOf(found);
   const rootfs = `${dir}/rootfs`;
   // Unguessable, so no layer can have put a symlink (or anything) at it beforehand.
   const helperDir = `/.hangar-unpack-${randomBytes(12).toString("hex")}`;
@@ -128,8 +144,10 @@ export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, 
       );
   };
   const inRoot = `chroot ${shellQuote(rootfs)} ${bb}`;
-  await must(`rm -rf ${shellQuote(dir)} && mkdir -p ${shellQuote(rootfs + helperDir)} && cp ${BUSYBOX} ${shellQuote(rootfs + bb)}`, "prepare the folder");
-  for (const layerFile of await store.layerFiles(imageId)) {
+  // The base root is copied as it is (cp -a copies symlinks as symlinks, never through them); the helper goes in after.
+  const start = base >= 0 ? `mkdir -p ${shellQuote(dir)} && cp -a ${chainsDir}/${found}/rootfs ${shellQuote(rootfs)}` : `mkdir -p ${shellQuote(rootfs)}`;
+  await must(`rm -rf ${shellQuote(dir)} && ${start} && mkdir -p ${shellQuote(rootfs + helperDir)} && cp ${BUSYBOX} ${shellQuote(rootfs + bb)}`, "prepare the folder");
+  for (const layerFile of layerFiles.slice(base + 1)) {
     const layer = await prepareLayer(layerFile);
     const name = path.basename(layerFile).slice(0, 12);
     // Docker's whiteouts: what this layer deletes from the ones below goes first, then its own files.
@@ -145,5 +163,24 @@ export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, 
     }
     await must(`${inRoot} tar -x -C /`, `unpack layer ${name}`, layer.tar);
   }
-  await must(`rm -rf ${shellQuote(rootfs + helperDir)} && touch ${shellQuote(`${dir}/complete`)}`, "finish unpacking");
+  const link = chains.length ? ` && mkdir -p ${chainsDir} && ln -sfn ../images/${hex} ${chainsDir}/${chains[chains.length - 1]}` : "";
+  await must(`rm -rf ${shellQuote(rootfs + helperDir)} && touch ${shellQuote(`${dir}/complete`)}${link}`, "finish unpacking");
+}
+
+/**
+ * For each layer, an ID of the layers up to it (base first): two images with
+ * the same first layers share those IDs. A layer is known by its file's name
+ * (the store names blobs by digest; another HANGAR_HOME's store, whose
+ * suspended engine machine this one may have resumed, names them alike).
+ */
+export function layerChains(layerFiles: string[]): string[] {
+  const chains: string[] = [];
+  for (const file of layerFiles) {
+    chains.push(
+      createHash("sha256")
+        .update(`${chains[chains.length - 1] ?? ""}\n${path.basename(file)}`)
+        .digest("hex"),
+    );
+  }
+  return chains;
 }

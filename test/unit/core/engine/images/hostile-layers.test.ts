@@ -270,6 +270,30 @@ test(
       assert.ok(!(await listTree(rootfs)).some((p) => p.includes(".wh.") || p.includes(".hangar-unpack")), "no marker and no helper left in the image");
       assert.ok(existsSync(path.join(engine, "images", imageId.slice(7), "complete")));
 
+      // An image on top of it (a build's next step) starts from a copy of that root and unpacks only its own layer,
+      // its whiteouts included; the first image's root stays as it was.
+      const next = await writeLayerFile(dir, "next.tar", [
+        { name: "keep/.wh..wh..opq", body: "" },
+        { name: "keep/new", body: "new" },
+        { name: "added", body: "on top" },
+      ]);
+      const sent: string[] = [];
+      const counting: UnpackShell = { run: (command, o) => (command.includes("tar -x") && sent.push(command), localShell.run(command, o)) };
+      await unpackImage(counting, { layerFiles: () => Promise.resolve([...layers, next]) }, sha256("next"), engine);
+      assert.equal(sent.length, 1, "only the new layer is unpacked");
+      const nextRoot = path.join(engine, "images", sha256("next").slice(7), "rootfs");
+      assert.equal(await readFile(path.join(nextRoot, "added"), "utf8"), "on top");
+      assert.equal(await readFile(path.join(nextRoot, outside, "victim"), "utf8"), "written inside");
+      assert.deepEqual(await listTree(path.join(nextRoot, "keep")), ["new"]);
+      assert.ok((await lstat(path.join(nextRoot, "abs"))).isSymbolicLink(), "the copy keeps symlinks as symlinks");
+      assert.ok(!existsSync(path.join(rootfs, "added")), "the base image's root is untouched");
+      assert.ok(!(await listTree(nextRoot)).some((p) => p.includes(".hangar-unpack")), "no helper left in the copy");
+      // The same layers again under another image ID (another config): a copy, nothing unpacked.
+      sent.length = 0;
+      await unpackImage(counting, { layerFiles: () => Promise.resolve([...layers, next]) }, sha256("next-retagged"), engine);
+      assert.equal(sent.length, 0);
+      assert.equal(await readFile(path.join(engine, "images", sha256("next-retagged").slice(7), "rootfs", "added"), "utf8"), "on top");
+
       // Through a symlink of the same layer: busybox tar creates absolute and ".." symlinks last (its own guard), so the
       // entry makes a real folder and the symlink then fails — a clean error where the host would write inside the root.
       const same = await writeLayerFile(dir, "same.tar", [
