@@ -64,6 +64,7 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
   }
   const emu = new V86(options as unknown as ConstructorParameters<typeof V86Class>[0]);
   emulator = emu;
+  sleepWhenHalted(emu);
   new GuestNat(emu);
   // Transferred, not copied: the link made the packet its own buffer.
   privateLink = new PrivateLink(emu, b.privateAddresses ?? [], (packet) => port.postMessage({ type: "ip-out", packet } satisfies FromWorker, [packet.buffer as ArrayBuffer]));
@@ -135,6 +136,29 @@ function openTcp(id: number, guestPort: number, channel: MessagePortLike): void 
     else if (f.type === "end") tcp.close();
   });
   channel.on("close", () => tcp.close());
+}
+
+/**
+ * v86 in Node waits for the guest's next timer with setTimeout, but when
+ * that is less than 1 ms away it spins on setImmediate until then. The
+ * guest's 250 Hz tick (PIT; the box's kernel is not tickless) made an idle
+ * machine spin for the last millisecond of each 4 ms (and setTimeout's
+ * rounding woke it twice per tick): over a quarter of a core for doing
+ * nothing, which a test run's or a user's several machines pay together. A
+ * halted guest now sleeps to the next whole millisecond at or after its
+ * timer (its clock is the TSC, so a tick up to 1 ms late costs nothing); a
+ * running guest (wait 0) still continues at once, and a device event
+ * (network, 9p, console) still wakes a sleeping guest at once (v86's
+ * stop_idling).
+ */
+function sleepWhenHalted(emu: V86Class): void {
+  // (v86 makes its main loop once its wasm is loaded: by "emulator-ready", before the guest runs)
+  emu.add_listener("emulator-ready", () => {
+    const inner = (emu as unknown as { v86?: { yield(t: number, tick: number): void; yield_callback(tick: number): void } }).v86;
+    if (!inner) return;
+    const spin = inner.yield.bind(inner);
+    inner.yield = (t, tick) => (t > 0 ? setTimeout(() => inner.yield_callback(tick), Math.ceil(t)) : spin(t, tick));
+  });
 }
 
 async function save(id: number, file: string, compress: boolean): Promise<void> {
