@@ -21,6 +21,10 @@ test("docker run --rm: output, exit status, and the container is gone afterwards
   assert.equal((await docker(["ps", "-aq"])).stdout, "", "--rm containers are removed");
   const env = await docker(["run", "--rm", "-e", "GREETING=hi", "-w", "/srv", "--entrypoint", "sh", "busybox", "-c", "pwd; echo $GREETING; hostname | wc -c"]);
   assert.equal(env.stdout, "/srv\nhi\n13\n", "workdir, env, entrypoint; the hostname is the 12-character short ID");
+  // Users as dockerd sets them: the gid among the supplementary groups (a real dockerd shows groups=1000 here), root's from /etc/group.
+  assert.equal((await docker(["run", "--rm", "-u", "1000:1000", "busybox", "id"])).stdout, "uid=1000 gid=1000 groups=1000\n");
+  assert.equal((await docker(["run", "--rm", "-u", "nobody", "busybox", "id"])).stdout, "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n");
+  assert.equal((await docker(["run", "--rm", "busybox", "id"])).stdout, "uid=0(root) gid=0(root) groups=0(root)\n");
 });
 
 test("docker run -d --name, ps, logs (stdout and stderr apart), inspect, stop, rm", { timeout: 300_000 }, async () => {

@@ -70,7 +70,7 @@ test("docker exec: output apart, exit codes, -e, -w, -u (uid, uid:gid, a name, a
   const shaped = await docker(["exec", "-e", "GREETING=hi there", "-w", "/tmp", "box", "sh", "-c", 'echo "$GREETING"; pwd; id -u; echo $HOME']);
   assert.equal(shaped.stdout, "hi there\n/tmp\n0\n/root\n");
   assert.equal((await docker(["exec", "-u", "1000", "box", "sh", "-c", "id -u; id -g; echo $HOME"])).stdout, "1000\n0\n/\n", "a uid not in /etc/passwd: gid 0, HOME /");
-  assert.equal((await docker(["exec", "-u", "1000:1000", "box", "id", "-g"])).stdout, "1000\n");
+  assert.equal((await docker(["exec", "-u", "1000:1000", "box", "id"])).stdout, "uid=1000 gid=1000 groups=1000\n", "the gid is a supplementary group too, as dockerd sets it");
   assert.equal((await docker(["exec", "-u", "nobody", "box", "sh", "-c", "id -u; id -g"])).stdout, "65534\n65534\n");
   const unknown = await docker(["exec", "-u", "nosuchuser", "box", "id"], true);
   assert.equal(unknown.code, 126);

@@ -182,13 +182,16 @@ export function capabilitiesToDrop(c: Confinement): string[] {
  * session leader with its terminal (stdin) as controlling terminal, as a
  * container's process with a TTY is (Ctrl-C and job control then work in
  * it): while it still holds CAP_SYS_ADMIN, which taking over a terminal
- * that leads another session (the engine's shell's) needs.
+ * that leads another session (the engine's shell's) needs. The gid and
+ * supplementary groups are the ones enterIdsStep (container-enter.ts) left
+ * in the shell's $__hangar_gid and $__hangar_groups.
  */
 export function capshCommand(c: Confinement, root: string, shell: string, args: string, newSession = false): string {
   const drop = capabilitiesToDrop(c);
   return [
     newSession ? "/bin/busybox setsid -c" : "",
     "/sbin/capsh --quiet",
+    '--groups="$__hangar_groups" --gid="$__hangar_gid"',
     drop.length ? `--drop=${drop.join(",")}` : "",
     c.noNewPrivileges ? "--no-new-privs" : "",
     `--chroot=${root}`,

@@ -2,7 +2,7 @@ import type { MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../util/shell-quote";
 import { runOnChannel, type ConsoleIo, type ConsoleSize } from "./container-console";
 import { capshCommand, type Confinement } from "./container-confinement";
-import { ENTER_SCRIPT, enterArgs, processEnv } from "./container-enter";
+import { ENTER_SCRIPT, enterArgs, enterIdsStep, processEnv } from "./container-enter";
 import { CGROUP_DIR, pid1Script, PTYS_DIR } from "./container-paths";
 
 /** A process to start in a running container (`docker exec`). */
@@ -48,7 +48,11 @@ const MARKER = "hangar-exec-started";
 export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo): Promise<number> {
   const helper = `/dev/.hangar-exec-${spec.execId.slice(0, 16)}`;
   const env = processEnv(spec.env, spec.hostname, !!spec.tty);
-  const enter = `mkdir /root${helper} && cp /bin/busybox /root${helper}/busybox && printf %s ${shellQuote(ENTER_SCRIPT)} > /root${helper}/enter || exit 126\nexec ${capshCommand(spec.confinement, "/root", `${helper}/busybox`, enterArgs(helper, spec.user, spec.workingDir, spec.argv, env), !!spec.tty)}`;
+  const enter = [
+    `mkdir /root${helper} && cp /bin/busybox /root${helper}/busybox && printf %s ${shellQuote(ENTER_SCRIPT)} > /root${helper}/enter || exit 126`,
+    enterIdsStep("/root", helper, shellQuote(spec.user), shellQuote(spec.workingDir || "/")),
+    `exec ${capshCommand(spec.confinement, "/root", `${helper}/busybox`, enterArgs(helper, spec.workingDir, spec.argv, env), !!spec.tty)}`,
+  ].join("\n");
   const script = [
     pid1Script(spec.containerId),
     `[ -n "$p" ] || { echo "Container ${spec.containerId} is not running" >&2; exit 126; }`,

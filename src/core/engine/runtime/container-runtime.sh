@@ -366,17 +366,31 @@ cd "$tools"
 pivot_root . old
 umount -l /old
 
-# capsh (loaded from the tools, not the container) drops the capabilities outside the container's set, chroots
-# into its root and runs the static busybox on its private /dev, which resolves the user, enters the working
-# directory, removes itself and execs the process (container-enter.ts). With a TTY the tools' busybox first
-# makes the process a session leader with its terminal, while it still holds CAP_SYS_ADMIN (taking a terminal
-# that leads another session needs it).
-quote "$o_user"
-userq=$q
+# The user's ids first: the helper, chrooted into the container as root, reads them from the container's own
+# passwd and group files and makes the working directory (container-enter.ts, its --ids step).
+ids=$(chroot /root /dev/.hangar/busybox sh /dev/.hangar/enter --ids "$o_user" "$o_workdir") || exit $?
+uid=${ids%% *}
+ids=${ids#* }
+gid=${ids%% *}
+ids=${ids#* }
+groups=${ids%% *}
+home=${ids#* }
+case "$uid:$gid:$groups" in *[!0-9:,]* | :* | *::* | *:)
+  echo "unable to resolve the user of the container" >&2
+  exit 126
+  ;;
+esac
+# capsh (loaded from the tools, not the container) sets the user's gid and groups, drops the capabilities
+# outside the container's set, chroots into its root and runs the static busybox on its private /dev, which
+# enters the working directory, removes itself and execs the process as the user (container-enter.ts). With a
+# TTY the tools' busybox first makes the process a session leader with its terminal, while it still holds
+# CAP_SYS_ADMIN (taking a terminal that leads another session needs it).
+quote "$home"
+homeq=$q
 quote "$o_workdir"
 workdirq=$q
 quote "$restore"
 restoreq=$q
 quote "--drop=$o_drop"
 dropq=$q
-eval "exec env -i $envq ${o_tty:+/bin/busybox setsid -c} /sbin/capsh --quiet ${o_drop:+$dropq} ${o_nnp:+--no-new-privs} --chroot=/root --shell=/dev/.hangar/busybox -- sh /dev/.hangar/enter /dev/.hangar $userq $workdirq $restoreq $argvq"
+eval "exec env -i $envq ${o_tty:+/bin/busybox setsid -c} /sbin/capsh --quiet --groups=$groups --gid=$gid ${o_drop:+$dropq} ${o_nnp:+--no-new-privs} --chroot=/root --shell=/dev/.hangar/busybox -- sh /dev/.hangar/enter /dev/.hangar $uid $homeq $workdirq $restoreq $argvq"

@@ -31,7 +31,8 @@ const SHIMS: Record<string, string> = {
   ipcalc: `IFS=./; set -- $2; m=$(( (0xffffffff << (32 - $5)) & 0xffffffff )); n=$(( ($1 << 24 | $2 << 16 | $3 << 8 | $4) & m )); echo "NETWORK=$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"`,
   // unshare runs what it is given (the inner side) in this process's namespaces.
   unshare: 'while [ "${1#-}" != "$1" ] || [ "$1" = slave ]; do shift; done; exec "$@"',
-  chroot: 'case "$*" in *" readlink -f "*) for a; do l=$a; done; echo "$l";; esac',
+  // (and the entry helper's --ids step: a user, their gid and groups, their home; root when none is named)
+  chroot: 'case "$*" in *" readlink -f "*) for a; do l=$a; done; echo "$l";; *" --ids  "*) echo "0 0 0,10 /root";; *" --ids "*) echo "1000 1000 1000,27 /home/app";; esac',
   tty: "echo /dev/pts/5",
   env: "",
 };
