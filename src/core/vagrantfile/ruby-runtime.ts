@@ -15,8 +15,11 @@ export interface RubyRuntime {
   execArgv: string[];
 }
 
-// See ruby-host.ts: avoids a V8 abort seen under Node 20 while ruby.wasm grows its memory.
-const GC_FLAGS = ["--no-incremental-marking"];
+// --no-incremental-marking: see ruby-host.ts (avoids a V8 abort seen under Node 20 while ruby.wasm grows its memory).
+// --liftoff-only: ruby.wasm is large and a Vagrantfile's evaluation short, so V8's optimizing tier (compiling
+// hot functions again on other threads) costs far more than it saves: `hangar status` with no daemon running
+// went from 2.5 s and 3-4 core-seconds to 1.3 s and 1 core-second.
+const GC_FLAGS = ["--no-incremental-marking", "--liftoff-only"];
 
 export function locateRubyRuntime(searchFrom: string = __dirname): RubyRuntime {
   const bundled = path.join(searchFrom, "ruby");
