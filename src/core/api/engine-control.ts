@@ -6,6 +6,7 @@ import { HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
 import { DEFAULT_ENGINE_MEMORY_MIB, engineRoot } from "./engine-context";
 import { dockerHost, engineSocket, engineLogFile, enginePidFile, isNamedPipe } from "./engine-socket";
+import { EMULATOR_PROCESS_FLAGS } from "../emulator/emulator-host";
 
 /**
  * Starting, stopping and asking after the engine process from outside it
@@ -74,7 +75,7 @@ export async function startEngine(hangarHome: string, options: StartEngineOption
   await fs.rm(enginePidFile(hangarHome), { force: true });
   const bundled = path.join(__dirname, "engine.js");
   const entry = options.script ?? (existsSync(bundled) ? bundled : path.join(__dirname, "..", "..", "engine-main.ts"));
-  const execArgv = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const execArgv = [...EMULATOR_PROCESS_FLAGS, ...(entry.endsWith(".ts") ? ["--import", "tsx"] : [])];
   const args = [
     entry,
     hangarHome,

@@ -6,6 +6,7 @@ import { HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
 import type { DaemonReply, DaemonRequest } from "./daemon-protocol";
 import { daemonSocketPath } from "./machine-daemon";
+import { EMULATOR_PROCESS_FLAGS } from "../emulator/emulator-host";
 
 type Method = DaemonRequest["method"];
 type Params<M extends Method> = Extract<DaemonRequest, { method: M }>["params"];
@@ -82,7 +83,7 @@ function open(socketPath: string): Promise<net.Socket> {
 function startDaemon(hangarHome: string, script?: string): void {
   const bundled = path.join(__dirname, "daemon.js");
   const entry = script ?? (existsSync(bundled) ? bundled : path.join(__dirname, "..", "..", "cli", "daemon.ts"));
-  const execArgv = entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const execArgv = [...EMULATOR_PROCESS_FLAGS, ...(entry.endsWith(".ts") ? ["--import", "tsx"] : [])];
   const child = spawn(process.execPath, [...execArgv, entry, hangarHome], {
     detached: true,
     stdio: "ignore",

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
-import { utils as sshUtils } from "ssh2";
+import { generateEd25519KeyPair, isUsablePrivateKey } from "../util/ssh-keys";
 import { WATCH_HELPER, WATCH_HELPER_FILE, WATCH_PORT, WATCH_TOKEN_FILE } from "../emulator/guest-watch-relay";
 import { ALWAYS_EXCLUDED } from "../sync/sync-excludes";
 import type { EmbeddedBox } from "../boxes/embedded-box";
@@ -208,10 +208,13 @@ export class MachineRunner {
    * the machine's key.
    */
   private static async prepareGuest(emulator: Emulator, o: RunOptions, watchToken?: string): Promise<void> {
-    if (!(await exists(o.keyFile))) {
-      const pair = sshUtils.generateKeyPairSync("ed25519", { comment: "hangar machine key" });
+    // A key an earlier Hangar stored malformed (ssh2's generator, see ssh-keys.ts) is replaced, and installed again below.
+    let newKey = false;
+    if (!(await exists(o.keyFile)) || !isUsablePrivateKey(await fs.readFile(o.keyFile))) {
+      const pair = generateEd25519KeyPair("hangar machine key");
       await writeFileAtomic(o.keyFile, pair.private, { mode: 0o600 });
       await writeFileAtomic(`${o.keyFile}.pub`, pair.public + "\n");
+      newKey = true;
     }
     // One console command for everything (each costs a round of typing on an emulated UART); a failing step exits with its own code.
     const fresh = !o.resumeFrom;
@@ -221,7 +224,7 @@ export class MachineRunner {
     if (disk) steps.push(`{ ${RESTORE_ROOTFS}; } || exit 10`);
     // A restored guest's clock stands where its state was saved: set it to now.
     steps.push(`date -u -s @${Math.floor(Date.now() / 1000)} || exit 11`);
-    if (fresh) {
+    if (fresh || newKey) {
       const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
       // root's for the host's own sessions, vagrant's (boxes that have the user) for people and their tools.
       steps.push(

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { utils as sshUtils } from "ssh2";
+import { generateEd25519KeyPair } from "../../util/ssh-keys";
 import { writeFileAtomic } from "../../util/atomic-file";
 import { HangarError } from "../../util/errors";
 import { boxNameToDir } from "../box-store";
@@ -120,7 +120,7 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   const initrdSha256 = createHash("sha256").update(initrd).digest("hex");
 
   // The box's bootstrap key pair (Vagrant's "insecure key", but per box).
-  const pair = sshUtils.generateKeyPairSync("ed25519", { comment: "hangar box bootstrap key" });
+  const pair = generateEd25519KeyPair("hangar box bootstrap key");
   const abi = /-(\d+)-686$/.exec(kernelVersion)?.[1] ?? "0";
   const version = `1.${DEFAULT_BOX_REVISION}.${abi}`;
   const metadata: EmbeddedBoxMetadata & { built: object } = {
