@@ -45,6 +45,7 @@ export interface ContainerHostConfig extends NetworkHostConfig {
   PidsLimit?: number | null;
   RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
   CapAdd?: string[] | null;
+  GroupAdd?: string[] | null;
   CapDrop?: string[] | null;
   Privileged?: boolean;
   SecurityOpt?: string[] | null;
@@ -166,6 +167,8 @@ export class ContainerEngine {
           `Conflict. The container name "/${name.replace(/^\//, "")}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
     }
+    if (hostConfig.GroupAdd?.length)
+      throw new ContainerInvalidError("Hangar's engine does not support --group-add yet.", "Add the user to the group in the image's /etc/group instead: its groups are given as Docker gives them.");
     // Capabilities and security options are checked when the container is made, as Docker does (an unknown one is refused).
     try {
       confinementOf(hostConfig);
