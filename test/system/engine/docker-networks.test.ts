@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as dns } from "node:dns";
 import * as http from "node:http";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -268,5 +269,45 @@ test("a Dockerfile's RUN reaches the network as Docker's builder does (the defau
     server.close();
     await rm(ctx, { recursive: true, force: true });
     await docker(["rmi", "-f", "fetcher"], true);
+  }
+});
+
+test("breakout attempt: a container with Docker's default CAP_NET_RAW forges another network's source addresses, and its packets still never reach that network", { timeout: 400_000 }, async () => {
+  // A static i386 program (gcc -m32 -static) that forges IPv4/UDP packets, and listens for them.
+  const context = await mkdtemp(path.join(os.tmpdir(), "hangar-spoof-ctx-"));
+  try {
+    execFileSync("gcc", ["-m32", "-static", "-O2", "-o", path.join(context, "spoof-udp"), path.join(__dirname, "attacks", "spoof-udp.c")]);
+    await writeFile(path.join(context, "Dockerfile"), "FROM busybox\nCOPY spoof-udp /spoof-udp\n");
+    await docker(["build", "-q", "-t", "spoofer", context]);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+  await docker(["network", "create", "victimnet"]);
+  try {
+    await docker(["run", "-d", "--name", "victim", "--network", "victimnet", "spoofer", "sh", "-c", "/spoof-udp listen 9001 > /tmp/9001 & /spoof-udp listen 9002 > /tmp/9002 & wait"]);
+    const victimIp = (await docker(["inspect", "-f", "{{.NetworkSettings.Networks.victimnet.IPAddress}}", "victim"])).stdout.trim();
+    const gateway = (await docker(["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "victimnet"])).stdout.trim();
+    const neighbour = victimIp.replace(/\.\d+$/, ".77");
+    const received = async (port: number): Promise<string> => (await docker(["exec", "victim", "cat", `/tmp/${port}`], true)).stdout;
+    // The control: from the victim's own network the forged packet arrives, so the program and the listener work.
+    const control = await docker(["run", "--rm", "--network", "victimnet", "spoofer", "/spoof-udp", neighbour, victimIp, "9001", "control"]);
+    assert.equal(control.stdout, "sent\n", control.stderr);
+    let got = "";
+    for (let i = 0; i < 50 && !got.includes("control"); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      got = await received(9001);
+    }
+    assert.match(got, new RegExp(`^${neighbour.replace(/\./g, "\\.")} control$`, "m"), "the forged packet arrives on its own network");
+    // The attack: from the default bridge, posing as the victim network's gateway and as one of its containers.
+    for (const source of [gateway, neighbour]) {
+      const attack = await docker(["run", "--rm", "spoofer", "/spoof-udp", source, victimIp, "9002", `forged-as-${source}`], true);
+      assert.ok(attack.stdout === "sent\n" || attack.code !== 0, attack.stderr);
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(await received(9002), "", "no forged packet crossed into the other network");
+  } finally {
+    await docker(["rm", "-f", "victim"], true);
+    await docker(["network", "rm", "victimnet"], true);
+    await docker(["rmi", "spoofer"], true);
   }
 });
