@@ -82,8 +82,9 @@ export class GuestTcp {
     if (this.ended) return;
     // Until the guest answers our FIN; a guest that never does is given up on after a minute.
     const started = Date.now();
+    // (ended meanwhile by the guest's own close: nothing is left to wait for)
     const watch = setInterval(() => {
-      if (this.conn.state !== "closed" && Date.now() - started < 60_000) return;
+      if (!this.ended && this.conn.state !== "closed" && Date.now() - started < 60_000) return;
       clearInterval(watch);
       this.end();
     }, 25);
