@@ -68,10 +68,12 @@ export class MachineSession {
   /**
    * `retryRefused`: the command only reads, so when dropbear refuses the
    * exec request (ssh2's "Unable to exec": seen rarely in CI on a busy engine
-   * machine, cause not found) it is asked again, up to three times.
+   * machine, cause not found) it is asked again, up to three times. The
+   * command may have run even so, so a command given as a function is made
+   * again for each attempt (a helper folder it names must be a new one).
    */
-  run(command: string, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void; retryRefused?: boolean } = {}): Promise<RunResult> {
-    return this.refusedRetries(o.retryRefused, () => this.runOnce(command, o));
+  run(command: Command, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void; retryRefused?: boolean } = {}): Promise<RunResult> {
+    return this.refusedRetries(o.retryRefused, () => this.runOnce(commandText(command), o));
   }
 
   private async refusedRetries<T>(retry: boolean | undefined, attempt: () => Promise<T>): Promise<T> {
@@ -108,8 +110,8 @@ export class MachineSession {
    * caller-ended stdin) and, with `pty`, a terminal the guest allocates
    * (resized with channel.setWindow).
    */
-  exec(command: string, o: { pty?: PseudoTtyOptions; retryRefused?: boolean } = {}): Promise<ClientChannel> {
-    return this.refusedRetries(o.retryRefused, () => this.execOnce(command, o));
+  exec(command: Command, o: { pty?: PseudoTtyOptions; retryRefused?: boolean } = {}): Promise<ClientChannel> {
+    return this.refusedRetries(o.retryRefused, () => this.execOnce(commandText(command), o));
   }
 
   private execOnce(command: string, o: { pty?: PseudoTtyOptions }): Promise<ClientChannel> {
@@ -145,4 +147,11 @@ export class MachineSession {
   close(): void {
     this.client.end();
   }
+}
+
+/** A guest command line, or what makes one afresh for each attempt. */
+export type Command = string | (() => string);
+
+function commandText(c: Command): string {
+  return typeof c === "function" ? c() : c;
 }

@@ -24,7 +24,7 @@ test("docker run --rm: output, exit status, and the container is gone afterwards
   // Users as dockerd sets them: the gid among the supplementary groups (a real dockerd shows groups=1000 here), root's from /etc/group.
   assert.equal((await docker(["run", "--rm", "-u", "1000:1000", "busybox", "id"])).stdout, "uid=1000 gid=1000 groups=1000\n");
   assert.equal((await docker(["run", "--rm", "-u", "nobody", "busybox", "id"])).stdout, "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n");
-  assert.equal((await docker(["run", "--rm", "busybox", "id"])).stdout, "uid=0(root) gid=0(root) groups=0(root)\n");
+  assert.equal((await docker(["run", "--rm", "busybox", "id"])).stdout, "uid=0(root) gid=0(root) groups=0(root),10(wheel)\n");
   const groupAdd = await docker(["run", "--rm", "--group-add", "5", "busybox", "id"], true);
   assert.notEqual(groupAdd.code, 0);
   assert.match(groupAdd.stderr, /does not support --group-add yet/);

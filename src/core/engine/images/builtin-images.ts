@@ -135,12 +135,45 @@ export function busyboxApplets(binary: Buffer): string[] {
  * name: Debian's busybox-static leaves those applets out, Docker's busybox image has them.
  */
 const ACCOUNT_TOOLS = ["adduser", "addgroup", "deluser", "delgroup"];
-/** The layer's history line, by which an older making of the image is known and made again (the first had just the package). */
-const madeBy = (version: string): string => `busybox-static ${version} from Debian, all its applets, adduser/addgroup`;
+/** The layer's history line, by which an older making of the image is known and made again (the first had just the package, the second only root and nobody). */
+const madeBy = (version: string): string => `busybox-static ${version} from Debian, all its applets, adduser/addgroup, Docker's busybox accounts`;
 
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
-const GROUP = "root:x:0:\nnobody:x:65534:\n";
+/** The accounts Docker's busybox image has (buildroot's skeleton): root is in wheel, so `id` shows groups=0(root),10(wheel) there too. */
+const PASSWD = [
+  "root:x:0:0:root:/root:/bin/sh",
+  "daemon:x:1:1:daemon:/usr/sbin:/bin/false",
+  "bin:x:2:2:bin:/bin:/bin/false",
+  "sys:x:3:3:sys:/dev:/bin/false",
+  "sync:x:4:100:sync:/bin:/bin/sync",
+  "mail:x:8:8:mail:/var/spool/mail:/bin/false",
+  "www-data:x:33:33:www-data:/var/www:/bin/false",
+  "operator:x:37:37:Operator:/var:/bin/false",
+  "nobody:x:65534:65534:nobody:/home:/bin/false",
+  "",
+].join("\n");
+const GROUP = [
+  ...["root:0", "daemon:1", "bin:2", "sys:3", "adm:4", "tty:5", "disk:6", "lp:7", "mail:8", "kmem:9"].map((g) => g.replace(":", ":x:") + ":"),
+  "wheel:x:10:root",
+  ...[
+    "cdrom:11",
+    "dialout:18",
+    "floppy:19",
+    "video:28",
+    "audio:29",
+    "tape:32",
+    "www-data:33",
+    "operator:37",
+    "utmp:43",
+    "plugdev:46",
+    "staff:50",
+    "lock:54",
+    "netdev:82",
+    "users:100",
+    "nobody:65534",
+  ].map((g) => g.replace(":", ":x:") + ":"),
+  "",
+].join("\n");
 
 /** Which built-in image a reference names, if any. */
 export function builtinImageName(ref: string): "busybox" | undefined {
@@ -164,10 +197,12 @@ export async function ensureBuiltinImage(store: ImageStore, name: string, o: Bui
   if (builtinImageName(name) !== "busybox") return undefined;
   try {
     const stored = await store.image(BUSYBOX_TAG);
-    // One this Hangar made is kept; one an older Hangar made (only the package's line in its history) is made again;
+    // One this Hangar made is kept; one an older Hangar made (another line of the package in its history) is made again;
     // one the user tagged busybox:latest themselves is theirs.
     const history = stored.config.history ?? [];
-    if (!(history.length === 1 && /^busybox-static \S+ from Debian$/.test(history[0]?.created_by ?? ""))) return stored;
+    const line = history.length === 1 ? (history[0]?.created_by ?? "") : "";
+    const made = /^busybox-static (\S+) from Debian\b/.exec(line);
+    if (!made || line === madeBy(made[1])) return stored;
   } catch (err) {
     if (!(err instanceof ImageNotFoundError)) throw err;
   }

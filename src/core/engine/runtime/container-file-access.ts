@@ -85,7 +85,7 @@ export class ContainerFileAccess {
   constructor(private readonly session: MachineSession) {}
 
   async stat(target: FileAccessTarget, containerPath: string): Promise<PathStat | undefined> {
-    const res = await this.session.run(rootScript(target, STAT, [absolute(containerPath)]), { retryRefused: true });
+    const res = await this.session.run(() => rootScript(target, STAT, [absolute(containerPath)]), { retryRefused: true });
     const text = res.stdout;
     if (res.code !== 0) throw new HangarError(`Reading ${containerPath} in container ${target.containerId.slice(0, 12)} failed: ${res.stderr.trim() || text.trim() || `exit status ${res.code}`}`);
     return parseStat(text, containerPath);
@@ -100,7 +100,7 @@ export class ContainerFileAccess {
    * anyway).
    */
   async get(target: FileAccessTarget, containerPath: string): Promise<{ stat: PathStat; tar: Buffer } | undefined> {
-    const ch = await this.session.exec(rootScript(target, GET, [absolute(containerPath)]), { retryRefused: true });
+    const ch = await this.session.exec(() => rootScript(target, GET, [absolute(containerPath)]), { retryRefused: true });
     const out: Buffer[] = [];
     let stderr = "";
     ch.on("data", (d: Buffer) => out.push(d));

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import * as path from "node:path";
 import * as tar from "tar-stream";
-import type { MachineSession } from "../../machines/machine-session";
+import type { RunResult } from "../../machines/machine-session";
 import { shellQuote } from "../../util/shell-quote";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
@@ -35,7 +35,9 @@ import { asArchiveError, safeEntryPath, tarEntries, whiteoutOf } from "../images
 export class ImageUnpackError extends HangarError {}
 
 /** The part of the engine machine's session unpacking needs (a local shell stands in for it in tests). */
-export type UnpackShell = Pick<MachineSession, "run">;
+export interface UnpackShell {
+  run(command: string, o?: { stdin?: Buffer | string }): Promise<RunResult>;
+}
 
 /** Where the engine machine keeps image root file systems (guest-runtime.ts passes its own ROOT). */
 const DEFAULT_ROOT = "/var/lib/hangar";

@@ -43,7 +43,7 @@ test("the busybox image from a given binary: deterministic, Docker-shaped, with 
     const store = await ImageStore.open(path.join(dir, "a"));
     assert.deepEqual(
       (await dockerHistory(store, "busybox")).map((h) => h.CreatedBy),
-      ["busybox-static 1:1.35.0-4 from Debian, all its applets, adduser/addgroup"],
+      ["busybox-static 1:1.35.0-4 from Debian, all its applets, adduser/addgroup, Docker's busybox accounts"],
     );
     const other = await shaped(createBusyboxImage(await ImageStore.open(path.join(dir, "c")), { ...input, binary: Buffer.from("another build") }));
     assert.notEqual(other.Id, a.Id);
@@ -59,8 +59,14 @@ test("the busybox image from a given binary: deterministic, Docker-shaped, with 
     assert.equal((await stat(path.join(root, "tmp"))).mode & 0o7777, 0o1777);
     assert.equal((await stat(path.join(root, "root"))).mode & 0o777, 0o700);
     for (const d of ["dev", "proc", "sys", "home", "var", "etc"]) assert.ok((await lstat(path.join(root, d))).isDirectory(), d);
-    assert.match(await readFile(path.join(root, "etc/passwd"), "utf8"), /^root:x:0:0:root:\/root:\/bin\/sh\nnobody:x:65534:65534:/);
-    assert.match(await readFile(path.join(root, "etc/group"), "utf8"), /^root:x:0:\nnobody:x:65534:\n$/);
+    // Docker's busybox image's accounts: root in wheel (its `id` shows groups=0(root),10(wheel)), nobody last.
+    const passwd = await readFile(path.join(root, "etc/passwd"), "utf8");
+    assert.match(passwd, /^root:x:0:0:root:\/root:\/bin\/sh\ndaemon:x:1:1:/);
+    assert.match(passwd, /\nnobody:x:65534:65534:nobody:\/home:\/bin\/false\n$/);
+    const group = await readFile(path.join(root, "etc/group"), "utf8");
+    assert.match(group, /^root:x:0:\n/);
+    assert.match(group, /\nwheel:x:10:root\n/);
+    assert.match(group, /\nnobody:x:65534:\n$/);
   });
 });
 
@@ -96,7 +102,7 @@ test("busybox:latest from Debian's busybox-static i386 package", async (t) => {
     const image = await shaped(ensureBuiltinImage(store, "busybox", { hangarHome: home, signal: AbortSignal.timeout(120_000) }));
     assert.ok(image);
     assert.deepEqual(image.RepoTags, ["busybox:latest"]);
-    assert.match((await dockerHistory(store, "busybox"))[0].CreatedBy, /^busybox-static \S+ from Debian, all its applets, adduser\/addgroup$/);
+    assert.match((await dockerHistory(store, "busybox"))[0].CreatedBy, /^busybox-static \S+ from Debian, all its applets, adduser\/addgroup, Docker's busybox accounts$/);
     const root = path.join(dir, "rootfs");
     await applyLayer((await store.layerFiles("busybox:latest"))[0], root);
     const elf = await readFile(path.join(root, "bin/busybox"));
