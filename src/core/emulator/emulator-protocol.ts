@@ -25,6 +25,8 @@ export interface EmulatorBoot {
   privateAddresses?: PrivateAddress[];
   /** Shares whose host changes are replayed to the guest's inotify (guest-watch-relay.ts; none: only folders added later), and the helper's token. */
   watch?: { folders: Array<{ share: string; guestPath: string; exclude: string[] }>; token: string };
+  /** A disk (IDE, the guest's /dev/sda) kept in a host file (file-disk.ts); with one, a saved machine stays paused. */
+  disk?: { file: string; sizeBytes: number };
 }
 
 export type ToWorker =

@@ -13,12 +13,14 @@ import { GuestWatchRelay } from "./guest-watch-relay";
 import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
 import { HostShareServer } from "../shares/host-share-server";
 import { readStateFile, writeStateFile } from "./state-file";
+import { FileDisk } from "./file-disk";
 
 if (!parentPort) throw new Error("emulator-worker.ts must run in a worker thread");
 const port = parentPort;
 let emulator: V86Class | undefined;
 let privateLink: PrivateLink | undefined;
 let watchRelay: GuestWatchRelay | undefined;
+let disk: FileDisk | undefined;
 /** Each share's host folder (real path), for folders watched on request. */
 let shareRoots = new Map<string, string>();
 const shares = new HostShareServer();
@@ -51,6 +53,11 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     disable_keyboard: true,
     disable_mouse: true,
   };
+  if (b.disk) {
+    disk = new FileDisk(b.disk.file, b.disk.sizeBytes);
+    options.hda = disk;
+    options.boot_order = 0x123; // the kernel is loaded directly, as without a disk
+  }
   shares.setShares(b.shares ?? []);
   if (b.stateFile) {
     const state = await readStateFile(b.stateFile);
@@ -163,8 +170,11 @@ function sleepWhenHalted(emu: V86Class): void {
 
 async function save(id: number, file: string, compress: boolean): Promise<void> {
   if (!emulator) throw new Error("No machine is running.");
+  // With a disk the guest stays paused after the save: writes it made later would not match the saved state (the caller stops it).
+  if (disk) await emulator.stop();
   // The 9p handles are taken at the same instant as v86's state: every 9p request is answered synchronously, so none is in flight.
   const state = new Uint8Array(await emulator.save_state());
+  disk?.sync();
   const bytes = await writeStateFile(file, state, shares.exportFids(), compress);
   send({ type: "saved", id, bytes });
 }
@@ -204,6 +214,8 @@ port.on("message", (msg: ToWorker) => {
         .then(() => watchRelay?.close())
         .catch(() => undefined)
         .then(() => {
+          disk?.close();
+          disk = undefined;
           emulator = undefined;
           watchRelay = undefined;
           shares.closeAll();

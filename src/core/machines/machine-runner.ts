@@ -31,6 +31,12 @@ export interface RunOptions {
    */
   diskDir?: string;
   /**
+   * A block device for the guest (/dev/sda) kept in a host file, sparse
+   * (file-disk.ts): what the caller formats and mounts. A machine with one
+   * stays paused after `save`; stop it next.
+   */
+  blockDisk?: { file: string; sizeBytes: number };
+  /**
    * Host folders to show in the guest (through 9p), bound at their guest paths
    * on a fresh start. Their files belong to the box's SSH user unless `owner`
    * says otherwise (the engine machine's shares keep root, as Docker's do).
@@ -168,11 +174,24 @@ export class MachineRunner {
         : o.watchOnRequest
           ? { folders: [], token: randomBytes(16).toString("hex") }
           : undefined;
-    const common = { biosFile: o.box.file("bios"), vgaBiosFile: o.box.file("vgaBios"), memoryMiB: o.memoryMiB, shares, privateAddresses: o.privateAddresses ?? [], ...(watch ? { watch } : {}) };
+    const common = {
+      biosFile: o.box.file("bios"),
+      vgaBiosFile: o.box.file("vgaBios"),
+      memoryMiB: o.memoryMiB,
+      shares,
+      privateAddresses: o.privateAddresses ?? [],
+      ...(watch ? { watch } : {}),
+      ...(o.blockDisk ? { disk: o.blockDisk } : {}),
+    };
     let emulator: Emulator;
     if (o.resumeFrom) {
       progress(0.2, "Resuming the saved machine state");
       emulator = await Emulator.start({ ...common, stateFile: o.resumeFrom });
+    } else if (o.blockDisk) {
+      // The box's booted state was saved without a disk, and v86 does not take one into a restored machine: boot.
+      progress(0.2, "Booting the box");
+      emulator = await Emulator.start({ ...common, kernelFile: o.box.file("kernel"), initrdFile: o.box.file("initrd"), cmdline: o.box.metadata.cmdline });
+      await waitForSerial(emulator, o.box.metadata.readyMarker, o.bootTimeoutMs ?? 300_000, o.onSerial);
     } else if (await exists(booted)) {
       progress(0.2, "Restoring the box's booted state");
       emulator = await Emulator.start({ ...common, stateFile: booted });

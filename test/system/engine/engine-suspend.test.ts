@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import * as path from "node:path";
 import type { Run } from "../fixtures/command-run";
 import { FIXTURE_MEMORY_MIB } from "../fixtures/default-box-home";
@@ -79,4 +79,23 @@ test("a running container keeps the machine awake; stopping the engine suspends 
   assert.equal((await docker(["start", "-a", "keep"])).code, 0);
   const read = await docker(["run", "--rm", "busybox", "true"]);
   assert.equal(read.code, 0);
+});
+
+test("containers' files live on the engine machine's disk, not in its memory: 150 MB in a 128 MiB machine, kept through suspend and resume", { timeout: 400_000 }, async () => {
+  const disk = path.join(engine.home, "engine", "disk.img");
+  // (no disk yet when the machine has not started: this test may run first)
+  const usedBefore = ((await stat(disk).catch(() => undefined))?.blocks ?? 0) * 512;
+  const script = "if [ -f /big ]; then echo kept; else dd if=/dev/zero of=/big bs=1M count=144 2>/dev/null && echo hangar-disk >> /big && echo made; fi; stat -c %s /big; tail -c 12 /big";
+  const made = await docker(["run", "--name", "big", "busybox", "sh", "-c", script]);
+  assert.equal(made.stdout, "made\n150994956\nhangar-disk\n", made.stderr);
+  const used = (await stat(disk)).blocks * 512 - usedBefore;
+  assert.ok(used > 145e6, `the host's disk file grew by ${used} bytes, not by the file's 150 MB`);
+  assert.ok((await stat(disk)).blocks * 512 < 1e9, "the disk file stays sparse");
+
+  await hangar(["engine", "stop"]);
+  assert.match(await engineLog(), /engine machine suspended/);
+  await hangar(["engine", "start", "--memory", String(FIXTURE_MEMORY_MIB), "--idle-suspend", "0"]);
+  const kept = await docker(["start", "-a", "big"]);
+  assert.equal(kept.stdout, "kept\n150994956\nhangar-disk\n", kept.stderr);
+  await docker(["rm", "big"]);
 });

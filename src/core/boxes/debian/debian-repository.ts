@@ -21,6 +21,10 @@ export interface DebianPackage {
   Depends: string;
   "Pre-Depends": string;
   Provides: string;
+  /** required, important, standard, optional or extra ("" when absent): minbase is every required package, plus apt. */
+  Priority: string;
+  /** "yes" for the packages dpkg must never be without. */
+  Essential: string;
 }
 
 /** A kernel image package, with the release its modules are installed under (`lib/modules/<release>/`). */
@@ -136,7 +140,7 @@ export class DebianRepository {
   useIndex(packagesText: string): void {
     const byName = new Map<string, DebianPackage[]>();
     const providers = new Map<string, DebianPackage[]>();
-    const fields = ["Package", "Version", "Architecture", "Filename", "SHA256", "Size", "Depends", "Pre-Depends", "Provides"];
+    const fields = ["Package", "Version", "Architecture", "Filename", "SHA256", "Size", "Depends", "Pre-Depends", "Provides", "Priority", "Essential"];
     for (const p of parseDeb822(packagesText, { only: fields })) {
       const pkg: DebianPackage = {
         Package: p.get("Package") ?? "",
@@ -148,6 +152,8 @@ export class DebianRepository {
         Depends: p.get("Depends") ?? "",
         "Pre-Depends": p.get("Pre-Depends") ?? "",
         Provides: p.get("Provides") ?? "",
+        Priority: p.get("Priority") ?? "",
+        Essential: p.get("Essential") ?? "",
       };
       // A paragraph without what a download needs cannot be used; skip it rather than fail the index.
       if (!pkg.Package || !pkg.Version || !pkg.Filename || !/^[0-9a-f]{64}$/i.test(pkg.SHA256) || !Number.isSafeInteger(pkg.Size)) continue;
@@ -162,6 +168,11 @@ export class DebianRepository {
   /** Every package name in the index. */
   names(): string[] {
     return [...this.index().byName.keys()];
+  }
+
+  /** The newest version of every package whose Priority is `priority` (e.g. "required", what debootstrap's minbase starts from). */
+  withPriority(priority: string): DebianPackage[] {
+    return [...this.index().byName.values()].map((list) => highest(list)!).filter((p) => p.Priority === priority);
   }
 
   /** The highest version of the package `name` (a real package, not a virtual one), or undefined. */
@@ -192,16 +203,20 @@ export class DebianRepository {
     const chosen = new Map<string, DebianPackage>();
     const visit = (name: string, neededBy?: string): void => {
       if (options.exclude?.(name)) return;
-      const pkg = this.find(name) ?? this.provider(name, chosen);
+      const pkg = this.find(name) ?? this.provider(name, chosen, roots);
       if (!pkg) throw new DebianPackageNotFoundError(name, this.where, neededBy);
       if (chosen.has(pkg.Package)) return;
       chosen.set(pkg.Package, pkg);
       for (const group of [...parseRelations(pkg["Pre-Depends"]), ...parseRelations(pkg.Depends)]) {
         if (group.some((alt) => options.exclude?.(alt))) continue; // the caller satisfies it otherwise
-        const pick = group.find((alt) => this.find(alt) ?? this.provider(alt, chosen)) ?? group[0];
+        // As apt does: an alternative already chosen or asked for meets the group (mawk for awk, usr-is-merged for usrmerge | usr-is-merged).
+        const pick = group.find(meets) ?? group.find((alt) => this.find(alt) ?? this.provider(alt, chosen)) ?? group[0];
         visit(pick, pkg.Package);
       }
     };
+    const roots = new Set(names);
+    const wanted = (name: string): boolean => chosen.has(name) || roots.has(name);
+    const meets = (alt: string): boolean => wanted(alt) || (this.index().providers.get(alt) ?? []).some((p) => wanted(p.Package));
     for (const name of names) visit(name);
     return [...chosen.values()];
   }
@@ -232,10 +247,12 @@ export class DebianRepository {
     return this.cache.fetch(`${this.mirrorUrl}/${pkg.Filename.replace(/^\/+/, "")}`, { sha256: pkg.SHA256, size: pkg.Size, onProgress, signal });
   }
 
-  private provider(name: string, chosen: ReadonlyMap<string, DebianPackage>): DebianPackage | undefined {
+  /** A package providing the virtual `name`: one chosen, else one asked for (`roots`), else the index's first. */
+  private provider(name: string, chosen: ReadonlyMap<string, DebianPackage>, roots: ReadonlySet<string> = new Set()): DebianPackage | undefined {
     const list = this.index().providers.get(name);
     if (!list?.length) return undefined;
-    return list.find((p) => chosen.get(p.Package) === p) ?? highest(list.filter((p) => p.Package === list[0].Package));
+    const first = list.find((p) => roots.has(p.Package))?.Package ?? list[0].Package;
+    return list.find((p) => chosen.get(p.Package) === p) ?? highest(list.filter((p) => p.Package === first));
   }
 
   private index(): { byName: Map<string, DebianPackage[]>; providers: Map<string, DebianPackage[]> } {

@@ -21,10 +21,11 @@ export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
  * version's minor number (1: the vagrant user, sudo, SFTP; 2: bridge and
  * veth modules for container networks; 3: a tmpfs root and capsh, for
  * confined containers; 4: the container runtime script; 5: the watch relay's
- * helper, so `up` need not type it on the console), so a box from an
- * older builder is told apart from a current one.
+ * helper, so `up` need not type it on the console; 6: disk and ext4
+ * drivers, for the engine machine's disk), so a box from an older builder
+ * is told apart from a current one.
  */
-export const DEFAULT_BOX_REVISION = 5;
+export const DEFAULT_BOX_REVISION = 6;
 /** Where Debian's dropbear runs its SFTP subsystem from (its SFTPSERVER_PATH). */
 const SFTP_SERVER_PATH = "usr/lib/sftp-server";
 /** Where Debian's libcap2-bin installs capsh. */

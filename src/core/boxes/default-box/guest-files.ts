@@ -40,6 +40,22 @@ export const GUEST_MODULES = [
   "stp",
   "bridge",
   "veth",
+  // Disks (v86's IDE as PIIX, SCSI disks on libata) and ext4 for them: the engine machine keeps images and containers on one.
+  "scsi_common",
+  "scsi_mod",
+  "libata",
+  "ata_piix",
+  "crct10dif_common",
+  "crc-t10dif",
+  "crc64",
+  "crc64-rocksoft",
+  "t10-pi",
+  "sd_mod",
+  "crc16",
+  "mbcache",
+  "jbd2",
+  "crc32c_generic", // ext4 will not mount without a crc32c driver
+  "ext4",
 ] as const;
 
 export const READY_MARKER = "hangar: ready";

@@ -28,7 +28,17 @@ interface SavedState {
   emulator: string;
   /** The host folders it was given (a resumed guest keeps its mounts, so they must be the same). */
   shares: string[];
+  /** The size of the disk it was saved with (disk.img beside the state holds the rest). */
+  diskBytes?: number;
 }
+
+/** The engine machine's disk (sparse: it takes what images and containers use): where they live, not in the guest's memory. */
+export const ENGINE_DISK_BYTES = 16 * 1024 ** 3;
+/** Where the guest keeps images and containers (container-paths.ts); the disk is mounted in it, and its folders bound over theirs. */
+const ENGINE_DATA_DIR = "/var/lib/hangar";
+const ENGINE_DISK_DIR = `${ENGINE_DATA_DIR}/disk`;
+/** Unpacked images, containers' layers, image-unpack.ts's layer chains. */
+const ENGINE_DISK_FOLDERS = ["images", "containers", "chains"];
 
 /** Docker Desktop's Resource Saver waits five minutes; so does Hangar by default. */
 export const DEFAULT_IDLE_SUSPEND_MS = 5 * 60_000;
@@ -96,31 +106,42 @@ export class EngineMachine {
       memoryMiB: this.o.memoryMiB,
       emulator: product.v86Version,
       shares: (this.o.syncedFolders ?? []).map((f) => `${f.hostPath}:${f.guestPath}`),
+      diskBytes: ENGINE_DISK_BYTES,
     };
     const resumeFrom = await this.savedStateFor(made);
     this.o.log?.(`${resumeFrom ? "resuming" : "starting"} the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
+    const diskFile = path.join(dir, "disk.img");
+    const options: RunOptions = {
+      box,
+      memoryMiB: this.o.memoryMiB,
+      keyFile,
+      hostname: "hangar-engine",
+      syncedFolders: this.o.syncedFolders,
+      watchOnRequest: true,
+      blockDisk: { file: diskFile, sizeBytes: ENGINE_DISK_BYTES },
+    };
+    // A fresh machine gets an empty disk, as it gets empty memory: what was on the disk belonged to the state it replaces.
+    const fresh = async (): Promise<MachineRunner> => {
+      await fs.rm(diskFile, { force: true });
+      return MachineRunner.start(options);
+    };
     let runner: MachineRunner;
+    let formatted = false;
     try {
-      runner = await MachineRunner.start({
-        box,
-        memoryMiB: this.o.memoryMiB,
-        keyFile,
-        hostname: "hangar-engine",
-        syncedFolders: this.o.syncedFolders,
-        watchOnRequest: true,
-        ...(resumeFrom ? { resumeFrom } : {}),
-      });
+      runner = resumeFrom ? await MachineRunner.start({ ...options, resumeFrom }) : await fresh();
+      formatted = !!resumeFrom;
     } catch (err) {
       if (!resumeFrom) throw err;
       // A state that cannot be resumed costs its contents, not the engine: start afresh.
       this.o.log?.(`resuming the engine machine failed (${errorMessage(err)}); starting it afresh`);
       await this.discardState();
-      runner = await MachineRunner.start({ box, memoryMiB: this.o.memoryMiB, keyFile, hostname: "hangar-engine", syncedFolders: this.o.syncedFolders, watchOnRequest: true });
+      runner = await fresh();
     }
     // Resumed once: the state is spent (the running machine moves on from it).
     if (resumeFrom) await this.discardState();
     try {
       const session = await MachineSession.open(runner.sshPort, keyFile);
+      if (!formatted) await this.mountDisk(session);
       session.onClose(() => {
         // The guest went away (it crashed, was stopped or suspended): the next request starts or resumes one.
         if (this.session !== session) return;
@@ -144,14 +165,49 @@ export class EngineMachine {
     }
   }
 
+  /**
+   * Formats the fresh machine's disk and mounts it where images and
+   * containers live. A box without the disk's drivers (built before box
+   * revision 6) keeps them in memory, as before, and the log says so.
+   */
+  private async mountDisk(session: MachineSession): Promise<void> {
+    const script = [
+      // The drivers probe at boot; should the drive not be there yet, ask the controller to look again.
+      'if [ ! -b /dev/sda ]; then for s in /sys/class/scsi_host/host*/scan; do echo "- - -" > "$s" 2>/dev/null; done; fi',
+      "i=0; while [ ! -b /dev/sda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done",
+      '[ -b /dev/sda ] || { echo "no /dev/sda: the box has no disk drivers"; exit 3; }',
+      "set -e",
+      // One inode per 64 KiB: image trees are many small files; the tables busybox's mke2fs writes stay small.
+      "mke2fs -q -F -i 65536 -m 0 -L hangar-engine /dev/sda >/dev/null",
+      `mkdir -p ${ENGINE_DISK_DIR}`,
+      `mount -t ext4 -o noatime /dev/sda ${ENGINE_DISK_DIR} || { dmesg | tail -n 5 >&2; exit 1; }`,
+      // What grows goes on the disk; the trusted tools folder stays on the root (its hard links need the root's file system).
+      `for d in ${ENGINE_DISK_FOLDERS.join(" ")}; do mkdir -p ${ENGINE_DISK_DIR}/$d ${ENGINE_DATA_DIR}/$d; mount --bind ${ENGINE_DISK_DIR}/$d ${ENGINE_DATA_DIR}/$d; done`,
+    ].join("\n");
+    const t = Date.now();
+    const r = await session.run(script);
+    if (r.code === 3) this.o.log?.(`the engine machine has no disk (${r.stdout.trim()}); images and containers stay in its memory`);
+    else if (r.code !== 0) throw new HangarError(`Preparing the engine machine's disk failed: ${`${r.stderr}\n${r.stdout}`.trim() || `exit status ${r.code}`}`);
+    else this.o.log?.(`engine disk ready (${ENGINE_DISK_BYTES / 1024 ** 3} GiB, sparse) in ${Date.now() - t} ms`);
+  }
+
   /** The saved state when it was made from this box and memory size; a mismatched one is dropped (said in the log). */
   private async savedStateFor(made: SavedState): Promise<string | undefined> {
     const saved = JSON.parse(await fs.readFile(`${this.stateFile}.json`, "utf8").catch(() => "null")) as SavedState | null;
     if (!(await fs.stat(this.stateFile).catch(() => undefined))) return undefined;
-    if (saved && saved.box === made.box && saved.memoryMiB === made.memoryMiB && saved.emulator === made.emulator && JSON.stringify(saved.shares ?? []) === JSON.stringify(made.shares))
+    const disk = await fs.stat(path.join(this.o.hangarHome, "engine", "disk.img")).catch(() => undefined);
+    if (
+      saved &&
+      saved.diskBytes === made.diskBytes &&
+      disk?.size === made.diskBytes &&
+      saved.box === made.box &&
+      saved.memoryMiB === made.memoryMiB &&
+      saved.emulator === made.emulator &&
+      JSON.stringify(saved.shares ?? []) === JSON.stringify(made.shares)
+    )
       return this.stateFile;
     this.o.log?.(
-      `dropping the saved engine machine (${saved ? `${saved.box}, ${saved.memoryMiB} MiB, shares ${(saved.shares ?? []).join(" ")}` : "unknown origin"}): it does not match ${made.box}, ${made.memoryMiB} MiB, shares ${made.shares.join(" ")}`,
+      `dropping the saved engine machine (${saved ? `${saved.box}, ${saved.memoryMiB} MiB, shares ${(saved.shares ?? []).join(" ")}, disk ${saved.diskBytes ?? "none"}` : "unknown origin"}): it does not match ${made.box}, ${made.memoryMiB} MiB, shares ${made.shares.join(" ")}, disk ${made.diskBytes} (${disk ? `disk.img ${disk.size} bytes` : "no disk.img"})`,
     );
     await this.discardState();
     return undefined;

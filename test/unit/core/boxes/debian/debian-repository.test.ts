@@ -53,7 +53,11 @@ const PACKAGES =
     paragraph({ Package: "libtommath1", Version: "1.2.0-6+b1", Depends: "libc6 (>= 2.4)" }),
     paragraph({ Package: "zlib1g", Version: "1:1.2.13.dfsg-1", "Pre-Depends": "libc6 (>= 2.14)", Provides: "libz1" }),
     paragraph({ Package: "needs-awk", Version: "1.0", Depends: "gawk | mawk, perl:any (>= 5) [i386] <!nocheck>" }),
-    paragraph({ Package: "mawk", Version: "1.3.4.20200120-3.1", Provides: "awk" }),
+    paragraph({ Package: "mawk", Version: "1.3.4.20200120-3.1", Provides: "awk", Priority: "required" }),
+    paragraph({ Package: "original-awk", Version: "2012-12-20-12", Provides: "awk", Priority: "optional" }),
+    paragraph({ Package: "init-helpers", Version: "1.65.2", Depends: "usrmerge | usr-is-merged", Priority: "required", Essential: "yes" }),
+    paragraph({ Package: "usrmerge", Version: "35", Depends: "perl" }),
+    paragraph({ Package: "usr-is-merged", Version: "35" }),
     paragraph({ Package: "needs-virtual", Version: "1.0", Depends: "awk, libz1" }),
     paragraph({ Package: "perl", Version: "5.36.0-7+deb12u2", Depends: "perl-base" }),
     paragraph({ Package: "perl-base", Version: "5.36.0-7+deb12u2", "Pre-Depends": "perl (>= 5)" }), // a cycle
@@ -153,6 +157,8 @@ test("loadIndex reads Release, then the verified Packages.xz it lists", async ()
       Depends: "",
       "Pre-Depends": "",
       Provides: "",
+      Priority: "",
+      Essential: "",
     });
     assert.equal(repo.find("broken-no-sha"), undefined, "a paragraph without SHA256 cannot be downloaded, so it is not offered");
     assert.equal(repo.find("awk"), undefined, "find looks at real packages only");
@@ -229,6 +235,37 @@ test("resolveDependencies: first available alternative, virtual packages through
     ["needs-virtual", "mawk", "zlib1g", "libc6", "libgcc-s1", "gcc-12-base"],
   );
   assert.deepEqual(repo.resolveDependencies(["libz1"]).map((p) => p.Package)[0], "zlib1g", "a virtual name asked for directly");
+});
+
+test("resolveDependencies: an alternative or a provider asked for meets a dependency, as apt chooses (minbase: mawk for awk, usr-is-merged)", async () => {
+  const repo = await repository();
+  assert.deepEqual(
+    repo
+      .withPriority("required")
+      .map((p) => p.Package)
+      .sort(),
+    ["init-helpers", "mawk"],
+  );
+  assert.equal(repo.find("init-helpers")?.Essential, "yes");
+  assert.deepEqual(
+    repo.resolveDependencies(["init-helpers"]).map((p) => p.Package),
+    ["init-helpers", "usrmerge", "perl", "perl-base"],
+    "nothing else asked: the first alternative",
+  );
+  assert.deepEqual(
+    repo.resolveDependencies(["init-helpers", "usr-is-merged"]).map((p) => p.Package),
+    ["init-helpers", "usr-is-merged"],
+    "the alternative asked for, not usrmerge and perl",
+  );
+  assert.deepEqual(
+    repo
+      .resolveDependencies(["needs-virtual", "original-awk"])
+      .map((p) => p.Package)
+      .slice(0, 2),
+    ["needs-virtual", "original-awk"],
+    "awk from the provider asked for, not mawk",
+  );
+  assert.ok(!repo.resolveDependencies(["needs-virtual", "original-awk"]).some((p) => p.Package === "mawk"));
 });
 
 test("resolveDependencies: a missing dependency names who needs it; exclude skips names", async () => {
