@@ -43,7 +43,8 @@ async function waitForLog(pattern: RegExp, count: number, ms: number): Promise<b
 
 before(async () => {
   // This file tests the engine machine's own start, suspend and resume: it starts from the box, not from the warm machine.
-  engine = await EngineUnderTest.start({ startArgs: ["--idle-suspend", IDLE_MINUTES], coldMachine: true });
+  // With the disk (HANGAR_ENGINE_DISK=1): suspend and resume must keep memory and disk together.
+  engine = await EngineUnderTest.start({ startArgs: ["--idle-suspend", IDLE_MINUTES], coldMachine: true, env: { HANGAR_ENGINE_DISK: "1" } });
 });
 
 after(async () => {

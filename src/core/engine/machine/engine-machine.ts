@@ -19,6 +19,8 @@ export interface EngineMachineOptions {
   /** Host folders the machine sees over 9p: the volumes folder and the roots bind mounts may come from (engine-shares.ts). */
   syncedFolders?: RunOptions["syncedFolders"];
   log?(line: string): void;
+  /** Keep images and containers on a disk (HANGAR_ENGINE_DISK=1), not in the machine's memory. */
+  disk?: boolean;
 }
 
 /** What a saved engine machine was made from: a state is resumed only into the same box and memory size. */
@@ -106,7 +108,7 @@ export class EngineMachine {
       memoryMiB: this.o.memoryMiB,
       emulator: product.v86Version,
       shares: (this.o.syncedFolders ?? []).map((f) => `${f.hostPath}:${f.guestPath}`),
-      diskBytes: ENGINE_DISK_BYTES,
+      ...(this.o.disk ? { diskBytes: ENGINE_DISK_BYTES } : {}),
     };
     const resumeFrom = await this.savedStateFor(made);
     this.o.log?.(`${resumeFrom ? "resuming" : "starting"} the engine machine (${this.o.memoryMiB} MiB, box ${entry.name} ${entry.version})`);
@@ -118,7 +120,7 @@ export class EngineMachine {
       hostname: "hangar-engine",
       syncedFolders: this.o.syncedFolders,
       watchOnRequest: true,
-      blockDisk: { file: diskFile, sizeBytes: ENGINE_DISK_BYTES },
+      ...(this.o.disk ? { blockDisk: { file: diskFile, sizeBytes: ENGINE_DISK_BYTES } } : {}),
     };
     // A fresh machine gets an empty disk, as it gets empty memory: what was on the disk belonged to the state it replaces.
     const fresh = async (): Promise<MachineRunner> => {
@@ -141,7 +143,7 @@ export class EngineMachine {
     if (resumeFrom) await this.discardState();
     try {
       const session = await MachineSession.open(runner.sshPort, keyFile);
-      if (!formatted) await this.mountDisk(session);
+      if (!formatted && this.o.disk) await this.mountDisk(session);
       session.onClose(() => {
         // The guest went away (it crashed, was stopped or suspended): the next request starts or resumes one.
         if (this.session !== session) return;
@@ -199,7 +201,7 @@ export class EngineMachine {
     if (
       saved &&
       saved.diskBytes === made.diskBytes &&
-      disk?.size === made.diskBytes &&
+      (made.diskBytes === undefined || disk?.size === made.diskBytes) &&
       saved.box === made.box &&
       saved.memoryMiB === made.memoryMiB &&
       saved.emulator === made.emulator &&
