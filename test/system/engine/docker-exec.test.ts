@@ -162,9 +162,11 @@ test("docker run -it through a pty: type commands, see the output, exit 3 is the
 test("docker top lists the container's processes (run and exec) as ps -ef; a stopped container is refused", { timeout: 300_000 }, async () => {
   await docker(["run", "-d", "--name", "topbox", "busybox", "sh", "-c", "sleep 501 & exec sleep 502"]);
   await docker(["exec", "-d", "-u", "1000", "topbox", "sleep", "503"]);
-  // Until the three are running (a moment ago some were still being set up).
+  // Until the three are running (a moment ago some were still being set up: the exec's process is the entry
+  // helper, its command line ending in "sleep 503", until it execs sleep).
+  const running = (out: string, cmd: string): boolean => out.split("\n").some((l) => l.trim().endsWith(` ${cmd}`) && !l.includes(".hangar-"));
   let top: Run = { code: 0, stdout: "", stderr: "" };
-  for (let i = 0; i < 40 && !(top.stdout.trim().split("\n").length === 4 && /sleep 501/.test(top.stdout) && /sleep 503/.test(top.stdout)); i++) {
+  for (let i = 0; i < 40 && !(top.stdout.trim().split("\n").length === 4 && running(top.stdout, "sleep 501") && running(top.stdout, "sleep 503")); i++) {
     if (i) await new Promise((r) => setTimeout(r, 250));
     top = await docker(["top", "topbox"]);
   }
