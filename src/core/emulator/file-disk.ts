@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { HangarError } from "../util/errors";
 
 /**
@@ -21,9 +21,7 @@ export class FileDisk {
     size: number,
   ) {
     if (!Number.isSafeInteger(size) || size <= 0 || size % 512 !== 0) throw new HangarError(`A disk's size must be a positive multiple of 512 bytes, not ${size}.`);
-    this.fd = openSync(file, "a+");
-    closeSync(this.fd);
-    this.fd = openSync(file, "r+");
+    this.fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
     const have = fstatSync(this.fd).size;
     if (have < size) ftruncateSync(this.fd, size);
     this.byteLength = Math.max(have, size);

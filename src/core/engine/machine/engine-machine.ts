@@ -174,8 +174,7 @@ export class EngineMachine {
    */
   private async mountDisk(session: MachineSession): Promise<void> {
     const script = [
-      // The drivers probe at boot; should the drive not be there yet, ask the controller to look again.
-      'if [ ! -b /dev/sda ]; then for s in /sys/class/scsi_host/host*/scan; do echo "- - -" > "$s" 2>/dev/null; done; fi',
+      // (a machine with a disk boots with it attached: the drivers find it at boot, or shortly after)
       "i=0; while [ ! -b /dev/sda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done",
       '[ -b /dev/sda ] || { echo "no /dev/sda: the box has no disk drivers"; exit 3; }',
       "set -e",
