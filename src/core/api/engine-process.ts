@@ -5,6 +5,7 @@ import { ContainerEngine } from "../engine/containers/container-engine";
 import { ContainerMounts } from "../engine/containers/container-mounts";
 import { ImageStore } from "../engine/images/image-store";
 import { EngineMachine } from "../engine/machine/engine-machine";
+import { LayerStaging } from "../engine/runtime/layer-staging";
 import { NetworkStore } from "../engine/networks/network-store";
 import { EngineShares } from "../engine/volumes/engine-shares";
 import { VolumeStore } from "../engine/volumes/volume-store";
@@ -51,7 +52,13 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
   const shares = EngineShares.fromEnv(env);
   // The disk is opt-in until its I/O is as fast as memory's (the engine system tests ran 10-45 s slower each on it).
   const disk = env.HANGAR_ENGINE_DISK === "1";
-  const machine = new EngineMachine({ hangarHome, memoryMiB, idleSuspendMs: options.idleSuspendMs, log: options.log, syncedFolders: shares.syncedFolders(volumes.root), disk }, images);
+  // Layers reach the engine machine through a share of their own (9p reads are about six times SSH's rate in the guest).
+  const staging = new LayerStaging(path.join(engineRoot(hangarHome), "staging"));
+  await staging.prepare();
+  const machine = new EngineMachine(
+    { hangarHome, memoryMiB, idleSuspendMs: options.idleSuspendMs, log: options.log, syncedFolders: shares.syncedFolders(volumes.root, staging), disk, staging },
+    images,
+  );
   const networks = await NetworkStore.open(engineRoot(hangarHome));
   const containers = await ContainerEngine.open(
     hangarHome,

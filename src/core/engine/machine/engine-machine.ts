@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../../util/atomic-file";
 import { errorMessage, HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { GuestRuntime } from "../runtime/guest-runtime";
+import type { LayerStaging } from "../runtime/layer-staging";
 
 export interface EngineMachineOptions {
   hangarHome: string;
@@ -21,6 +22,8 @@ export interface EngineMachineOptions {
   log?(line: string): void;
   /** Keep images and containers on a disk (HANGAR_ENGINE_DISK=1), not in the machine's memory. */
   disk?: boolean;
+  /** The share image layers reach the guest through (one of syncedFolders), instead of the SSH session. */
+  staging?: LayerStaging;
 }
 
 /** What a saved engine machine was made from: a state is resumed only into the same box and memory size. */
@@ -160,7 +163,7 @@ export class EngineMachine {
       // Starting took a while: the request that asked for it has not used it yet.
       this.lastUse = Date.now();
       await writeFileAtomic(`${this.stateFile}.json`, JSON.stringify(made) + "\n");
-      return new GuestRuntime(session, this.images);
+      return new GuestRuntime(session, this.images, this.o.staging);
     } catch (err) {
       await runner.stop().catch(() => undefined);
       throw err;

@@ -10,6 +10,7 @@ import { runOnChannel, type ConsoleSize } from "./container-console";
 import { capabilitiesToDrop, DEFAULT_CONFINEMENT, toolsSetupSteps, TOOLS_DIR, type Confinement } from "./container-confinement";
 import { ENTER_SCRIPT, processEnv } from "./container-enter";
 import { CONTAINER_RUNTIME, CONTAINER_RUNTIME_SHA256, BOX_RUNTIME_PATH } from "./container-runtime";
+import type { LayerStaging } from "./layer-staging";
 import { unpackImage } from "./image-unpack";
 import { overlayToLayer } from "./layer-whiteouts";
 import { PTYS_DIR, PTYS_VIEW_DIR } from "./container-paths";
@@ -99,6 +100,8 @@ export class GuestRuntime {
     /** The engine machine's root session (exec, top and cp run their own scripts on it). */
     readonly session: MachineSession,
     private readonly store: ImageStore,
+    /** Layers go to the guest through this share when given, else through the session. */
+    private readonly staging?: LayerStaging,
   ) {}
 
   /**
@@ -162,7 +165,7 @@ export class GuestRuntime {
 
   /** Layers unpacked confined to the image's root (image-unpack.ts): the engine machine holds the host's shares. */
   private unpackImage(imageId: string): Promise<void> {
-    return unpackImage(this.session, this.store, imageId, ROOT);
+    return unpackImage(this.session, this.store, imageId, ROOT, this.staging);
   }
 
   /**

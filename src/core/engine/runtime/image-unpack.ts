@@ -7,6 +7,7 @@ import { shellQuote } from "../../util/shell-quote";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
 import { asArchiveError, safeEntryPath, tarEntries, whiteoutOf } from "../images/tar-entries";
+import type { LayerStaging } from "./layer-staging";
 
 /**
  * Unpacks an image's layers into its read-only root in the engine machine
@@ -115,7 +116,7 @@ export async function prepareLayer(layerFile: string): Promise<PreparedLayer> {
  * through the machine's SSH session again. Throws ImageArchiveError for a
  * hostile layer, ImageUnpackError when the guest fails.
  */
-export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, "layerFiles">, imageId: string, root = DEFAULT_ROOT): Promise<void> {
+export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, "layerFiles">, imageId: string, root = DEFAULT_ROOT, staging?: LayerStaging): Promise<void> {
   const hex = imageId.replace(/^sha256:/, "");
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new ImageUnpackError(`${imageId} is not an image ID.`);
   const dir = `${root}/images/${hex}`;
@@ -163,7 +164,17 @@ export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, 
       // The script is data on stdin of the rootfs's own shell: no command-length limit, nothing of the image run.
       await must(`${inRoot} sh -s`, `apply the whiteouts of layer ${name}`, script);
     }
-    await must(`${inRoot} tar -x -C /`, `unpack layer ${name}`, layer.tar);
+    if (!staging) {
+      await must(`${inRoot} tar -x -C /`, `unpack layer ${name}`, layer.tar);
+      continue;
+    }
+    // Through the staging share (layer-staging.ts): the outer shell opens the file, the chrooted tar reads its stdin.
+    const staged = await staging.stage(layer.tar);
+    try {
+      await must(`${inRoot} tar -x -C / < ${shellQuote(staged.guestPath)}`, `unpack layer ${name}`);
+    } finally {
+      await staged.release();
+    }
   }
   const link = chains.length ? ` && mkdir -p ${chainsDir} && ln -sfn ../images/${hex} ${chainsDir}/${chains[chains.length - 1]}` : "";
   await must(`rm -rf ${shellQuote(rootfs + helperDir)} && touch ${shellQuote(`${dir}/complete`)}${link}`, "finish unpacking");

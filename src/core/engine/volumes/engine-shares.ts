@@ -48,9 +48,13 @@ export class EngineShares {
     return new EngineShares(roots);
   }
 
-  /** The engine machine's 9p synced folders: the volumes folder, then each root. */
-  syncedFolders(volumesRoot: string): EngineSyncedFolder[] {
-    return [{ hostPath: volumesRoot, guestPath: GUEST_VOLUMES_DIR, owner: ROOT_OWNER }, ...this.roots.map((hostPath, i) => ({ hostPath, guestPath: `${GUEST_HOST_DIR}/${i}`, owner: ROOT_OWNER }))];
+  /** The engine machine's 9p synced folders: the volumes folder, the layer staging folder (layer-staging.ts) when given, then each root. */
+  syncedFolders(volumesRoot: string, staging?: { hostDir: string; guestDir: string }): EngineSyncedFolder[] {
+    return [
+      { hostPath: volumesRoot, guestPath: GUEST_VOLUMES_DIR, owner: ROOT_OWNER },
+      ...(staging ? [{ hostPath: staging.hostDir, guestPath: staging.guestDir, owner: ROOT_OWNER }] : []),
+      ...this.roots.map((hostPath, i) => ({ hostPath, guestPath: `${GUEST_HOST_DIR}/${i}`, owner: ROOT_OWNER })),
+    ];
   }
 
   /**

@@ -1,0 +1,71 @@
+// The staging share is hostile ground (the engine machine writes into it
+// over 9p): what the guest plants there must never make the host write or
+// delete anything outside it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { GUEST_STAGING_DIR, LayerStaging } from "../../../../../src/core/engine/runtime/layer-staging";
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-staging-"));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("a staged layer is a new file the guest reads at its share path, gone once released", () =>
+  withDir(async (dir) => {
+    const staging = new LayerStaging(path.join(dir, "staging"));
+    await staging.prepare();
+    const staged = await staging.stage(Buffer.from("layer bytes"));
+    const name = path.posix.basename(staged.guestPath);
+    assert.equal(staged.guestPath, `${GUEST_STAGING_DIR}/${name}`);
+    assert.match(name, /^[0-9a-f]{32}\.tar$/);
+    assert.equal(await readFile(path.join(dir, "staging", name), "utf8"), "layer bytes");
+    await staged.release();
+    assert.deepEqual(await readdir(path.join(dir, "staging")), []);
+  }));
+
+test("a symlink the guest planted at the staged name is not followed: the write fails and the host file it points to is untouched", () =>
+  withDir(async (dir) => {
+    const victim = path.join(dir, "victim");
+    await writeFile(victim, "host secret");
+    const staging = new LayerStaging(path.join(dir, "staging"), GUEST_STAGING_DIR, () => "planted.tar");
+    await staging.prepare();
+    await symlink(victim, path.join(dir, "staging", "planted.tar"));
+    await assert.rejects(staging.stage(Buffer.from("layer")), /EEXIST/);
+    assert.equal(await readFile(victim, "utf8"), "host secret");
+  }));
+
+test("release unlinks the staged name even when the guest swapped it for a symlink: the target stays", () =>
+  withDir(async (dir) => {
+    const victim = path.join(dir, "victim");
+    await writeFile(victim, "host secret");
+    const staging = new LayerStaging(path.join(dir, "staging"));
+    await staging.prepare();
+    const staged = await staging.stage(Buffer.from("layer"));
+    const hostPath = path.join(dir, "staging", path.posix.basename(staged.guestPath));
+    await rm(hostPath);
+    await symlink(victim, hostPath);
+    await staged.release();
+    assert.equal(existsSync(hostPath), false);
+    assert.equal(await readFile(victim, "utf8"), "host secret");
+  }));
+
+test("prepare clears what a killed engine left an hour ago, not what a running one staged just now", () =>
+  withDir(async (dir) => {
+    const staging = new LayerStaging(path.join(dir, "staging"));
+    await staging.prepare();
+    const old = await staging.stage(Buffer.from("old"));
+    const fresh = await staging.stage(Buffer.from("fresh"));
+    const oldPath = path.join(dir, "staging", path.posix.basename(old.guestPath));
+    const hourAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(oldPath, hourAgo, hourAgo);
+    await staging.prepare();
+    assert.deepEqual(await readdir(path.join(dir, "staging")), [path.posix.basename(fresh.guestPath)]);
+  }));
