@@ -43,6 +43,8 @@ export interface ProjectOptions {
   syncExcludes?: string[];
   /** First host port tried for SSH endpoints (default 2222, as Vagrant); taken ones move up within 50 ports (2200–2250 for 2222). */
   sshPortBase?: number;
+  /** rsync-auto: how long host changes settle before a batch is copied (FolderSync's default, 40 ms, when unset). */
+  syncSettleMs?: number;
 }
 
 /**

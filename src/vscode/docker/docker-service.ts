@@ -1,14 +1,13 @@
-import { INSECURE_REGISTRIES_ENV, insecureRegistries } from "../../core/engine/registry/registry-client";
 import type Dockerode from "dockerode";
 import * as vscode from "vscode";
 import { startEngine } from "../../core/api/engine-control";
-import { DEFAULT_ENGINE_MEMORY_MIB } from "../../core/api/engine-context";
 import { JsonMessageSplitter } from "../../core/docker/build/build-progress";
 import { connectDocker, describeDockerError, type DockerConnection } from "../../core/docker/endpoints/docker-connection";
 import type { ConfiguredEndpoint, DockerEndpoint } from "../../core/docker/endpoints/docker-endpoint";
 import { discoverEndpoints } from "../../core/docker/endpoints/endpoint-discovery";
 import { HangarError } from "../../core/util/errors";
 import type { HangarContext } from "../hangar-context";
+import { engineStartOptions } from "../commands/engine/engine-settings";
 
 export type EndpointState = { kind: "idle" } | { kind: "connecting" } | { kind: "ready"; version: string } | { kind: "unreachable"; message: string };
 
@@ -166,13 +165,7 @@ export class DockerService implements vscode.Disposable {
   }
 
   private async startEmbedded(): Promise<void> {
-    const config = vscode.workspace.getConfiguration("hangar");
-    const { started, status } = await startEngine(this.hangar.hangarHome, {
-      memoryMiB: config.get<number>("engine.memory", DEFAULT_ENGINE_MEMORY_MIB),
-      idleSuspendMinutes: config.get<number>("engine.idleSuspendMinutes", 5),
-      mirror: config.get<string>("debianMirror") || undefined,
-      env: { ...process.env, [INSECURE_REGISTRIES_ENV]: [...new Set([...insecureRegistries(process.env), ...config.get<string[]>("engine.insecureRegistries", [])])].join(",") },
-    });
+    const { started, status } = await startEngine(this.hangar.hangarHome, engineStartOptions());
     if (started) this.hangar.log.info(`Started Hangar's container engine on ${status.dockerHost} (pid ${status.pid ?? "?"}).`);
   }
 

@@ -17,6 +17,10 @@ export const upMachine = machineCommand({
   async run(context, target) {
     try {
       const [started] = await runMachineOperation(context, target, `bringing up '${target.name}'`, (c) => c.up(target.name), true);
+      if (vscode.workspace.getConfiguration("hangar").get<boolean>("machines.openTerminalAfterUp", false)) {
+        void vscode.commands.executeCommand("hangar.machine.openTerminal", target);
+        return started;
+      }
       void vscode.window.showInformationMessage(`${target.name} is running (SSH on 127.0.0.1:${started.sshPort}).`, "Open Terminal").then((choice) => {
         if (choice) void vscode.commands.executeCommand("hangar.machine.openTerminal", target);
       });
