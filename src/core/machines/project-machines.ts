@@ -306,10 +306,12 @@ export class ProjectMachines {
       for (const m of machines) {
         const rec = await this.records.read(m.name);
         if (!rec) continue;
-        if (signal?.aborted) throw cancelledHalt(m.name, halted, "it is left as it was");
         let persisted = true;
         const key = this.records.daemonKey(m.name);
-        if (daemon?.list.some((i) => i.key === key)) {
+        // A running machine's halt is cancelled by the daemon, at its safe point (so an early Cancel still keeps its files first).
+        if (!daemon?.list.some((i) => i.key === key)) {
+          if (signal?.aborted) throw cancelledHalt(m.name, halted, "it is left as it was");
+        } else {
           try {
             const r = (await daemon.client.call("halt", { key, persist: !force }, undefined, undefined, signal)) as { persisted: boolean };
             persisted = r.persisted;

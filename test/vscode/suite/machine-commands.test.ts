@@ -1,0 +1,174 @@
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import * as vscode from "vscode";
+import { activateHangar, until, workspaceRoot } from "./helpers";
+import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
+
+const exec = promisify(execFile);
+const boxHome = process.env.HANGAR_TEST_BOX_HOME;
+
+/** A host port nothing listens on now (the forwarded port's host side). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs `command` in the guest with the real OpenSSH client, through the configuration the command gave. */
+async function sshRun(config: string, host: string, command: string): Promise<string> {
+  const { stdout } = await exec("ssh", ["-F", config, host, command], { timeout: 30_000 });
+  return stdout;
+}
+
+// The palette's commands for CLI verbs (ssh-config, port, validate,
+// global-status), a cancelled halt and a setting, on one real running machine.
+// The machine lives in a HANGAR_HOME of its own (the default box linked in),
+// so its machine daemon is this build's, whatever other checkouts run.
+describe("Machine commands", function () {
+  this.timeout(180_000);
+  let home: string;
+  let dir: string;
+  let vagrantfile: string;
+  let ref: { vagrantfile: string; name: string };
+  let forwarded: number;
+  let sshConfigFile: string;
+  const settings = () => vscode.workspace.getConfiguration("hangar");
+
+  before(async function () {
+    if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
+    home = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-cmdtest-"));
+    await fs.chmod(home, 0o700);
+    await fs.symlink(path.join(boxHome, "boxes"), path.join(home, "boxes"));
+    await settings().update("home", home, vscode.ConfigurationTarget.Global);
+    // Its Vagrantfile sets no memory: hangar.machines.defaultMemory decides (128 MiB, whose booted state the box keeps).
+    await settings().update("machines.defaultMemory", 128, vscode.ConfigurationTarget.Global);
+    dir = path.join(workspaceRoot().fsPath, "cmdtest");
+    await fs.mkdir(dir, { recursive: true });
+    vagrantfile = path.join(dir, "Vagrantfile");
+    forwarded = await freePort();
+    await fs.writeFile(
+      vagrantfile,
+      ['Vagrant.configure("2") do |config|', '  config.vm.box = "hangar/debian-busybox"', `  config.vm.network "forwarded_port", guest: 8080, host: ${forwarded}`, "end", ""].join("\n"),
+    );
+    ref = { vagrantfile, name: "default" };
+    sshConfigFile = path.join(home, "ssh_config");
+  });
+
+  after(async () => {
+    if (!boxHome) return;
+    try {
+      await vscode.commands.executeCommand("hangar.machine.destroy", ref, { confirm: false });
+    } finally {
+      await settings().update("machines.defaultMemory", undefined, vscode.ConfigurationTarget.Global);
+      await settings().update("home", undefined, vscode.ConfigurationTarget.Global);
+      await fs.rm(dir, { recursive: true, force: true });
+      await fs.rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it("validate reports a good Vagrantfile's machines and a broken one's error and line", async () => {
+    await activateHangar();
+    const good = await vscode.commands.executeCommand<{ machines?: Array<{ name: string; memory: number | null }> }>("hangar.vagrantfile.validate", { vagrantfile });
+    assert.deepEqual(
+      good?.machines?.map((m) => [m.name, m.memory]),
+      [["default", null]],
+    );
+    const broken = path.join(home, "broken", "Vagrantfile");
+    await fs.mkdir(path.dirname(broken));
+    await fs.writeFile(broken, 'Vagrant.configure("2") do |config|\n  config.vm.box = "x"\n  config.vm.network "forwarded_port", guest: "eighty"\nend\n');
+    const bad = await vscode.commands.executeCommand<{ error?: string; line?: number | null }>("hangar.vagrantfile.validate", vscode.Uri.file(broken));
+    assert.ok(bad?.error, `an error for the broken Vagrantfile: ${JSON.stringify(bad)}`);
+    assert.equal(bad.line, 3, bad.error);
+  });
+
+  it("up honours hangar.machines.defaultMemory; ssh-config, ports and global-status describe the running machine", async () => {
+    const api = await activateHangar();
+    const started = await vscode.commands.executeCommand<{ state: string; sshPort: number } | undefined>("hangar.machine.up", ref);
+    assert.equal(started?.state, "running", "up started the machine");
+
+    const block = await vscode.commands.executeCommand<string>("hangar.machine.sshConfig", ref, { action: "show" });
+    assert.match(block, /^Host default$/m);
+    assert.match(block, new RegExp(`^  Port ${started.sshPort}$`, "m"));
+    await fs.writeFile(sshConfigFile, block);
+    // The real OpenSSH client, with nothing but that block: the guest answers, with the memory the setting gave it.
+    const meminfo = await sshRun(sshConfigFile, "default", "grep MemTotal /proc/meminfo; whoami");
+    const kib = Number(/MemTotal:\s+(\d+) kB/.exec(meminfo)?.[1]);
+    assert.ok(kib > 64 * 1024 && kib <= 128 * 1024, `MemTotal ${kib} kB is within 128 MiB (the setting), not the 256 MiB default`);
+    assert.match(meminfo, /^vagrant$/m);
+
+    const ports = await vscode.commands.executeCommand<Array<{ id: string; guest: number; host: number }>>("hangar.ports.list", ref, { pick: false });
+    assert.deepEqual(
+      ports.map((p) => [p.guest, p.host]).sort((a, b) => a[0] - b[0]),
+      [
+        [22, started.sshPort],
+        [8080, forwarded],
+      ],
+    );
+    // The forwarded port is bound on the host as listed.
+    await new Promise<void>((resolve, reject) =>
+      net
+        .connect(forwarded, "127.0.0.1")
+        .once("connect", function (this: net.Socket) {
+          this.destroy();
+          resolve();
+        })
+        .once("error", reject),
+    );
+
+    const all = await vscode.commands.executeCommand<Array<{ name: string; dir: string; state: string }>>("hangar.machines.globalStatus", { pick: false });
+    assert.deepEqual(
+      all.map((m) => [m.name, m.dir, m.state]),
+      [["default", dir, "running"]],
+    );
+
+    if (uiBridgeAvailable) {
+      await vscode.commands.executeCommand("workbench.view.extension.hangar");
+      api.machinesTree.refresh();
+      await waitForText(".part.sidebar .monaco-list-row", (rows) => rows.some((r) => /default\s*running/.test(r)));
+      console.log(`    screenshot: ${await screenshot("hangar-machine-commands", ".part.sidebar")}`);
+    }
+  });
+
+  it("a cancelled halt stops at its safe point: the machine is still running, and the user is told so", async () => {
+    await activateHangar();
+    const abort = new AbortController();
+    const halting = vscode.commands.executeCommand<{ cancelled?: boolean; message?: string; state?: string }>("hangar.machine.halt", ref, { signal: abort.signal });
+    // Cancelled at once: the daemon gets the halt and then the cancel, keeps the files, and leaves the power on.
+    abort.abort();
+    const result = await halting;
+    assert.equal(result?.cancelled, true, `the halt says it was cancelled: ${JSON.stringify(result)}`);
+    assert.match(result.message ?? "", /Halting 'default' was cancelled; it is still running/);
+    const [status] = await (await activateHangar()).machinesTree.getChildren().then(async (roots) => {
+      const group = roots.find((r) => String(r.label).startsWith("cmdtest"));
+      assert.ok(group, `the cmdtest group among ${roots.map((r) => r.label).join(", ")}`);
+      return (await activateHangar()).machinesTree.getChildren(group as never);
+    });
+    assert.equal(status.description, "running");
+    assert.equal((await sshRun(sshConfigFile, "default", "echo still-$((6*7))")).trim(), "still-42", "the guest still answers over SSH");
+
+    // Uncancelled, the halt powers it off.
+    await vscode.commands.executeCommand("hangar.machine.halt", ref);
+    await until(
+      async () => {
+        const all = await vscode.commands.executeCommand<Array<{ state: string }>>("hangar.machines.globalStatus", { pick: false });
+        return all[0]?.state === "poweroff";
+      },
+      "the machine to be powered off",
+      20_000,
+    );
+  });
+
+  it("the container engine's status names this home's socket", async () => {
+    await activateHangar();
+    const s = await vscode.commands.executeCommand<{ running: boolean; dockerHost: string }>("hangar.engine.status", { show: false });
+    assert.equal(s.dockerHost, `unix://${path.join(home, "docker.sock")}`);
+    assert.equal(s.running, false, "nothing started an engine in this home");
+  });
+});
