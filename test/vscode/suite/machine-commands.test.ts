@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
-import { activateHangar, workspaceRoot } from "./helpers";
+import { activateHangar, until, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const exec = promisify(execFile);
@@ -19,6 +19,15 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Runs `command` in the guest with the real OpenSSH client, through the configuration the command gave. */
@@ -65,11 +74,15 @@ describe("Machine commands", function () {
     if (!boxHome) return;
     try {
       await vscode.commands.executeCommand("hangar.machine.destroy", ref, { confirm: false });
-      // The views start this home's engine when shown: it goes with the home.
-      await vscode.commands.executeCommand("hangar.engine.stop", { confirm: false });
     } finally {
       await settings().update("machines.defaultMemory", undefined, vscode.ConfigurationTarget.Global);
       await settings().update("home", undefined, vscode.ConfigurationTarget.Global);
+      // The Images and Containers views start (and restart) the engine of the home they use: this home's goes with it.
+      const pid = Number(await fs.readFile(path.join(home, "engine", "engine.pid"), "utf8").catch(() => ""));
+      if (pid && alive(pid)) {
+        process.kill(pid, "SIGTERM");
+        await until(() => !alive(pid), `this home's engine (pid ${pid}) to exit`, 20_000);
+      }
       await fs.rm(dir, { recursive: true, force: true });
       await fs.rm(home, { recursive: true, force: true });
     }
@@ -163,6 +176,8 @@ describe("Machine commands", function () {
 
   it("engine start, status and stop act on this home's engine", async () => {
     await activateHangar();
+    // Out of sight, the Images and Containers views do not start the engine again by themselves.
+    await vscode.commands.executeCommand("workbench.view.explorer");
     await vscode.commands.executeCommand("hangar.engine.start");
     const running = await vscode.commands.executeCommand<{ running: boolean; dockerHost: string; pid?: number }>("hangar.engine.status", { show: false });
     assert.equal(running.dockerHost, `unix://${path.join(home, "docker.sock")}`);
