@@ -117,6 +117,7 @@ export class MachineDaemon {
             diskDir: p.diskDir,
             privateAddresses,
             onProgress: progress,
+            signal,
           }).catch((err: unknown) => {
             this.network.release(p.key);
             throw err;

@@ -146,8 +146,9 @@ export class ProjectMachines {
     try {
       const result: MachineStatus[] = [];
       for (const m of machines) {
-        if (o.signal?.aborted) throw new CancelledError("Cancelled.");
         const rec = await this.records.read(m.name);
+        if (o.signal?.aborted)
+          throw new CancelledError(`Bringing up '${m.name}' was cancelled before it started; it is ${rec ? machineState(rec, false).replace("_", " ") : "not created"}, as before.`);
         if ((m.cpus ?? 1) > 1) onOutput(`${m.name}: the embedded emulator runs one CPU; cpus = ${m.cpus} is ignored.`, "stderr");
         const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m, (msg) => progress(0.02, `${m.name}: ${msg}`), o.signal);
         const savedState = this.records.savedStateFile(m.name);
@@ -166,14 +167,16 @@ export class ProjectMachines {
         await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
         let info: MachineInfo;
         try {
-          info = (await daemon.client.call("up", params, (f, msg) => progress(f, `${m.name}: ${msg}`))) as MachineInfo;
+          info = (await daemon.client.call("up", params, (f, msg) => progress(f, `${m.name}: ${msg}`), undefined, o.signal)) as MachineInfo;
         } catch (err) {
-          // Nothing started (a taken port, a box that will not boot): the machine stays as it was.
+          // Nothing started (a taken port, a box that will not boot, Cancel while booting): the machine stays as it was.
           if (rec) await this.records.write(m.name, rec);
           else {
             await this.records.remove(m.name);
             await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
           }
+          if (err instanceof CancelledError)
+            throw new CancelledError(`Bringing up '${m.name}' was cancelled before it started; it is ${rec ? machineState(rec, false).replace("_", " ") : "not created"}, as before.`);
           throw err;
         }
         for (const p of info.ports) if (p.requested && p.host !== p.requested) onOutput(`${m.name}: fixed port collision for ${p.guest} => ${p.requested}. Now on port ${p.host}.`, "stdout");

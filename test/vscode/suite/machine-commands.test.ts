@@ -105,6 +105,10 @@ describe("Machine commands", function () {
 
   it("up honours hangar.machines.defaultMemory; ssh-config, ports and global-status describe the running machine", async () => {
     const api = await activateHangar();
+    // Cancelled before it starts, up leaves nothing behind.
+    const cancelled = await vscode.commands.executeCommand("hangar.machine.up", ref, { signal: AbortSignal.abort() });
+    assert.equal(cancelled, undefined);
+    assert.deepEqual(await vscode.commands.executeCommand("hangar.machines.globalStatus", { pick: false }), [], "no machine was created");
     const started = await vscode.commands.executeCommand<{ state: string; sshPort: number } | undefined>("hangar.machine.up", ref);
     assert.equal(started?.state, "running", "up started the machine");
 
