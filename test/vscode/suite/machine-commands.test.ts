@@ -52,9 +52,12 @@ describe("Machine commands", function () {
 
   before(async function () {
     if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
-    home = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-cmdtest-"));
+    // Named so the launcher's clean-up also finds this home's engine, should the views have started one.
+    home = await fs.mkdtemp(path.join(os.tmpdir(), "hangar-vscode-home-cmdtest-"));
     await fs.chmod(home, 0o700);
     await fs.symlink(path.join(boxHome, "boxes"), path.join(home, "boxes"));
+    // Out of sight, the Images and Containers views start no engine in this home (the engine test starts and stops its own).
+    await vscode.commands.executeCommand("workbench.view.explorer");
     await settings().update("home", home, vscode.ConfigurationTarget.Global);
     // Its Vagrantfile sets no memory: hangar.machines.defaultMemory decides (128 MiB, whose booted state the box keeps).
     await settings().update("machines.defaultMemory", 128, vscode.ConfigurationTarget.Global);
@@ -104,7 +107,7 @@ describe("Machine commands", function () {
   });
 
   it("up honours hangar.machines.defaultMemory; ssh-config, ports and global-status describe the running machine", async () => {
-    const api = await activateHangar();
+    await activateHangar();
     // Cancelled before it starts, up leaves nothing behind.
     const cancelled = await vscode.commands.executeCommand("hangar.machine.up", ref, { signal: AbortSignal.abort() });
     assert.equal(cancelled, undefined);
@@ -148,9 +151,6 @@ describe("Machine commands", function () {
     );
 
     if (uiBridgeAvailable) {
-      await vscode.commands.executeCommand("workbench.view.extension.hangar");
-      api.machinesTree.refresh();
-      await waitForText(".part.sidebar .monaco-list-row", (rows) => rows.some((r) => /default\s*running/.test(r)));
       // The ports as a person sees them: the quick pick of Forwarded Ports…
       const picking = vscode.commands.executeCommand("hangar.ports.list", ref);
       await waitForText(".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.includes("guest 8080")));
@@ -179,8 +179,6 @@ describe("Machine commands", function () {
 
   it("engine start, status and stop act on this home's engine", async () => {
     await activateHangar();
-    // Out of sight, the Images and Containers views do not start the engine again by themselves.
-    await vscode.commands.executeCommand("workbench.view.explorer");
     await vscode.commands.executeCommand("hangar.engine.start");
     const running = await vscode.commands.executeCommand<{ running: boolean; dockerHost: string; pid?: number }>("hangar.engine.status", { show: false });
     assert.equal(running.dockerHost, `unix://${path.join(home, "docker.sock")}`);
