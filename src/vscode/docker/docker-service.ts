@@ -164,7 +164,21 @@ export class DockerService implements vscode.Disposable {
     return this.conn;
   }
 
+  /**
+   * The HANGAR_HOME whose engine Stop Container Engine stopped: the views do
+   * not start it again (their retries would undo the stop) until Start
+   * Container Engine. Another home's engine (hangar.home changed) is not held.
+   */
+  private heldHome?: string;
+
+  /** Stop/Start Container Engine: whether the views may start this home's embedded engine themselves; reconnects the views. */
+  async holdEmbedded(stopped: boolean): Promise<void> {
+    this.heldHome = stopped ? this.hangar.hangarHome : undefined;
+    await this.reset(this.current);
+  }
+
   private async startEmbedded(): Promise<void> {
+    if (this.heldHome === this.hangar.hangarHome) throw new HangarError("Hangar's container engine is stopped.", "Start it with Hangar: Start Container Engine.");
     const { started, status } = await startEngine(this.hangar.hangarHome, engineStartOptions());
     if (started) this.hangar.log.info(`Started Hangar's container engine on ${status.dockerHost} (pid ${status.pid ?? "?"}).`);
   }

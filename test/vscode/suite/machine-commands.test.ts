@@ -186,5 +186,13 @@ describe("Machine commands", function () {
     const stopped = await vscode.commands.executeCommand<number | undefined>("hangar.engine.stop", { confirm: false });
     assert.equal(stopped, running.pid, "stop names the pid it stopped");
     assert.equal((await vscode.commands.executeCommand<{ running: boolean }>("hangar.engine.status", { show: false })).running, false);
+    if (uiBridgeAvailable) {
+      // Shown again, the Containers view says the engine is stopped, and does not start it behind the user's back.
+      await vscode.commands.executeCommand("workbench.view.extension.hangar");
+      await waitForText(".part.sidebar", (texts) => texts.some((t) => t.includes("container engine is stopped")), 30_000);
+      console.log(`    screenshot: ${await screenshot("hangar-engine-stopped", ".part.sidebar")}`);
+      await vscode.commands.executeCommand("workbench.view.explorer");
+      assert.equal((await vscode.commands.executeCommand<{ running: boolean }>("hangar.engine.status", { show: false })).running, false, "still stopped");
+    }
   });
 });

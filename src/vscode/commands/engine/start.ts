@@ -10,8 +10,8 @@ export const startEmbeddedEngine: HangarCommand = {
     const { started, status } = await withProgress({ title: "Hangar: starting the container engine" }, () => startEngine(hangar.hangarHome, engineStartOptions()));
     hangar.log.info(`${started ? "Started" : "Already running:"} Hangar's container engine on ${status.dockerHost} (pid ${status.pid ?? "?"}).`);
     void vscode.window.showInformationMessage(`Hangar's engine ${started ? "is running" : "was already running"} on ${status.dockerHost}.`);
-    void vscode.commands.executeCommand("hangar.images.refresh");
-    void vscode.commands.executeCommand("hangar.containers.refresh");
+    // The views may start it themselves again, and reconnect now.
+    await hangar.docker.holdEmbedded(false);
     return status;
   },
 };

@@ -24,10 +24,11 @@ export const stopEmbeddedEngine: HangarCommand = {
       );
       if (answer !== "Stop") return undefined;
     }
+    // First, so the views' reconnection does not start it again.
+    await hangar.docker.holdEmbedded(true);
     const pid = await withProgress({ title: "Hangar: stopping the container engine" }, () => stopEngine(hangar.hangarHome));
     hangar.log.info(`Stopped Hangar's container engine (pid ${pid ?? "?"}).`);
-    void vscode.window.showInformationMessage("Hangar's engine is stopped.");
-    void vscode.commands.executeCommand("hangar.containers.refresh");
+    void vscode.window.showInformationMessage("Hangar's engine is stopped; Start Container Engine starts it again.");
     return pid;
   },
 };
