@@ -44,6 +44,26 @@ export function provisionFlags(args: string[]): { rest: string[]; provision?: bo
   return { rest, ...(provision !== undefined ? { provision } : {}), ...(provisionWith ? { provisionWith } : {}) };
 }
 
+/**
+ * Ctrl-C as Vagrant takes it: the first interrupt cancels the operation at
+ * its next safe point (the error then says what state it left), a second
+ * one exits at once. Handlers go when `run` ends.
+ */
+async function interruptible<T>(io: CliIo, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onInterrupt = (): void => {
+    if (abort.signal.aborted) process.exit(130);
+    io.err("==> Waiting for the operation to stop at a safe point (Ctrl-C again to exit now)...");
+    abort.abort();
+  };
+  process.on("SIGINT", onInterrupt);
+  try {
+    return await run(abort.signal);
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
 function names(args: string[], allowed: string[] = []): string[] {
   const bad = args.find((a) => a.startsWith("-") && !allowed.includes(a));
   if (bad) throw new UsageError(`Unknown option: ${bad}`);
@@ -69,11 +89,14 @@ export const up: CliCommand = {
       const { rest, ...flags } = provisionFlags(args);
       const list = names(rest);
       if (flags.provisionWith) checkProvisionWith(await p.select(list), flags.provisionWith);
-      const started = await p.up(list, {
-        progress: progressPrinter(io),
-        onOutput: (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)),
-        ...flags,
-      });
+      const started = await interruptible(io, (signal) =>
+        p.up(list, {
+          progress: progressPrinter(io),
+          onOutput: (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)),
+          ...flags,
+          signal,
+        }),
+      );
       if (process.stderr.isTTY) process.stderr.write("\n");
       for (const s of started) {
         const forwarded = (s.ports ?? []).filter((x) => x.id !== "ssh").map((x) => `${x.guest} => ${x.hostIp}:${x.host}`);
@@ -103,7 +126,7 @@ export const halt: CliCommand = {
   summary: "Stop machines; their files are kept for the next up (-f: power off now, keeping nothing).",
   run: (args, io) =>
     withProject(io, async (p) => {
-      await p.halt(names(args, ["-f", "--force"]), args.includes("-f") || args.includes("--force"));
+      await interruptible(io, (signal) => p.halt(names(args, ["-f", "--force"]), args.includes("-f") || args.includes("--force"), signal));
       io.out("Halted.");
       return 0;
     }),
@@ -115,7 +138,7 @@ export const suspend: CliCommand = {
   summary: "Save running machines' whole state to disk and stop them; `up` or `resume` continues them.",
   run: (args, io) =>
     withProject(io, async (p) => {
-      await p.suspend(names(args));
+      await interruptible(io, (signal) => p.suspend(names(args), signal));
       io.out("Suspended.");
       return 0;
     }),
@@ -136,7 +159,7 @@ export const destroy: CliCommand = {
     withProject(io, async (p) => {
       if (!args.includes("-f") && !args.includes("--force")) throw new UsageError("destroy deletes the machines' state: confirm with -f.");
       const list = names(args, ["-f", "--force"]);
-      await p.destroy(list);
+      await interruptible(io, (signal) => p.destroy(list, signal));
       io.out(`Destroyed${list.length ? ` ${list.join(", ")}` : ""} (${path.join(p.dir, ".hangar")}).`);
       return 0;
     }),
@@ -150,7 +173,7 @@ export const provision: CliCommand = {
     withProject(io, async (p) => {
       const { rest, provision: flag, provisionWith } = provisionFlags(args);
       if (flag !== undefined) throw new UsageError(`Unknown option: ${flag ? "--provision" : "--no-provision"}`);
-      await p.provision(names(rest), provisionWith ?? [], (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)));
+      await interruptible(io, (signal) => p.provision(names(rest), provisionWith ?? [], (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)), signal));
       return 0;
     }),
 };

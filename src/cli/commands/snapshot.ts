@@ -49,19 +49,12 @@ export const snapshot: CliCommand = {
         }
         case "push": {
           const m = rest[0] ?? primary;
-          const name = `push_${Date.now()}`;
-          await p.snapshotSave(m, name);
-          io.out(`${m}: pushed snapshot ${name}.`);
+          io.out(`${m}: pushed snapshot ${await p.snapshotPush(m)}.`);
           return 0;
         }
         case "pop": {
           const m = rest[0] ?? primary;
-          const pushed = (await p.snapshots(m)).filter((s) => s.name.startsWith("push_"));
-          const last = pushed[pushed.length - 1];
-          if (!last) throw new UsageError(`${m} has no pushed snapshot to pop.`);
-          await p.snapshotRestore(m, last.name);
-          await p.snapshotDelete(m, last.name);
-          io.out(`${m}: popped snapshot ${last.name}.`);
+          io.out(`${m}: popped snapshot ${await p.snapshotPop(m)}.`);
           return 0;
         }
         default:

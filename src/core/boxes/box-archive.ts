@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, createGzip } from "node:zlib";
 import * as tar from "tar-stream";
-import { HangarError } from "../util/errors";
+import { CancelledError, HangarError } from "../util/errors";
 import { boxNameToDir } from "./box-store";
 
 export class BoxAddError extends HangarError {}
@@ -16,7 +16,12 @@ export class BoxAddError extends HangarError {}
  * renamed into place only when whole, so a corrupt or truncated box adds
  * nothing.
  */
-export async function addBox(hangarHome: string, source: string, name: string, version = "0", force = false): Promise<string> {
+/**
+ * Adds a box from a .box file or a folder. `signal` cancels up to the moment
+ * the box is moved into place: what was unpacked is removed and nothing is
+ * added (a CancelledError says so).
+ */
+export async function addBox(hangarHome: string, source: string, name: string, version = "0", force = false, signal?: AbortSignal): Promise<string> {
   if (!/^[\w.-]+(\/[\w.-]+)?$/.test(name)) throw new BoxAddError(`'${name}' is not a box name (use letters, digits, '.', '_', '-', and one '/').`);
   const boxesRoot = path.join(hangarHome, "boxes");
   const tmp = path.join(boxesRoot, `.tmp-${randomBytes(6).toString("hex")}`);
@@ -24,8 +29,11 @@ export async function addBox(hangarHome: string, source: string, name: string, v
   try {
     const st = await fs.stat(source).catch(() => undefined);
     if (!st) throw new BoxAddError(`${source} does not exist.`);
+    const cancelled = (): CancelledError => new CancelledError(`Adding box ${name} was cancelled; nothing was added.`);
+    if (signal?.aborted) throw cancelled();
     if (st.isDirectory()) await fs.cp(source, tmp, { recursive: true });
-    else await unpackBox(source, tmp);
+    else await unpackBox(source, tmp, signal).catch((err: unknown) => Promise.reject(signal?.aborted ? cancelled() : err));
+    if (signal?.aborted) throw cancelled();
     let meta: { provider?: unknown };
     try {
       meta = JSON.parse(await fs.readFile(path.join(tmp, "metadata.json"), "utf8")) as { provider?: unknown };
@@ -40,6 +48,8 @@ export async function addBox(hangarHome: string, source: string, name: string, v
       await fs.rm(dest, { recursive: true, force: true });
     }
     await fs.mkdir(path.dirname(dest), { recursive: true });
+    // The last point where cancelling leaves nothing behind.
+    if (signal?.aborted) throw cancelled();
     await fs.rename(tmp, dest);
     return dest;
   } catch (err) {
@@ -48,7 +58,7 @@ export async function addBox(hangarHome: string, source: string, name: string, v
   }
 }
 
-async function unpackBox(file: string, dest: string): Promise<void> {
+async function unpackBox(file: string, dest: string, signal?: AbortSignal): Promise<void> {
   const extract = tar.extract();
   extract.on("entry", (header, stream, next) => {
     const name = path.posix.normalize(header.name).replace(/^\.\//, "");
@@ -75,7 +85,7 @@ async function unpackBox(file: string, dest: string): Promise<void> {
     }
   });
   try {
-    await pipeline(createReadStream(file), createGunzip(), extract);
+    await pipeline(createReadStream(file), createGunzip(), extract, { signal: signal ?? new AbortController().signal });
   } catch (err) {
     if (err instanceof HangarError) throw err;
     throw new BoxAddError(`${file} is not a readable .box (a gzip-compressed tar): ${(err as Error).message}. It may be truncated or corrupt; nothing was added.`);

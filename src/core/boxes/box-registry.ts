@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { defaultDomain, parseReference } from "../engine/images/image-reference";
 import { insecureRegistries, RegistryClient, RegistryError, registryOf, sha256 } from "../engine/registry/registry-client";
 import { credentialsFromDockerConfig } from "../engine/registry/registry-credentials";
-import { HangarError } from "../util/errors";
+import { CancelledError, HangarError } from "../util/errors";
 import { addBox } from "./box-archive";
 import type { BoxEntry } from "./box-store";
 
@@ -98,9 +98,18 @@ export async function pushBox(box: BoxEntry, ref: string, o: { env?: NodeJS.Proc
 export async function pullBox(
   hangarHome: string,
   ref: string,
-  o: { name?: string; version?: string; force?: boolean; env?: NodeJS.ProcessEnv; onProgress?(line: string): void } = {},
+  o: {
+    name?: string;
+    version?: string;
+    force?: boolean;
+    env?: NodeJS.ProcessEnv;
+    onProgress?(line: string): void;
+    /** Cancels until the box is moved into place: the downloaded files are removed and nothing is added. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<{ name: string; version: string; dest: string; shown: string }> {
   const { client, repository, reference, shown } = await target(ref, o.env ?? process.env, "latest");
+  const cancelled = (): CancelledError => new CancelledError(`Adding a box from ${shown} was cancelled; nothing was added.`);
   const manifest = JSON.parse((await client.manifest(repository, reference)).bytes.toString("utf8")) as {
     artifactType?: string;
     config?: { mediaType?: string; digest: string };
@@ -124,18 +133,21 @@ export async function pullBox(
   await fs.mkdir(staging, { recursive: true });
   try {
     for (const f of files) {
+      if (o.signal?.aborted) throw cancelled();
       o.onProgress?.(`${f.title}: downloading ${formatSize(f.size)}`);
       const dest = path.join(staging, f.title);
       await fs.mkdir(path.dirname(dest), { recursive: true });
       const hash = createHash("sha256");
       const { stream } = await client.blob(repository, f.digest);
-      await pipeline(stream, new Transform({ transform: (c: Buffer, _e, done) => (hash.update(c), done(null, c)) }), createWriteStream(dest, { flags: "wx" }));
+      await pipeline(stream, new Transform({ transform: (c: Buffer, _e, done) => (hash.update(c), done(null, c)) }), createWriteStream(dest, { flags: "wx" }), {
+        signal: o.signal ?? new AbortController().signal,
+      }).catch((err: unknown) => Promise.reject(o.signal?.aborted ? cancelled() : err));
       if (`sha256:${hash.digest("hex")}` !== f.digest)
         throw new RegistryError(`${f.title} from ${shown} does not match its digest ${f.digest}; nothing was added.`, "Try again; if it persists, the registry is serving corrupt data.");
     }
     const name = o.name ?? config.name;
     const version = o.version ?? config.version ?? "0";
-    const dest = await addBox(hangarHome, staging, name, version, o.force ?? false);
+    const dest = await addBox(hangarHome, staging, name, version, o.force ?? false, o.signal);
     return { name, version, dest, shown };
   } finally {
     await fs.rm(staging, { recursive: true, force: true });

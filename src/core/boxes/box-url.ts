@@ -38,7 +38,7 @@ export async function addBoxFromUrls(
     try {
       if ("file" in source) {
         progress(`Adding box '${name}' from ${source.file}`);
-        return await addBox(hangarHome, source.file, name);
+        return await addBox(hangarHome, source.file, name, "0", false, signal);
       }
       progress(`Downloading box '${name}' from ${source.http}`);
       const tmp = path.join(hangarHome, "boxes", `.download-${randomBytes(6).toString("hex")}.box`);
@@ -47,7 +47,7 @@ export async function addBoxFromUrls(
         const res = await fetch(source.http, { signal });
         if (!res.ok || !res.body) throw new HangarError(`HTTP ${res.status} ${res.statusText}`);
         await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), createWriteStream(tmp));
-        return await addBox(hangarHome, tmp, name);
+        return await addBox(hangarHome, tmp, name, "0", false, signal);
       } finally {
         await fs.rm(tmp, { force: true });
       }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { HangarError } from "../util/errors";
+import { CancelledError, HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
 import type { DaemonReply, DaemonRequest } from "./daemon-protocol";
 import { daemonSocketPath } from "./machine-daemon";
@@ -38,10 +38,19 @@ export class DaemonClient {
     }
   }
 
-  /** A request; `onProgress` sees progress replies, `onConsole` a console stream's text. */
-  call<M extends Method>(method: M, params: Params<M>, onProgress?: (fraction: number, message: string) => void, onConsole?: (text: string) => void): Promise<unknown> {
+  /**
+   * A request; `onProgress` sees progress replies, `onConsole` a console
+   * stream's text. Aborting `signal` asks the daemon to cancel it: the
+   * operation stops at its next safe point and rejects with a CancelledError
+   * that says what state it left (or completes, when it was past that point).
+   */
+  call<M extends Method>(method: M, params: Params<M>, onProgress?: (fraction: number, message: string) => void, onConsole?: (text: string) => void, signal?: AbortSignal): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      const cancel = (): void => {
+        if (!this.socket.writable) return;
+        this.socket.write(JSON.stringify({ id: this.nextId++, method: "cancel", params: { request: id } }) + "\n");
+      };
       let buffer = "";
       const onData = (chunk: Buffer): void => {
         buffer += chunk.toString();
@@ -55,7 +64,8 @@ export class DaemonClient {
           else {
             this.socket.off("data", onData);
             this.socket.off("close", onClose);
-            if ("error" in reply) reject(new HangarError(reply.error));
+            signal?.removeEventListener("abort", cancel);
+            if ("error" in reply) reject(reply.cancelled ? new CancelledError(reply.error) : new HangarError(reply.error));
             else resolve(reply.result);
           }
         }
@@ -64,6 +74,8 @@ export class DaemonClient {
       this.socket.on("data", onData);
       this.socket.once("close", onClose);
       this.socket.write(JSON.stringify({ id, method, params }) + "\n");
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener("abort", cancel, { once: true });
     });
   }
 

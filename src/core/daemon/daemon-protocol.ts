@@ -50,6 +50,16 @@ export type DaemonRequest =
   | { id: number; method: "console"; params: { key: string } }
   | { id: number; method: "console-input"; params: { key: string; text: string } }
   /** A Vagrantfile evaluated by the daemon's long-lived Ruby (the CLI's own would load Ruby again for every command). */
-  | { id: number; method: "evaluate"; params: { source: string; file: string; env: Record<string, string> } };
+  | { id: number; method: "evaluate"; params: { source: string; file: string; env: Record<string, string> } }
+  /**
+   * Cancels the request `request` sent earlier on this connection (Ctrl-C in
+   * the CLI, Cancel in VS Code): the operation stops at its next safe point
+   * and answers with `cancelled: true` and what state the machine is left in.
+   */
+  | { id: number; method: "cancel"; params: { request: number } };
 
-export type DaemonReply = { id: number; progress: { fraction: number; message: string } } | { id: number; console: string } | { id: number; result: unknown } | { id: number; error: string };
+export type DaemonReply =
+  | { id: number; progress: { fraction: number; message: string } }
+  | { id: number; console: string }
+  | { id: number; result: unknown }
+  | { id: number; error: string; /** the operation was cancelled (error says in what state it left the machine) */ cancelled?: boolean };

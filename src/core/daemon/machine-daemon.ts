@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { EmbeddedBox } from "../boxes/embedded-box";
 import { MachineRunner } from "../machines/machine-runner";
 import { PrivateSwitch } from "../network/private-switch";
-import { errorMessage, HangarError } from "../util/errors";
+import { CancelledError, errorMessage, HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
 import { listenPrivate } from "../util/private-socket";
 import { RubyEvaluator } from "../vagrantfile/ruby-evaluator";
@@ -24,6 +24,8 @@ export function daemonSocketPath(hangarHome: string): string {
 export class MachineDaemon {
   private readonly machines = new Map<string, { runner: MachineRunner; info: MachineInfo }>();
   private readonly starting = new Map<string, Promise<MachineInfo>>();
+  /** Machines a halt or suspend is working on: a second one is refused rather than run twice. */
+  private readonly stopping = new Set<string>();
   /** Started on the first evaluate request and kept: the next command's Vagrantfile evaluates without loading Ruby. */
   private ruby?: RubyEvaluator;
   /** Private networks span every machine of this home, whatever its project. */
@@ -46,6 +48,8 @@ export class MachineDaemon {
 
   private serve(conn: net.Socket): void {
     let buffer = "";
+    // This connection's requests in flight, so a `cancel` can reach them.
+    const inFlight = new Map<number, AbortController>();
     conn.on("data", (chunk) => {
       buffer += chunk.toString();
       let nl: number;
@@ -65,16 +69,26 @@ export class MachineDaemon {
           this.streamConsole(req.id, req.params.key, conn, reply);
           continue;
         }
-        this.handle(req, (fraction, message) => reply({ id: req.id, progress: { fraction, message } })).then(
-          (result) => reply({ id: req.id, result }),
-          (err: unknown) => reply({ id: req.id, error: errorMessage(err) }),
-        );
+        if (req.method === "cancel") {
+          const target = inFlight.get(req.params.request);
+          target?.abort();
+          reply({ id: req.id, result: { cancelling: Boolean(target) } });
+          continue;
+        }
+        const abort = new AbortController();
+        inFlight.set(req.id, abort);
+        this.handle(req, (fraction, message) => reply({ id: req.id, progress: { fraction, message } }), abort.signal)
+          .then(
+            (result) => reply({ id: req.id, result }),
+            (err: unknown) => reply({ id: req.id, error: errorMessage(err), ...(err instanceof CancelledError ? { cancelled: true } : {}) }),
+          )
+          .finally(() => inFlight.delete(req.id));
       }
     });
     conn.on("error", () => undefined);
   }
 
-  private async handle(req: DaemonRequest, progress: (f: number, m: string) => void): Promise<unknown> {
+  private async handle(req: DaemonRequest, progress: (f: number, m: string) => void, signal: AbortSignal): Promise<unknown> {
     switch (req.method) {
       case "evaluate":
         return (this.ruby ??= new RubyEvaluator()).evaluate(req.params.source, req.params.file, req.params.env);
@@ -103,6 +117,7 @@ export class MachineDaemon {
             diskDir: p.diskDir,
             privateAddresses,
             onProgress: progress,
+            signal,
           }).catch((err: unknown) => {
             this.network.release(p.key);
             throw err;
@@ -125,13 +140,18 @@ export class MachineDaemon {
         }
       }
       case "halt": {
-        const m = this.take(req.params.key);
-        progress(0.2, "Keeping the machine's files on its disk");
-        const persisted = req.params.persist ? await m.runner.persistDisk().catch(() => false) : false;
-        // A clean shutdown: sync the guest's file systems before the power goes.
-        await m.runner.serial("sync", 10_000).catch(() => undefined);
-        await m.runner.stop();
-        return { halted: req.params.key, persisted };
+        const key = req.params.key;
+        return this.stoppingOne(key, async (m) => {
+          progress(0.2, "Keeping the machine's files on its disk");
+          const persisted = req.params.persist ? await m.runner.persistDisk().catch(() => false) : false;
+          // The safe point: up to here the machine only wrote its disk and runs on; from here the power goes whatever happens.
+          if (signal.aborted) throw new CancelledError(`Halt cancelled: the machine is still running${persisted ? " (its files as of now are also kept on its disk)" : ""}.`);
+          this.machines.delete(key);
+          // A clean shutdown: sync the guest's file systems before the power goes.
+          await m.runner.serial("sync", 10_000).catch(() => undefined);
+          await m.runner.stop();
+          return { halted: key, persisted };
+        });
       }
       case "console-input": {
         const m = this.machines.get(req.params.key);
@@ -147,13 +167,19 @@ export class MachineDaemon {
         return { bytes: await m.runner.save(req.params.stateFile, req.params.compress ?? true) };
       }
       case "suspend": {
-        const m = this.machines.get(req.params.key);
-        if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
-        progress(0.3, "Saving the machine's state");
-        const bytes = await m.runner.save(req.params.stateFile);
-        this.machines.delete(req.params.key);
-        await m.runner.stop();
-        return { bytes };
+        const { key, stateFile } = req.params;
+        return this.stoppingOne(key, async (m) => {
+          progress(0.3, "Saving the machine's state");
+          const bytes = await m.runner.save(stateFile);
+          // The safe point: a cancelled suspend drops the state it saved and leaves the machine running.
+          if (signal.aborted) {
+            await fs.rm(stateFile, { force: true });
+            throw new CancelledError("Suspend cancelled: the machine is still running.");
+          }
+          this.machines.delete(key);
+          await m.runner.stop();
+          return { bytes };
+        });
       }
       default:
         throw new HangarError(`The machine daemon does not know '${(req as { method: string }).method}'; it may be an older Hangar's (stop it: it restarts on demand).`);
@@ -176,11 +202,17 @@ export class MachineDaemon {
     conn.once("close", end);
   }
 
-  private take(key: string): { runner: MachineRunner; info: MachineInfo } {
+  /** Runs a halt or suspend of a running machine, one at a time per machine; `stop` removes it from the running ones once past its safe point. */
+  private async stoppingOne<T>(key: string, stop: (m: { runner: MachineRunner; info: MachineInfo }) => Promise<T>): Promise<T> {
     const m = this.machines.get(key);
     if (!m) throw new HangarError(`Machine ${key} is not running.`);
-    this.machines.delete(key);
-    return m;
+    if (this.stopping.has(key)) throw new HangarError(`Machine ${key} is already being halted or suspended.`);
+    this.stopping.add(key);
+    try {
+      return await stop(m);
+    } finally {
+      this.stopping.delete(key);
+    }
   }
 
   machineCount(): number {

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
 import type { PrivateAddress } from "../network/private-addresses";
 import type { Share } from "../shares/host-share-server";
-import { errorMessage, HangarError } from "../util/errors";
+import { CancelledError, errorMessage, HangarError } from "../util/errors";
 import { exists } from "../util/path-exists";
 import type { Progress } from "../util/progress";
 import { shellQuote } from "../util/shell-quote";
@@ -63,6 +63,12 @@ export interface RunOptions {
   /** Addresses on private networks (claimed from the daemon's switch), set on the guest's eth0 beside its NAT address. */
   privateAddresses?: PrivateAddress[];
   onProgress?: Progress;
+  /**
+   * Cancels `up` while the guest boots (a first boot takes ~25 s): the
+   * emulator is stopped and nothing is saved; a CancelledError says so. Past
+   * the boot (restoring a saved state, installing the key) it runs to the end.
+   */
+  signal?: AbortSignal;
   onSerial?(line: string): void;
   bootTimeoutMs?: number;
 }
@@ -156,6 +162,8 @@ export class MachineRunner {
 
   private static async boot(o: RunOptions, ports: PortRelays): Promise<MachineRunner> {
     const progress = o.onProgress ?? (() => undefined);
+    const cancelled = (): CancelledError => new CancelledError("Cancelled while starting; the machine was not started.");
+    if (o.signal?.aborted) throw cancelled();
     const emulatorVersion = product.v86Version;
     const booted = o.box.bootedStateFile(o.memoryMiB, emulatorVersion);
     const owner = o.box.metadata.sshUserIds;
@@ -191,14 +199,14 @@ export class MachineRunner {
       // The box's booted state was saved without a disk, and v86 does not take one into a restored machine: boot.
       progress(0.2, "Booting the box");
       emulator = await Emulator.start({ ...common, kernelFile: o.box.file("kernel"), initrdFile: o.box.file("initrd"), cmdline: o.box.metadata.cmdline });
-      await waitForSerial(emulator, o.box.metadata.readyMarker, o.bootTimeoutMs ?? 300_000, o.onSerial);
+      await bootOrStop(emulator, waitForSerial(emulator, o.box.metadata.readyMarker, o.bootTimeoutMs ?? 300_000, o.onSerial), o.signal, cancelled);
     } else if (await exists(booted)) {
       progress(0.2, "Restoring the box's booted state");
       emulator = await Emulator.start({ ...common, stateFile: booted });
     } else {
       progress(0.05, "Booting the box for the first time (its booted state is saved for next time)");
       emulator = await Emulator.start({ ...common, kernelFile: o.box.file("kernel"), initrdFile: o.box.file("initrd"), cmdline: o.box.metadata.cmdline });
-      await waitForSerial(emulator, o.box.metadata.readyMarker, o.bootTimeoutMs ?? 300_000, o.onSerial);
+      await bootOrStop(emulator, waitForSerial(emulator, o.box.metadata.readyMarker, o.bootTimeoutMs ?? 300_000, o.onSerial), o.signal, cancelled);
       progress(0.5, "Saving the booted state");
       await emulator.save(booted, false);
     }
@@ -445,3 +453,22 @@ const RESTORE_ROOTFS = [
   // Deepest first, so a deleted directory's files go before it.
   `{ [ ! -f etc/hangar/deleted-files ] || sort -r etc/hangar/deleted-files | while IFS= read -r f; do rm -rf "$f"; done; }`,
 ].join(" && ");
+
+/** Waits for `booting`; when it fails or `signal` aborts first, the emulator is stopped (nothing half-booted keeps running) and the error (or `cancelled()`) thrown. */
+async function bootOrStop(emulator: Emulator, booting: Promise<unknown>, signal: AbortSignal | undefined, cancelled: () => Error): Promise<void> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(cancelled());
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([booting, aborted]);
+  } catch (err) {
+    booting.catch(() => undefined);
+    await emulator.stop().catch(() => undefined);
+    throw err;
+  } finally {
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+}

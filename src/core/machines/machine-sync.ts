@@ -47,6 +47,7 @@ export async function syncFolders(
         owner,
         onBatch: (b) => o.onBatch?.(f.guestPath, b),
         onError: o.onError,
+        ...(project.options.syncSettleMs !== undefined ? { settleMs: project.options.syncSettleMs } : {}),
       });
       await sync.start();
       syncs.push(sync);

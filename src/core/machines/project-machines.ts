@@ -43,6 +43,8 @@ export interface ProjectOptions {
   syncExcludes?: string[];
   /** First host port tried for SSH endpoints (default 2222, as Vagrant); taken ones move up within 50 ports (2200–2250 for 2222). */
   sshPortBase?: number;
+  /** rsync-auto: how long host changes settle before a batch is copied (FolderSync's default, 40 ms, when unset). */
+  syncSettleMs?: number;
 }
 
 /**
@@ -144,8 +146,9 @@ export class ProjectMachines {
     try {
       const result: MachineStatus[] = [];
       for (const m of machines) {
-        if (o.signal?.aborted) throw new CancelledError("Cancelled.");
         const rec = await this.records.read(m.name);
+        if (o.signal?.aborted)
+          throw new CancelledError(`Bringing up '${m.name}' was cancelled before it started; it is ${rec ? machineState(rec, false).replace("_", " ") : "not created"}, as before.`);
         if ((m.cpus ?? 1) > 1) onOutput(`${m.name}: the embedded emulator runs one CPU; cpus = ${m.cpus} is ignored.`, "stderr");
         const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m, (msg) => progress(0.02, `${m.name}: ${msg}`), o.signal);
         const savedState = this.records.savedStateFile(m.name);
@@ -164,14 +167,16 @@ export class ProjectMachines {
         await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
         let info: MachineInfo;
         try {
-          info = (await daemon.client.call("up", params, (f, msg) => progress(f, `${m.name}: ${msg}`))) as MachineInfo;
+          info = (await daemon.client.call("up", params, (f, msg) => progress(f, `${m.name}: ${msg}`), undefined, o.signal)) as MachineInfo;
         } catch (err) {
-          // Nothing started (a taken port, a box that will not boot): the machine stays as it was.
+          // Nothing started (a taken port, a box that will not boot, Cancel while booting): the machine stays as it was.
           if (rec) await this.records.write(m.name, rec);
           else {
             await this.records.remove(m.name);
             await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
           }
+          if (err instanceof CancelledError)
+            throw new CancelledError(`Bringing up '${m.name}' was cancelled before it started; it is ${rec ? machineState(rec, false).replace("_", " ") : "not created"}, as before.`);
           throw err;
         }
         for (const p of info.ports) if (p.requested && p.host !== p.requested) onOutput(`${m.name}: fixed port collision for ${p.guest} => ${p.requested}. Now on port ${p.host}.`, "stdout");
@@ -200,7 +205,7 @@ export class ProjectMachines {
         const plan = provisionPlan(m.provisioners, { provisioned: !aborted && !!rec?.provisioned, enabled: o.provision, only: o.provisionWith, command: "up" });
         for (const note of plan.notes) onOutput(`${m.name}: ${note}`, "stdout");
         if (plan.markProvisioned) await this.records.write(m.name, { ...(await this.records.read(m.name))!, provisioned: true });
-        if (plan.run.length) await this.runProvisioners(m, box.dir, info.sshPort, plan.run, onOutput);
+        if (plan.run.length) await this.runProvisioners(m, box.dir, info.sshPort, plan.run, onOutput, o.signal);
         if (m.postUpMessage) for (const line of postUpMessage(m.name, m.postUpMessage)) onOutput(line, "stdout");
       }
       return result;
@@ -209,24 +214,44 @@ export class ProjectMachines {
     }
   }
 
-  /** `hangar provision`: runs provisioners on running machines (`only`: --provision-with, names or types). */
-  async provision(names: string[], only: string[], onOutput: (line: string, stream: "stdout" | "stderr") => void): Promise<void> {
+  /**
+   * `hangar provision`: runs provisioners on running machines (`only`:
+   * --provision-with, names or types). `signal` cancels between provisioners
+   * and interrupts the running one; the machines keep running.
+   */
+  async provision(names: string[], only: string[], onOutput: (line: string, stream: "stdout" | "stderr") => void, signal?: AbortSignal): Promise<void> {
     const machines = await this.select(names);
     checkProvisionWith(machines, only);
     for (const m of machines) {
+      if (signal?.aborted) throw new CancelledError(`Provisioning was cancelled before '${m.name}'; it is running, not provisioned again.`);
       const target = await this.sshTarget(m.name);
       const plan = provisionPlan(m.provisioners, { provisioned: true, only, command: "provision" });
       const rec = await this.records.read(m.name);
       if (rec) await this.records.write(m.name, { ...rec, provisioned: true });
-      await this.runProvisioners(m, rec?.boxDir, target.port, plan.run, onOutput);
+      await this.runProvisioners(m, rec?.boxDir, target.port, plan.run, onOutput, signal);
     }
   }
 
   /** Runs provisioners over SSH as the machine's SSH user, as Vagrant's communicator does (sudo for privileged ones). */
-  private async runProvisioners(m: MachineConfig, boxDir: string | undefined, port: number, list: Provisioner[], onLine: (line: string, stream: "stdout" | "stderr") => void): Promise<void> {
+  private async runProvisioners(
+    m: MachineConfig,
+    boxDir: string | undefined,
+    port: number,
+    list: Provisioner[],
+    onLine: (line: string, stream: "stdout" | "stderr") => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const user = await this.sshUser(m, boxDir);
     const keyFile = this.records.keyFile(m.name);
-    await runProvisioners(list, { machine: m, projectDir: this.dir, vagrantfile: path.resolve(this.vagrantfile), sshUser: user, connect: () => MachineSession.open(port, keyFile, user), onLine });
+    await runProvisioners(list, {
+      machine: m,
+      projectDir: this.dir,
+      vagrantfile: path.resolve(this.vagrantfile),
+      sshUser: user,
+      connect: () => MachineSession.open(port, keyFile, user),
+      onLine,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** Snapshot names, oldest first. */
@@ -248,42 +273,83 @@ export class ProjectMachines {
     return this.snapshotStore.delete(name, snapshot);
   }
 
+  /** `snapshot push`: a snapshot named push_<time>, the top of the machine's stack; returns its name. */
+  async snapshotPush(name: string): Promise<string> {
+    const snapshot = `${PUSHED_PREFIX}${Date.now()}`;
+    await this.snapshotSave(name, snapshot);
+    return snapshot;
+  }
+
+  /** `snapshot pop`: restores the newest pushed snapshot and deletes it; returns its name. */
+  async snapshotPop(name: string, progress?: Progress): Promise<string> {
+    const pushed = (await this.snapshots(name)).filter((s) => s.name.startsWith(PUSHED_PREFIX));
+    const last = pushed[pushed.length - 1];
+    if (!last) throw new HangarError(`Machine '${name}' has no pushed snapshot to pop.`, "Push one first (snapshot push).");
+    await this.snapshotRestore(name, last.name, progress);
+    await this.snapshotDelete(name, last.name);
+    return last.name;
+  }
+
   /** `box package`: a .box of the machine as it runs now (machine-packaging.ts). */
   package(name: string, out: string): Promise<void> {
     return packageMachine(this, name, out);
   }
 
-  /** `halt`; `force` powers off without keeping the guest's files (Vagrant's halt -f). */
-  async halt(names: string[], force = false): Promise<void> {
+  /**
+   * `halt`; `force` powers off without keeping the guest's files (Vagrant's
+   * halt -f). `signal` cancels at the safe point of each machine — after its
+   * files are kept, before the power goes — leaving it running; machines
+   * halted before that stay halted, and the CancelledError names both.
+   */
+  async halt(names: string[], force = false, signal?: AbortSignal): Promise<void> {
     const machines = await this.select(names);
     const daemon = await runningMachines(this.hangarHome);
+    const halted: string[] = [];
     try {
       for (const m of machines) {
         const rec = await this.records.read(m.name);
         if (!rec) continue;
         let persisted = true;
         const key = this.records.daemonKey(m.name);
-        if (daemon?.list.some((i) => i.key === key)) {
-          const r = (await daemon.client.call("halt", { key, persist: !force })) as { persisted: boolean };
-          persisted = r.persisted;
+        // A running machine's halt is cancelled by the daemon, at its safe point (so an early Cancel still keeps its files first).
+        if (!daemon?.list.some((i) => i.key === key)) {
+          if (signal?.aborted) throw cancelledHalt(m.name, halted, "it is left as it was");
+        } else {
+          try {
+            const r = (await daemon.client.call("halt", { key, persist: !force }, undefined, undefined, signal)) as { persisted: boolean };
+            persisted = r.persisted;
+          } catch (err) {
+            if (err instanceof CancelledError) throw cancelledHalt(m.name, halted, err.message.replace(/^Halt cancelled: the machine/, "it"));
+            throw err;
+          }
         }
         await fs.rm(this.records.savedStateFile(m.name), { force: true });
         // The guest's root is in memory; halt keeps its changes on the machine's disk (disk/rootfs.cpio).
         // A forced halt, or a guest that could not write it, loses them: the next up starts from the box and provisions again.
         await this.records.write(m.name, { ...rec, state: "poweroff", provisioned: persisted && rec.provisioned });
+        halted.push(m.name);
       }
     } finally {
       daemon?.client.close();
     }
   }
 
-  async suspend(names: string[]): Promise<void> {
+  /** `suspend`; `signal` cancels after the state is saved, before the machine stops: the state is dropped and it runs on. */
+  async suspend(names: string[], signal?: AbortSignal): Promise<void> {
     const machines = await this.select(names);
     const daemon = await runningMachines(this.hangarHome);
+    const suspended: string[] = [];
     try {
       for (const m of machines) {
         if (!daemon?.list.some((i) => i.key === this.records.daemonKey(m.name))) throw new HangarError(`Machine '${m.name}' is not running, so it cannot be suspended.`);
-        await this.suspendOne(daemon.client, m.name);
+        if (signal?.aborted) throw cancelledSuspend(m.name, suspended);
+        try {
+          await this.suspendOne(daemon.client, m.name, signal);
+        } catch (err) {
+          if (err instanceof CancelledError) throw cancelledSuspend(m.name, suspended);
+          throw err;
+        }
+        suspended.push(m.name);
       }
     } finally {
       daemon?.client.close();
@@ -308,18 +374,33 @@ export class ProjectMachines {
     }
   }
 
-  private async suspendOne(client: DaemonClient, name: string): Promise<void> {
+  private async suspendOne(client: DaemonClient, name: string, signal?: AbortSignal): Promise<void> {
     const rec = await this.records.read(name);
     if (!rec) throw new HangarError(`Machine '${name}' has no state in ${this.records.stateDir(name)}; it cannot be suspended.`);
-    await client.call("suspend", { key: this.records.daemonKey(name), stateFile: this.records.savedStateFile(name) });
+    await client.call("suspend", { key: this.records.daemonKey(name), stateFile: this.records.savedStateFile(name) }, undefined, undefined, signal);
     await this.records.write(name, { ...rec, state: "saved" });
   }
 
-  async destroy(names: string[]): Promise<void> {
-    await this.halt(names, true);
-    for (const m of await this.select(names)) {
+  /**
+   * `destroy`: powers each machine off and deletes its state. `signal`
+   * cancels before the next machine: those destroyed stay destroyed, the
+   * rest are left as they were (a forced power-off is over in moments, so
+   * it is not interrupted halfway).
+   */
+  async destroy(names: string[], signal?: AbortSignal): Promise<void> {
+    const machines = await this.select(names);
+    const destroyed: string[] = [];
+    for (const m of machines) {
+      if (signal?.aborted) {
+        const left = machines.filter((x) => !destroyed.includes(x.name)).map((x) => `'${x.name}'`);
+        throw new CancelledError(
+          `Destroy was cancelled${destroyed.length ? ` after destroying ${destroyed.map((d) => `'${d}'`).join(", ")}` : ""}; ${left.join(", ")} ${left.length === 1 ? "is" : "are"} left as before.`,
+        );
+      }
+      await this.halt([m.name], true);
       await fs.rm(this.records.stateDir(m.name), { recursive: true, force: true });
       await new MachineIndex(this.hangarHome).remove(this.dir, m.name);
+      destroyed.push(m.name);
     }
   }
 
@@ -376,6 +457,17 @@ export class ProjectMachines {
       : undefined;
     return boxUser ?? "root";
   }
+}
+
+/** Names of snapshots made by `snapshot push` (Vagrant's push/pop stack). */
+const PUSHED_PREFIX = "push_";
+
+function cancelledHalt(name: string, halted: string[], state: string): CancelledError {
+  return new CancelledError(`Halting '${name}' was cancelled; ${state}.${halted.length ? ` Halted before that: ${halted.map((h) => `'${h}'`).join(", ")}.` : ""}`);
+}
+
+function cancelledSuspend(name: string, suspended: string[]): CancelledError {
+  return new CancelledError(`Suspending '${name}' was cancelled; it is still running.${suspended.length ? ` Suspended before that: ${suspended.map((h) => `'${h}'`).join(", ")}.` : ""}`);
 }
 
 /** Vagrant's framing of config.vm.post_up_message, shown after each `up` of the machine. */

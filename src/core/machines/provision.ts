@@ -1,4 +1,4 @@
-import { HangarError } from "../util/errors";
+import { CancelledError, HangarError } from "../util/errors";
 import type { MachineConfig, Provisioner } from "../vagrantfile/machine-config";
 import { PROVISIONER_TYPES } from "../vagrantfile/provisioner-types";
 import type { MachineSession } from "./machine-session";
@@ -88,6 +88,12 @@ export interface ProvisionContext {
   connect(): Promise<MachineSession>;
   /** Each output line, already prefixed with the machine's name. */
   onLine(line: string, stream: "stdout" | "stderr"): void;
+  /**
+   * Cancels: no further provisioner starts, and the one running is
+   * interrupted (its SSH session closes, as Ctrl-C ends Vagrant's). The
+   * machine keeps running; the CancelledError says how far provisioning got.
+   */
+  signal?: AbortSignal;
 }
 
 /** Prints a provisioner's lines as `NAME: line`, with `sensitive` env values hidden as Vagrant's CredentialScrubber does. */
@@ -103,8 +109,16 @@ export async function runProvisioners(list: Provisioner[], ctx: ProvisionContext
   const say: Say = (line, stream = "stdout") => ctx.onLine(scrub(`${ctx.machine.name}: ${line}`), stream);
   let session: MachineSession | undefined;
   let ran = 0;
+  const interrupt = (): void => session?.close();
+  ctx.signal?.addEventListener("abort", interrupt, { once: true });
+  const cancelled = (during?: Provisioner): CancelledError =>
+    new CancelledError(
+      `Provisioning '${ctx.machine.name}' was cancelled${during ? ` during the ${during.name ?? during.type} provisioner (interrupted)` : ""} after ${ran} of ${list.length} provisioner${list.length === 1 ? "" : "s"}; the machine is running.`,
+      "Provision again to run them all.",
+    );
   try {
     for (const p of list) {
+      if (ctx.signal?.aborted) throw cancelled();
       if (p.type !== "shell" && p.type !== "file") {
         say(`skipping the ${p.type} provisioner (Hangar runs shell and file provisioners)`, "stderr");
         continue;
@@ -115,6 +129,7 @@ export async function runProvisioners(list: Provisioner[], ctx: ProvisionContext
         if (p.type === "shell") await runShell(p, ctx, session, say);
         else await runFile(p, ctx, session, say);
       } catch (err) {
+        if (ctx.signal?.aborted) throw cancelled(p);
         // An error quoting the script's output hides the same values its lines did.
         if (err instanceof HangarError) {
           const message = err.hint && err.message.endsWith(` ${err.hint}`) ? err.message.slice(0, -err.hint.length - 1) : err.message;
@@ -131,6 +146,7 @@ export async function runProvisioners(list: Provisioner[], ctx: ProvisionContext
       }
     }
   } finally {
+    ctx.signal?.removeEventListener("abort", interrupt);
     session?.close();
   }
   return ran;

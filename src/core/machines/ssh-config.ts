@@ -24,3 +24,23 @@ export function sshConfigBlock(host: string, target: { port: number; keyFile: st
 function quoteIfNeeded(value: string): string {
   return /[\s"]/.test(value) ? `"${value.replace(/"/g, '\\"')}"` : value;
 }
+
+/**
+ * `config` (an OpenSSH client config's text) with `block` between Hangar's
+ * markers for `label`: replacing the marked block a previous call wrote,
+ * else appended after a blank line. Nothing outside the markers changes.
+ */
+export function mergeSshConfig(config: string, label: string, block: string): string {
+  const begin = `# >>> Hangar: ${label}`;
+  const end = `# <<< Hangar: ${label}`;
+  const marked = `${begin}\n${block.replace(/\n*$/, "\n")}${end}\n`;
+  const lines = config.split("\n");
+  const from = lines.indexOf(begin);
+  const to = from >= 0 ? lines.indexOf(end, from) : -1;
+  if (from >= 0 && to > from) {
+    const after = lines.slice(to + 1).join("\n");
+    return [...lines.slice(0, from), ""].join("\n") + marked + after;
+  }
+  const base = config.replace(/\n*$/, "");
+  return base ? `${base}\n\n${marked}` : marked;
+}

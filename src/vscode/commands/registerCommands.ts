@@ -60,6 +60,19 @@ import { deleteSnapshot } from "./snapshots/delete";
 import { restoreSnapshot } from "./snapshots/restore";
 import { createVagrantfile } from "./vagrantfile/create";
 import { openVagrantfile } from "./vagrantfile/open";
+import { openMachineConsole } from "./machines/console";
+import { showSshConfig } from "./machines/ssh-config";
+import { listMachinePorts } from "./ports/list";
+import { rsyncMachine } from "./machines/rsync";
+import { validateVagrantfile } from "./machines/validate";
+import { packageMachineBox } from "./machines/package";
+import { globalStatus } from "./machines/global-status";
+import { pushSnapshot } from "./machines/snapshot-push";
+import { popSnapshot } from "./machines/snapshot-pop";
+import { listSnapshots } from "./machines/snapshot-list";
+import { startEmbeddedEngine } from "./engine/start";
+import { stopEmbeddedEngine } from "./engine/stop";
+import { showEngineStatus } from "./engine/status";
 
 export const COMMANDS: readonly HangarCommand[] = [
   refreshBoxes,
@@ -120,6 +133,19 @@ export const COMMANDS: readonly HangarCommand[] = [
   copyContainerIp,
   openContainerPort,
   browseContainerFiles,
+  openMachineConsole,
+  showSshConfig,
+  listMachinePorts,
+  rsyncMachine,
+  validateVagrantfile,
+  packageMachineBox,
+  globalStatus,
+  pushSnapshot,
+  popSnapshot,
+  listSnapshots,
+  startEmbeddedEngine,
+  stopEmbeddedEngine,
+  showEngineStatus,
 ];
 
 /**

@@ -1,14 +1,13 @@
-import { INSECURE_REGISTRIES_ENV, insecureRegistries } from "../../core/engine/registry/registry-client";
 import type Dockerode from "dockerode";
 import * as vscode from "vscode";
 import { startEngine } from "../../core/api/engine-control";
-import { DEFAULT_ENGINE_MEMORY_MIB } from "../../core/api/engine-context";
 import { JsonMessageSplitter } from "../../core/docker/build/build-progress";
 import { connectDocker, describeDockerError, type DockerConnection } from "../../core/docker/endpoints/docker-connection";
 import type { ConfiguredEndpoint, DockerEndpoint } from "../../core/docker/endpoints/docker-endpoint";
 import { discoverEndpoints } from "../../core/docker/endpoints/endpoint-discovery";
 import { HangarError } from "../../core/util/errors";
 import type { HangarContext } from "../hangar-context";
+import { engineStartOptions } from "../commands/engine/engine-settings";
 
 export type EndpointState = { kind: "idle" } | { kind: "connecting" } | { kind: "ready"; version: string } | { kind: "unreachable"; message: string };
 
@@ -165,14 +164,22 @@ export class DockerService implements vscode.Disposable {
     return this.conn;
   }
 
+  /**
+   * The HANGAR_HOME whose engine Stop Container Engine stopped: the views do
+   * not start it again (their retries would undo the stop) until Start
+   * Container Engine. Another home's engine (hangar.home changed) is not held.
+   */
+  private heldHome?: string;
+
+  /** Stop/Start Container Engine: whether the views may start this home's embedded engine themselves; reconnects the views. */
+  async holdEmbedded(stopped: boolean): Promise<void> {
+    this.heldHome = stopped ? this.hangar.hangarHome : undefined;
+    await this.reset(this.current);
+  }
+
   private async startEmbedded(): Promise<void> {
-    const config = vscode.workspace.getConfiguration("hangar");
-    const { started, status } = await startEngine(this.hangar.hangarHome, {
-      memoryMiB: config.get<number>("engine.memory", DEFAULT_ENGINE_MEMORY_MIB),
-      idleSuspendMinutes: config.get<number>("engine.idleSuspendMinutes", 5),
-      mirror: config.get<string>("debianMirror") || undefined,
-      env: { ...process.env, [INSECURE_REGISTRIES_ENV]: [...new Set([...insecureRegistries(process.env), ...config.get<string[]>("engine.insecureRegistries", [])])].join(",") },
-    });
+    if (this.heldHome === this.hangar.hangarHome) throw new HangarError("Hangar's container engine is stopped.", "Start it with Hangar: Start Container Engine.");
+    const { started, status } = await startEngine(this.hangar.hangarHome, engineStartOptions());
     if (started) this.hangar.log.info(`Started Hangar's container engine on ${status.dockerHost} (pid ${status.pid ?? "?"}).`);
   }
 

@@ -5,6 +5,7 @@ import type Dockerode from "dockerode";
 import * as vscode from "vscode";
 import { errorMessage } from "../../core/util/errors";
 import type { DockerService } from "../docker/docker-service";
+import { containerShellCommand, logsTail } from "../../core/docker/shell/container-shell";
 
 const TRANSCRIPT_BYTES = 64 * 1024;
 
@@ -179,13 +180,13 @@ export class DockerTerminals implements vscode.Disposable {
     return terminal;
   }
 
-  /** A shell in a running container: bash when the image has it, else sh, on a TTY sized like the terminal. */
+  /** A shell in a running container (hangar.containers.shell: bash when the image has it, else sh, by default), on a TTY sized like the terminal. */
   shell(containerId: string, name: string): vscode.Terminal {
     return this.open(
       new TtyPty(`${name} (shell)`, (dims) =>
         this.docker.use(`Opening a shell in ${name}`, async (d) => {
           const exec = await d.getContainer(containerId).exec({
-            Cmd: ["/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"],
+            Cmd: containerShellCommand(vscode.workspace.getConfiguration("hangar").get<string>("containers.shell")),
             AttachStdin: true,
             AttachStdout: true,
             AttachStderr: true,
@@ -210,7 +211,7 @@ export class DockerTerminals implements vscode.Disposable {
         this.docker.use(`Reading the logs of ${name}`, async (d) => {
           const container = d.getContainer(containerId);
           const tty = ((await container.inspect()) as { Config?: { Tty?: boolean } }).Config?.Tty === true;
-          const stream = (await container.logs({ follow: true, stdout: true, stderr: true, tail: 1000, abortSignal: signal })) as unknown as Readable;
+          const stream = (await container.logs({ follow: true, stdout: true, stderr: true, ...tailOption(), abortSignal: signal })) as unknown as Readable;
           await followOutput(d, stream, tty, out, signal);
         }),
       ),
@@ -239,3 +240,9 @@ export async function followOutput(d: Dockerode, stream: Readable, tty: boolean,
 }
 
 export type { DockerPty };
+
+/** hangar.containers.logsTail as dockerode's option (none: every line). */
+function tailOption(): { tail?: number } {
+  const tail = logsTail(vscode.workspace.getConfiguration("hangar").get<number>("containers.logsTail"));
+  return tail === undefined ? {} : { tail };
+}

@@ -14,7 +14,10 @@ export class LiveSync implements vscode.Disposable {
   private checking = false;
 
   constructor(private readonly hangar: HangarContext) {
-    this.disposables.push(hangar.machines.onDidChange(() => void this.check()));
+    this.disposables.push(
+      hangar.machines.onDidChange(() => void this.check()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("hangar.sync.autoRsync") && void this.check()),
+    );
     // Like the status bar: after activation, not during it.
     const timer = setTimeout(() => void this.check(), 3000);
     this.disposables.push({ dispose: () => clearTimeout(timer) });
@@ -25,7 +28,9 @@ export class LiveSync implements vscode.Disposable {
     this.checking = true;
     try {
       const running = new Set<string>();
-      for (const project of await this.hangar.machines.projects()) {
+      // hangar.sync.autoRsync off: nothing is followed (and what was is stopped below); `rsync` still copies on demand.
+      const follow = vscode.workspace.getConfiguration("hangar").get<boolean>("sync.autoRsync", true);
+      for (const project of follow ? await this.hangar.machines.projects() : []) {
         const p = this.hangar.machines.project(project.vagrantfile);
         const configs = await p.configs().catch(() => []);
         for (const m of project.machines.filter((x) => x.state === "running")) {

@@ -54,6 +54,7 @@ export class WorkspaceMachines implements vscode.Disposable {
       defaultMemoryMiB: settings.get<number>("machines.defaultMemory"),
       syncExcludes: settings.get<string[]>("sync.exclude"),
       sshPortBase: settings.get<number>("ssh.portBase"),
+      syncSettleMs: settings.get<number>("sync.settleMs"),
     });
   }
 

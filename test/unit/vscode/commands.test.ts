@@ -110,14 +110,19 @@ describe("VS Code commands", () => {
       "hangar.image.buildAs",
       "hangar.machine.destroy",
       "hangar.machine.halt",
+      "hangar.machine.package",
       "hangar.machine.provision",
       "hangar.machine.reload",
       "hangar.machine.resume",
+      "hangar.machine.rsync",
+      "hangar.machine.snapshotPop",
+      "hangar.machine.snapshotPush",
       "hangar.machine.snapshotSave",
       "hangar.machine.suspend",
       "hangar.machine.up",
       "hangar.snapshot.delete",
       "hangar.snapshot.restore",
+      "hangar.vagrantfile.validate",
     ]);
   });
 

@@ -29,7 +29,8 @@ export const addBoxFromFile: HangarCommand = {
       validateInput: (v) => (/^[\w.-]+(\/[\w.-]+)?$/.test(v) ? undefined : "Letters, digits, '.', '_', '-' and one '/'"),
     });
     if (!name) return undefined;
-    const dest = await withProgress({ title: `Hangar: adding box ${name}` }, () => addBox(hangar.hangarHome, uri.fsPath, name));
+    // Cancel removes what was unpacked: nothing is added.
+    const dest = await withProgress({ title: `Hangar: adding box ${name}`, cancellable: true }, ({ signal }) => addBox(hangar.hangarHome, uri.fsPath, name, "0", false, signal));
     hangar.log.info(`Added box ${name} from ${uri.fsPath} in ${dest}`);
     trees.boxes.refresh();
     return dest;

@@ -17,7 +17,7 @@ export const pullBoxFromRegistry: HangarCommand = {
           });
     if (!reference) return undefined;
     const added = await withProgress({ title: `Hangar: adding box from ${reference.trim()}`, cancellable: true }, (progress) =>
-      pullBox(hangar.hangarHome, reference.trim(), { ...(typeof name === "string" ? { name } : {}), onProgress: (message) => progress.report(message) }),
+      pullBox(hangar.hangarHome, reference.trim(), { ...(typeof name === "string" ? { name } : {}), onProgress: (message) => progress.report(message), signal: progress.signal }),
     );
     hangar.log.info(`Added box ${added.name} ${added.version} from ${added.shown} in ${added.dest}`);
     trees.boxes.refresh();

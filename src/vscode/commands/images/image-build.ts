@@ -51,7 +51,7 @@ async function runBuild({ hangar, withProgress }: CommandContext, dockerfile: st
       const context = await packBuildContext(path.dirname(dockerfile), path.basename(dockerfile));
       write(`\x1b[1mBuilding ${tag} from ${dockerfile}\x1b[0m\n`);
       const imageId = await hangar.docker.use(`Building ${tag}`, async (d) => {
-        const stream = (await d.buildImage(context.tar, { t: tag, dockerfile: context.dockerfile, abortSignal: signal } as never)) as unknown as Readable;
+        const stream = (await d.buildImage(context.tar, { t: tag, dockerfile: context.dockerfile, ...buildSettings(), abortSignal: signal } as never)) as unknown as Readable;
         signal.addEventListener("abort", () => stream.destroy());
         const splitter = new JsonMessageSplitter();
         let id: string | undefined;
@@ -82,4 +82,11 @@ async function runBuild({ hangar, withProgress }: CommandContext, dockerfile: st
       throw err;
     }
   });
+}
+
+/** hangar.images.buildArgs and hangar.images.noCache as the build API's `buildargs` and `nocache` (a Dockerfile's ARG defaults apply to the rest). */
+function buildSettings(): { buildargs?: Record<string, string>; nocache?: boolean } {
+  const config = vscode.workspace.getConfiguration("hangar");
+  const args = Object.fromEntries(Object.entries(config.get<Record<string, unknown>>("images.buildArgs", {})).map(([k, v]) => [k, String(v)]));
+  return { ...(Object.keys(args).length ? { buildargs: args } : {}), ...(config.get<boolean>("images.noCache", false) ? { nocache: true } : {}) };
 }

@@ -8,7 +8,7 @@ export const removeImage: HangarCommand = {
   id: "hangar.image.remove",
   async run({ hangar }, arg?: unknown, options?: unknown) {
     const image = await imageTarget(hangar, arg, "Remove which image?");
-    const confirm = (options as { confirm?: boolean } | undefined)?.confirm !== false;
+    const confirm = (options as { confirm?: boolean } | undefined)?.confirm !== false && vscode.workspace.getConfiguration("hangar").get<boolean>("images.confirmRemove", true);
     let force = (options as { force?: boolean } | undefined)?.force === true;
     if (confirm) {
       const choice = await vscode.window.showWarningMessage(`Remove image ${image.ref}?`, { modal: true, detail: "Its layers are deleted when no other tag or container uses them." }, "Remove");

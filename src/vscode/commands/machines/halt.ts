@@ -5,5 +5,6 @@ export const haltMachine = machineOperationCommand({
   verb: "halt",
   allowed: (m) => m.state === "running",
   title: (name) => `halting '${name}'`,
-  operation: (c, name) => c.project.halt([name]),
+  operation: (c, name) => c.project.halt([name], false, c.signal),
+  cancellable: true,
 });

@@ -7,7 +7,8 @@ export const provisionMachine = machineOperationCommand({
   verb: "provision",
   allowed: (m) => m.state === "running",
   title: (name) => `provisioning '${name}'`,
-  operation: (c, name) => c.project.provision([name], [], c.output),
+  operation: (c, name) => c.project.provision([name], [], c.output, c.signal),
+  cancellable: true,
   after(context, name) {
     void vscode.window.showInformationMessage(`${name} is provisioned.`, "Show Log").then((choice) => choice && context.hangar.log.show(true));
   },

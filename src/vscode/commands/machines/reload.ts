@@ -7,7 +7,7 @@ export const reloadMachine = machineOperationCommand({
   allowed: (m) => m.state !== "not_created",
   title: (name) => `reloading '${name}'`,
   async operation(c, name) {
-    await c.project.halt([name]);
+    await c.project.halt([name], false, c.signal);
     return c.up(name);
   },
   cancellable: true,

@@ -6,5 +6,6 @@ export const suspendMachine = machineOperationCommand({
   verb: "suspend",
   allowed: (m) => m.state === "running",
   title: (name) => `suspending '${name}'`,
-  operation: (c, name) => c.project.suspend([name]),
+  operation: (c, name) => c.project.suspend([name], c.signal),
+  cancellable: true,
 });

@@ -8,8 +8,10 @@ export const deleteSnapshot: HangarCommand = {
   requiresTrust: MACHINE_COMMANDS,
   async run(context, ...args) {
     const { machine, snapshot } = snapshotTarget(args);
-    const answer = await vscode.window.showWarningMessage(`Delete snapshot '${snapshot.name}' of '${machine.name}'?`, { modal: true }, "Delete");
-    if (answer !== "Delete") return;
+    if (vscode.workspace.getConfiguration("hangar").get<boolean>("snapshots.confirmDelete", true)) {
+      const answer = await vscode.window.showWarningMessage(`Delete snapshot '${snapshot.name}' of '${machine.name}'?`, { modal: true }, "Delete");
+      if (answer !== "Delete") return;
+    }
     await runMachineOperation(context, machine, `deleting snapshot '${snapshot.name}'`, (c) => c.project.snapshotDelete(machine.name, snapshot.name));
   },
 };
