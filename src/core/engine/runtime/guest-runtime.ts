@@ -10,7 +10,7 @@ import { runOnChannel, type ConsoleSize } from "./container-console";
 import { capabilitiesToDrop, DEFAULT_CONFINEMENT, toolsSetupSteps, TOOLS_DIR, type Confinement } from "./container-confinement";
 import { ENTER_SCRIPT, processEnv } from "./container-enter";
 import { CONTAINER_RUNTIME, CONTAINER_RUNTIME_SHA256, BOX_RUNTIME_PATH } from "./container-runtime";
-import type { LayerStaging } from "./layer-staging";
+import type { IncomingFile, LayerStaging } from "./layer-staging";
 import { unpackImage } from "./image-unpack";
 import { overlayToLayer } from "./layer-whiteouts";
 import { PTYS_DIR, PTYS_VIEW_DIR } from "./container-paths";
@@ -236,9 +236,19 @@ export class GuestRuntime {
   async diff(id: string, file: string, imageId: string, excluded: string[] = []): Promise<void> {
     const c = `${ROOT}/containers/${id}`;
     const lowers = [INIT, `${ROOT}/images/${hex(imageId)}/rootfs`];
+    // Through the staging share when there is one (a sixth of SSH's cost in the guest), else base64 on stdout.
+    const incoming = this.staging?.incoming();
+    try {
+      await this.diffInto(id, file, excluded, c, lowers, incoming);
+    } finally {
+      await incoming?.release();
+    }
+  }
+
+  private async diffInto(id: string, file: string, excluded: string[], c: string, lowers: string[], incoming: IncomingFile | undefined): Promise<void> {
     const res = await this.session.run(
       [
-        `cd ${c}/upper && tar -c . | base64`,
+        `cd ${c}/upper && tar -c . ${incoming ? `> ${shellQuote(incoming.guestPath)}` : "| base64"}`,
         "echo '--opaque--'",
         // (globs, tests and read are the shell's own: one find for the whole walk)
         `find . -mindepth 1 -type d | while IFS= read -r d; do d=\${d#./}; for l in ${lowers.join(" ")}; do [ -d "$l/$d" ] || continue; for e in "$l/$d"/* "$l/$d"/.[!.]* "$l/$d"/..?*; do { [ -e "$e" ] || [ -L "$e" ]; } || continue; n=\${e##*/}; if [ ! -e "${c}/rootfs/$d/$n" ] && [ ! -L "${c}/rootfs/$d/$n" ] && [ ! -c "$d/$n" ]; then printf '%s\n' "$d"; break 2; fi; done; done; done`,
@@ -246,7 +256,8 @@ export class GuestRuntime {
     );
     if (res.code !== 0) throw new ContainerRuntimeError(`Reading container ${id.slice(0, 12)}'s changes failed: ${res.stderr.trim()}`);
     const [archive, opaque = ""] = res.stdout.split("--opaque--\n");
-    await overlayToLayer(Buffer.from(archive, "base64"), file, opaque.split("\n").filter(Boolean), excluded);
+    const tarBytes = incoming ? await incoming.read() : Buffer.from(archive, "base64");
+    await overlayToLayer(tarBytes, file, opaque.split("\n").filter(Boolean), excluded);
   }
 
   /** `docker pause` / `unpause`: the cgroup v2 freezer stops and resumes every process of the container. */

@@ -3,8 +3,9 @@
 // delete anything outside it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { GUEST_STAGING_DIR, LayerStaging } from "../../../../../src/core/engine/runtime/layer-staging";
@@ -68,4 +69,31 @@ test("prepare clears what a killed engine left an hour ago, not what a running o
     await utimes(oldPath, hourAgo, hourAgo);
     await staging.prepare();
     assert.deepEqual(await readdir(path.join(dir, "staging")), [path.posix.basename(fresh.guestPath)]);
+  }));
+
+test("a file the guest writes for the host is read only when it is a regular file: a symlink to a host file, a folder or a FIFO (which would hang the open) is refused, and release removes either", () =>
+  withDir(async (dir) => {
+    const victim = path.join(dir, "victim");
+    await writeFile(victim, "host secret");
+    let n = 0;
+    const staging = new LayerStaging(path.join(dir, "staging"), GUEST_STAGING_DIR, () => `f${n++}.tar`);
+    await staging.prepare();
+    const honest = staging.incoming();
+    await writeFile(path.join(dir, "staging", path.posix.basename(honest.guestPath)), "changes");
+    assert.equal((await honest.read()).toString(), "changes");
+    await honest.release();
+    const linked = staging.incoming();
+    await symlink(victim, path.join(dir, "staging", path.posix.basename(linked.guestPath)));
+    await assert.rejects(linked.read(), /ELOOP/);
+    await linked.release();
+    const folder = staging.incoming();
+    await mkdir(path.join(dir, "staging", path.posix.basename(folder.guestPath), "sub"), { recursive: true });
+    await assert.rejects(folder.read(), /not a regular file|EISDIR/);
+    await folder.release();
+    const fifo = staging.incoming();
+    execFileSync("mkfifo", [path.join(dir, "staging", path.posix.basename(fifo.guestPath))]);
+    await assert.rejects(fifo.read(), /not a regular file/);
+    await fifo.release();
+    assert.deepEqual(await readdir(path.join(dir, "staging")), []);
+    assert.equal(await readFile(victim, "utf8"), "host secret");
   }));
