@@ -17,3 +17,8 @@ export async function keepAsWalkthroughMedia(shot: string, name: string): Promis
   await fs.copyFile(shot, target);
   console.log(`    walkthrough media: ${target} (${bytes} bytes)`);
 }
+
+/** One view of the Hangar side bar (its header and body), to crop a screenshot to it. */
+export function viewPane(title: string): string {
+  return `.part.sidebar .pane:has(.pane-header:has-text("${title}"))`;
+}

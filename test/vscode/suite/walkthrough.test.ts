@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import * as vscode from "vscode";
 import { activateHangar, EXTENSION_ID, until, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
-import { keepAsWalkthroughMedia, remakeWalkthroughMedia } from "./walkthrough-media";
+import { keepAsWalkthroughMedia, remakeWalkthroughMedia, viewPane } from "./walkthrough-media";
 
 const SIDEBAR = ".part.sidebar";
 const boxHome = process.env.HANGAR_TEST_BOX_HOME;
@@ -42,7 +42,7 @@ describe("Walkthrough", function () {
       await vscode.commands.executeCommand("workbench.view.extension.hangar");
       await vscode.commands.executeCommand("hangar.boxes.focus");
       await waitForText(`${SIDEBAR} .monaco-list-row`, (rows) => rows.some((r) => r.includes("debian-busybox")));
-      await keepAsWalkthroughMedia(await screenshot("walkthrough-box", SIDEBAR), "box");
+      await keepAsWalkthroughMedia(await screenshot("walkthrough-box", viewPane("Boxes")), "box");
 
       await fs.mkdir(folder, { recursive: true });
       await fs.writeFile(path.join(folder, "Dockerfile"), ["FROM busybox:latest", "RUN echo hello from hangar > /hello.txt", 'CMD ["sh", "-c", "cat /hello.txt; exec sleep 600"]', ""].join("\n"));
@@ -52,10 +52,10 @@ describe("Walkthrough", function () {
       await vscode.commands.executeCommand("hangar.images.focus");
       api.imagesTree.refresh();
       await waitForText(`${SIDEBAR} .monaco-list-row`, (rows) => rows.some((r) => r.includes("hello-hangar")), 60_000);
-      await keepAsWalkthroughMedia(await screenshot("walkthrough-image", SIDEBAR), "image");
+      await keepAsWalkthroughMedia(await screenshot("walkthrough-image", viewPane("Images")), "image");
       await vscode.commands.executeCommand("hangar.containers.focus");
       await until(async () => (await waitForText(`${SIDEBAR} .monaco-list-row`, (rows) => rows.some((r) => /hello-hangar.*Up/.test(r)), 60_000)).length > 0, "the running container");
-      await keepAsWalkthroughMedia(await screenshot("walkthrough-containers", SIDEBAR), "containers");
+      await keepAsWalkthroughMedia(await screenshot("walkthrough-containers", viewPane("Containers")), "containers");
     } finally {
       await run("docker", ["rm", "-f", "hello-hangar"], { env }).catch(() => undefined);
       await run("docker", ["rmi", "hello-hangar"], { env }).catch(() => undefined);
