@@ -111,12 +111,16 @@ describe("Machine files", function () {
       await vscode.commands.executeCommand("workbench.action.closeAllEditors");
       await vscode.commands.executeCommand("hangar.machines.focus");
       await waitForText(`${SIDEBAR} .monaco-list-row`, (rows) => rows.some((r) => /default\s*running/.test(r)));
+      // Room for the machine's files: the other views folded (their headers clicked), unfolded again after.
+      const others = ["Boxes", "Images", "Containers", "Registries"];
+      for (const title of others) await click(`${SIDEBAR} .pane-header:has-text("${title}")`);
       // Expanded as a user would: the machine, then its Files.
       await click(`${SIDEBAR} .monaco-list-row:has-text("running"):has-text("default")`);
       await waitForText(`${SIDEBAR} .monaco-list-row`, (rows) => rows.some((r) => r.trim() === "Files"));
-      await click(`${SIDEBAR} .monaco-list-row:text-is("Files")`);
+      await click(`${SIDEBAR} .monaco-list-row[aria-label^="Files"]`);
       await waitForText(`${SIDEBAR} .monaco-list-row`, (rows) => rows.some((r) => r.trim() === "vagrant"));
       await keepAsWalkthroughMedia(await screenshot("walkthrough-machine", viewPane("Machines")), "machine");
+      for (const title of others) await click(`${SIDEBAR} .pane-header:has-text("${title}")`);
       const terminal = await vscode.commands.executeCommand<vscode.Terminal>("hangar.machine.openTerminal", ref);
       const pty = () => api.terminals().ptys.find((p) => p.target.name === "default");
       await until(() => /[$#] /.test(pty()?.transcript ?? ""), "a prompt", 30_000);
