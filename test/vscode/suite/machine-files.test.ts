@@ -24,6 +24,7 @@ describe("Machine files", function () {
   let ref: { vagrantfile: string; name: string };
   let ssh = "";
   let root: vscode.Uri;
+  let passwd = "";
 
   /** A command in the guest through the real ssh client, as the machine's user. */
   async function guest(command: string): Promise<string> {
@@ -61,7 +62,11 @@ describe("Machine files", function () {
     assert.equal(started?.state, "running", "up started the machine");
     ssh = (await vscode.commands.executeCommand<string>("hangar.machine.copySshCommand", ref)) ?? "";
     assert.match(ssh, /^ssh -p \d+ /);
-    await guest("mkdir -p ~/t && echo original > ~/t/edit-me.txt");
+    // What the tests read: a file to edit; odd names, links to the guest's / and two levels up, a loop, and a sparse file far larger than an editor takes.
+    const made = ODD_NAMES.map((n, i) => `printf 'odd-${i}' > ${shellQuote(n)}`).join(" && ");
+    await guest(
+      `mkdir -p ~/t && cd ~/t && echo original > edit-me.txt && ${made} && ln -s / root-link && ln -s ../../ up-link && ln -s loop loop && dd if=/dev/zero of=huge bs=1 count=0 seek=200M 2>/dev/null`,
+    );
 
     // The Machines view gives a running machine a Files node over the same file system.
     await vscode.commands.executeCommand("workbench.view.extension.hangar");
@@ -99,12 +104,12 @@ describe("Machine files", function () {
     assert.equal(editor.document.getText(), "original\n");
     await editor.edit((e) => e.replace(new vscode.Range(0, 0, 1, 0), "edited in VS Code\n"));
     assert.ok(await editor.document.save(), "the editor saved the file");
-    assert.equal(await guest("cat ~/t/edit-me.txt; stat -c %U ~/t/edit-me.txt"), "edited in VS Code\nvagrant\n");
+    const [edited, before] = (await guest("cat ~/t/edit-me.txt; stat -c %U ~/t/edit-me.txt; echo ---; cat /etc/passwd")).split("---\n");
+    assert.equal(edited, "edited in VS Code\nvagrant\n");
+    passwd = before;
 
     // The guest's permissions hold: its user cannot write /etc/passwd, and nothing changes.
-    const passwd = await guest("cat /etc/passwd");
     await assert.rejects(Promise.resolve(vscode.workspace.fs.writeFile(at("/etc/passwd"), Buffer.from("x"))), (e: unknown) => e instanceof vscode.FileSystemError && e.code === "NoPermissions");
-    assert.equal(await guest("cat /etc/passwd"), passwd);
     await assert.rejects(Promise.resolve(vscode.workspace.fs.readFile(at("/home/vagrant/t/missing"))), (e: unknown) => e instanceof vscode.FileSystemError && e.code === "FileNotFound");
 
     if (remakeWalkthroughMedia) {
@@ -133,9 +138,6 @@ describe("Machine files", function () {
 
   it("keeps what a hostile guest names, links and sizes inside the guest", async () => {
     assert.ok(root, "the first test found the machine's Files");
-    const made = ODD_NAMES.map((n, i) => `printf 'odd-${i}' > ${shellQuote(n)}`).join(" && ");
-    // Links to the guest's / and two levels up, a loop, and a sparse file far larger than an editor takes.
-    await guest(`cd ~/t && ${made} && ln -s / root-link && ln -s ../../ up-link && ln -s loop loop && dd if=/dev/zero of=huge bs=1 count=0 seek=200M 2>/dev/null && echo ok`);
     const hostBefore = await fs.readdir(path.dirname(ref.vagrantfile));
 
     const listed = new Map(await vscode.workspace.fs.readDirectory(at("/home/vagrant/t")));
@@ -152,7 +154,8 @@ describe("Machine files", function () {
       (await vscode.workspace.fs.readDirectory(at("/"))).map(([n]) => n),
     );
     assert.ok(viaLink.includes("vagrant"), "the guest's root (it has /vagrant)");
-    const passwd = await guest("cat /etc/passwd");
+    // (/etc/passwd as the guest has it, unchanged by the refused write in the first test)
+    assert.equal(await guest("cat /etc/passwd"), passwd);
     assert.match(passwd, /^vagrant:/m);
     assert.equal(Buffer.from(await vscode.workspace.fs.readFile(at("/home/vagrant/t/root-link/etc/passwd"))).toString(), passwd);
     assert.deepEqual(
@@ -170,7 +173,6 @@ describe("Machine files", function () {
 
     // Written through VS Code under an odd name: the file is the guest's, and no host folder gained anything.
     await vscode.workspace.fs.writeFile(at("/home/vagrant/t/..%2F..%2Fwritten.txt"), Buffer.from("from the host"));
-    assert.equal(await guest("cat ~/t/..%2F..%2Fwritten.txt"), "from the host");
     assert.deepEqual(await fs.readdir(path.dirname(ref.vagrantfile)), hostBefore);
     for (const name of ODD_NAMES) await assert.rejects(fs.stat(path.join(os.homedir(), name)));
     await assert.rejects(fs.stat(path.join(path.dirname(ref.vagrantfile), "escaped.txt")));
@@ -184,8 +186,10 @@ describe("Machine files", function () {
     // (and the sparse file goes, or halt would keep all 200 MB of it)
     await vscode.workspace.fs.delete(at("/home/vagrant/t/huge"));
     assert.equal(
-      await guest("ls ~/t/renamed.txt; test -e ~/t/sub || echo sub-gone; test -L ~/t/root-link || echo link-gone; ls / | grep -c vagrant"),
-      "/home/vagrant/t/renamed.txt\nsub-gone\nlink-gone\n1\n",
+      await guest(
+        "cat ~/t/..%2F..%2Fwritten.txt; echo; ls ~/t/renamed.txt; test -e ~/t/sub || echo sub-gone; test -L ~/t/root-link || echo link-gone; test -e ~/t/huge || echo huge-gone; ls / | grep -c vagrant",
+      ),
+      "from the host\n/home/vagrant/t/renamed.txt\nsub-gone\nlink-gone\nhuge-gone\n1\n",
     );
   });
 
@@ -195,7 +199,8 @@ describe("Machine files", function () {
     const t0 = Date.now();
     await assert.rejects(
       Promise.resolve(vscode.workspace.fs.readFile(at("/home/vagrant/t/edit-me.txt"))),
-      (e: unknown) => e instanceof vscode.FileSystemError && /poweroff|not running|halted|closed/i.test(e.message),
+      // "poweroff": the halted machine's connection was dropped, and a new one refused before any SSH, with the way out.
+      (e: unknown) => e instanceof vscode.FileSystemError && /machine 'default' is poweroff; run `hangar up default` first/i.test(e.message),
     );
     assert.ok(Date.now() - t0 < 15_000, `failed in ${Date.now() - t0} ms`);
   });
