@@ -187,9 +187,10 @@ describe("Machine files", function () {
     await vscode.workspace.fs.delete(at("/home/vagrant/t/huge"));
     assert.equal(
       await guest(
-        "cat ~/t/..%2F..%2Fwritten.txt; echo; ls ~/t/renamed.txt; test -e ~/t/sub || echo sub-gone; test -L ~/t/root-link || echo link-gone; test -e ~/t/huge || echo huge-gone; ls / | grep -c vagrant",
+        "cat ~/t/..%2F..%2Fwritten.txt; echo; ls ~/t/renamed.txt; test -e ~/t/sub || echo sub-gone; test -L ~/t/root-link || echo link-gone; test -e ~/t/huge || echo huge-gone; ls / | grep -c vagrant; ps | grep -c [s]ftp-server",
       ),
-      "from the host\n/home/vagrant/t/renamed.txt\nsub-gone\nlink-gone\nhuge-gone\n1\n",
+      // The last line: every request above went over one SFTP session (one sftp-server in the guest).
+      "from the host\n/home/vagrant/t/renamed.txt\nsub-gone\nlink-gone\nhuge-gone\n1\n1\n",
     );
   });
 
