@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { Client, type ClientChannel, type PseudoTtyOptions } from "ssh2";
+import { Client, type ClientChannel, type PseudoTtyOptions, type SFTPWrapper } from "ssh2";
 import { HangarError } from "../util/errors";
 
 export interface RunResult {
@@ -136,6 +136,22 @@ export class MachineSession {
       this.client.forwardOut("127.0.0.1", 0, host, port, (err, channel) =>
         err ? reject(new HangarError(`Connecting to ${host}:${port} in the machine failed: ${err.message}`)) : resolve(this.track(channel)),
       );
+    });
+  }
+
+  /** The guest's SFTP subsystem (Debian's sftp-server in the default box) on a channel of this session. */
+  sftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => {
+      this.client.sftp((err, sftp) => {
+        if (err) return reject(new HangarError(`Opening SFTP in the machine failed: ${err.message}`));
+        this.channels++;
+        this.lastActivity = Date.now();
+        sftp.once("close", () => {
+          this.channels--;
+          this.lastActivity = Date.now();
+        });
+        resolve(sftp);
+      });
     });
   }
 

@@ -56,6 +56,7 @@ import { resumeMachine } from "./machines/resume";
 import { saveSnapshot } from "./machines/snapshot-save";
 import { suspendMachine } from "./machines/suspend";
 import { upMachine } from "./machines/up";
+import { browseMachineFiles } from "./machines/browse-files";
 import { deleteSnapshot } from "./snapshots/delete";
 import { restoreSnapshot } from "./snapshots/restore";
 import { createVagrantfile } from "./vagrantfile/create";
@@ -146,6 +147,7 @@ export const COMMANDS: readonly HangarCommand[] = [
   startEmbeddedEngine,
   stopEmbeddedEngine,
   showEngineStatus,
+  browseMachineFiles,
 ];
 
 /**

@@ -7,6 +7,7 @@ import { ContainersTreeProvider } from "./containers/containers-tree";
 import { RegistriesTreeProvider } from "./registries/registries-tree";
 import { CONTAINER_FILES_SCHEME, ContainerFileSystem } from "../files/container-files";
 import { INSPECT_SCHEME } from "../files/inspect-documents";
+import { MACHINE_FILES_SCHEME, MachineFileSystem } from "../files/machine-files";
 
 export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers", "hangar.registries"] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
@@ -17,6 +18,8 @@ export interface HangarTrees {
   images: ImagesTreeProvider;
   containers: ContainersTreeProvider;
   registries: RegistriesTreeProvider;
+  /** Running machines' files over SFTP (hangar-machine://). */
+  machineFiles: MachineFileSystem;
   views: Record<ViewId, vscode.TreeView<vscode.TreeItem>>;
 }
 
@@ -29,6 +32,7 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
   const images = new ImagesTreeProvider(hangar.docker);
   const containers = new ContainersTreeProvider(hangar.docker, files);
   const registries = new RegistriesTreeProvider();
+  const machineFiles = new MachineFileSystem(hangar);
   const create = (id: ViewId, provider: vscode.TreeDataProvider<vscode.TreeItem>): vscode.TreeView<vscode.TreeItem> => {
     const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: false });
     hangar.extension.subscriptions.push(view);
@@ -49,6 +53,8 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
   hangar.extension.subscriptions.push(
     vscode.workspace.registerFileSystemProvider(CONTAINER_FILES_SCHEME, files, { isReadonly: true, isCaseSensitive: true }),
     vscode.workspace.registerTextDocumentContentProvider(INSPECT_SCHEME, hangar.inspectDocuments),
+    vscode.workspace.registerFileSystemProvider(MACHINE_FILES_SCHEME, machineFiles, { isCaseSensitive: true }),
+    machineFiles,
     images,
     containers,
   );
@@ -66,5 +72,5 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
       hangar.machines.refresh();
     }),
   );
-  return { boxes, machines, images, containers, registries, views };
+  return { boxes, machines, images, containers, registries, machineFiles, views };
 }

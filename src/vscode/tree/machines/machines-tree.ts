@@ -1,5 +1,8 @@
 import * as path from "node:path";
+import * as posix from "node:path/posix";
 import * as vscode from "vscode";
+import { errorMessage } from "../../../core/util/errors";
+import { machineFileUri } from "../../files/machine-files";
 import type { MachineState } from "../../../core/machines/machine-records";
 import type { MachineEntry, ProjectEntry, WorkspaceMachines } from "../../workspace/workspace-machines";
 import { MANAGE_TRUST_COMMAND } from "../../workspace/workspace-trust";
@@ -16,7 +19,7 @@ const STATE_ICON: Record<MachineState, vscode.ThemeIcon> = {
 /** One machine. contextValue `machine.<state>` drives the menus. */
 export class MachineItem extends vscode.TreeItem {
   constructor(readonly machine: MachineEntry) {
-    super(machine.name, machine.snapshots.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    super(machine.name, machine.snapshots.length || machine.state === "running" ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     this.id = `machine:${machine.vagrantfile}#${machine.name}`;
     const addresses = machine.addresses ?? [];
     this.description =
@@ -43,6 +46,31 @@ export class SnapshotItem extends vscode.TreeItem {
     this.description = `${new Date(snapshot.createdAt).toLocaleString()} · ${(snapshot.bytes / 1048576).toFixed(1)} MiB`;
     this.iconPath = new vscode.ThemeIcon("device-camera");
     this.contextValue = "snapshot";
+  }
+}
+
+/** A folder or file of a running machine (the "Files" child and below), over SFTP; files open editable. */
+export class MachineFileItem extends vscode.TreeItem {
+  constructor(
+    readonly machine: MachineEntry,
+    readonly uri: vscode.Uri,
+    folder: boolean,
+    label?: string,
+  ) {
+    super(label ?? (posix.basename(uri.path) || "/"), folder ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    this.id = `machine-file:${machine.vagrantfile}#${machine.name}:${uri.path}`;
+    this.resourceUri = uri;
+    if (label) this.iconPath = new vscode.ThemeIcon("files");
+    this.contextValue = folder ? "machineFolder" : "machineFile";
+    if (!folder) this.command = { command: "vscode.open", title: "Open", arguments: [uri] };
+  }
+}
+
+/** Why a machine folder shows nothing (the machine stopped, a permission). */
+class MachineFilesProblemItem extends vscode.TreeItem {
+  constructor(message: string) {
+    super(message, vscode.TreeItemCollapsibleState.None);
+    this.iconPath = new vscode.ThemeIcon("warning", new vscode.ThemeColor("problemsWarningIcon.foreground"));
   }
 }
 
@@ -84,7 +112,7 @@ export class RestrictedItem extends vscode.TreeItem {
   }
 }
 
-type Node = MachineItem | SnapshotItem | ProjectItem | ProblemItem | RestrictedItem;
+type Node = MachineItem | SnapshotItem | ProjectItem | ProblemItem | RestrictedItem | MachineFileItem | MachineFilesProblemItem;
 
 /**
  * The Machines view: the workspace's machines (grouped by Vagrantfile when
@@ -112,7 +140,19 @@ export class MachinesTreeProvider implements vscode.TreeDataProvider<Node>, vsco
   }
 
   async getChildren(item?: Node): Promise<Node[]> {
-    if (item instanceof MachineItem) return item.machine.snapshots.map((s) => new SnapshotItem(item.machine, s));
+    if (item instanceof MachineItem)
+      return [
+        ...(item.machine.state === "running" ? [new MachineFileItem(item.machine, machineFileUri(item.machine, "/"), true, "Files")] : []),
+        ...item.machine.snapshots.map((s) => new SnapshotItem(item.machine, s)),
+      ];
+    if (item instanceof MachineFileItem) {
+      try {
+        const entries = await vscode.workspace.fs.readDirectory(item.uri);
+        return entries.map(([name, type]) => new MachineFileItem(item.machine, item.uri.with({ path: posix.join(item.uri.path, name) }), (type & vscode.FileType.Directory) !== 0));
+      } catch (err) {
+        return [new MachineFilesProblemItem(errorMessage(err))];
+      }
+    }
     if (item instanceof ProjectItem) return this.machineNodes(item.project);
     if (item) return [];
     const projects = await this.machines.projects();
