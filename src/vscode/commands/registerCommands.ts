@@ -59,6 +59,18 @@ import { upMachine } from "./machines/up";
 import { deleteSnapshot } from "./snapshots/delete";
 import { restoreSnapshot } from "./snapshots/restore";
 import { createVagrantfile } from "./vagrantfile/create";
+import { createNetwork } from "./networks/create";
+import { inspectNetwork } from "./networks/inspect";
+import { pruneNetworks } from "./networks/prune";
+import { refreshNetworks } from "./networks/refresh";
+import { removeNetwork } from "./networks/remove";
+import { createVolume } from "./volumes/create";
+import { inspectVolume } from "./volumes/inspect";
+import { pruneVolumes } from "./volumes/prune";
+import { refreshVolumes } from "./volumes/refresh";
+import { removeVolume } from "./volumes/remove";
+import { refreshContexts } from "./contexts/refresh";
+import { useContext } from "./contexts/use";
 import { openVagrantfile } from "./vagrantfile/open";
 
 export const COMMANDS: readonly HangarCommand[] = [
@@ -120,6 +132,18 @@ export const COMMANDS: readonly HangarCommand[] = [
   copyContainerIp,
   openContainerPort,
   browseContainerFiles,
+  refreshNetworks,
+  createNetwork,
+  inspectNetwork,
+  removeNetwork,
+  pruneNetworks,
+  refreshVolumes,
+  createVolume,
+  inspectVolume,
+  removeVolume,
+  pruneVolumes,
+  refreshContexts,
+  useContext,
 ];
 
 /**
