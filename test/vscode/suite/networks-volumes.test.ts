@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 import { activateHangar, until } from "./helpers";
-import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
+import { click, queryClasses, screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const SIDEBAR = ".part.sidebar";
 const TOASTS = ".notifications-toasts .notification-list-item-message";
@@ -31,7 +31,19 @@ const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "objec
 const describe_ = (items: vscode.TreeItem[]): string => items.map((i) => `${labelOf(i)} (${String(i.description ?? "")})`).join(", ");
 
 /** The rows of one view's pane (its header's title names it). */
-const paneOf = (title: string): string => `${SIDEBAR} .pane:has(.pane-header h3.title:text-is("${title}"))`;
+const paneOf = (title: string): string => `${SIDEBAR} .pane:has(> .pane-header h3.title:text-is("${title}"))`;
+const VIEWS = ["Boxes", "Machines", "Images", "Containers", "Registries", "Networks", "Volumes", "Contexts"];
+/** The views expanded before this suite, as it leaves them (the views suite expects them so). */
+const EXPANDED_BEFORE = ["Boxes", "Machines", "Images", "Containers", "Registries"];
+
+/** Expands the views named and collapses the other Hangar views (by their headers, as a user would), so the rows shown fit the 800 px window. */
+async function showOnly(titles: string[]): Promise<void> {
+  for (const title of VIEWS) {
+    const header = `${paneOf(title)} > .pane-header`;
+    const [classes] = await queryClasses(header);
+    if (classes !== undefined && /\bexpanded\b/.test(classes) !== titles.includes(title)) await click(header);
+  }
+}
 
 describe("Networks, Volumes and Contexts views", function () {
   this.timeout(180_000);
@@ -55,6 +67,7 @@ describe("Networks, Volumes and Contexts views", function () {
 
   after(async () => {
     if (!boxHome) return;
+    if (uiBridgeAvailable) await showOnly(EXPANDED_BEFORE).catch(() => undefined);
     await docker(socket, ["rm", "-f", container]).catch(() => undefined);
     await docker(socket, ["network", "rm", net]).catch(() => undefined);
     await docker(socket, ["volume", "rm", "-f", vol, spare]).catch(() => undefined);
@@ -124,14 +137,13 @@ describe("Networks, Volumes and Contexts views", function () {
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
 
     if (uiBridgeAvailable) {
-      await vscode.commands.executeCommand("hangar.networks.focus");
+      await showOnly(["Networks", "Volumes"]);
       const rows = await waitForText(`${paneOf("Networks")} .monaco-list-row`, (t) => t.some((r) => r.includes(net)) && t.some((r) => r.includes(container)), 30_000);
       assert.ok(
         rows.some((r) => /bridge · local/.test(r)),
         JSON.stringify(rows),
       );
       console.log(`    screenshot: ${await screenshot("hangar-networks", paneOf("Networks"))}`);
-      await vscode.commands.executeCommand("hangar.volumes.focus");
       await waitForText(`${paneOf("Volumes")} .monaco-list-row`, (t) => t.some((r) => r.includes(`used by ${container}`)) && t.some((r) => r.includes(spare)), 30_000);
       console.log(`    screenshot: ${await screenshot("hangar-volumes", paneOf("Volumes"))}`);
       await screenshot("hangar-networks-volumes-window");
@@ -242,11 +254,18 @@ describe("Networks, Volumes and Contexts views", function () {
           nets = await children(api.networksTree);
           vols = await children(api.volumesTree);
           contexts = await children(api.contextsTree);
+          const current = contexts.find((c) => labelOf(c) === "real dockerd");
           return (
-            nets.some((n) => labelOf(n) === "real-net") && vols.some((v) => labelOf(v) === "real-vol") && contexts.find((c) => labelOf(c) === "real dockerd")?.contextValue === "dockerContext.current"
+            nets.some((n) => labelOf(n) === "real-net") &&
+            vols.some((v) => labelOf(v) === "real-vol") &&
+            current?.contextValue === "dockerContext.current" &&
+            /connected/.test(String(current.description))
           );
         },
-        () => `real-net and real-vol in the views, real dockerd current (networks: ${describe_(nets)}; volumes: ${describe_(vols)}; contexts: ${describe_(contexts)})`,
+        () =>
+          `real-net and real-vol in the views, real dockerd current and connected (networks: ${describe_(nets)}; volumes: ${describe_(vols)}; contexts: ${describe_(contexts)}: ${contexts
+            .map((c) => (c.tooltip as vscode.MarkdownString | undefined)?.value)
+            .join(" | ")})`,
         30_000,
       );
       // dockerd's own networks (host, none: --bridge=none), not the embedded engine's bridge.
@@ -255,9 +274,9 @@ describe("Networks, Volumes and Contexts views", function () {
       assert.deepEqual(vols.map(labelOf), ["real-vol"]);
       assert.match(String(contexts.find((c) => labelOf(c) === "real dockerd")!.description), /^current · connected · 20\.10/);
       if (uiBridgeAvailable) {
+        await showOnly(["Networks", "Contexts"]);
         await waitForText(`${paneOf("Contexts")} .monaco-list-row`, (t) => t.some((r) => /real dockerd.*current/.test(r)), 30_000);
         console.log(`    screenshot: ${await screenshot("hangar-contexts", paneOf("Contexts"))}`);
-        await vscode.commands.executeCommand("hangar.networks.focus");
         await waitForText(`${paneOf("Networks")} .monaco-list-row`, (t) => t.some((r) => r.includes("real-net")), 30_000);
         console.log(`    screenshot: ${await screenshot("hangar-networks-dockerd", paneOf("Networks"))}`);
       }
