@@ -29,7 +29,8 @@ export class ContextItem extends vscode.TreeItem {
   ) {
     super(endpoint.name, vscode.TreeItemCollapsibleState.None);
     this.id = `context:${endpoint.id}`;
-    this.description = [current ? "current" : "", current ? stateLabel(state) : "", endpoint.host].filter(Boolean).join(" · ");
+    // The current one says how it answers; the others where they are (the tooltip has both).
+    this.description = current ? ["current", stateLabel(state)].filter(Boolean).join(" · ") : endpoint.host;
     this.iconPath = current
       ? new vscode.ThemeIcon(state.kind === "unreachable" ? "warning" : "pass-filled", new vscode.ThemeColor(state.kind === "unreachable" ? "problemsWarningIcon.foreground" : "testing.iconPassed"))
       : new vscode.ThemeIcon("server-environment");

@@ -12,7 +12,8 @@ export class NetworkItem extends vscode.TreeItem {
     readonly members: ContainerInfo[],
   ) {
     super(network.Name, members.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    this.id = `network:${network.Id}`;
+    // VS Code keeps an item's collapsible state by ID: a leaf that gains children needs a new ID to show them expanded.
+    this.id = `network:${network.Id}${members.length ? ":used" : ""}`;
     const subnet = network.IPAM?.Config?.[0]?.Subnet;
     this.description = [network.Driver, network.Scope, subnet, members.length ? `${members.length} container${members.length === 1 ? "" : "s"}` : ""].filter(Boolean).join(" · ");
     this.iconPath = new vscode.ThemeIcon("type-hierarchy-sub");

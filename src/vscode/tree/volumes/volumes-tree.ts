@@ -12,7 +12,8 @@ export class VolumeItem extends vscode.TreeItem {
     readonly users: ContainerInfo[],
   ) {
     super(volume.Name, users.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    this.id = `volume:${volume.Name}`;
+    // VS Code keeps an item's collapsible state by ID: a leaf that gains children needs a new ID to show them expanded.
+    this.id = `volume:${volume.Name}${users.length ? ":used" : ""}`;
     this.description = [volume.Driver, users.length ? `used by ${users.map(containerName).join(", ")}` : "unused"].filter(Boolean).join(" · ");
     this.iconPath = new vscode.ThemeIcon("database");
     this.contextValue = users.length ? "volume.inUse" : "volume";
