@@ -78,6 +78,8 @@ describe("Networks, Volumes and Contexts views", function () {
   });
 
   it("creates, shows, inspects, refuses and prunes networks and volumes of the embedded engine (screenshots)", async () => {
+    const t0 = Date.now();
+    const mark = (what: string): void => console.log(`      TIMING ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await vscode.commands.executeCommand("hangar.networks.focus");
     // Bad input changes nothing: the wrapper reports the error, no network is made.
     assert.equal(await vscode.commands.executeCommand("hangar.network.create", "no spaces allowed", "bridge"), undefined);
@@ -86,8 +88,10 @@ describe("Networks, Volumes and Contexts views", function () {
     assert.equal(await vscode.commands.executeCommand("hangar.volume.create", spare), spare);
     assert.ok(!(await docker(socket, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("no spaces allowed"));
 
+    mark("created");
     // A container on the network with the volume mounted, made by the real docker CLI: both views follow the engine's events.
     await docker(socket, ["run", "-d", "--name", container, "--network", net, "-v", `${vol}:/data`, "busybox", "sleep", "600"]);
+    mark("ran");
     let nets: vscode.TreeItem[] = [];
     let members: vscode.TreeItem[] = [];
     await until(
@@ -109,11 +113,12 @@ describe("Networks, Volumes and Contexts views", function () {
     await until(
       async () => {
         vols = await children(api.volumesTree);
-        return vols.some((v) => labelOf(v) === vol && v.description === `local · used by ${container}`) && vols.some((v) => labelOf(v) === spare && v.description === "local · unused");
+        return vols.some((v) => labelOf(v) === vol && v.description === "local · 1 container") && vols.some((v) => labelOf(v) === spare && v.description === "local · unused");
       },
       () => `${vol} used by ${container} and ${spare} unused (volumes: ${describe_(vols)})`,
       30_000,
     );
+    mark("listed");
     const volItem = vols.find((v) => labelOf(v) === vol)!;
     assert.equal(volItem.contextValue, "volume.inUse");
     assert.deepEqual(
@@ -144,11 +149,12 @@ describe("Networks, Volumes and Contexts views", function () {
         JSON.stringify(rows),
       );
       console.log(`    screenshot: ${await screenshot("hangar-networks", paneOf("Networks"))}`);
-      await waitForText(`${paneOf("Volumes")} .monaco-list-row`, (t) => t.some((r) => r.includes(`used by ${container}`)) && t.some((r) => r.includes(spare)), 30_000);
+      await waitForText(`${paneOf("Volumes")} .monaco-list-row`, (t) => t.some((r) => r.includes(container)) && t.some((r) => r.includes(spare)), 30_000);
       console.log(`    screenshot: ${await screenshot("hangar-volumes", paneOf("Volumes"))}`);
       await screenshot("hangar-networks-volumes-window");
     }
 
+    mark("screenshots");
     // Removing what a container uses is refused, naming the container; nothing changes.
     assert.equal(await vscode.commands.executeCommand("hangar.volume.remove", vol, { confirm: false }), undefined);
     assert.equal(await vscode.commands.executeCommand("hangar.network.remove", net, { confirm: false }), undefined);
@@ -173,7 +179,9 @@ describe("Networks, Volumes and Contexts views", function () {
     const prunedVolumes = (await vscode.commands.executeCommand<string[]>("hangar.volumes.prune", { confirm: false })) ?? [];
     assert.ok(prunedVolumes.includes(spare) && !prunedVolumes.includes(vol), `pruned ${prunedVolumes.join(", ")}`);
     assert.ok(!((await vscode.commands.executeCommand<string[]>("hangar.networks.prune", { confirm: false })) ?? []).includes(net), `${net} is in use`);
+    mark("pruned");
     await docker(socket, ["rm", "-f", container]);
+    mark("removed container");
     await until(async () => (await children(api.volumesTree)).some((v) => labelOf(v) === vol && v.description === "local · unused"), `${vol} unused`, 30_000);
     assert.ok(((await vscode.commands.executeCommand<string[]>("hangar.networks.prune", { confirm: false })) ?? []).includes(net), `${net} pruned`);
     assert.equal(await vscode.commands.executeCommand("hangar.volume.remove", vol, { confirm: false }), true);

@@ -14,7 +14,7 @@ export class VolumeItem extends vscode.TreeItem {
     super(volume.Name, users.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     // VS Code keeps an item's collapsible state by ID: a leaf that gains children needs a new ID to show them expanded.
     this.id = `volume:${volume.Name}${users.length ? ":used" : ""}`;
-    this.description = [volume.Driver, users.length ? `used by ${users.map(containerName).join(", ")}` : "unused"].filter(Boolean).join(" · ");
+    this.description = [volume.Driver, users.length ? `${users.length} container${users.length === 1 ? "" : "s"}` : "unused"].filter(Boolean).join(" · ");
     this.iconPath = new vscode.ThemeIcon("database");
     this.contextValue = users.length ? "volume.inUse" : "volume";
     this.tooltip = new vscode.MarkdownString(
