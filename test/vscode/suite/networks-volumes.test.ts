@@ -78,8 +78,6 @@ describe("Networks, Volumes and Contexts views", function () {
   });
 
   it("creates, shows, inspects, refuses and prunes networks and volumes of the embedded engine (screenshots)", async () => {
-    const t0 = Date.now();
-    const mark = (what: string): void => console.log(`      TIMING ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await vscode.commands.executeCommand("hangar.networks.focus");
     // Bad input changes nothing: the wrapper reports the error, no network is made.
     assert.equal(await vscode.commands.executeCommand("hangar.network.create", "no spaces allowed", "bridge"), undefined);
@@ -88,10 +86,8 @@ describe("Networks, Volumes and Contexts views", function () {
     assert.equal(await vscode.commands.executeCommand("hangar.volume.create", spare), spare);
     assert.ok(!(await docker(socket, ["network", "ls", "--format", "{{.Name}}"])).split("\n").includes("no spaces allowed"));
 
-    mark("created");
     // A container on the network with the volume mounted, made by the real docker CLI: both views follow the engine's events.
     await docker(socket, ["run", "-d", "--name", container, "--network", net, "-v", `${vol}:/data`, "busybox", "sleep", "600"]);
-    mark("ran");
     let nets: vscode.TreeItem[] = [];
     let members: vscode.TreeItem[] = [];
     await until(
@@ -118,7 +114,6 @@ describe("Networks, Volumes and Contexts views", function () {
       () => `${vol} used by ${container} and ${spare} unused (volumes: ${describe_(vols)})`,
       30_000,
     );
-    mark("listed");
     const volItem = vols.find((v) => labelOf(v) === vol)!;
     assert.equal(volItem.contextValue, "volume.inUse");
     assert.deepEqual(
@@ -154,7 +149,6 @@ describe("Networks, Volumes and Contexts views", function () {
       await screenshot("hangar-networks-volumes-window");
     }
 
-    mark("screenshots");
     // Removing what a container uses is refused, naming the container; nothing changes.
     assert.equal(await vscode.commands.executeCommand("hangar.volume.remove", vol, { confirm: false }), undefined);
     assert.equal(await vscode.commands.executeCommand("hangar.network.remove", net, { confirm: false }), undefined);
@@ -179,9 +173,7 @@ describe("Networks, Volumes and Contexts views", function () {
     const prunedVolumes = (await vscode.commands.executeCommand<string[]>("hangar.volumes.prune", { confirm: false })) ?? [];
     assert.ok(prunedVolumes.includes(spare) && !prunedVolumes.includes(vol), `pruned ${prunedVolumes.join(", ")}`);
     assert.ok(!((await vscode.commands.executeCommand<string[]>("hangar.networks.prune", { confirm: false })) ?? []).includes(net), `${net} is in use`);
-    mark("pruned");
     await docker(socket, ["rm", "-f", container]);
-    mark("removed container");
     await until(async () => (await children(api.volumesTree)).some((v) => labelOf(v) === vol && v.description === "local · unused"), `${vol} unused`, 30_000);
     assert.ok(((await vscode.commands.executeCommand<string[]>("hangar.networks.prune", { confirm: false })) ?? []).includes(net), `${net} pruned`);
     assert.equal(await vscode.commands.executeCommand("hangar.volume.remove", vol, { confirm: false }), true);
