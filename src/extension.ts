@@ -14,6 +14,9 @@ import type { BoxesTreeProvider } from "./vscode/tree/boxes/boxes-tree";
 import type { ImagesTreeProvider } from "./vscode/tree/images/images-tree";
 import type { ContainersTreeProvider } from "./vscode/tree/containers/containers-tree";
 import type { DockerTerminals } from "./vscode/terminals/docker-terminals";
+import type { NetworksTreeProvider } from "./vscode/tree/networks/networks-tree";
+import type { VolumesTreeProvider } from "./vscode/tree/volumes/volumes-tree";
+import type { ContextsTreeProvider } from "./vscode/tree/contexts/contexts-tree";
 import { suspendWorkspaceMachines } from "./vscode/workspace/suspend-on-close";
 import { isTrusted } from "./vscode/workspace/workspace-trust";
 import { checkHangarHome, resolveHangarHome } from "./core/util/hangar-home";
@@ -36,6 +39,9 @@ export interface HangarApi {
   imagesTree: ImagesTreeProvider;
   containersTree: ContainersTreeProvider;
   registriesTree: RegistriesTreeProvider;
+  networksTree: NetworksTreeProvider;
+  volumesTree: VolumesTreeProvider;
+  contextsTree: ContextsTreeProvider;
   /** Open container shells, logs and build logs (their transcripts), for tests. */
   dockerTerminals(): DockerTerminals;
   /** What deactivate does when VS Code closes (tests call it without closing). */
@@ -57,7 +63,17 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   registerCommands({ hangar, trees });
   registerVagrantfileLanguage(hangar);
   registerDockerfileLanguage(hangar);
-  context.subscriptions.push(new MachineStatusBar(hangar), new LiveSync(hangar), new DockerEndpointStatusBar(hangar, [trees.views["hangar.images"], trees.views["hangar.containers"]]));
+  context.subscriptions.push(
+    new MachineStatusBar(hangar),
+    new LiveSync(hangar),
+    new DockerEndpointStatusBar(hangar, [
+      trees.views["hangar.images"],
+      trees.views["hangar.containers"],
+      trees.views["hangar.networks"],
+      trees.views["hangar.volumes"],
+      trees.views["hangar.contexts"],
+    ]),
+  );
   // The terminal profile must be registered for the dropdown, without starting anything.
   void hangar.terminals;
   active = hangar;
@@ -75,6 +91,9 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
     imagesTree: trees.images,
     containersTree: trees.containers,
     registriesTree: trees.registries,
+    networksTree: trees.networks,
+    volumesTree: trees.volumes,
+    contextsTree: trees.contexts,
     dockerTerminals: () => hangar.dockerTerminals,
     suspendOnClose: () => suspendWorkspaceMachines(hangar),
     logUri: context.logUri,

@@ -64,7 +64,15 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
     hangarHome,
     images,
     machine,
-    (action, r, extra) => events.publish("container", action, r.Id, { image: r.Config.Image, name: r.Name.slice(1), ...extra }),
+    (action, r, extra) => {
+      events.publish("container", action, r.Id, { image: r.Config.Image, name: r.Name.slice(1), ...extra });
+      // As dockerd: a container's endpoints join their networks when it starts and leave when it stops, and the network stream says so.
+      if (action !== "start" && action !== "die") return;
+      for (const ep of Object.values(r.NetworkSettings.Networks)) {
+        const n = networks.list().find((x) => x.Id === ep.NetworkID);
+        if (n) events.publish("network", action === "start" ? "connect" : "disconnect", n.Id, { container: r.Id, name: n.Name, type: n.Driver });
+      }
+    },
     networks,
     new ContainerMounts(volumes, shares),
   );

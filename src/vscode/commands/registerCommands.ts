@@ -60,6 +60,18 @@ import { browseMachineFiles } from "./machines/browse-files";
 import { deleteSnapshot } from "./snapshots/delete";
 import { restoreSnapshot } from "./snapshots/restore";
 import { createVagrantfile } from "./vagrantfile/create";
+import { createNetwork } from "./networks/create";
+import { inspectNetwork } from "./networks/inspect";
+import { pruneNetworks } from "./networks/prune";
+import { refreshNetworks } from "./networks/refresh";
+import { removeNetwork } from "./networks/remove";
+import { createVolume } from "./volumes/create";
+import { inspectVolume } from "./volumes/inspect";
+import { pruneVolumes } from "./volumes/prune";
+import { refreshVolumes } from "./volumes/refresh";
+import { removeVolume } from "./volumes/remove";
+import { refreshContexts } from "./contexts/refresh";
+import { useContext } from "./contexts/use";
 import { openVagrantfile } from "./vagrantfile/open";
 import { openMachineConsole } from "./machines/console";
 import { showSshConfig } from "./machines/ssh-config";
@@ -148,6 +160,18 @@ export const COMMANDS: readonly HangarCommand[] = [
   stopEmbeddedEngine,
   showEngineStatus,
   browseMachineFiles,
+  refreshNetworks,
+  createNetwork,
+  inspectNetwork,
+  removeNetwork,
+  pruneNetworks,
+  refreshVolumes,
+  createVolume,
+  inspectVolume,
+  removeVolume,
+  pruneVolumes,
+  refreshContexts,
+  useContext,
 ];
 
 /**

@@ -9,6 +9,9 @@ import { HangarError } from "../../core/util/errors";
 import type { HangarContext } from "../hangar-context";
 import { engineStartOptions } from "../commands/engine/engine-settings";
 
+/** What a view lists; each has its change event. */
+type Kind = "images" | "containers" | "networks" | "volumes";
+
 export type EndpointState = { kind: "idle" } | { kind: "connecting" } | { kind: "ready"; version: string } | { kind: "unreachable"; message: string };
 
 const SELECTED_KEY = "hangar.docker.endpoint";
@@ -28,10 +31,14 @@ export class DockerService implements vscode.Disposable {
   private readonly stateChanged = new vscode.EventEmitter<EndpointState>();
   private readonly imagesChanged = new vscode.EventEmitter<void>();
   private readonly containersChanged = new vscode.EventEmitter<void>();
+  private readonly networksChanged = new vscode.EventEmitter<void>();
+  private readonly volumesChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeEndpoint = this.endpointChanged.event;
   readonly onDidChangeState = this.stateChanged.event;
   readonly onDidChangeImages = this.imagesChanged.event;
   readonly onDidChangeContainers = this.containersChanged.event;
+  readonly onDidChangeNetworks = this.networksChanged.event;
+  readonly onDidChangeVolumes = this.volumesChanged.event;
 
   private current?: DockerEndpoint;
   private conn?: Promise<DockerConnection>;
@@ -40,7 +47,7 @@ export class DockerService implements vscode.Disposable {
   private retry?: NodeJS.Timeout;
   private retryMs = 1000;
   private watching = false;
-  private settle = { images: undefined as NodeJS.Timeout | undefined, containers: undefined as NodeJS.Timeout | undefined };
+  private readonly settle: Partial<Record<Kind, NodeJS.Timeout>> = {};
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly hangar: HangarContext) {
@@ -88,8 +95,7 @@ export class DockerService implements vscode.Disposable {
     this.setState({ kind: "idle" });
     const now = await this.endpoint();
     this.endpointChanged.fire(now);
-    this.imagesChanged.fire();
-    this.containersChanged.fire();
+    this.fireAll();
     if (this.watching) this.startEvents();
   }
 
@@ -201,8 +207,7 @@ export class DockerService implements vscode.Disposable {
         void this.probe();
         this.retryMs = 1000;
         // What changed while nothing listened.
-        this.imagesChanged.fire();
-        this.containersChanged.fire();
+        this.fireAll();
         const splitter = new JsonMessageSplitter();
         stream.on("data", (chunk: Buffer) => {
           for (const e of splitter.push(chunk.toString("utf8"))) this.onEvent(e as { Type?: string; Action?: string });
@@ -226,8 +231,7 @@ export class DockerService implements vscode.Disposable {
         (c) => c.dispose(),
         () => undefined,
       );
-      this.imagesChanged.fire();
-      this.containersChanged.fire();
+      this.fireAll();
       this.retry = setTimeout(() => {
         this.retry = undefined;
         if (this.watching) this.startEvents();
@@ -246,19 +250,35 @@ export class DockerService implements vscode.Disposable {
 
   private onEvent(e: { Type?: string; Action?: string }): void {
     if (e.Type === "image") this.soon("images");
+    if (e.Type === "network") this.soon("networks");
+    if (e.Type === "volume") this.soon("volumes");
     if (e.Type === "container") {
       this.soon("containers");
-      // Image rows show how many containers use them.
-      if (e.Action === "create" || e.Action === "destroy") this.soon("images");
+      // Image rows show how many containers use them; volume rows which containers mount them.
+      if (e.Action === "create" || e.Action === "destroy") {
+        this.soon("images");
+        this.soon("volumes");
+      }
+      // A network lists the running containers on it: refresh on start and stop too, whatever network events the engine sends.
+      if (e.Action === "start" || e.Action === "die" || e.Action === "destroy") this.soon("networks");
     }
   }
 
-  private soon(which: "images" | "containers"): void {
+  private soon(which: Kind): void {
     if (this.settle[which]) return;
     this.settle[which] = setTimeout(() => {
       this.settle[which] = undefined;
-      (which === "images" ? this.imagesChanged : this.containersChanged).fire();
+      this.emitters()[which].fire();
     }, EVENT_SETTLE_MS);
+  }
+
+  private emitters(): Record<Kind, vscode.EventEmitter<void>> {
+    return { images: this.imagesChanged, containers: this.containersChanged, networks: this.networksChanged, volumes: this.volumesChanged };
+  }
+
+  /** Every view reloads (another endpoint, a new or broken event stream). */
+  private fireAll(): void {
+    for (const e of Object.values(this.emitters())) e.fire();
   }
 
   private setState(state: EndpointState): void {
@@ -275,6 +295,7 @@ export class DockerService implements vscode.Disposable {
       () => undefined,
     );
     for (const d of this.disposables) d.dispose();
-    for (const e of [this.endpointChanged, this.stateChanged, this.imagesChanged, this.containersChanged]) e.dispose();
+    for (const t of Object.values(this.settle)) clearTimeout(t);
+    for (const e of [this.endpointChanged, this.stateChanged, ...Object.values(this.emitters())]) e.dispose();
   }
 }

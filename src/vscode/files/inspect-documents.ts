@@ -16,7 +16,7 @@ export class InspectDocuments implements vscode.TextDocumentContentProvider {
   }
 
   /** Shows `value` as `<kind>/<name>.json`, replacing what an earlier inspect of it showed. */
-  async show(kind: "image" | "container", name: string, value: unknown): Promise<vscode.TextEditor> {
+  async show(kind: "image" | "container" | "network" | "volume", name: string, value: unknown): Promise<vscode.TextEditor> {
     const uri = vscode.Uri.from({ scheme: INSPECT_SCHEME, path: `/${kind}/${name.replace(/[/\\:]+/g, "_")}.json` });
     this.docs.set(uri.toString(), `${JSON.stringify(value, null, 2)}\n`);
     this.changed.fire(uri);

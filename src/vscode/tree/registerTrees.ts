@@ -5,11 +5,14 @@ import { MachinesTreeProvider } from "./machines/machines-tree";
 import { ImagesTreeProvider } from "./images/images-tree";
 import { ContainersTreeProvider } from "./containers/containers-tree";
 import { RegistriesTreeProvider } from "./registries/registries-tree";
+import { NetworksTreeProvider } from "./networks/networks-tree";
+import { VolumesTreeProvider } from "./volumes/volumes-tree";
+import { ContextsTreeProvider } from "./contexts/contexts-tree";
 import { CONTAINER_FILES_SCHEME, ContainerFileSystem } from "../files/container-files";
 import { INSPECT_SCHEME } from "../files/inspect-documents";
 import { MACHINE_FILES_SCHEME, MachineFileSystem } from "../files/machine-files";
 
-export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers", "hangar.registries"] as const;
+export const VIEW_IDS = ["hangar.boxes", "hangar.machines", "hangar.images", "hangar.containers", "hangar.registries", "hangar.networks", "hangar.volumes", "hangar.contexts"] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 export interface HangarTrees {
@@ -20,10 +23,13 @@ export interface HangarTrees {
   registries: RegistriesTreeProvider;
   /** Running machines' files over SFTP (hangar-machine://). */
   machineFiles: MachineFileSystem;
+  networks: NetworksTreeProvider;
+  volumes: VolumesTreeProvider;
+  contexts: ContextsTreeProvider;
   views: Record<ViewId, vscode.TreeView<vscode.TreeItem>>;
 }
 
-/** Creates all five Hangar views. Providers do no I/O until their view is shown. */
+/** Creates all the Hangar views. Providers do no I/O until their view is shown. */
 export function registerTrees(hangar: HangarContext): HangarTrees {
   const boxes = new BoxesTreeProvider(hangar);
   const machines = new MachinesTreeProvider(hangar.machines);
@@ -33,6 +39,9 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
   const containers = new ContainersTreeProvider(hangar.docker, files);
   const registries = new RegistriesTreeProvider();
   const machineFiles = new MachineFileSystem(hangar);
+  const networks = new NetworksTreeProvider(hangar.docker);
+  const volumes = new VolumesTreeProvider(hangar.docker);
+  const contexts = new ContextsTreeProvider(hangar.docker);
   const create = (id: ViewId, provider: vscode.TreeDataProvider<vscode.TreeItem>): vscode.TreeView<vscode.TreeItem> => {
     const view = vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: false });
     hangar.extension.subscriptions.push(view);
@@ -44,9 +53,12 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
     "hangar.images": create("hangar.images", images as vscode.TreeDataProvider<vscode.TreeItem>),
     "hangar.containers": create("hangar.containers", containers as vscode.TreeDataProvider<vscode.TreeItem>),
     "hangar.registries": create("hangar.registries", registries),
+    "hangar.networks": create("hangar.networks", networks as vscode.TreeDataProvider<vscode.TreeItem>),
+    "hangar.volumes": create("hangar.volumes", volumes as vscode.TreeDataProvider<vscode.TreeItem>),
+    "hangar.contexts": create("hangar.contexts", contexts as vscode.TreeDataProvider<vscode.TreeItem>),
   };
   // Events are followed while either Docker view has been shown (no polling).
-  for (const view of [views["hangar.images"], views["hangar.containers"]]) {
+  for (const view of [views["hangar.images"], views["hangar.containers"], views["hangar.networks"], views["hangar.volumes"]]) {
     if (view.visible) hangar.docker.watch();
     hangar.extension.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && hangar.docker.watch()));
   }
@@ -64,6 +76,7 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
     hangar.extension.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && hangar.projectFiles.warmUp()));
   }
   hangar.extension.subscriptions.push(boxes, machines, registries);
+  hangar.extension.subscriptions.push(networks, volumes, contexts);
   // Another HANGAR_HOME means other boxes and other machines.
   hangar.extension.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -72,5 +85,5 @@ export function registerTrees(hangar: HangarContext): HangarTrees {
       hangar.machines.refresh();
     }),
   );
-  return { boxes, machines, images, containers, registries, machineFiles, views };
+  return { boxes, machines, images, containers, registries, machineFiles, networks, volumes, contexts, views };
 }

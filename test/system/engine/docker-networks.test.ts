@@ -82,6 +82,7 @@ test("the default bridge: eth0 at 172.17.0.2 behind the docker0 gateway, /etc/ho
 test("a user-defined network: containers find each other by name and alias, and each other's web servers answer", { timeout: 400_000 }, async () => {
   const created = (await docker(["network", "create", "appnet"])).stdout.trim();
   assert.match(created, /^[0-9a-f]{64}$/);
+  const since = Math.floor(Date.now() / 1000) - 1;
   const ls = await docker(["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
   assert.match(ls.stdout, /^appnet bridge$/m);
   await docker(["run", "-d", "--name", "api", "--network", "appnet", "--network-alias", "backend", "busybox", "sh", "-c", SERVE("from-api")]);
@@ -109,7 +110,13 @@ test("a user-defined network: containers find each other by name and alias, and 
   const refused = await docker(["network", "rm", "appnet"], true);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /has active endpoints/);
+  const apiId = (await docker(["inspect", "--format", "{{.Id}}", "api"])).stdout.trim();
   await docker(["rm", "-f", "api"]);
+  // As dockerd: the container's start and stop are network connect and disconnect on the event stream (the Networks view refreshes on them).
+  // until must lie after the events (whole seconds on the command line): the CLI waits for it.
+  const events = (await docker(["events", "--since", String(since), "--until", String(Math.floor(Date.now() / 1000) + 1), "--filter", "type=network"])).stdout;
+  const connect = events.indexOf(`network connect ${created} (container=${apiId}, name=appnet, type=bridge)`);
+  assert.ok(connect >= 0 && events.indexOf(`network disconnect ${created} (container=${apiId}, name=appnet, type=bridge)`) > connect, events);
   await docker(["network", "rm", "appnet"]);
   assert.doesNotMatch((await docker(["network", "ls"])).stdout, /appnet/);
   const predefined = await docker(["network", "rm", "bridge"], true);

@@ -43,7 +43,16 @@ describe("Restricted Mode (untrusted workspace)", function () {
   it("runs untrusted, and Hangar activates with its views", async () => {
     assert.equal(vscode.workspace.isTrusted, false, "the launcher opens this folder untrusted");
     const api = await activateHangar();
-    assert.deepEqual(Object.keys(api.views).sort(), ["hangar.boxes", "hangar.containers", "hangar.images", "hangar.machines", "hangar.registries"]);
+    assert.deepEqual(Object.keys(api.views).sort(), [
+      "hangar.boxes",
+      "hangar.containers",
+      "hangar.contexts",
+      "hangar.images",
+      "hangar.machines",
+      "hangar.networks",
+      "hangar.registries",
+      "hangar.volumes",
+    ]);
     // The Machines view says why it lists no machines, and where trust is managed.
     const roots = await api.machinesTree.getChildren();
     const items = roots.length === 1 ? roots : (await Promise.all(roots.map((r) => api.machinesTree.getChildren(r)))).flat();

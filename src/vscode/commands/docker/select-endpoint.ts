@@ -2,7 +2,7 @@ import * as vscode from "vscode";
 import type { DockerEndpoint } from "../../../core/docker/endpoints/docker-endpoint";
 import type { HangarCommand } from "../hangar-command";
 
-const SOURCE_LABEL: Record<DockerEndpoint["source"], string> = {
+export const SOURCE_LABEL: Record<DockerEndpoint["source"], string> = {
   embedded: "built in",
   environment: "DOCKER_HOST",
   local: "local socket",
