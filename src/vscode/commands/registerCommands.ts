@@ -60,6 +60,11 @@ import { deleteSnapshot } from "./snapshots/delete";
 import { restoreSnapshot } from "./snapshots/restore";
 import { createVagrantfile } from "./vagrantfile/create";
 import { openVagrantfile } from "./vagrantfile/open";
+import { composeUp } from "./compose/up";
+import { composeDown } from "./compose/down";
+import { composeDownVolumes } from "./compose/down-volumes";
+import { composeRestart } from "./compose/restart";
+import { composeLogs } from "./compose/logs";
 
 export const COMMANDS: readonly HangarCommand[] = [
   refreshBoxes,
@@ -120,6 +125,11 @@ export const COMMANDS: readonly HangarCommand[] = [
   copyContainerIp,
   openContainerPort,
   browseContainerFiles,
+  composeUp,
+  composeDown,
+  composeDownVolumes,
+  composeRestart,
+  composeLogs,
 ];
 
 /**

@@ -15,6 +15,8 @@ import { DockerfileFormattingProvider } from "./dockerfile/formatting-provider";
 import { DockerfileDiagnostics } from "./dockerfile/dockerfile-diagnostics";
 import { DOCKERFILE_LANGUAGE_ID } from "./dockerfile/dockerfile-ranges";
 import { dockerfileLanguageLoader } from "./dockerfile/dockerfile-language-loader";
+import { COMPOSE_LANGUAGE_ID, ComposeFileLanguage } from "./compose/compose-documents";
+import { ComposeCodeLensProvider } from "./compose/compose-codelens";
 
 /**
  * Completion, hover, diagnostics and Up lenses for Vagrantfiles. Cheap to call at
@@ -71,4 +73,35 @@ export function registerDockerfileLanguage(hangar: HangarContext): void {
     hangar.docker.onDidChangeImages(() => missing.recheck()),
     hangar.docker.onDidChangeEndpoint(() => missing.recheck()),
   );
+}
+
+/**
+ * Compose files: the language id (also for the user's own file patterns), a
+ * Compose Up/Down/Restart/Logs lens, and Microsoft's Compose language server
+ * for completion, hover and diagnostics — started with the first Compose
+ * document, not at activation.
+ */
+export function registerComposeLanguage(hangar: HangarContext): void {
+  let server: Promise<vscode.Disposable> | undefined;
+  const startServer = (doc: vscode.TextDocument): void => {
+    if (server || doc.languageId !== COMPOSE_LANGUAGE_ID) return;
+    server = import("./compose/compose-language-client.js").then((m) => m.startComposeLanguageClient(hangar));
+    server.catch((err: unknown) => {
+      hangar.log.error("The Compose language server did not start:", err);
+      server = undefined;
+    });
+  };
+  hangar.extension.subscriptions.push(
+    new ComposeFileLanguage(),
+    vscode.languages.registerCodeLensProvider({ language: COMPOSE_LANGUAGE_ID }, new ComposeCodeLensProvider()),
+    vscode.workspace.onDidOpenTextDocument(startServer),
+    {
+      dispose: () =>
+        void server?.then(
+          (s) => s.dispose(),
+          () => undefined,
+        ),
+    },
+  );
+  for (const doc of vscode.workspace.textDocuments) startServer(doc);
 }
