@@ -17,6 +17,9 @@ export function composeEnvironment(endpoint: DockerEndpoint, base: NodeJS.Proces
   const env: NodeJS.ProcessEnv = { ...base };
   for (const name of ENDPOINT_VARIABLES) delete env[name];
   env.DOCKER_HOST = endpoint.host;
+  // docker-compose 1.x gives up on a request after 60 s; the embedded engine's first container create can boot
+  // its machine, which takes longer on a busy computer. The user's own value wins.
+  if (!base.COMPOSE_HTTP_TIMEOUT) env.COMPOSE_HTTP_TIMEOUT = "600";
   if (endpoint.tls) {
     const files = (["ca", "cert", "key"] as const).flatMap((k) => (endpoint.tls![k] ? [{ k, file: endpoint.tls![k]! }] : []));
     const dirs = new Set(files.map((f) => path.dirname(f.file)));
