@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import * as vscode from "vscode";
 import type { HangarContext } from "../hangar-context";
 import { VagrantfileCompletionProvider, VAGRANTFILE_TRIGGER_CHARACTERS } from "./vagrantfile/completion-provider";
@@ -76,6 +77,16 @@ export function registerDockerfileLanguage(hangar: HangarContext): void {
 }
 
 /**
+ * The language client (vscode-languageclient, about 1 MB of code) is a bundle
+ * of its own, dist/compose-language-client.js, required at the first Compose
+ * document: in extension.js its loading alone would cost activation (goal
+ * ≤ 150 ms) tens of milliseconds for every user, Compose or not.
+ */
+function loadComposeLanguageClient(hangar: HangarContext): typeof import("./compose/compose-language-client") {
+  return createRequire(__filename)(hangar.extension.asAbsolutePath("dist/compose-language-client.js")) as typeof import("./compose/compose-language-client");
+}
+
+/**
  * Compose files: the language id (also for the user's own file patterns), a
  * Compose Up/Down/Restart/Logs lens, and Microsoft's Compose language server
  * for completion, hover and diagnostics — started with the first Compose
@@ -85,7 +96,7 @@ export function registerComposeLanguage(hangar: HangarContext): void {
   let server: Promise<vscode.Disposable> | undefined;
   const startServer = (doc: vscode.TextDocument): void => {
     if (server || doc.languageId !== COMPOSE_LANGUAGE_ID) return;
-    server = import("./compose/compose-language-client.js").then((m) => m.startComposeLanguageClient(hangar));
+    server = Promise.resolve().then(() => loadComposeLanguageClient(hangar).startComposeLanguageClient(hangar));
     server.catch((err: unknown) => {
       hangar.log.error("The Compose language server did not start:", err);
       server = undefined;
