@@ -208,6 +208,9 @@ describe("Compose", function () {
           30_000,
         );
         console.log(`    screenshot: ${await screenshot("hangar-compose-project", SIDEBAR)}`);
+        // The editor with the Compose lens above the first line, the logs terminal below.
+        await vscode.window.showTextDocument(composeFile);
+        await waitForText(".codelens-decoration", (texts) => texts.some((t) => t.includes("Compose Up") && t.includes("Logs")), 30_000);
         await screenshot("hangar-compose-window");
       }
 

@@ -36,7 +36,7 @@ async function prepare(hangar: HangarContext): Promise<{ client: ComposeClient; 
  */
 export async function runComposeVerb(context: CommandContext, verb: Exclude<ComposeVerb, "logs">, what: string, arg: unknown, selected: unknown): Promise<string> {
   const { hangar } = context;
-  const { target, label } = await composeTarget(arg, selected, `${what}: which Compose file?`);
+  const { target, label } = await composeTarget(arg, selected, `${what}: which Compose file?`, () => hangar.hangarHome);
   return context.withProgress({ title: `${what} ${label}`, cancellable: true }, async (progress) => {
     progress.report("finding the Compose client…");
     const { client, env } = await prepare(hangar);
@@ -66,7 +66,7 @@ export async function runComposeVerb(context: CommandContext, verb: Exclude<Comp
 /** `compose logs -f` in a terminal: each service's recent lines, then new ones; Ctrl-C or closing the terminal stops it. */
 export async function openComposeLogs(context: CommandContext, arg: unknown, selected: unknown): Promise<ComposeTarget> {
   const { hangar } = context;
-  const { target, label } = await composeTarget(arg, selected, "Show the logs of which Compose file?");
+  const { target, label } = await composeTarget(arg, selected, "Show the logs of which Compose file?", () => hangar.hangarHome);
   const { client, env } = await context.withProgress({ title: `Compose Logs ${label}` }, () => prepare(hangar));
   const args = composeArgs(target, "logs");
   hangar.log.info(`${client.label} ${args.join(" ")}   (in ${target.cwd}; DOCKER_HOST=${env.DOCKER_HOST})`);

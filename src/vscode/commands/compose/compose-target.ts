@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ComposeProject } from "../../../core/compose/compose-projects";
@@ -19,9 +18,9 @@ export interface ResolvedComposeTarget {
  * Containers view, a file path (tests, other extensions), else the active
  * Compose editor, else a pick among the workspace's Compose files.
  */
-export async function composeTarget(arg: unknown, selected: unknown, placeHolder: string): Promise<ResolvedComposeTarget> {
+export async function composeTarget(arg: unknown, selected: unknown, placeHolder: string, hangarHome: () => string): Promise<ResolvedComposeTarget> {
   const project = (arg as { project?: ComposeProject } | undefined)?.project;
-  if (project && typeof project.name === "string") return projectTarget(project);
+  if (project && typeof project.name === "string") return projectTarget(project, hangarHome);
   if (arg instanceof vscode.Uri) {
     const uris = Array.isArray(selected) && selected.length > 1 && selected.every((u) => u instanceof vscode.Uri) ? (selected as vscode.Uri[]) : [arg];
     return fileTarget(uris);
@@ -47,15 +46,15 @@ function fileTarget(uris: vscode.Uri[]): ResolvedComposeTarget {
  * are Compose files inside this workspace; otherwise the project is named
  * (-p) and no file is read.
  */
-function projectTarget(project: ComposeProject): ResolvedComposeTarget {
+function projectTarget(project: ComposeProject, hangarHome: () => string): ResolvedComposeTarget {
   const inWorkspace = (p: string): boolean => vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p)) !== undefined;
   const usable = project.configFiles.length > 0 && project.configFiles.every((f) => path.isAbsolute(f) && inWorkspace(f) && isComposeFile(f) && existsSync(f));
   if (usable) {
     const cwd = project.workingDir && inWorkspace(project.workingDir) && existsSync(project.workingDir) ? project.workingDir : path.dirname(project.configFiles[0]);
     return { target: { cwd, files: project.configFiles, project: project.name }, label: `project ${project.name}` };
   }
-  // No compose file of the workspace: run where none is, so Compose acts by the project name alone.
-  return { target: { cwd: os.tmpdir(), files: [], project: project.name }, label: `project ${project.name}` };
+  // No compose file of the workspace: run in HANGAR_HOME (Hangar's own 0700 folder, with no compose file or .env), so Compose acts by the project name alone.
+  return { target: { cwd: hangarHome(), files: [], project: project.name }, label: `project ${project.name}` };
 }
 
 async function pickComposeFile(placeHolder: string): Promise<vscode.Uri> {
