@@ -191,6 +191,20 @@ describe("Compose", function () {
         assert.ok(!names.some((n) => n.startsWith("composetest")), `${labelOf(group)} holds ${names.join(", ")}`);
       }
 
+      // Labels are container data: a project whose labels name files outside the workspace is run by name alone,
+      // which docker-compose 1.x refuses (no file is read); with Compose v2 it would work by name.
+      const forged = { project: { name: "composetest", workingDir: "/etc", configFiles: ["/etc/hostname"], containers: [] } };
+      const byName = await vscode.commands.executeCommand<string | undefined>("hangar.compose.restart", forged);
+      if (
+        !/docker compose/.test(
+          await run("docker", ["compose", "version"]).then(
+            (r) => r.stdout,
+            () => "",
+          ),
+        )
+      )
+        assert.equal(byName, undefined, "docker-compose 1.x ran with files from forged labels");
+
       // Logs of every service, followed in a terminal.
       await vscode.commands.executeCommand("hangar.compose.logs", project);
       const logs = () => api.dockerTerminals().ptys.find((p) => p.title === "composetest (compose logs)");

@@ -1,7 +1,7 @@
 import * as vscode from "vscode";
 import { findComposeClient, type ComposeClient } from "../../../core/compose/compose-client";
 import { composeEnvironment } from "../../../core/compose/compose-environment";
-import { composeArgs, runCompose, type ComposeTarget, type ComposeVerb } from "../../../core/compose/compose-run";
+import { composeArgs, ComposeFailedError, runCompose, type ComposeTarget, type ComposeVerb } from "../../../core/compose/compose-run";
 import type { HangarContext } from "../../hangar-context";
 import { OutputPty } from "../../terminals/docker-terminals";
 import type { CommandContext } from "../hangar-command";
@@ -30,6 +30,23 @@ async function prepare(hangar: HangarContext): Promise<{ client: ComposeClient; 
 }
 
 /**
+ * A project acted on by name alone (its files are not in this workspace)
+ * fails on clients that need the files (docker-compose 1.x): say how to
+ * give them.
+ */
+async function withoutFilesHint<T>(target: ComposeTarget, running: Promise<T>): Promise<T> {
+  try {
+    return await running;
+  } catch (err) {
+    if (!(err instanceof ComposeFailedError) || target.files.length) throw err;
+    throw new ComposeFailedError(
+      `${err.message}\nCompose ran by the project name alone: its Compose files are not in this workspace.`,
+      "Open the project's folder in VS Code and run the command on its Compose file, or use Compose v2 (docker compose), which needs no files for this.",
+    );
+  }
+}
+
+/**
  * Runs one Compose verb on the target the arguments name, under a
  * cancellable progress notification showing Compose's latest line; the whole
  * output goes to the Hangar log. Resolves with the output.
@@ -43,21 +60,24 @@ export async function runComposeVerb(context: CommandContext, verb: Exclude<Comp
     const args = composeArgs(target, verb);
     hangar.log.info(`${client.label} ${args.join(" ")}   (in ${target.cwd}; DOCKER_HOST=${env.DOCKER_HOST})`);
     let partial = "";
-    const output = await runCompose({
-      client,
-      args,
-      cwd: target.cwd,
-      env,
-      signal: progress.signal,
-      onOutput: (text) => {
-        const lines = (partial + text).split(/\r?\n|\r/);
-        partial = lines.pop() ?? "";
-        for (const line of lines.map((l) => l.trim()).filter(Boolean)) {
-          hangar.log.info(`compose: ${line}`);
-          progress.report(line);
-        }
-      },
-    });
+    const output = await withoutFilesHint(
+      target,
+      runCompose({
+        client,
+        args,
+        cwd: target.cwd,
+        env,
+        signal: progress.signal,
+        onOutput: (text) => {
+          const lines = (partial + text).split(/\r?\n|\r/);
+          partial = lines.pop() ?? "";
+          for (const line of lines.map((l) => l.trim()).filter(Boolean)) {
+            hangar.log.info(`compose: ${line}`);
+            progress.report(line);
+          }
+        },
+      }),
+    );
     if (partial.trim()) hangar.log.info(`compose: ${partial.trim()}`);
     return output;
   });
@@ -72,7 +92,7 @@ export async function openComposeLogs(context: CommandContext, arg: unknown, sel
   hangar.log.info(`${client.label} ${args.join(" ")}   (in ${target.cwd}; DOCKER_HOST=${env.DOCKER_HOST})`);
   hangar.dockerTerminals.open(
     new OutputPty(`${target.project ?? label} (compose logs)`, async (out, signal) => {
-      await runCompose({ client, args, cwd: target.cwd, env, signal, onOutput: out });
+      await withoutFilesHint(target, runCompose({ client, args, cwd: target.cwd, env, signal, onOutput: out }));
     }),
     "output",
   );
