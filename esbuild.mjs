@@ -4,6 +4,8 @@
 //   src/core/vagrantfile/ruby-host.ts -> dist/ruby-host.js (the Ruby process)
 //   src/core/emulator/emulator-worker.ts -> dist/emulator-worker.js (one per running machine)
 //   src/engine-main.ts -> dist/engine.js    (the container engine's Docker API server, started by `hangar engine start`)
+//   src/compose-language-server.ts -> dist/compose-language-server.js (Compose completion/hover/diagnostics, an LSP server)
+//   src/vscode/language/compose/compose-language-client.ts -> dist/compose-language-client.js (its client, loaded on demand)
 //   v86's ESM build and wasm -> dist/v86/  (loaded at run time, see src/core/emulator/v86-runtime.ts)
 //   ruby.wasm and the Vagrant DSL -> dist/ruby/ (see src/core/vagrantfile/ruby-runtime.ts)
 // Flags: --watch rebuilds on change; --production minifies.
@@ -73,8 +75,16 @@ const builds = [
       "ruby-host": "src/core/vagrantfile/ruby-host.ts",
       "emulator-worker": "src/core/emulator/emulator-worker.ts",
       engine: "src/engine-main.ts",
+      "compose-language-server": "src/compose-language-server.ts",
     },
     outdir: "dist", // the source's #! line is kept by esbuild
+  },
+  {
+    ...common,
+    // Loaded by the extension at the first Compose document (src/vscode/language/registerLanguages.ts), not at activation.
+    entryPoints: { "compose-language-client": "src/vscode/language/compose/compose-language-client.ts" },
+    outdir: "dist",
+    external: ["vscode", "*.node"],
   },
 ];
 

@@ -4,7 +4,7 @@ import { product } from "./core/product";
 import { HangarContext } from "./vscode/hangar-context";
 import { registerCommands } from "./vscode/commands/registerCommands";
 import { registerTrees, type ViewId } from "./vscode/tree/registerTrees";
-import { registerDockerfileLanguage, registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
+import { registerComposeLanguage, registerDockerfileLanguage, registerVagrantfileLanguage } from "./vscode/language/registerLanguages";
 import { MachineStatusBar } from "./vscode/status/machine-status-bar";
 import { DockerEndpointStatusBar } from "./vscode/status/docker-endpoint-status-bar";
 import { LiveSync } from "./vscode/workspace/live-sync";
@@ -63,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): HangarApi {
   registerCommands({ hangar, trees });
   registerVagrantfileLanguage(hangar);
   registerDockerfileLanguage(hangar);
+  registerComposeLanguage(hangar);
   context.subscriptions.push(
     new MachineStatusBar(hangar),
     new LiveSync(hangar),

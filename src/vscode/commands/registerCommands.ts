@@ -86,6 +86,11 @@ import { listSnapshots } from "./machines/snapshot-list";
 import { startEmbeddedEngine } from "./engine/start";
 import { stopEmbeddedEngine } from "./engine/stop";
 import { showEngineStatus } from "./engine/status";
+import { composeUp } from "./compose/up";
+import { composeDown } from "./compose/down";
+import { composeDownVolumes } from "./compose/down-volumes";
+import { composeRestart } from "./compose/restart";
+import { composeLogs } from "./compose/logs";
 
 export const COMMANDS: readonly HangarCommand[] = [
   refreshBoxes,
@@ -172,6 +177,11 @@ export const COMMANDS: readonly HangarCommand[] = [
   pruneVolumes,
   refreshContexts,
   useContext,
+  composeUp,
+  composeDown,
+  composeDownVolumes,
+  composeRestart,
+  composeLogs,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import * as vscode from "vscode";
 import type { HangarContext } from "../hangar-context";
 import { VagrantfileCompletionProvider, VAGRANTFILE_TRIGGER_CHARACTERS } from "./vagrantfile/completion-provider";
@@ -15,6 +16,8 @@ import { DockerfileFormattingProvider } from "./dockerfile/formatting-provider";
 import { DockerfileDiagnostics } from "./dockerfile/dockerfile-diagnostics";
 import { DOCKERFILE_LANGUAGE_ID } from "./dockerfile/dockerfile-ranges";
 import { dockerfileLanguageLoader } from "./dockerfile/dockerfile-language-loader";
+import { COMPOSE_LANGUAGE_ID, ComposeFileLanguage } from "./compose/compose-documents";
+import { ComposeCodeLensProvider } from "./compose/compose-codelens";
 
 /**
  * Completion, hover, diagnostics and Up lenses for Vagrantfiles. Cheap to call at
@@ -71,4 +74,45 @@ export function registerDockerfileLanguage(hangar: HangarContext): void {
     hangar.docker.onDidChangeImages(() => missing.recheck()),
     hangar.docker.onDidChangeEndpoint(() => missing.recheck()),
   );
+}
+
+/**
+ * The language client (vscode-languageclient, about 1 MB of code) is a bundle
+ * of its own, dist/compose-language-client.js, required at the first Compose
+ * document: in extension.js its loading alone would cost activation (goal
+ * ≤ 150 ms) tens of milliseconds for every user, Compose or not.
+ */
+function loadComposeLanguageClient(hangar: HangarContext): typeof import("./compose/compose-language-client") {
+  return createRequire(__filename)(hangar.extension.asAbsolutePath("dist/compose-language-client.js")) as typeof import("./compose/compose-language-client");
+}
+
+/**
+ * Compose files: the language id (also for the user's own file patterns), a
+ * Compose Up/Down/Restart/Logs lens, and Microsoft's Compose language server
+ * for completion, hover and diagnostics — started with the first Compose
+ * document, not at activation.
+ */
+export function registerComposeLanguage(hangar: HangarContext): void {
+  let server: Promise<vscode.Disposable> | undefined;
+  const startServer = (doc: vscode.TextDocument): void => {
+    if (server || doc.languageId !== COMPOSE_LANGUAGE_ID) return;
+    server = Promise.resolve().then(() => loadComposeLanguageClient(hangar).startComposeLanguageClient(hangar));
+    server.catch((err: unknown) => {
+      hangar.log.error("The Compose language server did not start:", err);
+      server = undefined;
+    });
+  };
+  hangar.extension.subscriptions.push(
+    new ComposeFileLanguage(),
+    vscode.languages.registerCodeLensProvider({ language: COMPOSE_LANGUAGE_ID }, new ComposeCodeLensProvider()),
+    vscode.workspace.onDidOpenTextDocument(startServer),
+    {
+      dispose: () =>
+        void server?.then(
+          (s) => s.dispose(),
+          () => undefined,
+        ),
+    },
+  );
+  for (const doc of vscode.workspace.textDocuments) startServer(doc);
 }

@@ -44,6 +44,10 @@ test("`npm run package` makes a .vsix that a real VS Code installs offline, hold
       "media/hangar.svg",
       "syntaxes/vagrantfile.tmLanguage.json",
       "language-configuration/vagrantfile.json",
+      "dist/compose-language-server.js",
+      "dist/compose-language-client.js",
+      "syntaxes/compose.tmLanguage.json",
+      "language-configuration/compose.json",
     ]) {
       assert.ok(existsSync(path.join(ext, f)), `${f} should be in the installed extension`);
     }

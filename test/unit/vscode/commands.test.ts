@@ -106,6 +106,12 @@ describe("VS Code commands", () => {
       .map((c) => c.id)
       .sort();
     assert.deepEqual(gated, [
+      // Compose files run as code: they build images, read .env and mount host folders.
+      "hangar.compose.down",
+      "hangar.compose.downVolumes",
+      "hangar.compose.logs",
+      "hangar.compose.restart",
+      "hangar.compose.up",
       "hangar.image.build",
       "hangar.image.buildAs",
       "hangar.machine.destroy",

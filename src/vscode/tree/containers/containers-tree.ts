@@ -2,6 +2,7 @@ import type { ContainerInfo } from "dockerode";
 import * as path from "node:path/posix";
 import * as vscode from "vscode";
 import { containerName, describePorts, groupContainers, type ContainerGroup, type ContainerGrouping } from "../../../core/docker/listing/container-groups";
+import { composeServiceName, splitComposeProjects, type ComposeProject } from "../../../core/compose/compose-projects";
 import type { DockerService } from "../../docker/docker-service";
 import { containerFileUri, type ContainerFileSystem } from "../../files/container-files";
 import { DockerProblemItem } from "../docker-problem-item";
@@ -22,6 +23,32 @@ export class ContainerGroupItem extends vscode.TreeItem {
     this.description = String(group.containers.length);
     this.iconPath = group.state ? (STATE_ICON[group.state] ?? new vscode.ThemeIcon("circle-outline")) : new vscode.ThemeIcon("package");
     this.contextValue = "containerGroup";
+  }
+}
+
+/**
+ * A Compose project (its containers' com.docker.compose.project label), its
+ * containers below it. contextValue `composeProject.running|stopped` drives
+ * the Compose Down / Restart / Logs actions.
+ */
+export class ComposeProjectItem extends vscode.TreeItem {
+  constructor(readonly project: ComposeProject) {
+    super(project.name, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `compose:${project.name}`;
+    const running = project.containers.filter((c) => c.State === "running").length;
+    const total = project.containers.length;
+    this.description = running === total ? `${total} running` : `${running} of ${total} running`;
+    this.iconPath = new vscode.ThemeIcon("layers", running ? new vscode.ThemeColor("testing.iconPassed") : undefined);
+    this.contextValue = `composeProject.${running ? "running" : "stopped"}`;
+    const services = [...new Set(project.containers.map((c) => composeServiceName(c) ?? "?"))];
+    this.tooltip = new vscode.MarkdownString(
+      [
+        `**${project.name}** — Compose project`,
+        `Services: ${services.map((s) => `\`${s}\``).join(", ")}`,
+        ...(project.workingDir ? [`Folder: \`${project.workingDir}\``] : []),
+        ...(project.configFiles.length ? [`Files: ${project.configFiles.map((f) => `\`${f}\``).join(", ")}`] : []),
+      ].join("\n\n"),
+    );
   }
 }
 
@@ -63,10 +90,11 @@ export class ContainerFileItem extends vscode.TreeItem {
   }
 }
 
-type Node = ContainerGroupItem | ContainerItem | ContainerFileItem | DockerProblemItem;
+type Node = ComposeProjectItem | ContainerGroupItem | ContainerItem | ContainerFileItem | DockerProblemItem;
 
 /**
- * The Containers view: every container of the current endpoint, grouped by
+ * The Containers view: every container of the current endpoint, those of a
+ * Compose project under the project, the others grouped by
  * state (running first) or by image (`hangar.containers.groupBy`), each
  * with a "Files" child that browses it read-only. Reloads on container
  * events.
@@ -82,7 +110,10 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Node>, vs
     private readonly docker: DockerService,
     private readonly files: ContainerFileSystem,
   ) {
-    this.subscriptions = [docker.onDidChangeContainers(() => this.refresh()), vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("hangar.containers.groupBy") && this.refresh())];
+    this.subscriptions = [
+      docker.onDidChangeContainers(() => this.refresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => (e.affectsConfiguration("hangar.containers.groupBy") || e.affectsConfiguration("hangar.containers.groupComposeProjects")) && this.refresh()),
+    ];
   }
 
   refresh(): void {
@@ -94,6 +125,7 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   async getChildren(item?: Node): Promise<Node[]> {
+    if (item instanceof ComposeProjectItem) return item.project.containers.map((c) => new ContainerItem(c));
     if (item instanceof ContainerGroupItem) return item.group.containers.map((c) => new ContainerItem(c));
     if (item instanceof ContainerItem) return [new ContainerFileItem(item.container, containerFileUri(item.container.Id, "/"), true, "Files")];
     if (item instanceof ContainerFileItem) {
@@ -108,8 +140,11 @@ export class ContainersTreeProvider implements vscode.TreeDataProvider<Node>, vs
     const { value, error } = await this.docker.list((d) => d.listContainers({ all: true }));
     if (error) return [new DockerProblemItem((await this.docker.endpoint()).name, error)];
     this.lastShown = value ?? [];
-    const by = vscode.workspace.getConfiguration("hangar").get<ContainerGrouping>("containers.groupBy", "state");
-    return groupContainers(this.lastShown, by === "image" ? "image" : "state").map((g) => new ContainerGroupItem(g));
+    const config = vscode.workspace.getConfiguration("hangar");
+    const by = config.get<ContainerGrouping>("containers.groupBy", "state");
+    // Compose projects first, each under its name; the other containers grouped as before.
+    const { projects, others } = config.get<boolean>("containers.groupComposeProjects", true) ? splitComposeProjects(this.lastShown) : { projects: [], others: this.lastShown };
+    return [...projects.map((p) => new ComposeProjectItem(p)), ...groupContainers(others, by === "image" ? "image" : "state").map((g) => new ContainerGroupItem(g))];
   }
 
   dispose(): void {
