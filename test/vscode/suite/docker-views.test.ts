@@ -259,6 +259,9 @@ describe("Images and Containers views (real embedded engine)", function () {
       assert.ok((await fs.stat(archive)).size > 100_000);
       assert.equal(await vscode.commands.executeCommand("hangar.image.remove", "dockertest:v2", { confirm: false }), true);
       await until(async () => (await tagsOf()).join() === "latest", "v2 untagged", 30_000);
+      // A cancelled load adds nothing; then the load itself.
+      assert.equal(await vscode.commands.executeCommand("hangar.images.load", archive, { signal: AbortSignal.abort() }), undefined);
+      assert.equal((await tagsOf()).join(), "latest", "a cancelled load added a tag");
       const loaded = await vscode.commands.executeCommand<string[]>("hangar.images.load", archive);
       assert.ok(
         loaded?.some((l) => l.includes("dockertest:v2")),
