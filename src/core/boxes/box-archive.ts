@@ -93,19 +93,47 @@ async function unpackBox(file: string, dest: string, signal?: AbortSignal): Prom
 }
 
 /** Writes `files` (names relative to `dir`) as a .box: tar.gz with metadata.json first. */
-export async function writeBoxFile(dir: string, files: string[], out: string): Promise<void> {
+export async function writeBoxFile(dir: string, files: string[], out: string, signal?: AbortSignal): Promise<void> {
   const pack = tar.pack();
+  // Written beside its place, fsynced, then renamed: a crash or a cancel never leaves a half box at `out`.
   const tmp = `${out}.${randomBytes(4).toString("hex")}.tmp`;
-  const done = pipeline(pack, createGzip(), createWriteStream(tmp));
-  const ordered = [...files].sort((a, b) => (a === "metadata.json" ? -1 : b === "metadata.json" ? 1 : a.localeCompare(b)));
-  for (const f of ordered) {
-    const st = await fs.stat(path.join(dir, f));
-    await new Promise<void>((resolve, reject) => {
-      const entry = pack.entry({ name: f, size: st.size, mode: st.mode & 0o7777, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-      createReadStream(path.join(dir, f)).on("error", reject).pipe(entry);
-    });
+  const done = pipeline(pack, createGzip(), createWriteStream(tmp), signal ? { signal } : {});
+  const aborted = new Promise<never>((_, reject) =>
+    signal?.addEventListener("abort", () => reject(new CancelledError(`Writing ${path.basename(out)} was cancelled; nothing was written.`)), { once: true }),
+  );
+  aborted.catch(() => undefined);
+  try {
+    const ordered = [...files].sort((a, b) => (a === "metadata.json" ? -1 : b === "metadata.json" ? 1 : a.localeCompare(b)));
+    for (const f of ordered) {
+      if (signal?.aborted) await aborted;
+      const st = await fs.stat(path.join(dir, f));
+      const entryDone = new Promise<void>((resolve, reject) => {
+        const entry = pack.entry({ name: f, size: st.size, mode: st.mode & 0o7777, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+        const source = createReadStream(path.join(dir, f)).on("error", reject);
+        // A cancel destroys the pack under the entry: both ends must have a listener, or the error is uncaught.
+        entry.on("error", (err: Error) => {
+          source.destroy();
+          reject(err);
+        });
+        source.pipe(entry);
+      });
+      entryDone.catch(() => undefined);
+      await (signal ? Promise.race([entryDone, aborted]) : entryDone);
+    }
+    pack.finalize();
+    await (signal ? Promise.race([done, aborted]) : done);
+    const written = await fs.open(tmp, "r+");
+    try {
+      await written.sync();
+    } finally {
+      await written.close();
+    }
+    await fs.rename(tmp, out);
+  } catch (err) {
+    pack.destroy();
+    await done.catch(() => undefined);
+    await fs.rm(tmp, { force: true });
+    if (signal?.aborted) await aborted;
+    throw err;
   }
-  pack.finalize();
-  await done;
-  await fs.rename(tmp, out);
 }

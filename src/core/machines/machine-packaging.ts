@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { writeBoxFile } from "../boxes/box-archive";
 import { EmbeddedBox } from "../boxes/embedded-box";
 import { product } from "../product";
-import { HangarError } from "../util/errors";
+import { CancelledError, HangarError } from "../util/errors";
 import { runningMachines } from "./machine-records";
 import { MachineSession } from "./machine-session";
 import type { ProjectMachines } from "./project-machines";
@@ -15,7 +15,11 @@ import { memoryMiB } from "./up-params";
  * made from it start provisioned. The box's bootstrap key is put back into
  * the guest first, so new machines can log in and install their own.
  */
-export async function packageMachine(project: ProjectMachines, name: string, out: string): Promise<void> {
+export async function packageMachine(project: ProjectMachines, name: string, out: string, signal?: AbortSignal): Promise<void> {
+  // Cancel stops before the next step; the machine runs on and no box file is written (the bootstrap key, once added, stays: packaging adds it anyway).
+  const checkCancelled = (): void => {
+    if (signal?.aborted) throw new CancelledError(`Packaging '${name}' was cancelled: no box file was written; the machine is still running.`);
+  };
   const { records } = project;
   const target = await project.sshTarget(name);
   const rec = await records.read(name);
@@ -23,6 +27,7 @@ export async function packageMachine(project: ProjectMachines, name: string, out
   const box = await EmbeddedBox.open(rec.boxDir);
   const bootstrapPub = /hangar\.key=(\S+)/.exec(box.metadata.cmdline)?.[1];
   if (!bootstrapPub) throw new HangarError(`The box at ${box.dir} has no bootstrap key on its command line; it cannot be repackaged.`);
+  checkCancelled();
   const session = await MachineSession.open(target.port, target.keyFile);
   try {
     const r = await session.run(`echo ${bootstrapPub} | base64 -d >> /root/.ssh/authorized_keys && sync`);
@@ -43,9 +48,16 @@ export async function packageMachine(project: ProjectMachines, name: string, out
     } finally {
       daemon.client.close();
     }
+    checkCancelled();
     const files = ["metadata.json", box.metadata.kernel, box.metadata.initrd, box.metadata.bios, box.metadata.vgaBios, box.metadata.bootstrapKey];
     for (const f of files) await fs.copyFile(path.join(box.dir, f), path.join(staging, f));
-    await writeBoxFile(staging, [...files, stateName], path.resolve(project.dir, out));
+    checkCancelled();
+    try {
+      await writeBoxFile(staging, [...files, stateName], path.resolve(project.dir, out), signal);
+    } catch (err) {
+      checkCancelled();
+      throw err;
+    }
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }

@@ -290,9 +290,9 @@ export class ProjectMachines {
     return last.name;
   }
 
-  /** `box package`: a .box of the machine as it runs now (machine-packaging.ts). */
-  package(name: string, out: string): Promise<void> {
-    return packageMachine(this, name, out);
+  /** `box package`: a .box of the machine as it runs now (machine-packaging.ts); `signal` cancels before the next step, writing nothing. */
+  package(name: string, out: string, signal?: AbortSignal): Promise<void> {
+    return packageMachine(this, name, out, signal);
   }
 
   /**

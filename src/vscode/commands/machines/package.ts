@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { machineCommand } from "./machine-command";
-import { MACHINE_COMMANDS, runMachineOperation } from "./machine-operation";
+import { callerSignal, MACHINE_COMMANDS, runMachineOperation } from "./machine-operation";
 
 /**
  * `hangar box package`: the running machine as a .box file where the user
@@ -26,7 +26,7 @@ export const packageMachineBox = machineCommand({
         })
       )?.fsPath;
     if (!out) return undefined;
-    await runMachineOperation(context, target, `packaging '${target.name}' as ${path.basename(out)}`, (c) => c.project.package(target.name, out));
+    await runMachineOperation(context, target, `packaging '${target.name}' as ${path.basename(out)}`, (c) => c.project.package(target.name, out, c.signal), true, callerSignal(args));
     void vscode.window.showInformationMessage(`Packaged '${target.name}' as ${out}.`);
     return out;
   },
