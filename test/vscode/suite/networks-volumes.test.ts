@@ -228,6 +228,14 @@ describe("Networks, Volumes and Contexts views", function () {
       );
       await docker(realSocket, ["network", "create", "real-net"]);
       await docker(realSocket, ["volume", "create", "real-vol"]);
+      // An image (the host's static busybox, imported: dockerd runs amd64 only) and a container of it: the Images and
+      // Containers views follow the chosen endpoint too.
+      const rootfs = path.join(tmp, "rootfs");
+      await fs.mkdir(path.join(rootfs, "bin"), { recursive: true });
+      await fs.copyFile("/bin/busybox", path.join(rootfs, "bin", "busybox"));
+      await promisify(execFile)("tar", ["-C", rootfs, "-cf", path.join(tmp, "rootfs.tar"), "bin"]);
+      await docker(realSocket, ["import", path.join(tmp, "rootfs.tar"), "real-img:1"]);
+      const realContainer = (await docker(realSocket, ["create", "--name", "real-c", "real-img:1", "/bin/busybox", "true"])).trim();
 
       await vscode.workspace.getConfiguration("hangar").update("docker.endpoints", [{ name: "real dockerd", host: `unix://${realSocket}` }], vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand("hangar.contexts.focus");
@@ -268,6 +276,28 @@ describe("Networks, Volumes and Contexts views", function () {
             .join(" | ")})`,
         30_000,
       );
+      // Every container item, under whichever group (state, compose project) the view puts it.
+      const containerIds = async (): Promise<string[]> => {
+        const ids: string[] = [];
+        for (const item of await children(api.containersTree)) {
+          ids.push(String(item.id));
+          if (item.collapsibleState !== vscode.TreeItemCollapsibleState.None) ids.push(...(await children(api.containersTree, item)).map((c) => String(c.id)));
+        }
+        return ids;
+      };
+      let repos: string[] = [];
+      let ids: string[] = [];
+      await until(
+        async () => {
+          repos = (await children(api.imagesTree)).map(labelOf);
+          ids = await containerIds();
+          return repos.includes("real-img") && ids.includes(`container:${realContainer}`);
+        },
+        () => `real-img in Images and real-c in Containers (images: ${repos.join(", ")}; containers: ${ids.join(", ")})`,
+        30_000,
+      );
+      // dockerd's only image: nothing of the embedded engine's (its busybox) is shown.
+      assert.deepEqual(repos, ["real-img"]);
       // dockerd's own networks (host, none: --bridge=none), not the embedded engine's bridge.
       assert.deepEqual(nets.map(labelOf), ["host", "none", "real-net"]);
       assert.match(String(nets.find((n) => labelOf(n) === "real-net")!.description), /^bridge · local/);
