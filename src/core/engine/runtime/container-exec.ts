@@ -73,3 +73,15 @@ export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo):
     .join("\n");
   return runOnChannel(session, script, MARKER, io);
 }
+
+/**
+ * Kills an exec's process tree on the engine machine (a health probe past
+ * its timeout): `pid` is the one its script reported started, whose
+ * descendants are the process and its children. Each is stopped before its
+ * children are read, so none can fork a new one unseen, then killed.
+ */
+export async function killExecTree(session: MachineSession, pid: number): Promise<void> {
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const script = `k() { kill -STOP $1 2>/dev/null; for c in $(cat /proc/$1/task/*/children 2>/dev/null); do k $c; done; kill -KILL $1 2>/dev/null; }; k ${pid}; exit 0`;
+  await session.run(script);
+}
