@@ -353,9 +353,10 @@ export class ContainerEngine {
         return 127;
       });
     this.onEvent("start", record);
-    this.health.started(record);
+    let ended = false;
     // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
     const settled = exit.then(async (code) => {
+      ended = true;
       this.health.stop(record.Id);
       for (const w of watching) w.stop();
       await log.close();
@@ -382,6 +383,8 @@ export class ContainerEngine {
     this.exits.set(record.Id, settled);
     // As Docker's start: back once the process runs (or has already ended).
     await Promise.race([processStarted, exit]);
+    // Probes begin once the process exists (an exec before that finds no container to enter).
+    if (!ended) this.health.started(record);
     if (record.State.Running) await this.updatePeers(record);
   }
 
