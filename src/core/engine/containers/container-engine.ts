@@ -319,6 +319,7 @@ export class ContainerEngine {
     const watching = ((await this.mounts?.watchedBinds(record.Mounts)) ?? []).map((b) => this.machine.watchFolder(b.hostPath, b.guestPath));
     await Promise.all(watching.map((w) => w.ready));
     let markStarted = (): void => undefined;
+    let ended = false;
     const processStarted = new Promise<void>((resolve) => (markStarted = resolve));
     const exit = runtime
       .run(
@@ -342,7 +343,11 @@ export class ContainerEngine {
         {
           onStdout: emit(1),
           onStderr: emit(2),
-          onStarted: () => markStarted(),
+          // StartedAt is when the process exists, as dockerd records it (health checks' start period counts from it).
+          onStarted: () => {
+            if (!ended) record.State.StartedAt = new Date().toISOString();
+            markStarted();
+          },
           stdin: record.Config.OpenStdin ? this.stdio.stdin(record.Id) : undefined,
           onResizable: (resize) => this.stdio.resizable(record.Id, resize),
         },
@@ -353,7 +358,6 @@ export class ContainerEngine {
         return 127;
       });
     this.onEvent("start", record);
-    let ended = false;
     // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
     const settled = exit.then(async (code) => {
       ended = true;
@@ -384,7 +388,10 @@ export class ContainerEngine {
     // As Docker's start: back once the process runs (or has already ended).
     await Promise.race([processStarted, exit]);
     // Probes begin once the process exists (an exec before that finds no container to enter).
-    if (!ended) this.health.started(record);
+    if (!ended) {
+      await this.save(record).catch(() => undefined);
+      this.health.started(record);
+    }
     if (record.State.Running) await this.updatePeers(record);
   }
 
