@@ -57,12 +57,26 @@ test(
   async () => {
     const since = String(Math.floor(Date.now() / 1000) - 1);
     await engine().docker(["build", "-q", "-t", "hc-image", "-"], false, 'FROM busybox\nHEALTHCHECK --interval=2s --retries=1 CMD ["test", "-f", "/tmp/ok"]\n');
-    // hc-ok: the image's check, with a start period from run: its failures do not count until the file exists.
-    await docker(["run", "-d", "--name", "hc-ok", "--health-start-period", "60s", "hc-image", "sleep", "300"]);
-    await docker(["run", "-d", "--name", "hc-bad", "--health-cmd", "echo bad; exit 1", "--health-interval", "2s", "--health-retries", "2", "busybox", "sleep", "300"]);
-    // hc-slow: one probe at the end of its 1 s start period, killed after 1 s; the next would come 300 s later.
-    await docker(["run", "-d", "--name", "hc-slow", "--health-cmd", "sleep 47", "--health-interval", "300s", "--health-start-period", "1s", "--health-timeout", "1s", "busybox", "sleep", "300"]);
+    const t0 = Date.now();
+    // (where the time goes on a loaded machine)
+    const step = (what: string): void => console.error(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
     try {
+      // hc-slow: one probe at the end of its 1 s start period, killed after 1 s; the next would come 300 s later.
+      await docker(["run", "-d", "--name", "hc-slow", "--health-cmd", "sleep 47", "--health-interval", "300s", "--health-start-period", "1s", "--health-timeout", "1s", "busybox", "sleep", "300"]);
+      step("hc-slow runs");
+      const slow = await until("hc-slow", (c) => (c.State.Health?.Log.length ?? 0) >= 1, "a probe past its timeout");
+      const entry = slow.State.Health!.Log[0];
+      assert.deepEqual([entry.ExitCode, entry.Output], [-1, "Health check exceeded timeout (1s)"]);
+      assert.ok(Date.parse(entry.End) - Date.parse(entry.Start) >= 1000, JSON.stringify(entry));
+      // The probe was killed: nothing of it is left in the container.
+      const top = (await docker(["top", "hc-slow"])).stdout;
+      assert.doesNotMatch(top, /sleep 47/, top);
+
+      step("hc-slow's probe timed out and was killed");
+      // hc-ok: the image's check, with a start period from run: its failures do not count until the file exists.
+      await docker(["run", "-d", "--name", "hc-ok", "--health-start-period", "60s", "hc-image", "sleep", "300"]);
+      await docker(["run", "-d", "--name", "hc-bad", "--health-cmd", "echo bad; exit 1", "--health-interval", "2s", "--health-retries", "2", "busybox", "sleep", "300"]);
+      step("hc-ok and hc-bad run");
       const ok = await until("hc-ok", (c) => (c.State.Health?.Log.length ?? 0) >= 1, "a first probe");
       assert.deepEqual(ok.Config.Healthcheck, { Test: ["CMD", "test", "-f", "/tmp/ok"], Interval: 2e9, StartPeriod: 60e9, Retries: 1 });
       assert.equal(ok.State.Health!.Status, "starting");
@@ -76,6 +90,7 @@ test(
       assert.equal(healthy.State.Health!.Log.at(-1)!.ExitCode, 0);
       assert.match(await statusOf("hc-ok"), /^Up .* \(healthy\)$/);
 
+      step("hc-ok is healthy");
       const bad = await until("hc-bad", (c) => c.State.Health?.Status === "unhealthy", "unhealthy");
       assert.ok(bad.State.Health!.FailingStreak >= 2, JSON.stringify(bad.State.Health));
       assert.deepEqual(
@@ -93,14 +108,6 @@ test(
       assert.ok((await inspect("hc-bad")).State.Health!.Log.length <= 5);
       // (probes cost the emulated engine machine much more than dockerd's host: these two probe no more)
       await docker(["rm", "-f", "hc-ok", "hc-bad"]);
-
-      const slow = await until("hc-slow", (c) => (c.State.Health?.Log.length ?? 0) >= 1, "a probe past its timeout");
-      const entry = slow.State.Health!.Log[0];
-      assert.deepEqual([entry.ExitCode, entry.Output], [-1, "Health check exceeded timeout (1s)"]);
-      assert.ok(Date.parse(entry.End) - Date.parse(entry.Start) >= 1000, JSON.stringify(entry));
-      // The probe was killed: nothing of it is left in the container.
-      const top = (await docker(["top", "hc-slow"])).stdout;
-      assert.doesNotMatch(top, /sleep 47/, top);
 
       const events = (
         await docker(["events", "--since", since, "--until", String(Math.ceil(Date.now() / 1000) + 1), "--filter", "event=health_status", "--format", "{{.Action}} {{.Actor.Attributes.name}}"])

@@ -263,9 +263,10 @@ export function execProbeRunner(machine: EngineMachine): ProbeRunner {
       timeoutMs,
     );
     if (outcome === "timeout") {
+      // (what it wrote before the kill: the engine's wrappers report the kill itself, which is not the probe's output)
+      const out = output.text();
       if (pid) await killExecTree(runtime.session, pid).catch(() => undefined);
       await race(exited, undefined, PROBE_START_TIMEOUT_MS);
-      const out = output.text();
       return { ExitCode: -1, Output: `Health check exceeded timeout (${goDuration(timeoutMs)})${out ? `: ${out}` : ""}`, End: new Date().toISOString() };
     }
     return { ExitCode: await exited, Output: output.text(), End: new Date().toISOString() };
