@@ -132,7 +132,7 @@ test("Compose (Debian's docker-compose): depends_on condition service_healthy st
       '    command: ["sleep", "300"]',
       "    healthcheck:",
       '      test: ["CMD", "test", "-f", "/tmp/ready"]',
-      "      interval: 1s",
+      "      interval: 2s",
       "      start_period: 300s",
       "  web:",
       "    image: busybox",
