@@ -1,6 +1,7 @@
 import type * as http from "node:http";
 import type { Duplex } from "node:stream";
 import type { ContainerConfig, ContainerHostConfig, ContainerRecord, OutputChunk } from "../engine/containers/container-engine";
+import { HEALTH_FILTER_VALUES, healthStatusText } from "../engine/containers/container-health";
 import type { EndpointSettings } from "../engine/containers/container-networking";
 import { BadParameterError, ConflictError, NotFoundError } from "./api-errors";
 import { DetachScanner, parseDetachKeys } from "./detach-keys";
@@ -35,6 +36,8 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
       if (!c) throw new NotFoundError(`No such container: ${ref}`);
       return Date.parse(c.Created);
     };
+    const health = filters.get("health");
+    for (const h of health ?? []) if (!HEALTH_FILTER_VALUES.includes(h)) throw new BadParameterError(`Unrecognised filter value for health: ${h}`);
     const before = filters.has("before") ? Math.min(...filters.get("before")!.map(createdOf)) : undefined;
     const since = filters.has("since") ? Math.max(...filters.get("since")!.map(createdOf)) : undefined;
     const out = listed
@@ -50,6 +53,8 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
       .filter((r) => !filters.has("name") || filters.get("name")!.some((n) => r.Name.slice(1).includes(n.replace(/^\//, ""))))
       .filter((r) => !filters.has("exited") || (!r.State.Running && filters.get("exited")!.includes(String(r.State.ExitCode))))
       // Docker's volume filter: a volume's name or a mount's destination.
+      // (a container that has not run its health check yet, or has none, is "none")
+      .filter((r) => !health || health.includes(r.State.Health?.Status ?? "none"))
       .filter((r) => !filters.has("volume") || filters.get("volume")!.some((v) => r.Mounts.some((m) => m.Name === v || m.Destination === v)))
       .map(summary);
     sendJson(res, 200, limit > 0 ? out.slice(0, limit) : out);
@@ -75,7 +80,11 @@ export function addContainerRoutes(router: ApiRouter, engine: EngineContext): vo
     sendJson(res, 200, { ContainersDeleted: deleted, SpaceReclaimed: 0 });
   });
 
-  router.get("/containers/{id}/json", async ({ res, params }) => sendJson(res, 200, containers.get(params.id)));
+  router.get("/containers/{id}/json", async ({ res, params }) => {
+    // What the engine keeps for itself stays out of inspect, as in dockerd's.
+    const { HasBeenManuallyStopped: _kept, ...inspect } = containers.get(params.id);
+    sendJson(res, 200, inspect);
+  });
 
   router.post("/containers/{id}/start", async ({ res, params }) => sendEmpty(res, (await containers.start(params.id)) === "already" ? 304 : 204));
 
@@ -263,8 +272,13 @@ function ports(r: ContainerRecord): Array<{ IP?: string; PrivatePort: number; Pu
   return out;
 }
 
-function statusText(r: ContainerRecord): string {
-  if (r.State.Running) return `Up ${ago(r.State.StartedAt)}${r.State.Paused ? " (Paused)" : ""}`;
+/** Docker's State.String(): "Up 5 seconds (healthy)", "Restarting (1) 2 seconds ago", "Exited (0) …". */
+export function statusText(r: Pick<ContainerRecord, "State">): string {
+  if (r.State.Running) {
+    if (r.State.Paused) return `Up ${ago(r.State.StartedAt)} (Paused)`;
+    if (r.State.Restarting) return `Restarting (${r.State.ExitCode}) ${ago(r.State.FinishedAt)} ago`;
+    return `Up ${ago(r.State.StartedAt)}${r.State.Health ? ` (${healthStatusText(r.State.Health)})` : ""}`;
+  }
   if (r.State.Status === "created") return "Created";
   return `Exited (${r.State.ExitCode}) ${ago(r.State.FinishedAt)} ago`;
 }

@@ -75,7 +75,9 @@ export function matchesEvent(event: EngineEvent, filters: Map<string, string[]> 
   const shortName = name?.endsWith(":latest") ? name.slice(0, -":latest".length) : name;
   const idPrefixes = (values: string[] | undefined): boolean => !!values?.some((v) => v.length >= 1 && (event.Actor.ID.startsWith(v) || event.Actor.ID.startsWith(`sha256:${v}`)));
   if (!accepts("type", event.Type)) return false;
-  if (!accepts("event", event.Action)) return false;
+  // As dockerd (moby#25798): health_status, exec_create and exec_start match their actions' "…: detail" forms too.
+  const action = /^(health_status|exec_create|exec_start):/.exec(event.Action)?.[1];
+  if (!accepts("event", event.Action, action)) return false;
   if (!accepts("scope", event.scope)) return false;
   if (filters.get("image")?.length && !(event.Type === "image" && (accepts("image", name, shortName, event.Actor.ID) || idPrefixes(filters.get("image"))))) return false;
   if (filters.get("container")?.length && !(event.Type === "container" && (accepts("container", name, event.Actor.ID) || idPrefixes(filters.get("container"))))) return false;

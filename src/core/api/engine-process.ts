@@ -94,6 +94,8 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
   const server = await DockerApiServer.listen(options.socket ?? engineSocket(hangarHome), engine, { log: options.log });
   const pidFile = enginePidFile(hangarHome);
   await writeFileAtomic(pidFile, `${process.pid}\n`);
+  // Containers whose restart policy says so start again, as dockerd restores them (in the background: the API answers meanwhile).
+  void containers.restartWithEngine(options.log);
   return {
     server,
     engine,

@@ -12,6 +12,8 @@ import { containerName, VALID_CONTAINER_NAME } from "./container-names";
 import { CapabilityError, confinementOf } from "../runtime/container-confinement";
 import { ContainerNetworking, type EndpointSettings, type NetworkHostConfig, type NetworkSettings } from "./container-networking";
 import { ContainerStdio } from "./container-stdio";
+import { execProbeRunner, HealthMonitor, healthcheckError, mergeHealthcheck, type Health, type HealthConfig } from "./container-health";
+import { restartPolicyError, restartsWithEngine, RestartTimers, shouldRestart } from "./container-restart";
 
 /** No container answers to the reference (API: 404). */
 export class ContainerNotFoundError extends HangarError {
@@ -36,6 +38,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present once a container with a health check has started (container-health.ts). */
+  Health?: Health;
 }
 
 export interface ContainerHostConfig extends NetworkHostConfig {
@@ -59,6 +63,7 @@ export interface ContainerConfig extends ImageContainerConfig {
   OpenStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
+  Healthcheck?: HealthConfig | null;
   [key: string]: unknown;
 }
 
@@ -79,6 +84,8 @@ export interface ContainerRecord {
   Config: ContainerConfig;
   Mounts: MountPoint[];
   NetworkSettings: NetworkSettings;
+  /** Stopped or killed by a client: no restart policy applies until a client starts it (dockerd keeps it in config.v2.json, not in inspect). */
+  HasBeenManuallyStopped?: boolean;
 }
 
 /** One line of output: 1 stdout, 2 stderr (the stream numbers of Docker's multiplexed framing). */
@@ -105,6 +112,10 @@ export class ContainerEngine {
   readonly networking: ContainerNetworking;
   /** Stdin (-i) and terminal (-t) of running containers, for attach and resize. */
   readonly stdio = new ContainerStdio();
+  private readonly health: HealthMonitor;
+  private readonly restarts = new RestartTimers();
+  /** The engine is stopping: exits now are not stops by hand, and restart nothing. */
+  private shuttingDown = false;
 
   private constructor(
     private readonly root: string,
@@ -115,7 +126,14 @@ export class ContainerEngine {
     /** Volumes, bind mounts and tmpfs (container-mounts.ts); without it, containers get no mounts. */
     private readonly mounts?: ContainerMounts,
   ) {
-    this.networking = new ContainerNetworking(networks, () => [...this.records.values()].filter((r) => r.State.Running));
+    // (a restarting container has no process, so no address, until its restart)
+    this.networking = new ContainerNetworking(networks, () => [...this.records.values()].filter((r) => r.State.Running && !r.State.Restarting));
+    this.health = new HealthMonitor(execProbeRunner(machine), (c, status) => {
+      const record = this.records.get(c.Id);
+      if (!record) return;
+      void this.save(record).catch(() => undefined);
+      this.onEvent(`health_status: ${status}`, record);
+    });
   }
 
   static async open(hangarHome: string, images: ImageStore, machine: EngineMachine, onEvent: ContainerEngine["onEvent"], networks: NetworkStore, mounts?: ContainerMounts): Promise<ContainerEngine> {
@@ -126,13 +144,39 @@ export class ContainerEngine {
       const record = JSON.parse(await fs.readFile(path.join(root, id, "config.v2.json"), "utf8").catch(() => "null")) as ContainerRecord | null;
       if (!record) continue;
       if (record.State.Running) {
-        record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: 255, Error: "the engine stopped while it ran", FinishedAt: new Date().toISOString() };
+        record.State = {
+          ...record.State,
+          Status: "exited",
+          Running: false,
+          Paused: false,
+          Restarting: false,
+          Pid: 0,
+          ExitCode: 255,
+          Error: "the engine stopped while it ran",
+          FinishedAt: new Date().toISOString(),
+        };
         await engine.networking.release(record);
         await engine.save(record);
       }
       engine.records.set(record.Id, record);
     }
     return engine;
+  }
+
+  /**
+   * The engine has started: containers whose restart policy says so start
+   * again (container-restart.ts), as dockerd's restore starts them (as a
+   * client's start: counts and delays from zero). Returns once
+   * each has started or failed to (failures are logged, never thrown).
+   */
+  async restartWithEngine(log?: (line: string) => void): Promise<void> {
+    for (const r of this.list()) {
+      if (r.State.Running || r.State.Status === "created" || r.HostConfig.AutoRemove) continue;
+      if (!restartsWithEngine(r.HostConfig.RestartPolicy, r.State.ExitCode, r.HasBeenManuallyStopped === true)) continue;
+      await this.start(r.Id).catch((err: unknown) =>
+        log?.(`restarting container ${r.Id.slice(0, 12)} (${r.HostConfig.RestartPolicy?.Name}) failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
+    }
   }
 
   list(): ContainerRecord[] {
@@ -169,6 +213,10 @@ export class ContainerEngine {
     }
     if (hostConfig.GroupAdd?.length)
       throw new ContainerInvalidError("Hangar's engine does not support --group-add yet.", "Add the user to the group in the image's /etc/group instead: its groups are given as Docker gives them.");
+    const restartError = restartPolicyError(hostConfig.RestartPolicy, hostConfig.AutoRemove === true);
+    if (restartError) throw new ContainerInvalidError(restartError);
+    const healthError = healthcheckError(config.Healthcheck);
+    if (healthError) throw new ContainerInvalidError(healthError);
     // Capabilities and security options are checked when the container is made, as Docker does (an unknown one is refused).
     try {
       confinementOf(hostConfig);
@@ -212,10 +260,14 @@ export class ContainerEngine {
         WorkingDir: config.WorkingDir || imageConfig.WorkingDir || "",
         User: config.User || imageConfig.User || "",
         Labels: { ...(imageConfig.Labels ?? {}), ...((config.Labels as Record<string, string> | undefined) ?? {}) },
+        // As dockerd merges them: the image's HEALTHCHECK under the given one, field by field, and its SHELL (which CMD-SHELL probes run in).
+        Healthcheck: mergeHealthcheck(imageConfig.Healthcheck as HealthConfig | null | undefined, config.Healthcheck),
+        ...(config.Shell || imageConfig.Shell ? { Shell: config.Shell ?? imageConfig.Shell } : {}),
       },
       Mounts: [],
       NetworkSettings: networkSettings,
     };
+    if (!record.Config.Healthcheck) delete record.Config.Healthcheck;
     if (Object.keys(exposed).length) record.Config.ExposedPorts = exposed;
     record.Mounts = (await this.mounts?.prepare(config, hostConfig, imageConfig.Volumes)) ?? [];
     await fs.mkdir(path.join(this.root, id), { recursive: true });
@@ -225,16 +277,37 @@ export class ContainerEngine {
     return record;
   }
 
+  /** A client's start: the restart policy applies again, its count and delays from zero (as dockerd resets its restart manager). */
   async start(ref: string): Promise<"started" | "already"> {
     const record = this.get(ref);
     if (record.State.Running) return "already";
+    record.HasBeenManuallyStopped = false;
+    record.RestartCount = 0;
+    this.restarts.reset(record.Id);
+    await this.run(record);
+    return "started";
+  }
+
+  /** Starts the container's process (a client's start, a restart by policy, or the engine's restore). */
+  private async run(record: ContainerRecord): Promise<void> {
     const mounts = await this.mounts?.guestMounts(record.Config, record.HostConfig, record.Mounts);
     const runtime = await this.machine.runtime();
     const hc = record.HostConfig;
     // Addresses and host ports first: a taken port fails the start before anything runs.
     const network = await this.networking.prepare(record, (ip, port) => runtime.connect(ip, port));
     const log = await fs.open(record.LogPath, "a");
-    record.State = { ...record.State, Status: "running", Running: true, Pid: 1, ExitCode: 0, Error: "", OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME };
+    record.State = {
+      ...record.State,
+      Status: "running",
+      Running: true,
+      Restarting: false,
+      Pid: 1,
+      ExitCode: 0,
+      Error: "",
+      OOMKilled: false,
+      StartedAt: new Date().toISOString(),
+      FinishedAt: ZERO_TIME,
+    };
     await this.save(record);
     const emit = (stream: 1 | 2) => (data: Buffer) => {
       const time = new Date().toISOString();
@@ -246,6 +319,7 @@ export class ContainerEngine {
     const watching = ((await this.mounts?.watchedBinds(record.Mounts)) ?? []).map((b) => this.machine.watchFolder(b.hostPath, b.guestPath));
     await Promise.all(watching.map((w) => w.ready));
     let markStarted = (): void => undefined;
+    let ended = false;
     const processStarted = new Promise<void>((resolve) => (markStarted = resolve));
     const exit = runtime
       .run(
@@ -269,7 +343,11 @@ export class ContainerEngine {
         {
           onStdout: emit(1),
           onStderr: emit(2),
-          onStarted: () => markStarted(),
+          // StartedAt is when the process exists, as dockerd records it (health checks' start period counts from it).
+          onStarted: () => {
+            if (!ended) record.State.StartedAt = new Date().toISOString();
+            markStarted();
+          },
           stdin: record.Config.OpenStdin ? this.stdio.stdin(record.Id) : undefined,
           onResizable: (resize) => this.stdio.resizable(record.Id, resize),
         },
@@ -282,37 +360,59 @@ export class ContainerEngine {
     this.onEvent("start", record);
     // Settles once the exit is recorded (state, log closed), which is what waiters need to see.
     const settled = exit.then(async (code) => {
+      ended = true;
+      this.health.stop(record.Id);
       for (const w of watching) w.stop();
       await log.close();
       await this.networking.release(record);
       await this.updatePeers(record);
       this.stdio.ended(record.Id);
-      record.State = { ...record.State, Status: "exited", Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: new Date().toISOString() };
+      const finishedAt = new Date().toISOString();
+      const again =
+        !hc.AutoRemove && !this.shuttingDown && this.records.has(record.Id) && !record.State.Dead && shouldRestart(hc.RestartPolicy, code, record.HasBeenManuallyStopped === true, record.RestartCount);
+      // Waiting to restart, the container counts as running (as in dockerd), without a process.
+      record.State = again
+        ? { ...record.State, Status: "restarting", Running: true, Restarting: true, Paused: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: finishedAt }
+        : { ...record.State, Status: "exited", Running: false, Restarting: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: code === 137 && !!hc.Memory, FinishedAt: finishedAt };
+      if (again) record.RestartCount++;
       this.exits.delete(record.Id);
       await this.save(record).catch(() => undefined);
       this.onEvent("die", record, { exitCode: String(code) });
       for (const l of this.outputListeners.get(record.Id) ?? []) l({ stream: 1, data: Buffer.alloc(0), time: "" });
       this.outputListeners.delete(record.Id);
-      const policy = hc.RestartPolicy?.Name ?? "no";
-      const again =
-        this.records.has(record.Id) &&
-        !record.State.Dead &&
-        (policy === "always" ||
-          policy === "unless-stopped" ||
-          (policy === "on-failure" && code !== 0 && (!hc.RestartPolicy?.MaximumRetryCount || record.RestartCount < hc.RestartPolicy.MaximumRetryCount)));
       if (hc.AutoRemove) await this.remove(record.Id, { force: true, guestDone: true }).catch(() => undefined);
-      else if (again && !this.stopping.has(record.Id)) {
-        record.RestartCount++;
-        await this.start(record.Id).catch(() => undefined);
-      }
-      this.stopping.delete(record.Id);
+      else if (again) this.restarts.schedule(record.Id, Date.parse(finishedAt) - Date.parse(record.State.StartedAt), () => void this.restartNow(record));
       return code;
     });
     this.exits.set(record.Id, settled);
     // As Docker's start: back once the process runs (or has already ended).
     await Promise.race([processStarted, exit]);
+    // Probes begin once the process exists (an exec before that finds no container to enter).
+    if (!ended) {
+      await this.save(record).catch(() => undefined);
+      this.health.started(record);
+    }
     if (record.State.Running) await this.updatePeers(record);
-    return "started";
+  }
+
+  /** A restart by policy, its delay over: a start that fails leaves the container exited with the error (as dockerd). */
+  private async restartNow(record: ContainerRecord): Promise<void> {
+    if (!this.records.has(record.Id) || !record.State.Restarting) return;
+    try {
+      await this.run(record);
+    } catch (err) {
+      record.State = { ...record.State, Status: "exited", Running: false, Restarting: false, Error: err instanceof Error ? err.message : String(err) };
+      await this.save(record).catch(() => undefined);
+    }
+  }
+
+  /** A pending restart is called off (stop, kill or removal while the container waits to restart): it is exited now. */
+  private async cancelRestart(record: ContainerRecord): Promise<boolean> {
+    if (!record.State.Restarting) return false;
+    this.restarts.cancel(record.Id);
+    record.State = { ...record.State, Status: "exited", Running: false, Restarting: false };
+    await this.save(record);
+    return true;
   }
 
   /** Containers sharing a user-defined network with one that came or went see it in their /etc/hosts (Docker's DNS, as a file). */
@@ -359,8 +459,11 @@ export class ContainerEngine {
     await this.updatePeers(record);
   }
 
-  /** The engine is stopping: every running container is killed and its exit recorded (none is restarted). */
+  /** The engine is stopping: every running container is killed and its exit recorded (none is restarted now; their policies apply when the engine starts again). */
   async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    this.restarts.cancelAll();
+    for (const r of [...this.records.values()].filter((x) => x.State.Restarting)) await this.cancelRestart(r).catch(() => undefined);
     for (const r of [...this.records.values()].filter((x) => x.State.Running)) await this.kill(r.Id, "KILL").catch(() => undefined);
     await Promise.all([...this.exits.values()].map((e) => e.catch(() => undefined)));
   }
@@ -369,8 +472,6 @@ export class ContainerEngine {
   usingNetwork(networkId: string): ContainerRecord | undefined {
     return [...this.records.values()].find((r) => r.State.Running && Object.values(r.NetworkSettings.Networks).some((e) => e.NetworkID === networkId));
   }
-
-  private readonly stopping = new Set<string>();
 
   /** Resolves with the exit status once the container is not running (condition "not-running"), or after its next exit ("next-exit"), or once it is removed ("removed"). */
   async wait(ref: string, condition = "not-running"): Promise<number> {
@@ -429,7 +530,8 @@ export class ContainerEngine {
   async kill(ref: string, signal = "KILL"): Promise<void> {
     const record = this.get(ref);
     if (!record.State.Running) throw new ContainerConflictError(`Container ${record.Id} is not running`);
-    this.stopping.add(record.Id);
+    await this.stoppedByHand(record);
+    if (await this.cancelRestart(record)) return;
     if (record.State.Paused) await this.pause(record.Id, false);
     await (await this.machine.runtime()).kill(record.Id, signal);
     this.onEvent("kill", record, { signal });
@@ -439,7 +541,11 @@ export class ContainerEngine {
   async stop(ref: string, timeoutSec = 10, signal?: string): Promise<"stopped" | "already"> {
     const record = this.get(ref);
     if (!record.State.Running) return "already";
-    this.stopping.add(record.Id);
+    await this.stoppedByHand(record);
+    if (await this.cancelRestart(record)) {
+      this.onEvent("stop", record);
+      return "stopped";
+    }
     if (record.State.Paused) await this.pause(record.Id, false);
     const runtime = await this.machine.runtime();
     const exit = this.exits.get(record.Id);
@@ -456,11 +562,15 @@ export class ContainerEngine {
     const record = this.get(ref);
     if (record.State.Running) {
       if (!o.force) throw new ContainerConflictError(`You cannot remove a running container ${record.Id}. Stop the container before attempting removal or force remove`);
-      this.stopping.add(record.Id);
-      if (record.State.Paused) await this.pause(record.Id, false);
-      await (await this.machine.runtime()).kill(record.Id, "KILL");
-      await this.wait(record.Id);
+      await this.stoppedByHand(record);
+      if (!(await this.cancelRestart(record))) {
+        if (record.State.Paused) await this.pause(record.Id, false);
+        await (await this.machine.runtime()).kill(record.Id, "KILL");
+        await this.wait(record.Id);
+      }
     }
+    this.restarts.reset(record.Id);
+    this.health.stop(record.Id);
     if (!this.records.has(record.Id)) return; // auto-removed meanwhile
     this.records.delete(record.Id);
     this.stdio.removed(record.Id);
@@ -476,9 +586,13 @@ export class ContainerEngine {
   async pause(ref: string, paused: boolean): Promise<void> {
     const record = this.get(ref);
     if (!record.State.Running) throw new ContainerConflictError(`Container ${record.Id} is not running`);
+    if (record.State.Restarting) throw new ContainerConflictError(`Container ${record.Id} is restarting, wait until the container is running`);
     if (record.State.Paused === paused) throw new ContainerConflictError(`Container ${record.Id} is ${paused ? "already paused" : "not paused"}`);
     await (await this.machine.runtime()).freeze(record.Id, paused);
     record.State = { ...record.State, Paused: paused, Status: paused ? "paused" : "running" };
+    // As dockerd: no probes while paused; they go on (without a reset) once it runs again.
+    if (paused) this.health.stop(record.Id);
+    else this.health.resume(record);
     await this.save(record);
     this.onEvent(paused ? "pause" : "unpause", record);
   }
@@ -498,6 +612,13 @@ export class ContainerEngine {
     record.Name = `/${name}`;
     await this.save(record);
     this.onEvent("rename", record);
+  }
+
+  /** A client stopped or killed the container: its restart policy no longer applies (not when the engine itself stops it). */
+  private async stoppedByHand(record: ContainerRecord): Promise<void> {
+    if (this.shuttingDown || record.HasBeenManuallyStopped) return;
+    record.HasBeenManuallyStopped = true;
+    await this.save(record);
   }
 
   private async save(record: ContainerRecord): Promise<void> {

@@ -205,6 +205,7 @@ export class ContainerExecs {
   private mustRun(containerId: string): void {
     const record = this.containers.get(containerId);
     if (!record.State.Running) throw new ContainerConflictError(`Container ${record.Id} is not running`);
+    if (record.State.Restarting) throw new ContainerConflictError(`Container ${record.Id} is restarting, wait until the container is running`);
     if (record.State.Paused) throw new ContainerConflictError(`Container ${record.Id} is paused, unpause the container before exec`);
   }
 }

@@ -283,7 +283,8 @@ export class EngineMachine {
   /** The engine machine's kernel release, when it runs (what `docker info` reports). */
   async kernelVersion(): Promise<string | undefined> {
     if (!this.session) return undefined;
-    return (await this.session.run("uname -r")).stdout.trim() || undefined;
+    // (read-only, so asked again when dropbear refuses the exec: health probes make busy engine machines more common)
+    return (await this.session.run("uname -r", { retryRefused: true })).stdout.trim() || undefined;
   }
 
   /** Stops the machine without keeping its state (`suspend` keeps it). */

@@ -73,3 +73,17 @@ export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo):
     .join("\n");
   return runOnChannel(session, script, MARKER, io);
 }
+
+/**
+ * Kills what an exec started, on the engine machine (a health probe past
+ * its timeout): every descendant of `pid`, the script its channel runs
+ * (it reported that pid started), deepest first, but not the script
+ * itself, which then ends as after any exec, closing its channel. (An
+ * earlier version that stopped and killed the script too left the
+ * container's own run never reporting its end: `docker rm -f` hung.)
+ */
+export async function killExecTree(session: MachineSession, pid: number): Promise<void> {
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const script = `k() { for c in $(cat /proc/$1/task/*/children 2>/dev/null); do k $c; kill -KILL $c 2>/dev/null; done; }; k ${pid}; exit 0`;
+  await session.run(script);
+}
