@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { HangarError } from "../util/errors";
+import { CancelledError, HangarError } from "../util/errors";
 import { exists } from "../util/path-exists";
 import type { Progress } from "../util/progress";
 import { runningMachines } from "./machine-records";
@@ -31,22 +31,33 @@ export class MachineSnapshots {
     return out.sort((a, b) => a.st.mtimeMs - b.st.mtimeMs).map((x) => ({ name: x.name, createdAt: x.st.mtime.toISOString(), bytes: x.st.size }));
   }
 
-  /** Saves the running machine's whole state as a named snapshot; the machine keeps running. */
-  async save(name: string, snapshot: string): Promise<void> {
+  /**
+   * Saves the running machine's whole state as a named snapshot; the machine
+   * keeps running. `signal`: a save is not stopped half-way (the state is
+   * written in one go), so a cancel before it starts saves nothing and one
+   * during it deletes the snapshot once written.
+   */
+  async save(name: string, snapshot: string, signal?: AbortSignal): Promise<void> {
     if (!/^[\w.-]+$/.test(snapshot)) throw new HangarError(`Snapshot names use letters, digits, '.', '_' and '-' ('${snapshot}' does not).`);
     const key = this.project.records.daemonKey(name);
     const daemon = await runningMachines(this.project.hangarHome);
     try {
       if (!daemon?.list.some((i) => i.key === key)) throw new HangarError(`Machine '${name}' is not running; start it to take a snapshot.`);
+      const cancelled = (): CancelledError => new CancelledError(`Snapshot '${snapshot}' of '${name}' was cancelled: no snapshot was kept; the machine is still running.`);
+      if (signal?.aborted) throw cancelled();
       await fs.mkdir(this.dir(name), { recursive: true });
       await daemon.client.call("save", { key, stateFile: this.file(name, snapshot) });
+      if (signal?.aborted) {
+        await fs.rm(this.file(name, snapshot), { force: true });
+        throw cancelled();
+      }
     } finally {
       daemon?.client.close();
     }
   }
 
-  /** Brings the machine back to a snapshot (it runs afterwards, as with Vagrant). */
-  async restore(name: string, snapshot: string, progress: Progress = () => undefined): Promise<void> {
+  /** Brings the machine back to a snapshot (it runs afterwards, as with Vagrant); `signal` cancels until the machine is stopped for it. */
+  async restore(name: string, snapshot: string, progress: Progress = () => undefined, signal?: AbortSignal): Promise<void> {
     const file = this.file(name, snapshot);
     if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}' (it has: ${(await this.list(name)).map((s) => s.name).join(", ") || "none"}).`);
     const { records } = this.project;
@@ -55,6 +66,7 @@ export class MachineSnapshots {
     const [m] = await this.project.select([name]);
     // Before anything stops: a synced folder that went missing fails here.
     const params = await upParams(m, rec.boxDir, this.project, { resumeFrom: file });
+    if (signal?.aborted) throw new CancelledError(`Restoring '${name}' to snapshot '${snapshot}' was cancelled before it began: the machine is as it was.`);
     const daemon = (await runningMachines(this.project.hangarHome, true))!;
     try {
       if (daemon.list.some((i) => i.key === params.key)) await daemon.client.call("halt", { key: params.key });

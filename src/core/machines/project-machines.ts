@@ -260,13 +260,13 @@ export class ProjectMachines {
   }
 
   /** Saves the running machine's whole state as a named snapshot; the machine keeps running. */
-  snapshotSave(name: string, snapshot: string): Promise<void> {
-    return this.snapshotStore.save(name, snapshot);
+  snapshotSave(name: string, snapshot: string, signal?: AbortSignal): Promise<void> {
+    return this.snapshotStore.save(name, snapshot, signal);
   }
 
   /** Brings the machine back to a snapshot (it runs afterwards, as with Vagrant). */
-  snapshotRestore(name: string, snapshot: string, progress?: Progress): Promise<void> {
-    return this.snapshotStore.restore(name, snapshot, progress);
+  snapshotRestore(name: string, snapshot: string, progress?: Progress, signal?: AbortSignal): Promise<void> {
+    return this.snapshotStore.restore(name, snapshot, progress, signal);
   }
 
   snapshotDelete(name: string, snapshot: string): Promise<void> {
@@ -274,18 +274,18 @@ export class ProjectMachines {
   }
 
   /** `snapshot push`: a snapshot named push_<time>, the top of the machine's stack; returns its name. */
-  async snapshotPush(name: string): Promise<string> {
+  async snapshotPush(name: string, signal?: AbortSignal): Promise<string> {
     const snapshot = `${PUSHED_PREFIX}${Date.now()}`;
-    await this.snapshotSave(name, snapshot);
+    await this.snapshotSave(name, snapshot, signal);
     return snapshot;
   }
 
   /** `snapshot pop`: restores the newest pushed snapshot and deletes it; returns its name. */
-  async snapshotPop(name: string, progress?: Progress): Promise<string> {
+  async snapshotPop(name: string, progress?: Progress, signal?: AbortSignal): Promise<string> {
     const pushed = (await this.snapshots(name)).filter((s) => s.name.startsWith(PUSHED_PREFIX));
     const last = pushed[pushed.length - 1];
     if (!last) throw new HangarError(`Machine '${name}' has no pushed snapshot to pop.`, "Push one first (snapshot push).");
-    await this.snapshotRestore(name, last.name, progress);
+    await this.snapshotRestore(name, last.name, progress, signal);
     await this.snapshotDelete(name, last.name);
     return last.name;
   }

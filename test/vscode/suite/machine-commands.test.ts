@@ -177,6 +177,19 @@ describe("Machine commands", function () {
     assert.equal((await sshRun(sshConfigFile, "default", "echo still-$((6*7))")).trim(), "still-42", "the guest still answers over SSH");
   });
 
+  it("a cancelled snapshot keeps nothing and the machine runs on; an uncancelled one is listed", async () => {
+    await activateHangar();
+    const names = async (): Promise<string[]> => ((await vscode.commands.executeCommand<Array<{ name: string }>>("hangar.machine.snapshotList", ref, { pick: false })) ?? []).map((s) => s.name);
+    const abort = new AbortController();
+    const saving = vscode.commands.executeCommand("hangar.machine.snapshotSave", ref, "cancelled-snap", { signal: abort.signal });
+    abort.abort();
+    assert.equal(await saving, undefined, "a cancelled save returns no snapshot name");
+    assert.deepEqual(await names(), []);
+    assert.equal(await vscode.commands.executeCommand("hangar.machine.snapshotSave", ref, "kept-snap"), "kept-snap");
+    assert.deepEqual(await names(), ["kept-snap"]);
+    assert.equal((await sshRun(sshConfigFile, "default", "echo running")).trim(), "running");
+  });
+
   it("engine start, status and stop act on this home's engine", async () => {
     await activateHangar();
     await vscode.commands.executeCommand("hangar.engine.start");

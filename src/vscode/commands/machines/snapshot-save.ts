@@ -1,6 +1,6 @@
 import * as vscode from "vscode";
 import { machineCommand } from "./machine-command";
-import { MACHINE_COMMANDS, runMachineOperation } from "./machine-operation";
+import { callerSignal, MACHINE_COMMANDS, runMachineOperation } from "./machine-operation";
 
 /** Saves the running machine's whole state under a name the user gives (or the string argument that is not the machine's name). */
 export const saveSnapshot = machineCommand({
@@ -19,7 +19,7 @@ export const saveSnapshot = machineCommand({
         validateInput: (v) => (/^[\w.-]+$/.test(v) ? undefined : "Letters, digits, '.', '_' and '-' only"),
       }));
     if (!name) return undefined;
-    await runMachineOperation(context, target, `saving snapshot '${name}' of '${target.name}'`, (c) => c.project.snapshotSave(target.name, name));
+    await runMachineOperation(context, target, `saving snapshot '${name}' of '${target.name}'`, (c) => c.project.snapshotSave(target.name, name, c.signal), true, callerSignal(args));
     return name;
   },
 });

@@ -1,5 +1,5 @@
 import type { HangarCommand } from "../hangar-command";
-import { MACHINE_COMMANDS, runMachineOperation } from "../machines/machine-operation";
+import { callerSignal, MACHINE_COMMANDS, runMachineOperation } from "../machines/machine-operation";
 import { snapshotTarget } from "./snapshot-target";
 
 export const restoreSnapshot: HangarCommand = {
@@ -7,6 +7,13 @@ export const restoreSnapshot: HangarCommand = {
   requiresTrust: MACHINE_COMMANDS,
   async run(context, ...args) {
     const { machine, snapshot } = snapshotTarget(args);
-    await runMachineOperation(context, machine, `restoring '${machine.name}' to snapshot '${snapshot.name}'`, (c) => c.project.snapshotRestore(machine.name, snapshot.name, c.progress));
+    await runMachineOperation(
+      context,
+      machine,
+      `restoring '${machine.name}' to snapshot '${snapshot.name}'`,
+      (c) => c.project.snapshotRestore(machine.name, snapshot.name, c.progress, c.signal),
+      true,
+      callerSignal(args),
+    );
   },
 };
