@@ -265,8 +265,11 @@ export function execProbeRunner(machine: EngineMachine): ProbeRunner {
     if (outcome === "timeout") {
       // (what it wrote before the kill: the engine's wrappers report the kill itself, which is not the probe's output)
       const out = output.text();
-      if (pid) await killExecTree(runtime.session, pid).catch(() => undefined);
-      await race(exited, undefined, PROBE_START_TIMEOUT_MS);
+      // Until it has exited (a kill that could not run, or a child forked meanwhile, is tried again).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (pid) await killExecTree(runtime.session, pid).catch(() => undefined);
+        if ((await race(exited, undefined, PROBE_START_TIMEOUT_MS / 3)) !== "timeout") break;
+      }
       return { ExitCode: -1, Output: `Health check exceeded timeout (${goDuration(timeoutMs)})${out ? `: ${out}` : ""}`, End: new Date().toISOString() };
     }
     return { ExitCode: await exited, Output: output.text(), End: new Date().toISOString() };

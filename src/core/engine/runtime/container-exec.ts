@@ -85,5 +85,6 @@ export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo):
 export async function killExecTree(session: MachineSession, pid: number): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 1) return;
   const script = `k() { for c in $(cat /proc/$1/task/*/children 2>/dev/null); do k $c; kill -KILL $c 2>/dev/null; done; }; k ${pid}; exit 0`;
-  await session.run(script);
+  // Killing twice is harmless, so a refused exec request is asked again (a probe left running would outlive its timeout).
+  await session.run(script, { retryRefused: true });
 }
