@@ -5,20 +5,15 @@
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 import { dockerHost, engineSocket } from "../../../src/core/api/engine-socket";
-import { activateHangar, until, workspaceRoot } from "./helpers";
+import { activateHangar, boxHome, resetEngineHome, until, useEngineHome, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const SIDEBAR = ".part.sidebar";
-const boxHome = process.env.HANGAR_TEST_BOX_HOME;
 const run = promisify(execFile);
-/** The Debian downloads the shared test box was built from (busybox-static among them), so the engine makes busybox offline. */
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 
 const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);
 async function children(provider: vscode.TreeDataProvider<vscode.TreeItem>, item?: vscode.TreeItem): Promise<vscode.TreeItem[]> {
@@ -119,11 +114,7 @@ describe("Compose", function () {
 
     before(async function () {
       if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
-      const config = vscode.workspace.getConfiguration("hangar");
-      // The box's booted state is for 128 MiB: the engine machine resumes it instead of a cold boot.
-      await config.update("engine.memory", 128, vscode.ConfigurationTarget.Global);
-      await fs.cp(SHARED_CACHE, path.join(boxHome, "cache"), { recursive: true }).catch(() => undefined);
-      await config.update("home", boxHome, vscode.ConfigurationTarget.Global);
+      await useEngineHome();
       folder = vscode.Uri.joinPath(workspaceRoot(), "composetest");
       await fs.mkdir(folder.fsPath, { recursive: true });
       composeFile = vscode.Uri.joinPath(folder, "compose.yaml");
@@ -154,9 +145,7 @@ describe("Compose", function () {
       for (const t of vscode.window.terminals) t.dispose();
       // Whatever a failed run left (the engine itself stays for the suites after this one; the launcher stops it).
       await run("docker-compose", ["-p", "composetest", "-f", composeFile.fsPath, "down", "-v"], { env: dockerEnv(), timeout: 120_000 }).catch(() => undefined);
-      const config = vscode.workspace.getConfiguration("hangar");
-      await config.update("home", undefined, vscode.ConfigurationTarget.Global);
-      await config.update("engine.memory", undefined, vscode.ConfigurationTarget.Global);
+      await resetEngineHome();
       await fs.rm(folder.fsPath, { recursive: true, force: true });
     });
 

@@ -7,16 +7,13 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
-import { activateHangar, EXTENSION_ID, until, workspaceRoot } from "./helpers";
+import { activateHangar, boxHome, EXTENSION_ID, resetEngineHome, SHARED_CACHE, until, useEngineHome, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 import { makeKey, OpenSshServer, SSHD, sshdInstalled } from "../../system/fixtures/openssh-server";
 import { startRegistry } from "../../system/fixtures/local-registry";
 
 const SIDEBAR = ".part.sidebar";
-const boxHome = process.env.HANGAR_TEST_BOX_HOME;
 const run = promisify(execFile);
-/** The Debian downloads the shared test box was built from (busybox-static among them), so engines make busybox offline. */
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 
 /** The built `hangar` CLI of the extension under test, for engines the test starts and stops itself. */
 async function hangarCli(home: string, args: string[]): Promise<string> {
@@ -53,11 +50,7 @@ describe("Images and Containers views (real embedded engine)", function () {
 
   before(async function () {
     if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
-    const config = vscode.workspace.getConfiguration("hangar");
-    // The box's booted state is for 128 MiB: the engine machine resumes it instead of a cold boot.
-    await config.update("engine.memory", 128, vscode.ConfigurationTarget.Global);
-    await fs.cp(SHARED_CACHE, path.join(boxHome, "cache"), { recursive: true }).catch(() => undefined);
-    await config.update("home", boxHome, vscode.ConfigurationTarget.Global);
+    await useEngineHome();
     folder = vscode.Uri.joinPath(workspaceRoot(), "dockertest");
     await fs.mkdir(folder.fsPath, { recursive: true });
     dockerfile = vscode.Uri.joinPath(folder, "Dockerfile");
@@ -78,9 +71,7 @@ describe("Images and Containers views (real embedded engine)", function () {
     if (!boxHome) return;
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
     for (const t of vscode.window.terminals) t.dispose();
-    const config = vscode.workspace.getConfiguration("hangar");
-    await config.update("home", undefined, vscode.ConfigurationTarget.Global);
-    await config.update("engine.memory", undefined, vscode.ConfigurationTarget.Global);
+    await resetEngineHome();
     await hangarCli(boxHome, ["engine", "stop"]).catch(() => undefined);
     await fs.rm(folder.fsPath, { recursive: true, force: true });
   });

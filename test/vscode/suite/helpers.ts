@@ -1,3 +1,6 @@
+import { promises as fs } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 
@@ -23,4 +26,28 @@ export function workspaceRoot(): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) throw new Error("The tests need a workspace folder (the launchers open a copy of samples/workspace).");
   return folder.uri;
+}
+
+/** The HANGAR_HOME with the default box the launchers provide (undefined: run without it, and skip what needs it). */
+export const boxHome = process.env.HANGAR_TEST_BOX_HOME;
+/** The Debian downloads the shared test box was built from (busybox-static among them), so engines make busybox offline. */
+export const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
+
+/**
+ * Points Hangar at `home` (the box home by default) for the embedded engine's
+ * tests: 128 MiB, the memory the box's booted state was saved for, so the
+ * engine machine resumes it instead of booting cold, and the shared download
+ * cache. resetEngineHome() undoes the settings.
+ */
+export async function useEngineHome(home = boxHome!): Promise<void> {
+  const config = vscode.workspace.getConfiguration("hangar");
+  await config.update("engine.memory", 128, vscode.ConfigurationTarget.Global);
+  await fs.cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true }).catch(() => undefined);
+  await config.update("home", home, vscode.ConfigurationTarget.Global);
+}
+
+export async function resetEngineHome(): Promise<void> {
+  const config = vscode.workspace.getConfiguration("hangar");
+  await config.update("home", undefined, vscode.ConfigurationTarget.Global);
+  await config.update("engine.memory", undefined, vscode.ConfigurationTarget.Global);
 }

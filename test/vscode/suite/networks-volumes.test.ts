@@ -6,15 +6,12 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
-import { activateHangar, until } from "./helpers";
+import { activateHangar, boxHome, resetEngineHome, until, useEngineHome } from "./helpers";
 import { click, queryClasses, screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const SIDEBAR = ".part.sidebar";
 const TOASTS = ".notifications-toasts .notification-list-item-message";
-const boxHome = process.env.HANGAR_TEST_BOX_HOME;
 const run = promisify(execFile);
-/** The Debian downloads the shared test box was built from (busybox-static among them), so the engine makes busybox offline. */
-const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "cache");
 const DOCKERD = "/usr/sbin/dockerd";
 
 /** The real docker CLI against an engine's socket: what a user would type, here to set up what the views must show. */
@@ -56,11 +53,7 @@ describe("Networks, Volumes and Contexts views", function () {
 
   before(async function () {
     if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
-    const config = vscode.workspace.getConfiguration("hangar");
-    // The box's booted state is for 128 MiB: the engine machine resumes it instead of a cold boot.
-    await config.update("engine.memory", 128, vscode.ConfigurationTarget.Global);
-    await fs.cp(SHARED_CACHE, path.join(boxHome, "cache"), { recursive: true }).catch(() => undefined);
-    await config.update("home", boxHome, vscode.ConfigurationTarget.Global);
+    await useEngineHome();
     socket = path.join(boxHome, "docker.sock");
     api = await activateHangar();
   });
@@ -72,9 +65,7 @@ describe("Networks, Volumes and Contexts views", function () {
     await docker(socket, ["network", "rm", net]).catch(() => undefined);
     await docker(socket, ["volume", "rm", "-f", vol, spare]).catch(() => undefined);
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
-    const config = vscode.workspace.getConfiguration("hangar");
-    await config.update("home", undefined, vscode.ConfigurationTarget.Global);
-    await config.update("engine.memory", undefined, vscode.ConfigurationTarget.Global);
+    await resetEngineHome();
   });
 
   it("creates, shows, inspects, refuses and prunes networks and volumes of the embedded engine (screenshots)", async () => {
