@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 import { dockerHost, engineSocket } from "../../../src/core/api/engine-socket";
-import { activateHangar, boxHome, resetEngineHome, until, useEngineHome, workspaceRoot } from "./helpers";
+import { activateHangar, boxHome, resetEngineHome, until, useEngineHome, workspaceFile, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const SIDEBAR = ".part.sidebar";
@@ -115,29 +115,23 @@ describe("Compose", function () {
     before(async function () {
       if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
       await useEngineHome();
-      folder = vscode.Uri.joinPath(workspaceRoot(), "composetest");
-      await fs.mkdir(folder.fsPath, { recursive: true });
-      composeFile = vscode.Uri.joinPath(folder, "compose.yaml");
-      await fs.writeFile(
-        composeFile.fsPath,
-        [
-          "services:",
-          "  web:",
-          "    image: busybox",
-          // (TERM ends them at once: down does not wait out its 10 s stop timeout)
-          `    command: sh -c "trap 'exit 0' TERM; echo web says hello > /data/hello; cat /data/hello; sleep 600 & wait"`,
-          "    volumes:",
-          "      - data:/data",
-          "  worker:",
-          "    image: busybox",
-          `    command: sh -c "trap 'exit 0' TERM; echo worker says hello; sleep 600 & wait"`,
-          "    depends_on:",
-          "      - web",
-          "volumes:",
-          "  data:",
-          "",
-        ].join("\n"),
-      );
+      ({ folder, file: composeFile } = await workspaceFile("composetest", "compose.yaml", [
+        "services:",
+        "  web:",
+        "    image: busybox",
+        // (TERM ends them at once: down does not wait out its 10 s stop timeout)
+        `    command: sh -c "trap 'exit 0' TERM; echo web says hello > /data/hello; cat /data/hello; sleep 600 & wait"`,
+        "    volumes:",
+        "      - data:/data",
+        "  worker:",
+        "    image: busybox",
+        `    command: sh -c "trap 'exit 0' TERM; echo worker says hello; sleep 600 & wait"`,
+        "    depends_on:",
+        "      - web",
+        "volumes:",
+        "  data:",
+        "",
+      ]));
     });
 
     after(async () => {

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
-import { activateHangar, boxHome, EXTENSION_ID, resetEngineHome, SHARED_CACHE, until, useEngineHome, workspaceRoot } from "./helpers";
+import { activateHangar, boxHome, EXTENSION_ID, resetEngineHome, SHARED_CACHE, until, useEngineHome, workspaceFile } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 import { makeKey, OpenSshServer, SSHD, sshdInstalled } from "../../system/fixtures/openssh-server";
 import { startRegistry } from "../../system/fixtures/local-registry";
@@ -51,19 +51,13 @@ describe("Images and Containers views (real embedded engine)", function () {
   before(async function () {
     if (!boxHome) this.skip(); // the launchers provide a HANGAR_HOME with the default box
     await useEngineHome();
-    folder = vscode.Uri.joinPath(workspaceRoot(), "dockertest");
-    await fs.mkdir(folder.fsPath, { recursive: true });
-    dockerfile = vscode.Uri.joinPath(folder, "Dockerfile");
-    await fs.writeFile(
-      dockerfile.fsPath,
-      [
-        "FROM busybox:latest",
-        "RUN echo built-by-hangar > /built.txt && mkdir /www && echo '<h1>served by hangar</h1>' > /www/index.html && ln -s /www /site",
-        "EXPOSE 8080",
-        'CMD ["sh", "-c", "httpd -p 8080 -h /www; echo hello from hangar; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]',
-        "",
-      ].join("\n"),
-    );
+    ({ folder, file: dockerfile } = await workspaceFile("dockertest", "Dockerfile", [
+      "FROM busybox:latest",
+      "RUN echo built-by-hangar > /built.txt && mkdir /www && echo '<h1>served by hangar</h1>' > /www/index.html && ln -s /www /site",
+      "EXPOSE 8080",
+      'CMD ["sh", "-c", "httpd -p 8080 -h /www; echo hello from hangar; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]',
+      "",
+    ]));
     api = await activateHangar();
   });
 

@@ -51,3 +51,12 @@ export async function resetEngineHome(): Promise<void> {
   await config.update("home", undefined, vscode.ConfigurationTarget.Global);
   await config.update("engine.memory", undefined, vscode.ConfigurationTarget.Global);
 }
+
+/** Writes `lines` (joined by newlines) to `name` in the workspace's folder `dir`, made if missing: the folder and the file. */
+export async function workspaceFile(dir: string, name: string, lines: string[]): Promise<{ folder: vscode.Uri; file: vscode.Uri }> {
+  const folder = vscode.Uri.joinPath(workspaceRoot(), dir);
+  await fs.mkdir(folder.fsPath, { recursive: true });
+  const file = vscode.Uri.joinPath(folder, name);
+  await fs.writeFile(file.fsPath, lines.join("\n"));
+  return { folder, file };
+}
