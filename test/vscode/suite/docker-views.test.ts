@@ -8,11 +8,10 @@ import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 import { activateHangar, boxHome, EXTENSION_ID, resetEngineHome, SHARED_CACHE, until, useEngineHome, workspaceFile } from "./helpers";
-import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
+import { EXPANDED_AT_FIRST, screenshot, showOnly, SIDEBAR, uiBridgeAvailable, waitForText } from "./ui-bridge";
 import { makeKey, OpenSshServer, SSHD, sshdInstalled } from "../../system/fixtures/openssh-server";
 import { startRegistry } from "../../system/fixtures/local-registry";
 
-const SIDEBAR = ".part.sidebar";
 const run = promisify(execFile);
 
 /** The built `hangar` CLI of the extension under test, for engines the test starts and stops itself. */
@@ -210,9 +209,15 @@ describe("Images and Containers views (real embedded engine)", function () {
 
     if (uiBridgeAvailable) {
       await vscode.commands.executeCommand("workbench.view.extension.hangar");
-      await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.some((r) => r.includes("dockertest")) && t.some((r) => r.includes("Running")), 30_000);
-      console.log(`    screenshot: ${await screenshot("hangar-images-containers", SIDEBAR)}`);
-      await screenshot("hangar-docker-window");
+      // Only the two views this looks at: with all eight expanded, a pane can be too short to render its rows.
+      await showOnly(["Images", "Containers"]);
+      try {
+        await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.some((r) => r.includes("dockertest")) && t.some((r) => r.includes("Running")), 30_000);
+        console.log(`    screenshot: ${await screenshot("hangar-images-containers", SIDEBAR)}`);
+        await screenshot("hangar-docker-window");
+      } finally {
+        await showOnly(EXPANDED_AT_FIRST);
+      }
     }
 
     await vscode.commands.executeCommand("hangar.container.stop", item);

@@ -7,9 +7,8 @@ import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 import { activateHangar, boxHome, resetEngineHome, until, useEngineHome } from "./helpers";
-import { click, queryClasses, screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
+import { EXPANDED_AT_FIRST, paneOf, screenshot, showOnly, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
-const SIDEBAR = ".part.sidebar";
 const TOASTS = ".notifications-toasts .notification-list-item-message";
 const run = promisify(execFile);
 const DOCKERD = "/usr/sbin/dockerd";
@@ -26,21 +25,6 @@ async function children(provider: vscode.TreeDataProvider<vscode.TreeItem>, item
 
 const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);
 const describe_ = (items: vscode.TreeItem[]): string => items.map((i) => `${labelOf(i)} (${String(i.description ?? "")})`).join(", ");
-
-/** The rows of one view's pane (its header's title names it). */
-const paneOf = (title: string): string => `${SIDEBAR} .pane:has(> .pane-header h3.title:text-is("${title}"))`;
-const VIEWS = ["Boxes", "Machines", "Images", "Containers", "Registries", "Networks", "Volumes", "Contexts"];
-/** The views expanded before this suite, as it leaves them (the views suite expects them so). */
-const EXPANDED_BEFORE = ["Boxes", "Machines", "Images", "Containers", "Registries"];
-
-/** Expands the views named and collapses the other Hangar views (by their headers, as a user would), so the rows shown fit the 800 px window. */
-async function showOnly(titles: string[]): Promise<void> {
-  for (const title of VIEWS) {
-    const header = `${paneOf(title)} > .pane-header`;
-    const [classes] = await queryClasses(header);
-    if (classes !== undefined && /\bexpanded\b/.test(classes) !== titles.includes(title)) await click(header);
-  }
-}
 
 describe("Networks, Volumes and Contexts views", function () {
   this.timeout(180_000);
@@ -60,7 +44,7 @@ describe("Networks, Volumes and Contexts views", function () {
 
   after(async () => {
     if (!boxHome) return;
-    if (uiBridgeAvailable) await showOnly(EXPANDED_BEFORE).catch(() => undefined);
+    if (uiBridgeAvailable) await showOnly(EXPANDED_AT_FIRST).catch(() => undefined);
     await docker(socket, ["rm", "-f", container]).catch(() => undefined);
     await docker(socket, ["network", "rm", net]).catch(() => undefined);
     await docker(socket, ["volume", "rm", "-f", vol, spare]).catch(() => undefined);

@@ -46,3 +46,25 @@ export async function screenshot(name: string, selector?: string): Promise<strin
 export async function click(selector: string): Promise<void> {
   await call<unknown>("click", { selector });
 }
+
+/** The workbench's sidebar. */
+export const SIDEBAR = ".part.sidebar";
+/** One Hangar view's pane in the sidebar (its header's title names it). */
+export const paneOf = (title: string): string => `${SIDEBAR} .pane:has(> .pane-header h3.title:text-is("${title}"))`;
+/** Hangar's views, top to bottom. */
+export const HANGAR_VIEWS = ["Boxes", "Machines", "Images", "Containers", "Registries", "Networks", "Volumes", "Contexts"];
+/** The views expanded when Hangar's container opens first (the views suite expects them so): what a suite that folds views restores. */
+export const EXPANDED_AT_FIRST = ["Boxes", "Machines", "Images", "Containers", "Registries"];
+
+/**
+ * Expands the views named and collapses Hangar's others (by their headers, as
+ * a user would), so the rows a test waits for fit the 800 px window: with
+ * eight views expanded a pane may be too short to render them.
+ */
+export async function showOnly(titles: string[]): Promise<void> {
+  for (const title of HANGAR_VIEWS) {
+    const header = `${paneOf(title)} > .pane-header`;
+    const [classes] = await queryClasses(header);
+    if (classes !== undefined && /\bexpanded\b/.test(classes) !== titles.includes(title)) await click(header);
+  }
+}
