@@ -1,6 +1,6 @@
 import type Dockerode from "dockerode";
 import * as vscode from "vscode";
-import { startEngine } from "../../core/api/engine-control";
+import { engineStatus, startEngine } from "../../core/api/engine-control";
 import { JsonMessageSplitter } from "../../core/docker/build/build-progress";
 import { connectDocker, describeDockerError, type DockerConnection } from "../../core/docker/endpoints/docker-connection";
 import type { ConfiguredEndpoint, DockerEndpoint } from "../../core/docker/endpoints/docker-endpoint";
@@ -104,11 +104,11 @@ export class DockerService implements vscode.Disposable {
    * the embedded engine when it is the endpoint and not running). Errors
    * become one line naming the endpoint and the API's message.
    */
-  async use<T>(what: string, fn: (docker: Dockerode) => Promise<T>): Promise<T> {
+  async use<T>(what: string, fn: (docker: Dockerode) => Promise<T>, start = true): Promise<T> {
     const endpoint = await this.endpoint();
     let connection: DockerConnection;
     try {
-      connection = await this.connection();
+      connection = await this.connection(start);
     } catch (err) {
       const message = describeDockerError(err, endpoint);
       this.setState({ kind: "unreachable", message });
@@ -127,7 +127,7 @@ export class DockerService implements vscode.Disposable {
   /** For views: like `use`, but an unreachable endpoint is a state to show, not an error to raise. */
   async list<T>(fn: (docker: Dockerode) => Promise<T>): Promise<{ value?: T; error?: string }> {
     try {
-      const value = await this.use("Listing", fn);
+      const value = await this.use("Listing", fn, startWithViews());
       if (this.stateValue.kind !== "ready") void this.probe();
       return { value };
     } catch (err) {
@@ -145,7 +145,7 @@ export class DockerService implements vscode.Disposable {
 
   private async probe(): Promise<void> {
     try {
-      const c = await this.connection();
+      const c = await this.connection(startWithViews());
       const v = (await c.docker.version()) as { Version?: string; ApiVersion?: string };
       this.setState({ kind: "ready", version: v.Version ?? v.ApiVersion ?? "" });
     } catch (err) {
@@ -153,12 +153,13 @@ export class DockerService implements vscode.Disposable {
     }
   }
 
-  private connection(): Promise<DockerConnection> {
+  /** The connection, made once; `start`: whether the embedded engine is started when it is not running. */
+  private connection(start = true): Promise<DockerConnection> {
     if (!this.conn) {
       const attempt = (async () => {
         const endpoint = await this.endpoint();
         this.setState({ kind: "connecting" });
-        if (endpoint.source === "embedded") await this.startEmbedded();
+        if (endpoint.source === "embedded") await this.startEmbedded(start);
         return connectDocker(endpoint);
       })();
       this.conn = attempt;
@@ -167,7 +168,9 @@ export class DockerService implements vscode.Disposable {
         if (this.conn === attempt) this.conn = undefined;
       });
     }
-    return this.conn;
+    // A view's attempt leaves a stopped engine stopped; a command that needs the engine then starts it.
+    const conn = this.conn;
+    return start ? conn.catch((err: unknown) => (err instanceof EngineNotRunning ? this.connection(true) : Promise.reject(err))) : conn;
   }
 
   /**
@@ -183,27 +186,42 @@ export class DockerService implements vscode.Disposable {
     await this.reset(this.current);
   }
 
-  private async startEmbedded(): Promise<void> {
+  private async startEmbedded(start: boolean): Promise<void> {
     if (this.heldHome === this.hangar.hangarHome) throw new HangarError("Hangar's container engine is stopped.", "Start it with Hangar: Start Container Engine.");
+    if (!start) {
+      if ((await engineStatus(this.hangar.hangarHome)).running) return;
+      throw new EngineNotRunning();
+    }
     const { started, status } = await startEngine(this.hangar.hangarHome, engineStartOptions());
-    if (started) this.hangar.log.info(`Started Hangar's container engine on ${status.dockerHost} (pid ${status.pid ?? "?"}).`);
+    if (!started) return;
+    this.hangar.log.info(`Started Hangar's container engine on ${status.dockerHost} (pid ${status.pid ?? "?"}).`);
+    // Views waiting out a back-off (they found it stopped) follow it now.
+    if (this.retry && this.watching) {
+      clearTimeout(this.retry);
+      this.retry = undefined;
+      this.retryMs = 1000;
+      setImmediate(() => this.startEvents());
+    }
   }
 
   private startEvents(): void {
     if (this.events || this.retry) return;
     let stopped = false;
     let stream: NodeJS.ReadableStream | undefined;
-    this.events = {
+    const destroy = (): void => (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    // This stream's own handle: a reset may already have started the next one, which this one must not touch.
+    const handle = {
       stop: () => {
         stopped = true;
-        (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+        destroy();
       },
     };
+    this.events = handle;
     void (async () => {
       try {
-        const c = await this.connection();
+        const c = await this.connection(startWithViews());
         stream = (await c.docker.getEvents({})) as NodeJS.ReadableStream;
-        if (stopped) return this.events?.stop();
+        if (stopped) return destroy();
         void this.probe();
         this.retryMs = 1000;
         // What changed while nothing listened.
@@ -223,6 +241,7 @@ export class DockerService implements vscode.Disposable {
         if (stopped) return;
         this.setState({ kind: "unreachable", message: describeDockerError(err, await this.endpoint()) });
       }
+      if (this.events !== handle) return;
       this.events = undefined;
       // The connection may be what broke (an engine restart): make a new one on retry.
       const old = this.conn;
@@ -297,5 +316,17 @@ export class DockerService implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     for (const t of Object.values(this.settle)) clearTimeout(t);
     for (const e of [this.endpointChanged, this.stateChanged, ...Object.values(this.emitters())]) e.dispose();
+  }
+}
+
+/** hangar.engine.startWithViews: whether showing a Docker view starts a stopped embedded engine. */
+function startWithViews(): boolean {
+  return vscode.workspace.getConfiguration("hangar").get<boolean>("engine.startWithViews", true);
+}
+
+/** The embedded engine is not running, and the views were not to start it. */
+class EngineNotRunning extends HangarError {
+  constructor() {
+    super("Hangar's container engine is not running.", "Start it with Hangar: Start Container Engine, or set hangar.engine.startWithViews to let the views start it.");
   }
 }

@@ -94,10 +94,12 @@ function waitForPort(child: ChildProcess): Promise<number> {
  */
 async function runSuite(browser: Browser, setPage: (p: Page | undefined) => void, o: { tmp: string; workspace: string; env: NodeJS.ProcessEnv; untrusted?: boolean }): Promise<number> {
   const xdg = (name: string): string => path.join(o.tmp, name);
-  if (o.untrusted) {
-    mkdirSync(xdg("user-data/User"), { recursive: true });
-    writeFileSync(xdg("user-data/User/settings.json"), JSON.stringify({ "security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never" }));
-  }
+  // The Docker views start no engine in the homes the machine and box suites use (a cold boot each, beside
+  // the system tests): the engine suites turn that on where they want it (useEngineHome).
+  const settings: Record<string, unknown> = { "hangar.engine.startWithViews": false };
+  if (o.untrusted) Object.assign(settings, { "security.workspace.trust.enabled": true, "security.workspace.trust.startupPrompt": "never" });
+  mkdirSync(xdg("user-data/User"), { recursive: true });
+  writeFileSync(xdg("user-data/User/settings.json"), JSON.stringify(settings));
   const server = spawn(
     CODE_SERVER,
     [

@@ -9,16 +9,12 @@ import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
 import { dockerHost, engineSocket } from "../../../src/core/api/engine-socket";
-import { activateHangar, boxHome, resetEngineHome, until, useEngineHome, workspaceFile, workspaceRoot } from "./helpers";
+import { activateHangar, boxHome, children, labelOf, resetEngineHome, until, useEngineHome, workspaceFile, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const SIDEBAR = ".part.sidebar";
 const run = promisify(execFile);
 
-const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);
-async function children(provider: vscode.TreeDataProvider<vscode.TreeItem>, item?: vscode.TreeItem): Promise<vscode.TreeItem[]> {
-  return ((await provider.getChildren(item)) ?? []) as vscode.TreeItem[];
-}
 const hoverText = (hovers: vscode.Hover[]): string =>
   hovers
     .flatMap((h) => h.contents)

@@ -7,8 +7,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
-import { activateHangar, boxHome, EXTENSION_ID, resetEngineHome, SHARED_CACHE, until, useEngineHome, workspaceFile } from "./helpers";
-import { EXPANDED_AT_FIRST, screenshot, showOnly, SIDEBAR, uiBridgeAvailable, waitForText } from "./ui-bridge";
+import { activateHangar, boxHome, children, EXTENSION_ID, labelOf, resetEngineHome, SHARED_CACHE, until, useEngineHome, workspaceFile } from "./helpers";
+import { EXPANDED_AT_FIRST, screenshot, showOnly, SIDEBAR, uiBridgeAvailable, waitForRows, waitForText } from "./ui-bridge";
 import { makeKey, OpenSshServer, SSHD, sshdInstalled } from "../../system/fixtures/openssh-server";
 import { startRegistry } from "../../system/fixtures/local-registry";
 
@@ -33,12 +33,6 @@ function apiPost(socket: string, apiPath: string): Promise<number> {
     req.end();
   });
 }
-
-async function children(provider: vscode.TreeDataProvider<vscode.TreeItem>, item?: vscode.TreeItem): Promise<vscode.TreeItem[]> {
-  return ((await provider.getChildren(item)) ?? []) as vscode.TreeItem[];
-}
-
-const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);
 
 describe("Images and Containers views (real embedded engine)", function () {
   this.timeout(300_000);
@@ -79,6 +73,9 @@ describe("Images and Containers views (real embedded engine)", function () {
     }, "the Build Image lens");
     const lens = lenses.find((l) => l.command?.command === "hangar.image.build")!;
     assert.match(lens.command!.title, /Build Image/);
+    // The view follows the engine's events (here after the Compose suite moved hangar.home away and back).
+    let reloads = 0;
+    const counting = api.imagesTree.onDidChangeTreeData(() => reloads++);
     // The lens asks for a tag (the folder's name by default): accept it as a user pressing Enter would.
     const built = vscode.commands.executeCommand<string>(lens.command!.command, ...(lens.command!.arguments ?? []));
     let done = false;
@@ -100,7 +97,19 @@ describe("Images and Containers views (real embedded engine)", function () {
     assert.match(log.transcript, /Step 2\/4 : RUN echo built-by-hangar/);
     assert.match(log.transcript, /Built dockertest:latest/);
 
-    // The view follows the engine's events: the new tag appears without a refresh.
+    // The new tag appears without a refresh: the view is told, and (where the page can be seen) shows it.
+    try {
+      await until(() => reloads > 0, "the Images view told of the build by the engine's events", 30_000);
+    } finally {
+      counting.dispose();
+    }
+    if (uiBridgeAvailable) {
+      try {
+        await waitForRows("Images", ["Images", "Containers"], (rows) => rows.some((r) => r.includes("dockertest")));
+      } finally {
+        await showOnly(EXPANDED_AT_FIRST);
+      }
+    }
     let repos: vscode.TreeItem[] = [];
     await until(
       async () => {
@@ -210,9 +219,10 @@ describe("Images and Containers views (real embedded engine)", function () {
     if (uiBridgeAvailable) {
       await vscode.commands.executeCommand("workbench.view.extension.hangar");
       // Only the two views this looks at: with all eight expanded, a pane can be too short to render its rows.
-      await showOnly(["Images", "Containers"]);
+      const shown = ["Images", "Containers"];
       try {
-        await waitForText(`${SIDEBAR} .monaco-list-row`, (t) => t.some((r) => r.includes("dockertest")) && t.some((r) => r.includes("Running")), 30_000);
+        await waitForRows("Images", shown, (rows) => rows.some((r) => r.includes("dockertest")));
+        await waitForRows("Containers", shown, (rows) => rows.some((r) => r.includes("Running")));
         console.log(`    screenshot: ${await screenshot("hangar-images-containers", SIDEBAR)}`);
         await screenshot("hangar-docker-window");
       } finally {

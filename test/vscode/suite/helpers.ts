@@ -42,6 +42,7 @@ export const SHARED_CACHE = path.join(os.tmpdir(), "hangar-test-default-box", "c
 export async function useEngineHome(home = boxHome!): Promise<void> {
   const config = vscode.workspace.getConfiguration("hangar");
   await config.update("engine.memory", 128, vscode.ConfigurationTarget.Global);
+  await config.update("engine.startWithViews", true, vscode.ConfigurationTarget.Global);
   await fs.cp(SHARED_CACHE, path.join(home, "cache"), { recursive: true }).catch(() => undefined);
   await config.update("home", home, vscode.ConfigurationTarget.Global);
 }
@@ -50,6 +51,8 @@ export async function resetEngineHome(): Promise<void> {
   const config = vscode.workspace.getConfiguration("hangar");
   await config.update("home", undefined, vscode.ConfigurationTarget.Global);
   await config.update("engine.memory", undefined, vscode.ConfigurationTarget.Global);
+  // (the launcher's setting: no engine started by the views in the other suites' homes)
+  await config.update("engine.startWithViews", false, vscode.ConfigurationTarget.Global);
 }
 
 /** Writes `lines` (joined by newlines) to `name` in the workspace's folder `dir`, made if missing: the folder and the file. */
@@ -60,3 +63,11 @@ export async function workspaceFile(dir: string, name: string, lines: string[]):
   await fs.writeFile(file.fsPath, lines.join("\n"));
   return { folder, file };
 }
+
+/** A tree's children as the view would ask for them (the root's when `item` is undefined). */
+export async function children(provider: vscode.TreeDataProvider<vscode.TreeItem>, item?: vscode.TreeItem): Promise<vscode.TreeItem[]> {
+  return ((await provider.getChildren(item)) ?? []) as vscode.TreeItem[];
+}
+
+/** A tree item's label as text. */
+export const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);

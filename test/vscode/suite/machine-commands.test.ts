@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
-import { activateHangar, until, workspaceRoot } from "./helpers";
+import { activateHangar, children, until, workspaceRoot } from "./helpers";
 import { screenshot, uiBridgeAvailable, waitForText } from "./ui-bridge";
 
 const exec = promisify(execFile);
@@ -190,8 +190,16 @@ describe("Machine commands", function () {
     assert.equal((await sshRun(sshConfigFile, "default", "echo running")).trim(), "running");
   });
 
-  it("engine start, status and stop act on this home's engine", async () => {
-    await activateHangar();
+  it("engine start, status and stop act on this home's engine; with startWithViews off the views leave it stopped", async () => {
+    const api = await activateHangar();
+    // The launcher turns hangar.engine.startWithViews off: a view that lists the stopped engine says so and starts nothing.
+    assert.equal(settings().get("engine.startWithViews"), false);
+    const rows = await children(api.containersTree);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].label, "Container engine stopped");
+    assert.match(String(rows[0].description), /container engine is not running.*Start Container Engine/);
+    assert.equal(rows[0].command?.command, "hangar.engine.start", "clicking it starts the engine");
+    assert.equal((await vscode.commands.executeCommand<{ running: boolean }>("hangar.engine.status", { show: false })).running, false, "a view started it");
     await vscode.commands.executeCommand("hangar.engine.start");
     const running = await vscode.commands.executeCommand<{ running: boolean; dockerHost: string; pid?: number }>("hangar.engine.status", { show: false });
     assert.equal(running.dockerHost, `unix://${path.join(home, "docker.sock")}`);

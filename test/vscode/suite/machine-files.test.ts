@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
-import { activateHangar, until, workspaceRoot } from "./helpers";
+import { activateHangar, labelOf, until, workspaceRoot } from "./helpers";
 import { click, screenshot, waitForText } from "./ui-bridge";
 import { keepAsWalkthroughMedia, remakeWalkthroughMedia, viewPane } from "./walkthrough-media";
 
@@ -15,7 +15,6 @@ const SIDEBAR = ".part.sidebar";
 /** Names a guest can give its files that would mean something else as host paths. */
 const ODD_NAMES = ["..\\..\\escaped.txt", "a%2F..%2Fb.txt", "-rf", "spaced name.txt", "ünïcødé.txt", "new\nline.txt"];
 
-const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 describe("Machine files", function () {

@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import * as vscode from "vscode";
 import type { HangarApi } from "../../../src/extension";
-import { activateHangar, boxHome, resetEngineHome, until, useEngineHome } from "./helpers";
-import { EXPANDED_AT_FIRST, paneOf, screenshot, showOnly, uiBridgeAvailable, waitForText } from "./ui-bridge";
+import { activateHangar, boxHome, children, labelOf, resetEngineHome, until, useEngineHome } from "./helpers";
+import { EXPANDED_AT_FIRST, paneOf, screenshot, showOnly, uiBridgeAvailable, waitForRows, waitForText } from "./ui-bridge";
 
 const TOASTS = ".notifications-toasts .notification-list-item-message";
 const run = promisify(execFile);
@@ -19,11 +19,6 @@ async function docker(socket: string, args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-async function children(provider: vscode.TreeDataProvider<vscode.TreeItem>, item?: vscode.TreeItem): Promise<vscode.TreeItem[]> {
-  return ((await provider.getChildren(item)) ?? []) as vscode.TreeItem[];
-}
-
-const labelOf = (i: vscode.TreeItem): string => String(typeof i.label === "object" ? i.label?.label : i.label);
 const describe_ = (items: vscode.TreeItem[]): string => items.map((i) => `${labelOf(i)} (${String(i.description ?? "")})`).join(", ");
 
 describe("Networks, Volumes and Contexts views", function () {
@@ -112,14 +107,14 @@ describe("Networks, Volumes and Contexts views", function () {
     await vscode.commands.executeCommand("workbench.action.closeAllEditors");
 
     if (uiBridgeAvailable) {
-      await showOnly(["Networks", "Volumes"]);
-      const rows = await waitForText(`${paneOf("Networks")} .monaco-list-row`, (t) => t.some((r) => r.includes(net)) && t.some((r) => r.includes(container)), 30_000);
+      const shown = ["Networks", "Volumes"];
+      const rows = await waitForRows("Networks", shown, (t) => t.some((r) => r.includes(net)) && t.some((r) => r.includes(container)));
       assert.ok(
         rows.some((r) => /bridge · local/.test(r)),
         JSON.stringify(rows),
       );
       console.log(`    screenshot: ${await screenshot("hangar-networks", paneOf("Networks"))}`);
-      await waitForText(`${paneOf("Volumes")} .monaco-list-row`, (t) => t.some((r) => r.includes(container)) && t.some((r) => r.includes(spare)), 30_000);
+      await waitForRows("Volumes", shown, (t) => t.some((r) => r.includes(container)) && t.some((r) => r.includes(spare)));
       console.log(`    screenshot: ${await screenshot("hangar-volumes", paneOf("Volumes"))}`);
       await screenshot("hangar-networks-volumes-window");
     }
@@ -279,10 +274,10 @@ describe("Networks, Volumes and Contexts views", function () {
       assert.deepEqual(vols.map(labelOf), ["real-vol"]);
       assert.match(String(contexts.find((c) => labelOf(c) === "real dockerd")!.description), /^current · connected · 20\.10/);
       if (uiBridgeAvailable) {
-        await showOnly(["Networks", "Contexts"]);
-        await waitForText(`${paneOf("Contexts")} .monaco-list-row`, (t) => t.some((r) => /real dockerd.*current/.test(r)), 30_000);
+        const shown = ["Networks", "Contexts"];
+        await waitForRows("Contexts", shown, (t) => t.some((r) => /real dockerd.*current/.test(r)));
         console.log(`    screenshot: ${await screenshot("hangar-contexts", paneOf("Contexts"))}`);
-        await waitForText(`${paneOf("Networks")} .monaco-list-row`, (t) => t.some((r) => r.includes("real-net")), 30_000);
+        await waitForRows("Networks", shown, (t) => t.some((r) => r.includes("real-net")));
         console.log(`    screenshot: ${await screenshot("hangar-networks-dockerd", paneOf("Networks"))}`);
       }
 

@@ -62,9 +62,40 @@ export const EXPANDED_AT_FIRST = ["Boxes", "Machines", "Images", "Containers", "
  * eight views expanded a pane may be too short to render them.
  */
 export async function showOnly(titles: string[]): Promise<void> {
-  for (const title of HANGAR_VIEWS) {
-    const header = `${paneOf(title)} > .pane-header`;
-    const [classes] = await queryClasses(header);
-    if (classes !== undefined && /\bexpanded\b/.test(classes) !== titles.includes(title)) await click(header);
+  // A click during a pane's animation can be lost: check every header again until all agree.
+  let wrong: string[] = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    wrong = [];
+    for (const title of HANGAR_VIEWS) {
+      const header = `${paneOf(title)} > .pane-header`;
+      const [classes] = await queryClasses(header);
+      if (classes !== undefined && /\bexpanded\b/.test(classes) !== titles.includes(title)) {
+        wrong.push(title);
+        await click(header);
+      }
+    }
+    if (!wrong.length) return;
+    await new Promise((r) => setTimeout(r, 300));
   }
+  throw new Error(`showOnly(${titles.join(", ")}): the ${wrong.join(", ")} views would not fold or unfold`);
+}
+
+/**
+ * Waits until the rows `view`'s pane renders satisfy `pred`, unfolding only
+ * the views in `shown` (and folding them again on each retry, should a click
+ * have been lost); returns the rows.
+ */
+export async function waitForRows(view: string, shown: string[], pred: (rows: string[]) => boolean, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let rows: string[] = [];
+  while (Date.now() < deadline) {
+    await showOnly(shown);
+    try {
+      return await waitForText(`${paneOf(view)} .monaco-list-row`, pred, Math.min(5_000, Math.max(1, deadline - Date.now())));
+    } catch {
+      rows = await queryText(`${paneOf(view)} .monaco-list-row`);
+    }
+  }
+  const [classes] = await queryClasses(`${paneOf(view)} > .pane-header`);
+  throw new Error(`Timed out waiting on the ${view} view's rows; last rows: ${JSON.stringify(rows)}; its header: ${classes ?? "not found"}`);
 }
