@@ -56,7 +56,7 @@ export async function serveEngine(hangarHome: string, options: ServeEngineOption
   const staging = new LayerStaging(path.join(engineRoot(hangarHome), "staging"));
   await staging.prepare();
   const machine = new EngineMachine(
-    { hangarHome, memoryMiB, idleSuspendMs: options.idleSuspendMs, log: options.log, syncedFolders: shares.syncedFolders(volumes.root, staging), disk, staging },
+    { hangarHome, memoryMiB, idleSuspendMs: options.idleSuspendMs, log: options.log, syncedFolders: shares.syncedFolders(volumes.root, staging), disk, staging, mirror: options.mirror, env },
     images,
   );
   const networks = await NetworkStore.open(engineRoot(hangarHome));

@@ -17,7 +17,12 @@ export class MachineSession {
   private channels = 0;
   private lastActivity = Date.now();
 
-  private constructor(private readonly client: Client) {}
+  /** The connection's last error after it was ready (ssh2 reports it before "close"), for the log. */
+  private lastError?: Error;
+
+  private constructor(private readonly client: Client) {
+    client.on("error", (err) => (this.lastError = err));
+  }
 
   /** Commands, shells and connections open on the session now (the engine machine is idle at 0). */
   get openChannels(): number {
@@ -88,6 +93,7 @@ export class MachineSession {
   }
 
   private runOnce(command: string, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void }): Promise<RunResult> {
+    checkLength(command);
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch) => {
         if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
@@ -115,6 +121,7 @@ export class MachineSession {
   }
 
   private execOnce(command: string, o: { pty?: PseudoTtyOptions }): Promise<ClientChannel> {
+    checkLength(command);
     return new Promise((resolve, reject) => {
       this.client.exec(command, o.pty ? { pty: o.pty } : {}, (err, channel) => {
         if (err) return reject(new HangarError(`Running a command in the machine failed: ${err.message}`));
@@ -155,13 +162,27 @@ export class MachineSession {
     });
   }
 
-  /** Called once when the connection ends (guest halted, network lost). */
-  onClose(listener: () => void): void {
-    this.client.once("close", listener);
+  /** Called once when the connection ends (guest halted, network lost), with the error that ended it if there was one. */
+  onClose(listener: (error?: Error) => void): void {
+    this.client.once("close", () => listener(this.lastError));
   }
 
   close(): void {
     this.client.end();
+  }
+
+  /**
+   * Ends the connection and waits (at most `ms`) until it has closed, so the
+   * guest has seen the end: a machine saved right after a bare close() keeps
+   * the server's side of it open in the snapshot.
+   */
+  async closeAndWait(ms = 3000): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.client.once("close", () => (clearTimeout(timer), resolve()));
+    });
+    this.client.end();
+    await closed;
   }
 }
 
@@ -170,4 +191,13 @@ export type Command = string | (() => string);
 
 function commandText(c: Command): string {
   return typeof c === "function" ? c() : c;
+}
+
+/** dropbear's longest string in a packet (MAX_STRING_LEN, which MAX_CMD_LEN sets): a longer exec command ends the whole connection. */
+export const MAX_COMMAND_BYTES = 9000;
+
+function checkLength(command: string): void {
+  const bytes = Buffer.byteLength(command);
+  if (bytes > MAX_COMMAND_BYTES)
+    throw new HangarError(`A command for the machine is ${bytes} bytes, past the SSH server's ${MAX_COMMAND_BYTES}-byte limit (it would drop the connection): ${command.slice(0, 120)}…`);
 }

@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
+import { ensureBuiltinBox, isBuiltinBox } from "../boxes/default-box/builtin-box";
 import { BoxStore, type BoxEntry } from "../boxes/box-store";
 import { addBoxFromUrls } from "../boxes/box-url";
 import { newestSatisfying } from "../boxes/box-version";
@@ -45,6 +46,8 @@ export interface ProjectOptions {
   sshPortBase?: number;
   /** rsync-auto: how long host changes settle before a batch is copied (FolderSync's default, 40 ms, when unset). */
   syncSettleMs?: number;
+  /** The Debian mirror a built-in box that is not installed is built from (hangar.debianMirror; else HANGAR_DEBIAN_MIRROR, else apt's). */
+  debianMirror?: string;
 }
 
 /**
@@ -118,6 +121,16 @@ export class ProjectMachines {
     if (!boxes.length && m.boxUrls.length) {
       await addBoxFromUrls(this.hangarHome, m.boxUrls, m.box, this.dir, progress, signal);
       boxes = await installed();
+    } else if (!boxes.length && isBuiltinBox(m.box)) {
+      // As Vagrant adds a missing box: the shipped copy, else built here.
+      await ensureBuiltinBox(m.box, {
+        hangarHome: this.hangarHome,
+        mirror: this.options.debianMirror,
+        env: this.env,
+        signal,
+        onProgress: (fraction, message) => progress(`${message} (${Math.round(fraction * 100)}%)`),
+      });
+      boxes = await installed();
     }
     const version = newestSatisfying(
       boxes.map((b) => b.version),
@@ -132,7 +145,7 @@ export class ProjectMachines {
         );
       throw new HangarError(
         `The box '${m.box}'${m.boxVersion ? ` (version ${m.boxVersion})` : ""} is not installed for the embedded provider.`,
-        "Add it with `hangar box add`, or set config.vm.box_url to where it can be found.",
+        `Add it with \`hangar box add ${m.box} URL\` (a .box file or a registry reference), or set config.vm.box_url to where it can be found.`,
       );
     }
     return { dir: chosen.path, version: chosen.version };

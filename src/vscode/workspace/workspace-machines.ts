@@ -55,6 +55,7 @@ export class WorkspaceMachines implements vscode.Disposable {
       syncExcludes: settings.get<string[]>("sync.exclude"),
       sshPortBase: settings.get<number>("ssh.portBase"),
       syncSettleMs: settings.get<number>("sync.settleMs"),
+      debianMirror: settings.get<string>("debianMirror") || undefined,
     });
   }
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -57,6 +57,34 @@ test("`npm run package` makes a .vsix that a real VS Code installs offline, hold
     // The installed CLI runs from the extension folder alone.
     const version = await run(process.execPath, [path.join(ext, "dist", "cli.js"), "--version"], { cwd: tmp });
     assert.match(version.stdout, new RegExp(`^Hangar ${packageJson.version.replace(/\./g, "\\.")} `));
+
+    // It carries the default box ready made: the first up of hangar/debian-busybox adds that copy and boots it with
+    // no Debian mirror to reach (HANGAR_DEBIAN_MIRROR names a closed port, so a build would fail).
+    const box = JSON.parse(await readFile(path.join(ext, "dist", "box", "box.json"), "utf8")) as { name: string; version: string };
+    assert.equal(box.name, "hangar/debian-busybox");
+    const home = path.join(tmp, "home");
+    const project = path.join(tmp, "project");
+    await mkdir(project);
+    await writeFile(
+      path.join(project, "Vagrantfile"),
+      'Vagrant.configure("2") do |config|\n  config.vm.box = "hangar/debian-busybox"\n  config.vm.provider "hangar" do |h|\n    h.memory = 128\n  end\nend\n',
+    );
+    const cli = (args: string[]) =>
+      run(process.execPath, [path.join(ext, "dist", "cli.js"), ...args], {
+        cwd: project,
+        env: { ...process.env, HANGAR_HOME: home, HANGAR_DEBIAN_MIRROR: "http://127.0.0.1:9/debian" },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+    try {
+      const up = await cli(["up"]);
+      assert.match(up.stdout + up.stderr, /adding the copy Hangar ships/);
+      assert.equal((await cli(["ssh", "-c", "echo up-from-the-shipped-box"])).stdout.trim(), "up-from-the-shipped-box");
+      assert.match((await cli(["box", "list"])).stdout, new RegExp(`hangar/debian-busybox\\s+\\(embedded, ${box.version.replace(/\./g, "\\.")}\\)`));
+    } finally {
+      await cli(["destroy", "-f"]).catch(() => undefined);
+      // This home's machine daemon (it would otherwise exit on its own when idle).
+      await run("pkill", ["-f", `daemon.js ${home}`]).catch(() => undefined);
+    }
   } finally {
     await rm(tmp, { recursive: true, force: true });
     // package.mjs built dist/ for production; rebuild the development bundles the other tests expect.

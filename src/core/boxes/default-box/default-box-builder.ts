@@ -22,10 +22,13 @@ export const DEFAULT_BOX_NAME = "hangar/debian-busybox";
  * veth modules for container networks; 3: a tmpfs root and capsh, for
  * confined containers; 4: the container runtime script; 5: the watch relay's
  * helper, so `up` need not type it on the console; 6: disk and ext4
- * drivers, for the engine machine's disk), so a box from an older builder
+ * drivers, for the engine machine's disk; 7: trixie's dropbear, whose
+ * session channels no longer close before their command starts), so a box from an older builder
  * is told apart from a current one.
  */
-export const DEFAULT_BOX_REVISION = 6;
+export const DEFAULT_BOX_REVISION = 7;
+/** The Debian release dropbear (and its libraries) come from (see buildDefaultBox). */
+const DROPBEAR_SUITE = "trixie";
 /** Where Debian's dropbear runs its SFTP subsystem from (its SFTPSERVER_PATH). */
 const SFTP_SERVER_PATH = "usr/lib/sftp-server";
 /** Where Debian's libcap2-bin installs capsh. */
@@ -63,7 +66,13 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   const kernel = repo.findLatestKernel();
   const busybox = repo.require("busybox-static");
   const seabios = repo.require("seabios");
-  const dropbear = repo.resolveDependencies(["dropbear-bin"]);
+  // dropbear from the next release (trixie's, with the libc it needs): bookworm's 2022.83 can close a session channel it
+  // looks at before the channel's exec request arrives, run the command anyway and then end the whole connection on an
+  // assertion as the command writes (dropbear issue #321, fixed in 2024.86): the engine machine's SSH connection
+  // dropped under busy health checks. The rest of the box keeps bookworm's packages.
+  const next = new DebianRepository(mirror, cache, { suite: DROPBEAR_SUITE });
+  await next.loadIndex({ signal: o.signal });
+  const dropbear = next.resolveDependencies(["dropbear-bin"]);
   // Only its one program: the package's dependency on openssh-client is for the man pages' sake, and sftp-server needs libc alone.
   const sftp = repo.require("openssh-sftp-server");
   // capsh (and libcap2): the engine machine drops a container's capabilities with it (container-confinement.ts).
@@ -207,6 +216,8 @@ function initramfs(tree: Map<string, DebEntry>, kernelVersion: string, moduleFil
     if (e.type === "file" && e.content) cpio.addFile(p, e.content, { mode: e.mode });
     else if (e.type === "symlink" && e.linkname) cpio.addSymlink(p, e.linkname);
   }
+  // Programs name their loader /lib/ld-linux.so.2; a merged-/usr libc (trixie's) ships it under usr/lib only.
+  if (!tree.has("lib/ld-linux.so.2") && tree.has("usr/lib/ld-linux.so.2")) cpio.addSymlink("lib/ld-linux.so.2", "../usr/lib/ld-linux.so.2");
   cpio.addFile("init", initScript(moduleFiles), { mode: 0o755 });
   cpio.addFile("etc/hangar/udhcpc.script", UDHCPC_SCRIPT, { mode: 0o755 });
   cpio.addFile("etc/passwd", PASSWD, { mode: 0o644 });

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
-import { BoxStore } from "../../boxes/box-store";
+import { ensureBuiltinBox } from "../../boxes/default-box/builtin-box";
+import { BoxStore, type BoxEntry } from "../../boxes/box-store";
 import { DEFAULT_BOX_NAME } from "../../boxes/default-box/default-box-builder";
 import { EmbeddedBox } from "../../boxes/embedded-box";
 import { MachineRunner, type RunOptions } from "../../machines/machine-runner";
@@ -24,6 +25,9 @@ export interface EngineMachineOptions {
   disk?: boolean;
   /** The share image layers reach the guest through (one of syncedFolders), instead of the SSH session. */
   staging?: LayerStaging;
+  /** Where the default box is built from when it is not installed (and no packaged copy is shipped). */
+  mirror?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** What a saved engine machine was made from: a state is resumed only into the same box and memory size. */
@@ -96,7 +100,16 @@ export class EngineMachine {
   }
 
   private async start(): Promise<GuestRuntime> {
-    const entry = (await new BoxStore(this.o.hangarHome).list()).find((b) => b.name === DEFAULT_BOX_NAME && b.provider === "embedded" && !b.problem);
+    const find = async (): Promise<BoxEntry | undefined> => (await new BoxStore(this.o.hangarHome).list()).find((b) => b.name === DEFAULT_BOX_NAME && b.provider === "embedded" && !b.problem);
+    if (!(await find())) {
+      await ensureBuiltinBox(DEFAULT_BOX_NAME, {
+        hangarHome: this.o.hangarHome,
+        mirror: this.o.mirror,
+        env: this.o.env,
+        onProgress: (fraction, message) => this.o.log?.(`${message} (${Math.round(fraction * 100)}%)`),
+      });
+    }
+    const entry = await find();
     if (!entry)
       throw new HangarError(
         `The engine runs containers in a machine made from the box ${DEFAULT_BOX_NAME}, which is not installed.`,
@@ -147,15 +160,18 @@ export class EngineMachine {
     try {
       const session = await MachineSession.open(runner.sshPort, keyFile);
       if (!formatted && this.o.disk) await this.mountDisk(session);
-      session.onClose(() => {
+      session.onClose((error) => {
         // The guest went away (it crashed, was stopped or suspended): the next request starts or resumes one.
         if (this.session !== session) return;
         let tail = "";
         runner.watchConsole((text) => (tail += text))();
-        this.o.log?.(`the engine machine's SSH connection closed unexpectedly; its console ended with:\n${tail.slice(-2000)}`);
+        const why = error ? ` (${errorMessage(error)})` : "";
+        this.o.log?.(`the engine machine's SSH connection closed unexpectedly${why}; its console ended with:\n${tail.slice(-2000) || "(nothing)"}`);
         this.runner = undefined;
         this.session = undefined;
         this.starting = undefined;
+        // Whatever is left of that machine goes: two engine machines never run at once.
+        void runner.stop().catch(() => undefined);
       });
       this.runner = runner;
       this.session = session;
@@ -268,7 +284,8 @@ export class EngineMachine {
         this.session = undefined;
         this.runner = undefined;
         this.starting = undefined;
-        session?.close();
+        // (the guest sees the connection end before the save: resumed, a half-open one from the state would be its too)
+        await session?.closeAndWait();
         const t = Date.now();
         const bytes = await runner.save(this.stateFile);
         this.o.log?.(`engine machine suspended: ${Math.round(bytes / 1e6)} MB in ${Date.now() - t} ms`);

@@ -162,7 +162,8 @@ export function toolsSetupSteps(): string[] {
     `mkdir -p ${t}/bin ${t}/sbin ${t}/lib/i386-linux-gnu ${t}/root ${t}/old`,
     `ln -f /bin/busybox ${t}/bin/busybox && ln -f /sbin/capsh ${t}/sbin/capsh`,
     `ln -f "$(readlink -f /lib/ld-linux.so.2)" ${t}/lib/ld-linux.so.2`,
-    `for l in libc.so.6 libcap.so.2; do ln -f "$(readlink -f /lib/i386-linux-gnu/$l)" ${t}/lib/i386-linux-gnu/$l; done`,
+    // (libc is under /usr/lib in a box whose libc is merged-/usr, libcap under /lib: either is looked for)
+    `for l in libc.so.6 libcap.so.2; do f=/lib/i386-linux-gnu/$l; [ -e $f ] || f=/usr/lib/i386-linux-gnu/$l; ln -f "$(readlink -f $f)" ${t}/lib/i386-linux-gnu/$l || exit 1; done`,
     `mount --bind ${t} ${t} && mount -o remount,bind,ro ${t}`,
   ];
 }

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import type { MachineSession } from "../../machines/machine-session";
+import type { Command, MachineSession } from "../../machines/machine-session";
 
 /** A terminal size in character cells. */
 export interface ConsoleSize {
@@ -32,8 +32,8 @@ export interface ConsoleIo {
  * Resolves with the exit status (128 + signal number when a signal ended
  * the script, as shells report it).
  */
-export async function runOnChannel(session: MachineSession, script: string, marker: string, io: ConsoleIo): Promise<number> {
-  const ch = await session.exec(script, io.tty ? { pty: { rows: io.tty.rows, cols: io.tty.cols, height: 0, width: 0, term: "xterm" } } : {});
+export async function runOnChannel(session: MachineSession, script: Command, marker: string, io: ConsoleIo, retryRefused = false): Promise<number> {
+  const ch = await session.exec(script, { retryRefused, ...(io.tty ? { pty: { rows: io.tty.rows, cols: io.tty.cols, height: 0, width: 0, term: "xterm" } } : {}) });
   let started = false;
   const found = (detail: string): void => {
     started = true;

@@ -46,14 +46,21 @@ const MARKER = "hangar-exec-started";
  * engine machine.
  */
 export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo): Promise<number> {
-  const helper = `/dev/.hangar-exec-${spec.execId.slice(0, 16)}`;
+  // dropbear refuses an exec request now and then on a busy engine machine ("Unable to exec"): its fork or pipes failed
+  // (svr-chansession.c answers CHANNEL_FAILURE only when no child started), so the request is made again, each
+  // attempt with a helper folder of its own.
+  let attempt = 0;
+  return runOnChannel(session, () => execScript(spec, `/dev/.hangar-exec-${spec.execId.slice(0, 16)}${attempt++ ? `-${attempt}` : ""}`), MARKER, io, true);
+}
+
+function execScript(spec: ExecSpec, helper: string): string {
   const env = processEnv(spec.env, spec.hostname, !!spec.tty);
   const enter = [
     `mkdir /root${helper} && cp /bin/busybox /root${helper}/busybox && printf %s ${shellQuote(ENTER_SCRIPT)} > /root${helper}/enter || exit 126`,
     enterIdsStep("/root", helper, shellQuote(spec.user), shellQuote(spec.workingDir || "/")),
     `exec ${capshCommand(spec.confinement, "/root", `${helper}/busybox`, enterArgs(helper, spec.workingDir, spec.argv, env), !!spec.tty)}`,
   ].join("\n");
-  const script = [
+  return [
     pid1Script(spec.containerId),
     `[ -n "$p" ] || { echo "Container ${spec.containerId} is not running" >&2; exit 126; }`,
     `echo $$ > ${CGROUP_DIR}/${spec.containerId}/cgroup.procs 2>/dev/null`,
@@ -71,7 +78,6 @@ export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo):
   ]
     .filter(Boolean)
     .join("\n");
-  return runOnChannel(session, script, MARKER, io);
 }
 
 /**

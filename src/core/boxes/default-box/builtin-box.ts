@@ -1,0 +1,71 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, promises as fs } from "node:fs";
+import * as path from "node:path";
+import { HangarError } from "../../util/errors";
+import { BoxStore, boxNameToDir } from "../box-store";
+import { buildDefaultBox, DEFAULT_BOX_NAME, type BuildOptions } from "./default-box-builder";
+
+/**
+ * Built-in boxes are made by Hangar, not downloaded: `up` of a Vagrantfile
+ * naming one that is not installed installs it first, as Vagrant adds a
+ * missing box. A packaged Hangar (the .vsix) carries the default box ready
+ * made in dist/box (scripts/package.mjs puts it there), so that needs no
+ * network; without it (a checkout), the box is built from Debian packages.
+ */
+
+/** The file beside a shipped box's files that names it. */
+const SHIPPED_MANIFEST = "box.json";
+
+export function isBuiltinBox(name: string): boolean {
+  return name === DEFAULT_BOX_NAME;
+}
+
+/** The default box a packaged Hangar ships, beside its bundles; undefined in a checkout (or a package built without it). */
+export async function shippedDefaultBox(bundleDir: string = __dirname): Promise<{ dir: string; name: string; version: string } | undefined> {
+  const dir = path.join(bundleDir, "box");
+  if (!existsSync(path.join(dir, SHIPPED_MANIFEST))) return undefined;
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, SHIPPED_MANIFEST), "utf8")) as { name?: unknown; version?: unknown };
+  if (manifest.name !== DEFAULT_BOX_NAME || typeof manifest.version !== "string" || !/^[\w.+-]+$/.test(manifest.version)) {
+    throw new HangarError(`${path.join(dir, SHIPPED_MANIFEST)} does not describe ${DEFAULT_BOX_NAME}.`, "Reinstall Hangar, or build the box with `hangar box build`.");
+  }
+  return { dir, name: manifest.name, version: manifest.version };
+}
+
+/**
+ * Installs the built-in box `name` into the home's store when no version of
+ * it is there: the shipped copy, else a build from Debian packages (with
+ * progress). Returns what it did, or undefined when it was installed already.
+ */
+export async function ensureBuiltinBox(name: string, o: BuildOptions & { bundleDir?: string }): Promise<{ how: "shipped" | "built"; version: string } | undefined> {
+  if (!isBuiltinBox(name)) throw new HangarError(`${name} is not a built-in box.`);
+  const store = new BoxStore(o.hangarHome);
+  if ((await store.list()).some((b) => b.name === name && b.provider === "embedded" && !b.problem)) return undefined;
+  const progress = o.onProgress ?? (() => undefined);
+  const shipped = await shippedDefaultBox(o.bundleDir);
+  if (!shipped) {
+    progress(0, `${name} is not installed: building it from Debian packages`);
+    return { how: "built", version: (await buildDefaultBox(o)).version };
+  }
+  progress(0, `${name} is not installed: adding the copy Hangar ships (${shipped.version})`);
+  o.signal?.throwIfAborted();
+  const boxesRoot = path.join(o.hangarHome, "boxes");
+  const finalDir = path.join(boxesRoot, boxNameToDir(name), shipped.version, "embedded");
+  const tmp = path.join(boxesRoot, `.tmp-${randomBytes(6).toString("hex")}`);
+  await fs.mkdir(tmp, { recursive: true });
+  try {
+    for (const file of await fs.readdir(shipped.dir)) {
+      if (file === SHIPPED_MANIFEST) continue;
+      await fs.copyFile(path.join(shipped.dir, file), path.join(tmp, file));
+    }
+    await fs.chmod(path.join(tmp, "bootstrap_key"), 0o600).catch(() => undefined);
+    // Published whole or not at all, as a build does (over a damaged copy, if one is there).
+    await fs.rm(finalDir, { recursive: true, force: true });
+    await fs.mkdir(path.dirname(finalDir), { recursive: true });
+    await fs.rename(tmp, finalDir);
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  progress(1, `Added ${name} ${shipped.version}`);
+  return { how: "shipped", version: shipped.version };
+}
