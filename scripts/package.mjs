@@ -21,8 +21,8 @@ console.log(`${out}: ${(statSync(out).size / 1024).toFixed(0)} KiB`);
  * Builds the default box with the production CLI (from Debian packages: the
  * mirror is this computer's apt configuration, HANGAR_DEBIAN_MIRROR or
  * hangar.debianMirror's environment) and copies it to dist/box in the form
- * src/core/boxes/default-box/builtin-box.ts reads: its files (no booted
- * state: that is made by each computer's first up) and box.json naming it.
+ * src/core/boxes/default-box/builtin-box.ts reads: its files and box.json
+ * naming it.
  * The build's home is kept between runs in this user's cache, so the
  * packages are downloaded once.
  */
@@ -39,7 +39,9 @@ function shipDefaultBox() {
   const built = path.join(boxes, boxName.replace("/", "-VAGRANTSLASH-"), versions[0], "embedded");
   const ship = path.join("dist", "box");
   mkdirSync(ship, { recursive: true });
-  for (const file of readdirSync(built).filter((f) => !f.endsWith(".state"))) copyFileSync(path.join(built, file), path.join(ship, file));
+  // No booted state (each computer's first up makes its own), no bootstrap key (each install makes its own: a private
+  // key is not published, and vsce refuses one).
+  for (const file of readdirSync(built).filter((f) => !f.endsWith(".state") && f !== "bootstrap_key")) copyFileSync(path.join(built, file), path.join(ship, file));
   writeFileSync(path.join(ship, "box.json"), JSON.stringify({ name: boxName, version: versions[0] }, null, 2) + "\n");
   console.log(`dist/box: ${boxName} ${versions[0]}`);
 }

@@ -145,7 +145,9 @@ export class ProjectMachines {
         );
       throw new HangarError(
         `The box '${m.box}'${m.boxVersion ? ` (version ${m.boxVersion})` : ""} is not installed for the embedded provider.`,
-        `Add it with \`hangar box add ${m.box} URL\` (a .box file or a registry reference), or set config.vm.box_url to where it can be found.`,
+        isBuiltinBox(m.box)
+          ? "It is built in: a damaged copy is named by `hangar box list`; remove it with `hangar box remove`, then `up` builds it again (or run `hangar box build`)."
+          : `Add it with \`hangar box add ${m.box} URL\` (a .box file or a registry reference), or set config.vm.box_url to where it can be found.`,
       );
     }
     return { dir: chosen.path, version: chosen.version };

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
+import { writeFileAtomic } from "../../util/atomic-file";
 import { HangarError } from "../../util/errors";
+import { generateEd25519KeyPair } from "../../util/ssh-keys";
 import { BoxStore, boxNameToDir } from "../box-store";
 import { buildDefaultBox, DEFAULT_BOX_NAME, type BuildOptions } from "./default-box-builder";
 
@@ -39,7 +41,8 @@ export async function shippedDefaultBox(bundleDir: string = __dirname): Promise<
 export async function ensureBuiltinBox(name: string, o: BuildOptions & { bundleDir?: string }): Promise<{ how: "shipped" | "built"; version: string } | undefined> {
   if (!isBuiltinBox(name)) throw new HangarError(`${name} is not a built-in box.`);
   const store = new BoxStore(o.hangarHome);
-  if ((await store.list()).some((b) => b.name === name && b.provider === "embedded" && !b.problem)) return undefined;
+  // Any version there, even a damaged one, is left to the caller: a damaged box is reported, not replaced unasked.
+  if ((await store.list()).some((b) => b.name === name && b.provider === "embedded")) return undefined;
   const progress = o.onProgress ?? (() => undefined);
   const shipped = await shippedDefaultBox(o.bundleDir);
   if (!shipped) {
@@ -54,10 +57,19 @@ export async function ensureBuiltinBox(name: string, o: BuildOptions & { bundleD
   await fs.mkdir(tmp, { recursive: true });
   try {
     for (const file of await fs.readdir(shipped.dir)) {
-      if (file === SHIPPED_MANIFEST) continue;
+      if (file === SHIPPED_MANIFEST || file === "bootstrap_key") continue;
       await fs.copyFile(path.join(shipped.dir, file), path.join(tmp, file));
     }
-    await fs.chmod(path.join(tmp, "bootstrap_key"), 0o600).catch(() => undefined);
+    // A bootstrap key of this computer's own: the package carries none (a private key is not published), and the
+    // guest takes the public half from the kernel command line, so only metadata.json changes.
+    const pair = generateEd25519KeyPair("hangar box bootstrap key");
+    const metadataFile = path.join(tmp, "metadata.json");
+    const metadata = JSON.parse(await fs.readFile(metadataFile, "utf8")) as { cmdline?: string; bootstrapKey?: string };
+    const key = `hangar.key=${Buffer.from(pair.public).toString("base64")}`;
+    metadata.cmdline = /\bhangar\.key=\S+/.test(metadata.cmdline ?? "") ? metadata.cmdline!.replace(/\bhangar\.key=\S+/, key) : `${metadata.cmdline ?? ""} ${key}`.trim();
+    metadata.bootstrapKey = "bootstrap_key";
+    await writeFileAtomic(path.join(tmp, "bootstrap_key"), pair.private, { mode: 0o600 });
+    await writeFileAtomic(metadataFile, JSON.stringify(metadata, null, 2) + "\n");
     // Published whole or not at all, as a build does (over a damaged copy, if one is there).
     await fs.rm(finalDir, { recursive: true, force: true });
     await fs.mkdir(path.dirname(finalDir), { recursive: true });

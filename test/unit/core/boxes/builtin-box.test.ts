@@ -11,7 +11,8 @@ async function shippedBundle(manifest: object = { name: "hangar/debian-busybox",
   const bundle = await mkdtemp(path.join(os.tmpdir(), "hangar-bundle-"));
   const box = path.join(bundle, "box");
   await mkdir(box);
-  for (const f of ["vmlinuz", "initrd.img", "bios.bin", "vgabios-stdvga.bin", "bootstrap_key"]) await writeFile(path.join(box, f), `${f} bytes`);
+  // (no bootstrap_key: the package carries no private key)
+  for (const f of ["vmlinuz", "initrd.img", "bios.bin", "vgabios-stdvga.bin"]) await writeFile(path.join(box, f), `${f} bytes`);
   await writeFile(
     path.join(box, "metadata.json"),
     JSON.stringify({
@@ -22,7 +23,7 @@ async function shippedBundle(manifest: object = { name: "hangar/debian-busybox",
       bios: "bios.bin",
       vgaBios: "vgabios-stdvga.bin",
       bootstrapKey: "bootstrap_key",
-      cmdline: "console=ttyS0",
+      cmdline: "console=ttyS0 hangar.key=cGFja2FnZWQ= quiet",
     }),
   );
   await writeFile(path.join(box, "box.json"), JSON.stringify(manifest));
@@ -34,7 +35,7 @@ test("only hangar/debian-busybox is built in", () => {
   assert.equal(isBuiltinBox("debian/bookworm64"), false);
 });
 
-test("a missing built-in box is added from the shipped copy, whole, once; its key kept private", async () => {
+test("a missing built-in box is added from the shipped copy, whole, once, with a bootstrap key of its own", async () => {
   const bundle = await shippedBundle();
   const home = await mkdtemp(path.join(os.tmpdir(), "hangar-home-"));
   try {
@@ -47,11 +48,32 @@ test("a missing built-in box is added from the shipped copy, whole, once; its ke
     assert.deepEqual([entry.name, entry.version, entry.provider, entry.problem], ["hangar/debian-busybox", "1.6.50", "embedded", undefined]);
     assert.deepEqual((await readdir(entry.path)).sort(), ["bios.bin", "bootstrap_key", "initrd.img", "metadata.json", "vgabios-stdvga.bin", "vmlinuz"]);
     assert.equal(await readFile(path.join(entry.path, "vmlinuz"), "utf8"), "vmlinuz bytes");
+    // The key pair is made here: the private half beside the box (0600), the public half on the kernel's command line.
     assert.equal((await stat(path.join(entry.path, "bootstrap_key"))).mode & 0o777, 0o600);
+    assert.match(await readFile(path.join(entry.path, "bootstrap_key"), "utf8"), /BEGIN OPENSSH PRIVATE KEY/);
+    const cmdline = (JSON.parse(await readFile(path.join(entry.path, "metadata.json"), "utf8")) as { cmdline: string }).cmdline;
+    const [, pub] = /^console=ttyS0 hangar\.key=(\S+) quiet$/.exec(cmdline) ?? [];
+    assert.ok(pub, cmdline);
+    assert.match(Buffer.from(pub, "base64").toString(), /^ssh-ed25519 \S+ hangar box bootstrap key$/);
     // No temporary folder is left beside the boxes.
     assert.deepEqual(await readdir(path.join(home, "boxes")), ["hangar-VAGRANTSLASH-debian-busybox"]);
     // Installed now: nothing to do.
     assert.equal(await ensureBuiltinBox("hangar/debian-busybox", { hangarHome: home, bundleDir: bundle }), undefined);
+  } finally {
+    await rm(home, { recursive: true, force: true });
+    await rm(bundle, { recursive: true, force: true });
+  }
+});
+
+test("a damaged copy already installed is left for up to report, not replaced unasked", async () => {
+  const bundle = await shippedBundle();
+  const home = await mkdtemp(path.join(os.tmpdir(), "hangar-home-"));
+  try {
+    const damaged = path.join(home, "boxes", "hangar-VAGRANTSLASH-debian-busybox", "1.6.50", "embedded");
+    await mkdir(damaged, { recursive: true });
+    await writeFile(path.join(damaged, "metadata.json"), "{ not json");
+    assert.equal(await ensureBuiltinBox("hangar/debian-busybox", { hangarHome: home, bundleDir: bundle }), undefined);
+    assert.equal(await readFile(path.join(damaged, "metadata.json"), "utf8"), "{ not json");
   } finally {
     await rm(home, { recursive: true, force: true });
     await rm(bundle, { recursive: true, force: true });
