@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { compareVersions, isVersion } from "./box-version";
@@ -92,4 +93,27 @@ async function checkMetadata(dir: string): Promise<string | undefined> {
 /** Newest first, as RubyGems orders versions ("1.10" > "1.9"); what is not a version falls back to text order. */
 export function compareVersionsDesc(a: string, b: string): number {
   return isVersion(a) && isVersion(b) ? compareVersions(b, a) : b.localeCompare(a);
+}
+
+/**
+ * Adds an embedded box version to the store whole or not at all: `fill`
+ * writes its files into a temporary folder beside the boxes, which then
+ * replaces the version's folder (a damaged copy there included) in one
+ * rename; a half-made box is never visible. Returns the box's folder.
+ */
+export async function publishBox(hangarHome: string, name: string, version: string, fill: (dir: string) => Promise<void>): Promise<string> {
+  const boxesRoot = path.join(hangarHome, "boxes");
+  const finalDir = path.join(boxesRoot, boxNameToDir(name), version, "embedded");
+  const tmp = path.join(boxesRoot, `.tmp-${randomBytes(6).toString("hex")}`);
+  await fs.mkdir(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+    await fs.rm(finalDir, { recursive: true, force: true });
+    await fs.mkdir(path.dirname(finalDir), { recursive: true });
+    await fs.rename(tmp, finalDir);
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  return finalDir;
 }

@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { existsSync, promises as fs } from "node:fs";
 import * as path from "node:path";
 import { writeFileAtomic } from "../../util/atomic-file";
 import { HangarError } from "../../util/errors";
 import { generateEd25519KeyPair } from "../../util/ssh-keys";
-import { BoxStore, boxNameToDir } from "../box-store";
+import { BoxStore, publishBox } from "../box-store";
 import { buildDefaultBox, DEFAULT_BOX_NAME, type BuildOptions } from "./default-box-builder";
 
 /**
@@ -51,11 +50,7 @@ export async function ensureBuiltinBox(name: string, o: BuildOptions & { bundleD
   }
   progress(0, `${name} is not installed: adding the copy Hangar ships (${shipped.version})`);
   o.signal?.throwIfAborted();
-  const boxesRoot = path.join(o.hangarHome, "boxes");
-  const finalDir = path.join(boxesRoot, boxNameToDir(name), shipped.version, "embedded");
-  const tmp = path.join(boxesRoot, `.tmp-${randomBytes(6).toString("hex")}`);
-  await fs.mkdir(tmp, { recursive: true });
-  try {
+  await publishBox(o.hangarHome, name, shipped.version, async (tmp) => {
     for (const file of await fs.readdir(shipped.dir)) {
       if (file === SHIPPED_MANIFEST || file === "bootstrap_key") continue;
       await fs.copyFile(path.join(shipped.dir, file), path.join(tmp, file));
@@ -70,14 +65,7 @@ export async function ensureBuiltinBox(name: string, o: BuildOptions & { bundleD
     metadata.bootstrapKey = "bootstrap_key";
     await writeFileAtomic(path.join(tmp, "bootstrap_key"), pair.private, { mode: 0o600 });
     await writeFileAtomic(metadataFile, JSON.stringify(metadata, null, 2) + "\n");
-    // Published whole or not at all, as a build does (over a damaged copy, if one is there).
-    await fs.rm(finalDir, { recursive: true, force: true });
-    await fs.mkdir(path.dirname(finalDir), { recursive: true });
-    await fs.rename(tmp, finalDir);
-  } catch (err) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
   progress(1, `Added ${name} ${shipped.version}`);
   return { how: "shipped", version: shipped.version };
 }

@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { generateEd25519KeyPair } from "../../util/ssh-keys";
 import { writeFileAtomic } from "../../util/atomic-file";
 import { HangarError } from "../../util/errors";
-import { boxNameToDir } from "../box-store";
+import { publishBox } from "../box-store";
 import type { EmbeddedBoxMetadata } from "../embedded-box";
 import { resolveDebianMirror } from "../debian/apt-mirror";
 import { readDeb, type DebEntry } from "../debian/deb-archive";
@@ -149,25 +149,14 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   };
 
   progress(0.95, "Adding the box to the box store");
-  const boxesRoot = path.join(o.hangarHome, "boxes");
-  const finalDir = path.join(boxesRoot, boxNameToDir(DEFAULT_BOX_NAME), version, "embedded");
-  const tmp = path.join(boxesRoot, `.tmp-${randomBytes(6).toString("hex")}`);
-  await fs.mkdir(tmp, { recursive: true });
-  try {
-    await fs.writeFile(path.join(tmp, "vmlinuz"), vmlinuz.content);
+  const finalDir = await publishBox(o.hangarHome, DEFAULT_BOX_NAME, version, async (tmp) => {
+    await fs.writeFile(path.join(tmp, "vmlinuz"), vmlinuz.content!);
     await fs.writeFile(path.join(tmp, "initrd.img"), initrd);
-    await fs.writeFile(path.join(tmp, "bios.bin"), biosFile.content);
-    await fs.writeFile(path.join(tmp, "vgabios-stdvga.bin"), vgaFile.content);
+    await fs.writeFile(path.join(tmp, "bios.bin"), biosFile.content!);
+    await fs.writeFile(path.join(tmp, "vgabios-stdvga.bin"), vgaFile.content!);
     await writeFileAtomic(path.join(tmp, "bootstrap_key"), pair.private, { mode: 0o600 });
     await writeFileAtomic(path.join(tmp, "metadata.json"), JSON.stringify(metadata, null, 2) + "\n");
-    // Publish whole or not at all: a half-built box is never visible.
-    await fs.rm(finalDir, { recursive: true, force: true });
-    await fs.mkdir(path.dirname(finalDir), { recursive: true });
-    await fs.rename(tmp, finalDir);
-  } catch (err) {
-    await fs.rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
   progress(1, `Built ${DEFAULT_BOX_NAME} ${version}`);
   return { dir: finalDir, version, initrdSha256, packages: all.map((p) => `${p.Package} ${p.Version}`) };
 }
