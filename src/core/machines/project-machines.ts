@@ -22,7 +22,7 @@ import { MachineSession } from "./machine-session";
 import { MachineSnapshots } from "./machine-snapshots";
 import { rsyncFolders, syncFolders } from "./machine-sync";
 import { checkProvisionWith, provisionPlan, runProvisioners } from "./provision";
-import { upParams } from "./up-params";
+import { memoryMiB, upParams } from "./up-params";
 
 export interface UpOptions {
   progress?: Progress;
@@ -157,6 +157,8 @@ export class ProjectMachines {
     const progress = o.progress ?? (() => undefined);
     const onOutput = o.onOutput ?? (() => undefined);
     const machines = await this.select(names, true);
+    // Memory outside what the emulator gives is refused before anything is added, built or started.
+    for (const m of machines) memoryMiB(m, this.options);
     const daemon = (await runningMachines(this.hangarHome, true))!;
     try {
       const result: MachineStatus[] = [];

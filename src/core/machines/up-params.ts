@@ -38,9 +38,23 @@ export async function upParams(
   };
 }
 
-/** The machine's memory: its Vagrantfile's, else the user's default (256 MiB unless set). */
+/**
+ * The memory the embedded emulator can give a machine: v86 emulates a 32-bit
+ * PC whose devices are mapped from 3.5 GiB up (loaded past 4000 MiB it fails
+ * outright), and the default box's kernel and initramfs need about 64 MiB.
+ */
+export const MACHINE_MEMORY_MIB = { min: 64, max: 3072 } as const;
+
+/** The machine's memory: its Vagrantfile's, else the user's default (256 MiB unless set); refused outside what the emulator can give. */
 export function memoryMiB(m: MachineConfig, options: ProjectOptions): number {
-  return m.memory ?? options.defaultMemoryMiB ?? 256;
+  const mib = m.memory ?? options.defaultMemoryMiB ?? 256;
+  const where = m.memory !== null ? "its provider's memory setting (v.memory)" : "hangar.machines.defaultMemory";
+  if (!Number.isInteger(mib) || mib < MACHINE_MEMORY_MIB.min || mib > MACHINE_MEMORY_MIB.max)
+    throw new HangarError(
+      `Machine '${m.name}' asks for ${mib} MiB of memory, but the embedded emulator gives a machine ${MACHINE_MEMORY_MIB.min} to ${MACHINE_MEMORY_MIB.max} MiB (it emulates a 32-bit PC).`,
+      `Set ${where} within that range.`,
+    );
+  return mib;
 }
 
 /**

@@ -5,6 +5,7 @@
 // emulator boots.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -97,4 +98,25 @@ end
     ],
     "the SSH endpoint, then the forwarded port",
   );
+});
+
+test("memory the embedded emulator cannot give is refused before anything is added, built or started, naming the setting", { timeout: 120_000 }, async () => {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "hangar-up-memory-"));
+  cleanup.push(() => rm(tmp, { recursive: true, force: true }));
+  const home = path.join(tmp, "home");
+  await mkdir(home, { mode: 0o700 });
+  const vagrantfile = path.join(tmp, "Vagrantfile");
+  await writeFile(vagrantfile, `Vagrant.configure("2") do |config|\n  config.vm.box = "hangar/debian-busybox"\n  config.vm.provider "hangar" do |v|\n    v.memory = 8192\n  end\nend\n`);
+  const ups = await standInDaemon(home);
+  const project = new ProjectMachines(vagrantfile, home, ruby, { HANGAR_DEBIAN_MIRROR: "http://127.0.0.1:9/debian" }, {});
+  await assert.rejects(project.up(["default"]), /'default' asks for 8192 MiB of memory, but the embedded emulator gives a machine 64 to 3072 MiB.*v\.memory/);
+  assert.deepEqual(ups, [], "nothing was started");
+  // Neither the box was added (a missing built-in box would be) nor a record written.
+  assert.ok(!existsSync(path.join(home, "boxes")), "no box was added");
+  assert.equal(await project.records.read("default"), undefined);
+
+  // The user's default is checked too, and named.
+  await writeFile(vagrantfile, `Vagrant.configure("2") do |config|\n  config.vm.box = "hangar/debian-busybox"\nend\n`);
+  const tiny = new ProjectMachines(vagrantfile, home, ruby, {}, { defaultMemoryMiB: 16 });
+  await assert.rejects(tiny.up(["default"]), /asks for 16 MiB.*hangar\.machines\.defaultMemory/);
 });
