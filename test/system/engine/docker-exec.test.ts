@@ -163,8 +163,9 @@ test("docker top lists the container's processes (run and exec) as ps -ef; a sto
   await docker(["run", "-d", "--name", "topbox", "busybox", "sh", "-c", "sleep 501 & exec sleep 502"]);
   await docker(["exec", "-d", "-u", "1000", "topbox", "sleep", "503"]);
   // Until the three are running (a moment ago some were still being set up: the exec's process is the entry
-  // helper, its command line ending in "sleep 503", until it execs sleep).
-  const running = (out: string, cmd: string): boolean => out.split("\n").some((l) => l.trim().endsWith(` ${cmd}`) && !l.includes(".hangar-"));
+  // helper, its command line ending in "sleep 503" — first the helper script's, then "nsenter -S 1000 -- sleep 503"
+  // as it takes the user — until it execs sleep).
+  const running = (out: string, cmd: string): boolean => out.split("\n").some((l) => l.trim().endsWith(` ${cmd}`) && !/\.hangar-|nsenter /.test(l));
   let top: Run = { code: 0, stdout: "", stderr: "" };
   for (let i = 0; i < 40 && !(top.stdout.trim().split("\n").length === 4 && running(top.stdout, "sleep 501") && running(top.stdout, "sleep 503")); i++) {
     if (i) await new Promise((r) => setTimeout(r, 250));
