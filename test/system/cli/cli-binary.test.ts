@@ -23,7 +23,7 @@ test("the built `hangar` binary runs by itself: --version, help, box list", asyn
     assert.deepEqual(JSON.parse(boxes.stdout), { boxes: [] });
     await assert.rejects(run(CLI, ["nope"], opts), (err: { code?: number; stderr?: string }) => err.code === 2 && /unknown verb/.test(err.stderr ?? ""));
   } finally {
-    await rm(home, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
 
@@ -65,6 +65,6 @@ test("output into a pipe whose reader is gone ends quietly (hangar engine status
     const r = await promisify(execFile)("sh", ["-c", `node ${JSON.stringify(CLI)} engine status | true`], { env: { ...process.env, HANGAR_HOME: home } });
     assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/, r.stderr);
   } finally {
-    await rm(home, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });

@@ -59,7 +59,7 @@ after(async () => {
       }
     }
   }
-  await rm(home, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test("hangar engine start: runs detached, answers on HANGAR_HOME/docker.sock (0600); a second start is a no-op", async () => {

@@ -58,7 +58,7 @@ after(async () => {
   for (const id of created) await runtime?.remove(id).catch(() => undefined);
   session?.close();
   await machine?.stop();
-  if (home) await rm(home, { recursive: true, force: true });
+  if (home) await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test("a container's process is PID 1 with its own hostname; stdout, stderr and the exit status come back apart", { timeout: 180_000 }, async () => {

@@ -51,7 +51,7 @@ after(async () => {
   session?.close();
   await runner?.stop();
   for (const s of servers) s.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  if (home) await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test("the guest downloads 1 MiB from a host HTTP server on 127.0.0.1 through the gateway, byte for byte", { timeout: 300_000 }, async (t) => {

@@ -58,7 +58,7 @@ before(async () => {
 after(async () => {
   for (const p of ["app", "data"]) await hangar(p, ["destroy", "-f"], true);
   await rm(root, { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test("two machines of two projects reach each other on their private network; dhcp addresses come from Hangar", { timeout: 300_000 }, async () => {

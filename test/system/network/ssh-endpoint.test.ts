@@ -96,7 +96,7 @@ after(async () => {
   await hangar(["destroy", "-f"], { allowFail: true });
   for (const s of held) s.close();
   await rm(project, { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test("up binds the SSH endpoint and forwarded ports on 127.0.0.1, moving collisions and saying so", { timeout: 240_000 }, async () => {

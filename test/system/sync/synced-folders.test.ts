@@ -98,7 +98,8 @@ end
 after(async () => {
   if (project) await hangar(["destroy", "-f"]).catch(() => undefined);
   await exec("pkill", ["-f", `daemon.js ${home}`]).catch(() => undefined);
-  await rm(home, { recursive: true, force: true });
+  // (the stopping daemon may still write into the home for a moment: rm retries ENOTEMPTY)
+  await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   await rm(project, { recursive: true, force: true });
 });
 
