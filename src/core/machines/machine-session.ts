@@ -71,11 +71,13 @@ export class MachineSession {
   }
 
   /**
-   * `retryRefused`: the command only reads, so when dropbear refuses the
-   * exec request (ssh2's "Unable to exec": seen rarely in CI on a busy engine
-   * machine, cause not found) it is asked again, up to three times. The
-   * command may have run even so, so a command given as a function is made
-   * again for each attempt (a helper folder it names must be a new one).
+   * `retryRefused`: the command only reads, so when the exec request is
+   * refused (ssh2's "Unable to exec") it is asked again, up to three times.
+   * Bookworm's dropbear 2022.83 (boxes before revision 7) did that on a busy
+   * machine, having closed the channel before the request came (dropbear
+   * #321), and could run the command even so: a command given as a
+   * function is made again for each attempt (a helper folder it names must
+   * be a new one).
    */
   run(command: Command, o: { stdin?: Buffer | string; onStdout?(d: Buffer): void; onStderr?(d: Buffer): void; retryRefused?: boolean } = {}): Promise<RunResult> {
     return this.refusedRetries(o.retryRefused, () => this.runOnce(commandText(command), o));

@@ -324,6 +324,11 @@ function startWithViews(): boolean {
   return vscode.workspace.getConfiguration("hangar").get<boolean>("engine.startWithViews", true);
 }
 
+/** Whether a view's error says Hangar's own engine is stopped (held by Stop Container Engine, or not started by the views). */
+export function isEngineStopped(message: string): boolean {
+  return /^Hangar's container engine is (stopped|not running)\./.test(message);
+}
+
 /** The embedded engine is not running, and the views were not to start it. */
 class EngineNotRunning extends HangarError {
   constructor() {

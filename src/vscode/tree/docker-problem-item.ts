@@ -1,7 +1,5 @@
 import * as vscode from "vscode";
-
-/** What the embedded engine's messages start with when it is stopped (held by Stop Container Engine, or not started by the views). */
-const ENGINE_STOPPED = /^Hangar's container engine is (stopped|not running)\./;
+import { isEngineStopped } from "../docker/docker-service";
 
 /**
  * Why a Docker view is empty: the endpoint cannot be reached (clicking offers
@@ -9,7 +7,7 @@ const ENGINE_STOPPED = /^Hangar's container engine is (stopped|not running)\./;
  */
 export class DockerProblemItem extends vscode.TreeItem {
   constructor(endpointName: string, message: string) {
-    const stopped = ENGINE_STOPPED.test(message);
+    const stopped = isEngineStopped(message);
     const title = stopped ? "Container engine stopped" : `Cannot reach ${endpointName}`;
     super(title, vscode.TreeItemCollapsibleState.None);
     this.description = message;

@@ -24,9 +24,9 @@ export function engineRunStep(machine: EngineMachine, networks?: NetworkStore, n
         try {
           return await once(o);
         } catch (err) {
-          // dropbear now and then refuses an exec request on a busy engine machine ("Unable to exec"; seen in CI, cause
-          // not found). The step's container is its own and is thrown away with whatever the refused attempt did, so
-          // the step starts again in a new one: nothing of the first attempt reaches the layer.
+          // A refused exec request ("Unable to exec": bookworm's dropbear on a busy engine machine, see
+          // MachineSession.run). The step's container is its own and is thrown away with whatever the refused
+          // attempt did, so the step starts again in a new one: nothing of the first attempt reaches the layer.
           if (attempt >= MAX_ATTEMPTS || !(err instanceof HangarError) || !/Unable to exec/.test(err.message)) throw err;
         }
       }

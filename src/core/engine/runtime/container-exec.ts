@@ -46,9 +46,8 @@ const MARKER = "hangar-exec-started";
  * engine machine.
  */
 export function runExec(session: MachineSession, spec: ExecSpec, io: ConsoleIo): Promise<number> {
-  // dropbear refuses an exec request now and then on a busy engine machine ("Unable to exec"): its fork or pipes failed
-  // (svr-chansession.c answers CHANNEL_FAILURE only when no child started), so the request is made again, each
-  // attempt with a helper folder of its own.
+  // A refused exec request ("Unable to exec": bookworm's dropbear, in boxes before revision 7, see MachineSession.run)
+  // is made again, each attempt with a helper folder of its own, as the refused one may have run.
   let attempt = 0;
   return runOnChannel(session, () => execScript(spec, `/dev/.hangar-exec-${spec.execId.slice(0, 16)}${attempt++ ? `-${attempt}` : ""}`), MARKER, io, true);
 }

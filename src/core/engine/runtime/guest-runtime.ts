@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
 import type { Readable } from "node:stream";
-import type { MachineSession } from "../../machines/machine-session";
+import { MAX_COMMAND_BYTES, type MachineSession } from "../../machines/machine-session";
 import { shellQuote } from "../../util/shell-quote";
 import { HangarError } from "../../util/errors";
 import type { ImageStore } from "../images/image-store";
@@ -19,8 +19,8 @@ import { PTYS_DIR, PTYS_VIEW_DIR } from "./container-paths";
 const ROOT = "/var/lib/hangar";
 /** Docker's init layer, shared by every container (made once per boot). */
 const INIT = `${ROOT}/init`;
-/** Dropbear refuses (and drops the connection for) an exec whose command is longer than 9000 bytes (MAX_CMD_LEN). */
-const MAX_COMMAND_BYTES = 8000;
+/** Scripts longer than this go up as a file first: the SSH server's limit on a command, with room for the wrapper. */
+const INLINE_SCRIPT_BYTES = MAX_COMMAND_BYTES - 1000;
 /** The cgroup (v2) every container's own cgroup lives under; controllers are enabled on it once. */
 const CGROUP = "/sys/fs/cgroup/hangar";
 
@@ -325,7 +325,7 @@ export class GuestRuntime {
    * in the container's folder it is uploaded to first.
    */
   private async command(script: string, name: string): Promise<string> {
-    if (Buffer.byteLength(script) <= MAX_COMMAND_BYTES) return script;
+    if (Buffer.byteLength(script) <= INLINE_SCRIPT_BYTES) return script;
     const file = `${ROOT}/containers/${name}/run.sh`;
     await this.must(`mkdir -p ${ROOT}/containers/${name} && cat > ${file}`, "store a container's run script", script);
     return `exec sh ${file}`;
