@@ -18,6 +18,12 @@ export interface EmbeddedBoxMetadata {
   bootstrapKey: string;
   /** Printed on the serial console when SSH is up. */
   readyMarker: string;
+  /** The root file system's disk image (a box whose root is a disk, not its initramfs): machines get copy-on-write disks over it. */
+  disk?: string;
+  /** The size of the disk the guest sees, in bytes (the image is sparse). */
+  diskBytes?: number;
+  /** Memory for machines that do not say (the box's own need). */
+  defaultMemoryMiB?: number;
   /** Who people log in as (Vagrant's `vagrant`); boxes from before it had one log in as root. */
   sshUser?: string;
   /** That user's ids: synced folders are theirs in the guest, as Vagrant mounts them. */
@@ -38,8 +44,10 @@ export class EmbeddedBox {
       throw new HangarError(`The box at ${dir} has no readable metadata.json (${(err as Error).message}).`, "Remove the box and add or build it again.");
     }
     if (meta.provider !== "embedded" || meta.format !== 1) throw new HangarError(`The box at ${dir} is for provider '${String(meta.provider)}', not Hangar's embedded emulator.`);
-    for (const key of ["kernel", "initrd", "bios", "vgaBios", "bootstrapKey"] as const) {
-      const file = path.join(dir, meta[key]);
+    if (meta.disk !== undefined && (typeof meta.disk !== "string" || !Number.isSafeInteger(meta.diskBytes) || (meta.diskBytes ?? 0) <= 0 || (meta.diskBytes ?? 0) % 512 !== 0))
+      throw new HangarError(`The box at ${dir} names a disk without a valid size (diskBytes).`, "Remove the box and add or build it again.");
+    for (const key of ["kernel", "initrd", "bios", "vgaBios", "bootstrapKey", ...(meta.disk ? (["disk"] as const) : [])] as const) {
+      const file = path.join(dir, meta[key]!);
       try {
         await fs.access(file);
       } catch {
@@ -51,6 +59,12 @@ export class EmbeddedBox {
 
   file(key: "kernel" | "initrd" | "bios" | "vgaBios" | "bootstrapKey"): string {
     return path.join(this.dir, this.metadata[key]);
+  }
+
+  /** The root file system's disk image and its size, for a box whose root is a disk. */
+  get disk(): { file: string; sizeBytes: number } | undefined {
+    const { disk, diskBytes } = this.metadata;
+    return disk && diskBytes ? { file: path.join(this.dir, path.basename(disk)), sizeBytes: diskBytes } : undefined;
   }
 
   /**

@@ -24,6 +24,8 @@ export interface UpParams {
   forwards?: PortForward[];
   /** The machine's disk folder (MachineRunner's diskDir). */
   diskDir?: string;
+  /** The root disk's size for a box whose root is a disk (config.vm.disk :disk, primary: true); default the box's. */
+  rootDiskBytes?: number;
   /** Host folders shown in the guest through 9p, bound at their guest paths (absolute host paths). */
   syncedFolders?: Array<{ hostPath: string; guestPath: string; exclude?: string[] }>;
   /** Addresses asked for on private networks (ip null: one from Hangar's DHCP range). */

@@ -115,6 +115,7 @@ export class MachineDaemon {
             // Vagrant machines' guests hear of host edits (the engine machine's shares are Docker's bind mounts).
             watchSyncedFolders: true,
             diskDir: p.diskDir,
+            ...(p.rootDiskBytes ? { rootDiskBytes: p.rootDiskBytes } : {}),
             privateAddresses,
             onProgress: progress,
             signal,
@@ -148,7 +149,7 @@ export class MachineDaemon {
           if (signal.aborted) throw new CancelledError(`Halt cancelled: the machine is still running${persisted ? " (its files as of now are also kept on its disk)" : ""}.`);
           this.machines.delete(key);
           // A clean shutdown: sync the guest's file systems before the power goes.
-          await m.runner.serial("sync", 10_000).catch(() => undefined);
+          await m.runner.quiesce();
           await m.runner.stop();
           return { halted: key, persisted };
         });
@@ -164,7 +165,13 @@ export class MachineDaemon {
       case "save": {
         const m = this.machines.get(req.params.key);
         if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
-        return { bytes: await m.runner.save(req.params.stateFile, req.params.compress ?? true) };
+        if (!(req.params.compress ?? true) && m.runner.rootOnDisk)
+          throw new HangarError(
+            "Packaging a machine whose root file system is a disk (hangar/debian-bookworm) as a box is not supported yet.",
+            "Package a machine of the busybox box, or build the Debian box again.",
+          );
+        // A snapshot's state (compressed) takes a root disk's overlay with it; an uncompressed save is a raw state only.
+        return { bytes: await ((req.params.compress ?? true) ? m.runner.snapshot(req.params.stateFile) : m.runner.save(req.params.stateFile, false)) };
       }
       case "suspend": {
         const { key, stateFile } = req.params;

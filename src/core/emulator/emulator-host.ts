@@ -145,8 +145,8 @@ export class Emulator extends EventEmitter<EmulatorEvents> {
   }
 
   /** Saves the guest's whole state to `file` (written atomically by the worker); returns its size on disk. */
-  async save(file: string, compress: boolean): Promise<number> {
-    const reply = await this.request((id) => ({ type: "save", id, file, compress }));
+  async save(file: string, compress: boolean, disk: { copyTo?: string; resume?: boolean } = {}): Promise<number> {
+    const reply = await this.request((id) => ({ type: "save", id, file, compress, diskCopy: disk.copyTo, resume: disk.resume }));
     return reply.type === "saved" ? reply.bytes : 0;
   }
 

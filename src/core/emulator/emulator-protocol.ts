@@ -25,14 +25,20 @@ export interface EmulatorBoot {
   privateAddresses?: PrivateAddress[];
   /** Shares whose host changes are replayed to the guest's inotify (guest-watch-relay.ts; none: only folders added later), and the helper's token. */
   watch?: { folders: Array<{ share: string; guestPath: string; exclude: string[] }>; token: string };
-  /** A disk (IDE, the guest's /dev/sda) kept in a host file (file-disk.ts); with one, a saved machine stays paused. */
-  disk?: { file: string; sizeBytes: number };
+  /**
+   * A disk (IDE, the guest's /dev/sda) kept in a host file (file-disk.ts), or
+   * with `base` a copy-on-write overlay (cow-disk.ts; `file` is the overlay's
+   * prefix) over a box's disk image. With one, a saved machine stays paused
+   * unless the save says to resume.
+   */
+  disk?: { file: string; sizeBytes: number; base?: string };
 }
 
 export type ToWorker =
   | { type: "boot"; boot: EmulatorBoot; moduleFile: string }
   | { type: "serial"; text: string }
-  | { type: "save"; id: number; file: string; compress: boolean }
+  /** `diskCopy`: the overlay prefix the disk is copied to at the same instant (a snapshot's disk); `resume`: run on after. */
+  | { type: "save"; id: number; file: string; compress: boolean; diskCopy?: string; resume?: boolean }
   | { type: "tcp"; id: number; port: number; channel: MessagePortLike }
   | { type: "stop"; id: number }
   /** The guest's watch helper is listening (guest-watch-relay.ts). */

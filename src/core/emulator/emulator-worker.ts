@@ -13,6 +13,7 @@ import { GuestWatchRelay } from "./guest-watch-relay";
 import { GuestTcp, type V86TcpConnection } from "./guest-tcp";
 import { HostShareServer } from "../shares/host-share-server";
 import { readStateFile, writeStateFile } from "./state-file";
+import { CowDisk } from "./cow-disk";
 import { FileDisk } from "./file-disk";
 
 if (!parentPort) throw new Error("emulator-worker.ts must run in a worker thread");
@@ -20,7 +21,7 @@ const port = parentPort;
 let emulator: V86Class | undefined;
 let privateLink: PrivateLink | undefined;
 let watchRelay: GuestWatchRelay | undefined;
-let disk: FileDisk | undefined;
+let disk: FileDisk | CowDisk | undefined;
 /** Each share's host folder (real path), for folders watched on request. */
 let shareRoots = new Map<string, string>();
 const shares = new HostShareServer();
@@ -54,7 +55,7 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     disable_mouse: true,
   };
   if (b.disk) {
-    disk = new FileDisk(b.disk.file, b.disk.sizeBytes);
+    disk = b.disk.base ? new CowDisk(b.disk.base, b.disk.file, b.disk.sizeBytes) : new FileDisk(b.disk.file, b.disk.sizeBytes);
     options.hda = disk;
     options.boot_order = 0x123; // the kernel is loaded directly, as without a disk
   }
@@ -168,15 +169,24 @@ function sleepWhenHalted(emu: V86Class): void {
   });
 }
 
-async function save(id: number, file: string, compress: boolean): Promise<void> {
+async function save(id: number, file: string, compress: boolean, diskCopy?: string, resume?: boolean): Promise<void> {
   if (!emulator) throw new Error("No machine is running.");
-  // With a disk the guest stays paused after the save: writes it made later would not match the saved state (the caller stops it).
+  // With a disk the guest is paused for the save: writes it made meanwhile would not match the saved state. It stays
+  // paused after (the caller stops it) unless the disk was copied with the state (a snapshot), so the two agree.
   if (disk) await emulator.stop();
-  // The 9p handles are taken at the same instant as v86's state: every 9p request is answered synchronously, so none is in flight.
-  const state = new Uint8Array(await emulator.save_state());
-  disk?.sync();
-  const bytes = await writeStateFile(file, state, shares.exportFids(), compress);
-  send({ type: "saved", id, bytes });
+  try {
+    // The 9p handles are taken at the same instant as v86's state: every 9p request is answered synchronously, so none is in flight.
+    const state = new Uint8Array(await emulator.save_state());
+    disk?.sync();
+    if (diskCopy) {
+      if (!(disk instanceof CowDisk)) throw new Error("Only a copy-on-write disk can be copied with a saved state.");
+      await CowDisk.copyOverlay(disk.overlayPrefix, diskCopy);
+    }
+    const bytes = await writeStateFile(file, state, shares.exportFids(), compress);
+    send({ type: "saved", id, bytes });
+  } finally {
+    if (disk && resume) await emulator.run();
+  }
 }
 
 port.on("message", (msg: ToWorker) => {
@@ -189,7 +199,7 @@ port.on("message", (msg: ToWorker) => {
       emulator?.serial0_send(msg.text);
       break;
     case "save":
-      save(msg.id, msg.file, msg.compress).catch((err) => fail(err, msg.id));
+      save(msg.id, msg.file, msg.compress, msg.diskCopy, msg.resume).catch((err) => fail(err, msg.id));
       break;
     case "tcp":
       openTcp(msg.id, msg.port, msg.channel);

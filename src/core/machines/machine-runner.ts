@@ -5,6 +5,7 @@ import { WATCH_HELPER, WATCH_HELPER_FILE, WATCH_PORT, WATCH_TOKEN_FILE } from ".
 import { ALWAYS_EXCLUDED } from "../sync/sync-excludes";
 import type { EmbeddedBox } from "../boxes/embedded-box";
 import { Emulator } from "../emulator/emulator-host";
+import type { EmulatorBoot } from "../emulator/emulator-protocol";
 import { product } from "../product";
 import * as path from "node:path";
 import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
@@ -15,6 +16,7 @@ import { exists } from "../util/path-exists";
 import type { Progress } from "../util/progress";
 import { shellQuote } from "../util/shell-quote";
 import { PortRelays, type PortForward } from "../ports/port-relays";
+import { CowDisk } from "../emulator/cow-disk";
 
 export interface RunOptions {
   box: EmbeddedBox;
@@ -36,6 +38,8 @@ export interface RunOptions {
    * stays paused after `save`; stop it next.
    */
   blockDisk?: { file: string; sizeBytes: number };
+  /** The size of the root disk of a box whose root is a disk (config.vm.disk, primary); default the box's. */
+  rootDiskBytes?: number;
   /**
    * Host folders to show in the guest (through 9p), bound at their guest paths
    * on a fresh start. Their files belong to the box's SSH user unless `owner`
@@ -91,6 +95,8 @@ export class MachineRunner {
     readonly emulator: Emulator,
     readonly ports: PortRelays,
     private readonly diskDir: string | undefined,
+    /** Whether the root file system is a disk (its files persist by themselves; halt only makes it clean). */
+    readonly rootOnDisk: boolean,
     /** The synced folders' shares: "s<i>" and its host folder. */
     private readonly sharedFolders: ReadonlyArray<{ name: string; hostPath: string }> = [],
   ) {
@@ -170,7 +176,8 @@ export class MachineRunner {
     const shares: Share[] = (o.syncedFolders ?? []).map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath, ...((f.owner ?? owner) ? { owner: f.owner ?? owner } : {}) }));
     if (o.diskDir) {
       await fs.mkdir(o.diskDir, { recursive: true });
-      shares.push({ name: "disk", hostPath: o.diskDir });
+      // The cpio of a box whose root is in memory travels through it; a root disk's overlay is not the guest's to reach.
+      if (!o.box.disk) shares.push({ name: "disk", hostPath: o.diskDir });
     }
     const folders = o.syncedFolders ?? [];
     const watch =
@@ -182,6 +189,8 @@ export class MachineRunner {
         : o.watchOnRequest
           ? { folders: [], token: randomBytes(16).toString("hex") }
           : undefined;
+    // A box whose root is a disk: the machine's writes go to an overlay in its disk folder, over the box's image.
+    const rootDisk = rootDiskOf(o);
     const common = {
       biosFile: o.box.file("bios"),
       vgaBiosFile: o.box.file("vgaBios"),
@@ -190,9 +199,12 @@ export class MachineRunner {
       privateAddresses: o.privateAddresses ?? [],
       ...(watch ? { watch } : {}),
       ...(o.blockDisk ? { disk: o.blockDisk } : {}),
+      ...(rootDisk ? { disk: rootDisk } : {}),
     };
     let emulator: Emulator;
-    if (o.resumeFrom) {
+    if (rootDisk) {
+      emulator = await MachineRunner.startOnRootDisk(o, common, rootDisk, booted, progress, cancelled);
+    } else if (o.resumeFrom) {
       progress(0.2, "Resuming the saved machine state");
       emulator = await Emulator.start({ ...common, stateFile: o.resumeFrom });
     } else if (o.blockDisk) {
@@ -219,12 +231,64 @@ export class MachineRunner {
         emulator,
         ports,
         o.diskDir,
+        rootDisk !== undefined,
         folders.map((f, i) => ({ name: `s${i}`, hostPath: f.hostPath })),
       );
     } catch (err) {
       await emulator.stop();
       throw err;
     }
+  }
+
+  /**
+   * Starts a machine whose root file system is a disk. A suspended machine
+   * resumes with its overlay as it was; one that ran before (halted, or its
+   * daemon killed) boots cold on its overlay, which the guest's journal keeps
+   * consistent; a new one takes the box's booted state together with the
+   * overlay saved beside it (made by one cold boot), unless its disk size
+   * differs from the box's (the state holds the disk's geometry): then it
+   * boots cold too, and the guest grows its file system to the disk.
+   */
+  private static async startOnRootDisk(
+    o: RunOptions,
+    common: Omit<EmulatorBoot, "wasmFile" | "disk">,
+    rootDisk: { file: string; sizeBytes: number; base: string },
+    booted: string,
+    progress: Progress,
+    cancelled: () => CancelledError,
+  ): Promise<Emulator> {
+    const cold = { kernelFile: o.box.file("kernel"), initrdFile: o.box.file("initrd"), cmdline: o.box.metadata.cmdline };
+    const bootCold = async (disk: typeof rootDisk): Promise<Emulator> => {
+      const emulator = await Emulator.start({ ...common, ...cold, disk });
+      await bootOrStop(emulator, waitForSerial(emulator, o.box.metadata.readyMarker, o.bootTimeoutMs ?? 300_000, o.onSerial), o.signal, cancelled);
+      return emulator;
+    };
+    if (o.resumeFrom) {
+      progress(0.2, "Resuming the saved machine state");
+      return Emulator.start({ ...common, stateFile: o.resumeFrom, disk: rootDisk });
+    }
+    if ((await exists(CowDisk.files(rootDisk.file).map)) || rootDisk.sizeBytes !== o.box.disk!.sizeBytes) {
+      progress(0.1, "Booting the machine from its disk");
+      return bootCold(rootDisk);
+    }
+    const bootedDisk = `${booted.replace(/\.state$/, "")}.disk`;
+    if (!(await exists(booted)) || !(await exists(CowDisk.files(bootedDisk).map))) {
+      progress(0.05, "Booting the box for the first time (its booted state is saved for next time)");
+      // Booted into an overlay of its own, saved with the state: both become the box's booted pair at once.
+      const scratch = `${bootedDisk}-${randomBytes(4).toString("hex")}`;
+      const first = await bootCold({ ...rootDisk, file: scratch });
+      try {
+        progress(0.5, "Saving the booted state");
+        await first.save(`${booted}.tmp`, false, { copyTo: bootedDisk });
+        await fs.rename(`${booted}.tmp`, booted);
+      } finally {
+        await first.stop();
+        await CowDisk.removeOverlay(scratch);
+      }
+    }
+    progress(0.2, "Restoring the box's booted state");
+    await CowDisk.copyOverlay(bootedDisk, rootDisk.file);
+    return Emulator.start({ ...common, stateFile: booted, disk: rootDisk });
   }
 
   /**
@@ -293,7 +357,8 @@ export class MachineRunner {
   private static watchHelperStart(o: RunOptions, token: string, fresh: boolean): string {
     const user = shellQuote(o.watchOnRequest ? "root" : (o.box.metadata.sshUser ?? "root"));
     // setsid: out of the console's session, so the console shell's job control never touches it.
-    const start = fresh ? ` && { setsid su -s /bin/sh ${user} -c 'nc -ll -p ${WATCH_PORT} -e ${WATCH_HELPER_FILE}' </dev/null >/dev/null 2>&1 & }` : "";
+    // busybox's nc and sh by name: a Debian box's /bin/sh is dash (whose redirections stop at fd 9), and it has no nc.
+    const start = fresh ? ` && { setsid su -s /bin/sh ${user} -c 'busybox nc -ll -p ${WATCH_PORT} -e busybox sh ${WATCH_HELPER_FILE}' </dev/null >/dev/null 2>&1 & }` : "";
     return `(umask 077; echo ${token} > ${WATCH_TOKEN_FILE}) && chown ${user} ${WATCH_TOKEN_FILE}${start}`;
   }
 
@@ -327,7 +392,7 @@ export class MachineRunner {
    * too. Written to a temporary name and renamed, then fsynced on the host.
    */
   async persistDisk(): Promise<boolean> {
-    if (!this.diskDir) return false;
+    if (!this.diskDir || this.rootOnDisk) return false;
     const code = await serialRun(this.emulator, PERSIST_ROOTFS, 300_000);
     if (code !== 0) return false;
     const handle = await fs.open(path.join(this.diskDir, ROOTFS_ARCHIVE), "r+");
@@ -343,6 +408,16 @@ export class MachineRunner {
   /** Saves the whole guest state to `file` (suspend and snapshots compressed; a box's booted state raw). */
   save(file: string, compress = true): Promise<number> {
     return this.emulator.save(file, compress);
+  }
+
+  /** A snapshot: the whole guest state and, for a root disk, its overlay at the same instant (snapshotDisk(file)); the machine runs on. */
+  snapshot(file: string): Promise<number> {
+    return this.rootOnDisk ? this.emulator.save(file, true, { copyTo: snapshotDisk(file), resume: true }) : this.emulator.save(file, true);
+  }
+
+  /** Before the power goes: the guest's writes on the host's side, and a root disk left clean (read-only) where the guest allows. */
+  async quiesce(): Promise<void> {
+    await this.serial(this.rootOnDisk ? "sync; mount -o remount,ro /; sync" : "sync", 10_000).catch(() => undefined);
   }
 
   /** Runs a command on the guest's serial console; resolves with its exit code (output is not returned). */
@@ -428,6 +503,21 @@ function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, on
 }
 
 const ROOTFS_ARCHIVE = "rootfs.cpio";
+/** The overlay of a machine's root disk, in its disk folder (cow-disk.ts adds .data and .map). */
+export const ROOT_DISK_OVERLAY = "root";
+
+/** The root disk's overlay saved with a snapshot's state file. */
+export function snapshotDisk(stateFile: string): string {
+  return `${stateFile.replace(/\.state$/, "")}.disk`;
+}
+
+/** The machine's root disk, for a box whose root is a disk: its overlay over the box's image. */
+function rootDiskOf(o: RunOptions): { file: string; sizeBytes: number; base: string } | undefined {
+  const disk = o.box.disk;
+  if (!disk) return undefined;
+  if (!o.diskDir) throw new HangarError(`The box ${o.box.dir} boots from a disk, and the machine has no disk folder for its copy.`);
+  return { file: path.join(o.diskDir, ROOT_DISK_OVERLAY), sizeBytes: o.rootDiskBytes ?? disk.sizeBytes, base: disk.file };
+}
 /** How long `up` waits for the watch helper to hold the synced folders (a huge tree keeps chokidar scanning); watching works later regardless. */
 const WATCH_SYNC_TIMEOUT_MS = 15_000;
 /** The current watch helper's sha256: a guest whose helper has it (the box ships it) is not sent it again. */

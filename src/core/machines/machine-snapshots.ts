@@ -1,6 +1,8 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { CancelledError, HangarError } from "../util/errors";
+import { CowDisk } from "../emulator/cow-disk";
+import { ROOT_DISK_OVERLAY, snapshotDisk } from "./machine-runner";
 import { exists } from "../util/path-exists";
 import type { Progress } from "../util/progress";
 import { runningMachines } from "./machine-records";
@@ -70,6 +72,8 @@ export class MachineSnapshots {
     const daemon = (await runningMachines(this.project.hangarHome, true))!;
     try {
       if (daemon.list.some((i) => i.key === params.key)) await daemon.client.call("halt", { key: params.key });
+      // A root disk goes back to the snapshot's copy, taken at the same instant as its state.
+      if (await exists(CowDisk.files(snapshotDisk(file)).map)) await CowDisk.copyOverlay(snapshotDisk(file), path.join(records.diskDir(name), ROOT_DISK_OVERLAY));
       await records.write(name, { ...rec, state: "running" });
       await daemon.client.call("up", params, progress);
     } finally {
@@ -81,5 +85,6 @@ export class MachineSnapshots {
     const file = this.file(name, snapshot);
     if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}'.`);
     await fs.rm(file);
+    await CowDisk.removeOverlay(snapshotDisk(file));
   }
 }

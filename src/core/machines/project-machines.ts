@@ -15,8 +15,10 @@ import type { MachineConfig, Provisioner } from "../vagrantfile/machine-config";
 import type { VagrantfileEvaluator } from "../vagrantfile/ruby-evaluator";
 import type { SyncBatch } from "../sync/folder-sync";
 import { guestOwner, uploadFolder } from "./folder-upload";
+import { CowDisk } from "../emulator/cow-disk";
 import { MachineIndex } from "./machine-index";
 import { packageMachine } from "./machine-packaging";
+import { ROOT_DISK_OVERLAY } from "./machine-runner";
 import { MachineRecords, machineState, runningMachines, type MachineStatus } from "./machine-records";
 import { MachineSession } from "./machine-session";
 import { MachineSnapshots } from "./machine-snapshots";
@@ -172,7 +174,8 @@ export class ProjectMachines {
         const resume = rec?.state === "saved" && (await exists(savedState));
         const params = await upParams(m, box.dir, this, { onOutput, ...(resume ? { resumeFrom: savedState } : {}) });
         // A machine that died while running (aborted) comes back from its disk as of its last halt; with none, it starts from the box and is provisioned again.
-        const aborted = rec?.state === "running" && !(await exists(path.join(this.records.diskDir(m.name), "rootfs.cpio")));
+        const diskDir = this.records.diskDir(m.name);
+        const aborted = rec?.state === "running" && !(await exists(path.join(diskDir, "rootfs.cpio"))) && !(await exists(CowDisk.files(path.join(diskDir, ROOT_DISK_OVERLAY)).map));
         await this.records.write(m.name, {
           box: m.box!,
           boxVersion: box.version,

@@ -23,10 +23,11 @@ export async function upParams(
   o: { resumeFrom?: string; onOutput?(line: string, stream: "stdout" | "stderr"): void } = {},
 ): Promise<UpParams> {
   const { records, options } = project;
+  const box = await boxNeeds(boxDir);
   return {
     key: records.daemonKey(m.name),
     boxDir,
-    memoryMiB: memoryMiB(m, options),
+    memoryMiB: memoryMiB(m, options, box.defaultMemoryMiB),
     bootTimeoutMs: m.bootTimeout * 1000,
     keyFile: records.keyFile(m.name),
     hostname: m.hostname,
@@ -45,9 +46,13 @@ export async function upParams(
  */
 export const MACHINE_MEMORY_MIB = { min: 64, max: 3072 } as const;
 
-/** The machine's memory: its Vagrantfile's, else the user's default (256 MiB unless set); refused outside what the emulator can give. */
-export function memoryMiB(m: MachineConfig, options: ProjectOptions): number {
-  const mib = m.memory ?? options.defaultMemoryMiB ?? 256;
+/**
+ * The machine's memory: its Vagrantfile's, else the user's default (256 MiB
+ * unless set) or what its box needs (hangar/debian-bookworm: 512), whichever
+ * is more; refused outside what the emulator can give.
+ */
+export function memoryMiB(m: MachineConfig, options: ProjectOptions, boxDefault = 0): number {
+  const mib = m.memory ?? Math.max(options.defaultMemoryMiB ?? 256, boxDefault);
   const where = m.memory !== null ? "its provider's memory setting (v.memory)" : "hangar.machines.defaultMemory";
   if (!Number.isInteger(mib) || mib < MACHINE_MEMORY_MIB.min || mib > MACHINE_MEMORY_MIB.max)
     throw new HangarError(
@@ -55,6 +60,16 @@ export function memoryMiB(m: MachineConfig, options: ProjectOptions): number {
       `Set ${where} within that range.`,
     );
   return mib;
+}
+
+/** What the box's metadata asks of machines (a box without metadata fails later, where it is opened). */
+async function boxNeeds(boxDir: string): Promise<{ defaultMemoryMiB?: number }> {
+  try {
+    const meta = JSON.parse(await fs.readFile(path.join(boxDir, "metadata.json"), "utf8")) as { defaultMemoryMiB?: unknown };
+    return Number.isInteger(meta.defaultMemoryMiB) ? { defaultMemoryMiB: meta.defaultMemoryMiB as number } : {};
+  } catch {
+    return {};
+  }
 }
 
 /**

@@ -4,7 +4,8 @@ import { writeFileAtomic } from "../../util/atomic-file";
 import { HangarError } from "../../util/errors";
 import { generateEd25519KeyPair } from "../../util/ssh-keys";
 import { BoxStore, publishBox } from "../box-store";
-import { buildDefaultBox, DEFAULT_BOX_NAME, type BuildOptions } from "./default-box-builder";
+import { buildDebianBox, DEBIAN_BOX_NAME } from "../debian-box/debian-box-builder";
+import { buildDefaultBox, DEFAULT_BOX_NAME, type BuildOptions, type BuiltBox } from "./default-box-builder";
 
 /**
  * Built-in boxes are made by Hangar, not downloaded: `up` of a Vagrantfile
@@ -17,8 +18,22 @@ import { buildDefaultBox, DEFAULT_BOX_NAME, type BuildOptions } from "./default-
 /** The file beside a shipped box's files that names it. */
 const SHIPPED_MANIFEST = "box.json";
 
+/** Hangar's own boxes and their builders: the small busybox default, and Debian bookworm with apt on a disk. */
+const BUILDERS: Record<string, (o: BuildOptions) => Promise<BuiltBox>> = {
+  [DEFAULT_BOX_NAME]: buildDefaultBox,
+  [DEBIAN_BOX_NAME]: buildDebianBox,
+};
+
+export const BUILTIN_BOX_NAMES = Object.keys(BUILDERS);
+
 export function isBuiltinBox(name: string): boolean {
-  return name === DEFAULT_BOX_NAME;
+  return Object.hasOwn(BUILDERS, name);
+}
+
+/** Builds the built-in box `name` from Debian packages. */
+export function buildBuiltinBox(name: string, o: BuildOptions): Promise<BuiltBox> {
+  if (!isBuiltinBox(name)) throw new HangarError(`${name} is not a built-in box; built-in boxes are ${BUILTIN_BOX_NAMES.join(" and ")}.`, "Add other boxes with `hangar box add NAME URL`.");
+  return BUILDERS[name](o);
 }
 
 /** The default box a packaged Hangar ships, beside its bundles; undefined in a checkout (or a package built without it). */
@@ -43,10 +58,10 @@ export async function ensureBuiltinBox(name: string, o: BuildOptions & { bundleD
   // Any version there, even a damaged one, is left to the caller: a damaged box is reported, not replaced unasked.
   if ((await store.list()).some((b) => b.name === name && b.provider === "embedded")) return undefined;
   const progress = o.onProgress ?? (() => undefined);
-  const shipped = await shippedDefaultBox(o.bundleDir);
+  const shipped = name === DEFAULT_BOX_NAME ? await shippedDefaultBox(o.bundleDir) : undefined;
   if (!shipped) {
     progress(0, `${name} is not installed: building it from Debian packages`);
-    return { how: "built", version: (await buildDefaultBox(o)).version };
+    return { how: "built", version: (await buildBuiltinBox(name, o)).version };
   }
   progress(0, `${name} is not installed: adding the copy Hangar ships (${shipped.version})`);
   o.signal?.throwIfAborted();

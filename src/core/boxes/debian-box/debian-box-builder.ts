@@ -1,0 +1,244 @@
+import { promises as fs } from "node:fs";
+import * as path from "node:path";
+import { utils as sshUtils } from "ssh2";
+import { Emulator } from "../../emulator/emulator-host";
+import { HOST_GATEWAY_IP } from "../../emulator/guest-nat";
+import { WATCH_HELPER, WATCH_HELPER_FILE } from "../../emulator/guest-watch-relay";
+import { writeFileAtomic } from "../../util/atomic-file";
+import { CancelledError, HangarError } from "../../util/errors";
+import { generateEd25519KeyPair } from "../../util/ssh-keys";
+import { publishBox } from "../box-store";
+import { CpioWriter } from "../cpio-writer";
+import { resolveDebianMirror } from "../debian/apt-mirror";
+import { readDeb, type DebArchive, type DebEntry } from "../debian/deb-archive";
+import { DebianRepository, type DebianPackage } from "../debian/debian-repository";
+import { writeExtImage } from "../disk-image/ext-image";
+import { DownloadCache } from "../download-cache";
+import type { EmbeddedBoxMetadata } from "../embedded-box";
+import type { BuildOptions, BuiltBox } from "../default-box/default-box-builder";
+import { GUEST_MODULES, KERNEL_CMDLINE, READY_MARKER, UDHCPC_SCRIPT } from "../default-box/guest-files";
+import { assembleRootfs, dpkgInfoName, withParents } from "./debian-rootfs";
+import {
+  aptSources,
+  BOOT_SCRIPT,
+  debianInitramfsInit,
+  FSTAB,
+  HOSTS,
+  INITTAB,
+  PACKAGE_ORDER_FILE,
+  POLICY_RC_D,
+  SECOND_STAGE_MARKER,
+  SECOND_STAGE_SCRIPT,
+  SHUTDOWN_SCRIPT,
+  SSHD_CONFIG,
+} from "./debian-box-files";
+
+export const DEBIAN_BOX_NAME = "hangar/debian-bookworm";
+/** What the builder adds beyond the packages (the version's minor number): 1, the first. */
+export const DEBIAN_BOX_REVISION = 1;
+/** The box's disk: what `config.vm.disk` sizes default to (sparse: it takes what is written). */
+export const DEBIAN_BOX_DISK_BYTES = 8 * 1024 ** 3;
+/** Memory for the second stage and the box's default. */
+export const DEBIAN_BOX_MEMORY_MIB = 512;
+/** Debian's minbase (Priority: required, apt) and what a Vagrant box needs. */
+const EXTRA_PACKAGES = ["apt", "usr-is-merged", "openssh-server", "sudo", "ca-certificates", "iproute2", "busybox-static", "e2fsprogs", "netbase"];
+/** The fixed time of the files the builder writes itself: same packages, same image. */
+const EPOCH = 1_700_000_000;
+/** How long the second stage may take in the emulator (it configures ~120 packages). */
+const SECOND_STAGE_TIMEOUT_MS = 40 * 60_000;
+
+/**
+ * Builds hangar/debian-bookworm: Debian bookworm i386 (minbase with apt,
+ * OpenSSH, sudo, ca-certificates, iproute2) on an ext4 disk image written
+ * by the host from the packages, then finished in the emulator as
+ * debootstrap's second stage does (preinst scripts, `dpkg --configure -a`).
+ */
+export async function buildDebianBox(o: BuildOptions): Promise<BuiltBox> {
+  const progress = o.onProgress ?? (() => undefined);
+  const { url: mirror } = resolveDebianMirror({ setting: o.mirror, env: o.env });
+  const cache = new DownloadCache(path.join(o.hangarHome, "cache", "debian"));
+  const repo = new DebianRepository(mirror, cache);
+  progress(0.01, "Reading the Debian package index");
+  await repo.loadIndex({ signal: o.signal });
+  const kernel = repo.findLatestKernel();
+  const seabios = repo.require("seabios");
+  const packages = repo.resolveDependencies([...repo.withPriority("required").map((p) => p.Package), ...EXTRA_PACKAGES]);
+  const downloads: DebianPackage[] = [kernel, seabios, ...packages];
+  const total = downloads.reduce((n, p) => n + p.Size, 0);
+  let received = 0;
+  const files = new Map<string, string>();
+  for (const pkg of downloads) {
+    files.set(pkg.Package, await repo.download(pkg, (n) => progress(0.02 + (0.28 * (received + n)) / total, `Downloading ${pkg.Package} ${pkg.Version}`), o.signal));
+    received += pkg.Size;
+  }
+
+  progress(0.3, `Unpacking ${kernel.Package}`);
+  const kernelVersion = kernel.kernelRelease;
+  const kernelDeb = await readDeb(files.get(kernel.Package)!, { signal: o.signal });
+  const kernelEntries = new Map<string, DebEntry>();
+  await kernelDeb.extractData(
+    (p) => p === `boot/vmlinuz-${kernelVersion}` || /\.ko$/.test(p),
+    (e) => void kernelEntries.set(e.path, e),
+    { signal: o.signal },
+  );
+  const vmlinuz = kernelEntries.get(`boot/vmlinuz-${kernelVersion}`)?.content;
+  if (!vmlinuz) throw new HangarError(`${kernel.Package} has no boot/vmlinuz-${kernelVersion}.`);
+  const modules = GUEST_MODULES.map((m) => {
+    const e = [...kernelEntries.values()].find((x) => x.path.startsWith(`lib/modules/${kernelVersion}/`) && x.path.endsWith(`/${m}.ko`));
+    if (!e?.content) throw new HangarError(`${kernel.Package} has no ${m}.ko module, which the box needs.`);
+    return e;
+  });
+  const bios = new Map<string, Buffer>();
+  await (
+    await readDeb(files.get(seabios.Package)!, { signal: o.signal })
+  ).extractData(
+    (p) => p === "usr/share/seabios/bios.bin" || p === "usr/share/seabios/vgabios-stdvga.bin",
+    (e) => void (e.content && bios.set(path.posix.basename(e.path), e.content)),
+    { signal: o.signal },
+  );
+  if (!bios.get("bios.bin") || !bios.get("vgabios-stdvga.bin")) throw new HangarError(`${seabios.Package} lacks bios.bin or vgabios-stdvga.bin.`);
+
+  progress(0.32, "Unpacking the packages");
+  const debs: DebArchive[] = [];
+  for (const pkg of packages) debs.push(await readDeb(files.get(pkg.Package)!, { signal: o.signal }));
+  const tree = await assembleRootfs(debs, {
+    mtime: EPOCH,
+    signal: o.signal,
+    onPackage: (done, all, name) => progress(0.32 + (0.1 * done) / all, `Unpacking ${name}`),
+  });
+  const busybox = tree.get("usr/bin/busybox")?.content;
+  if (!busybox) throw new HangarError("busybox-static has no /bin/busybox.");
+  addBoxFiles(tree, debs, mirror);
+  withParents(tree, EPOCH);
+
+  const pair = generateEd25519KeyPair("hangar box bootstrap key");
+  const abi = /-(\d+)-686$/.exec(kernelVersion)?.[1] ?? "0";
+  const version = `1.${DEBIAN_BOX_REVISION}.${abi}`;
+  const metadata: EmbeddedBoxMetadata & { built: object } = {
+    provider: "embedded",
+    format: 1,
+    kernel: "vmlinuz",
+    initrd: "initrd.img",
+    bios: "bios.bin",
+    vgaBios: "vgabios-stdvga.bin",
+    disk: "disk.img",
+    diskBytes: DEBIAN_BOX_DISK_BYTES,
+    defaultMemoryMiB: DEBIAN_BOX_MEMORY_MIB,
+    cmdline: `${KERNEL_CMDLINE} hangar.key=${Buffer.from(pair.public).toString("base64")}`,
+    bootstrapKey: "bootstrap_key",
+    readyMarker: READY_MARKER,
+    sshUser: "vagrant",
+    sshUserIds: { uid: 1000, gid: 1000 },
+    built: { kernel: `${kernel.Package} ${kernel.Version}`, packages: packages.map((p) => `${p.Package} ${p.Version}`) },
+  };
+
+  const dir = await publishBox(o.hangarHome, DEBIAN_BOX_NAME, version, async (tmp) => {
+    progress(0.43, "Writing the root file system's disk image");
+    const disk = path.join(tmp, "disk.img");
+    await writeExtImage(disk, tree.values(), { sizeBytes: DEBIAN_BOX_DISK_BYTES, label: "hangar-root", mtime: EPOCH });
+    tree.clear(); // the packages' bytes are on the disk now
+    await fs.writeFile(path.join(tmp, "vmlinuz"), vmlinuz);
+    await fs.writeFile(path.join(tmp, "initrd.img"), initramfs(busybox, kernelVersion, modules));
+    await fs.writeFile(path.join(tmp, "bios.bin"), bios.get("bios.bin")!);
+    await fs.writeFile(path.join(tmp, "vgabios-stdvga.bin"), bios.get("vgabios-stdvga.bin")!);
+    progress(0.45, "Configuring the packages in the machine (debootstrap's second stage)");
+    let configured = 0;
+    await secondStage(tmp, metadata, (line) => progress(0.45 + 0.5 * Math.min(1, configured++ / packages.length), line), o.signal);
+    await writeFileAtomic(path.join(tmp, "bootstrap_key"), pair.private, { mode: 0o600 });
+    await writeFileAtomic(path.join(tmp, "metadata.json"), JSON.stringify(metadata, null, 2) + "\n");
+  });
+  progress(1, `Built ${DEBIAN_BOX_NAME} ${version}`);
+  return { dir, version, initrdSha256: "", packages: packages.map((p) => `${p.Package} ${p.Version}`) };
+}
+
+/** What the box adds to the packages: boot, init, SSH and apt configuration, host keys, and the second stage's inputs. */
+function addBoxFiles(tree: Map<string, DebEntry>, debs: readonly DebArchive[], mirror: string): void {
+  const file = (p: string, content: string, mode = 0o644): void => void tree.set(p, { path: p, type: "file", mode, uid: 0, gid: 0, mtime: EPOCH, content: Buffer.from(content) });
+  const link = (p: string, target: string): void => void tree.set(p, { path: p, type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime: EPOCH, linkname: target });
+  file("usr/lib/hangar/boot", BOOT_SCRIPT, 0o755);
+  file("usr/lib/hangar/shutdown", SHUTDOWN_SCRIPT, 0o755);
+  file("usr/lib/hangar/second-stage", SECOND_STAGE_SCRIPT, 0o755);
+  file("usr/lib/hangar/udhcpc.script", UDHCPC_SCRIPT, 0o755);
+  file("etc/inittab", INITTAB);
+  file("etc/fstab", FSTAB);
+  file("etc/hostname", "hangar\n");
+  file("etc/hosts", HOSTS);
+  file("etc/ssh/sshd_config.d/hangar.conf", SSHD_CONFIG);
+  file("etc/apt/sources.list.d/debian.sources", aptSources(mirror, HOST_GATEWAY_IP));
+  file("usr/sbin/policy-rc.d", POLICY_RC_D, 0o755);
+  // The synced folders' watch helper (guest-watch-relay.ts), as the busybox box ships it.
+  file(WATCH_HELPER_FILE.slice(1), WATCH_HELPER, 0o755);
+  // The order preinst scripts run in: base-passwd first (it makes /etc/passwd), then dependencies before their dependents.
+  const order = debs.map((d) => dpkgInfoName(d.control)).reverse();
+  order.sort((a, b) => Number(b === "base-passwd") - Number(a === "base-passwd"));
+  file(PACKAGE_ORDER_FILE, order.join("\n") + "\n");
+  // What debootstrap puts in place before any script runs: scripts call awk before mawk's configure makes the alternative.
+  if (!tree.has("usr/bin/awk")) link("usr/bin/awk", "mawk");
+  if (!tree.has("usr/bin/sh")) link("usr/bin/sh", "dash");
+  // Host keys made here (an emulated RSA key generation takes minutes): openssh-server's postinst makes only missing ones.
+  for (const type of ["ed25519", "ecdsa", "rsa"] as const) {
+    const pair =
+      type === "ed25519" ? generateEd25519KeyPair("root@hangar") : sshUtils.generateKeyPairSync(type, type === "rsa" ? { bits: 3072, comment: "root@hangar" } : { bits: 256, comment: "root@hangar" });
+    file(`etc/ssh/ssh_host_${type}_key`, pair.private, 0o600);
+    file(`etc/ssh/ssh_host_${type}_key.pub`, pair.public + "\n");
+  }
+}
+
+/** The initramfs: busybox, the drivers, and an /init that mounts the disk. */
+function initramfs(busybox: Buffer, kernelVersion: string, modules: DebEntry[]): Buffer {
+  const cpio = new CpioWriter();
+  for (const d of ["bin", "dev", "proc", "sys", "newroot", "lib", "lib/modules", `lib/modules/${kernelVersion}`]) cpio.addDirectory(d, { mode: 0o755 });
+  cpio.addCharDevice("dev/console", 5, 1, { mode: 0o600 });
+  cpio.addFile("bin/busybox", busybox, { mode: 0o755 });
+  const dirs = new Set<string>();
+  for (const m of modules) for (let d = path.posix.dirname(m.path); d !== `lib/modules/${kernelVersion}`; d = path.posix.dirname(d)) dirs.add(d);
+  for (const d of [...dirs].sort()) cpio.addDirectory(d, { mode: 0o755 });
+  for (const m of modules) cpio.addFile(m.path, m.content!, { mode: 0o644 });
+  cpio.addFile("init", debianInitramfsInit(modules.map((m) => m.path.slice(`lib/modules/${kernelVersion}/`.length))), { mode: 0o755 });
+  return cpio.toBuffer();
+}
+
+/** Boots the box's kernel on its disk with hangar.stage=second and waits for the second stage's exit status. */
+async function secondStage(dir: string, meta: EmbeddedBoxMetadata, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  const emulator = await Emulator.start({
+    biosFile: path.join(dir, meta.bios),
+    vgaBiosFile: path.join(dir, meta.vgaBios),
+    memoryMiB: DEBIAN_BOX_MEMORY_MIB,
+    kernelFile: path.join(dir, meta.kernel),
+    initrdFile: path.join(dir, meta.initrd),
+    cmdline: `${KERNEL_CMDLINE} hangar.stage=second`,
+    disk: { file: path.join(dir, meta.disk!), sizeBytes: meta.diskBytes! },
+  });
+  const tail: string[] = [];
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      let partial = "";
+      const timer = setTimeout(
+        () => reject(new HangarError(`The second stage did not finish within ${SECOND_STAGE_TIMEOUT_MS / 60_000} minutes. Last lines:\n${tail.join("\n")}`)),
+        SECOND_STAGE_TIMEOUT_MS,
+      );
+      const abort = (): void => reject(new CancelledError("Cancelled while configuring packages; no box was added."));
+      signal?.addEventListener("abort", abort, { once: true });
+      emulator.on("serial", (text: string) => {
+        partial += text;
+        const lines = partial.split(/\r?\n/);
+        partial = lines.pop() ?? "";
+        for (const line of lines) {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          if (/^(Setting up|hangar:)/.test(line)) onLine(line.trim());
+          const m = new RegExp(`${SECOND_STAGE_MARKER} (\\d+)`).exec(line);
+          if (m) {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", abort);
+            resolve(Number(m[1]));
+          }
+        }
+      });
+      emulator.once("exit", () => reject(new HangarError(`The emulator stopped during the second stage. Last lines:\n${tail.join("\n")}`)));
+    });
+    if (code !== 0) throw new HangarError(`Configuring the packages in the machine failed (exit ${code}). Last lines:\n${tail.join("\n")}`);
+  } finally {
+    await emulator.stop();
+  }
+}
