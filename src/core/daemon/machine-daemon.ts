@@ -144,7 +144,8 @@ export class MachineDaemon {
         const key = req.params.key;
         return this.stoppingOne(key, async (m) => {
           progress(0.2, "Keeping the machine's files on its disk");
-          const persisted = req.params.persist ? await m.runner.persistDisk().catch(() => false) : false;
+          // A root disk keeps the machine's files by itself, even through a forced halt (its journal makes it whole again).
+          const persisted = m.runner.rootOnDisk || (req.params.persist ? await m.runner.persistDisk().catch(() => false) : false);
           // The safe point: up to here the machine only wrote its disk and runs on; from here the power goes whatever happens.
           if (signal.aborted) throw new CancelledError(`Halt cancelled: the machine is still running${persisted ? " (its files as of now are also kept on its disk)" : ""}.`);
           this.machines.delete(key);

@@ -4,6 +4,7 @@ import { RestrictedModeError, requireTrust, showRestricted } from "../workspace/
 import type { CommandContext, CommandEnv, HangarCommand, ProgressOptions, TaskProgress } from "./hangar-command";
 import { addBoxFromFile } from "./boxes/add";
 import { buildBox } from "./boxes/build";
+import { buildDebianBox } from "./boxes/build-debian";
 import { refreshBoxes } from "./boxes/refresh";
 import { removeBoxVersion } from "./boxes/remove";
 import { revealBox } from "./boxes/reveal";
@@ -96,6 +97,7 @@ export const COMMANDS: readonly HangarCommand[] = [
   refreshBoxes,
   revealBoxStore,
   buildBox,
+  buildDebianBox,
   addBoxFromFile,
   removeBoxVersion,
   revealBox,

@@ -27,6 +27,7 @@ import {
   INITTAB,
   PACKAGE_ORDER_FILE,
   POLICY_RC_D,
+  RUNLEVEL_SCRIPT,
   SECOND_STAGE_MARKER,
   SECOND_STAGE_SCRIPT,
   SHUTDOWN_SCRIPT,
@@ -166,6 +167,9 @@ function addBoxFiles(tree: Map<string, DebEntry>, debs: readonly DebArchive[], m
   file("etc/ssh/sshd_config.d/hangar.conf", SSHD_CONFIG);
   file("etc/apt/sources.list.d/debian.sources", aptSources(mirror, HOST_GATEWAY_IP));
   file("usr/sbin/policy-rc.d", POLICY_RC_D, 0o755);
+  // busybox's init is the machine's init (invoke-rc.d starts nothing where /sbin/init is missing), in runlevel 2.
+  link("usr/sbin/init", "../bin/busybox");
+  file("usr/sbin/runlevel", RUNLEVEL_SCRIPT, 0o755);
   // The synced folders' watch helper (guest-watch-relay.ts), as the busybox box ships it.
   file(WATCH_HELPER_FILE.slice(1), WATCH_HELPER, 0o755);
   // The order preinst scripts run in: base-passwd first (it makes /etc/passwd), then dependencies before their dependents.

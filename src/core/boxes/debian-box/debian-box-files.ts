@@ -95,6 +95,11 @@ for arg in $(cat /proc/cmdline); do
   esac
 done
 /usr/sbin/sshd || echo "hangar: sshd did not start"
+# And what packages enabled starts at boot, as sysvinit's runlevel 2 does (sshd runs already).
+for s in /etc/rc2.d/S*; do
+  case "$s" in */S*ssh) continue ;; esac
+  [ -x "$s" ] && "$s" start </dev/null >/dev/null 2>&1
+done
 echo "${READY_MARKER}"
 `;
 
@@ -132,6 +137,14 @@ rm -f /usr/sbin/policy-rc.d /${PACKAGE_ORDER_FILE}
 rm -rf /var/cache/apt/*.bin /var/log/*.log
 echo "hangar: second stage done in $(( $(date +%s) - started )) s"
 `;
+
+/**
+ * The runlevel busybox init runs in, as sysvinit's `runlevel` prints it:
+ * invoke-rc.d asks it (with /sbin/init there) before it starts what a
+ * package installs, so `apt-get install nginx` starts nginx, as on a Debian
+ * server. bookworm ships `runlevel` only with an init system.
+ */
+export const RUNLEVEL_SCRIPT = "#!/bin/sh\necho N 2\n";
 
 /** Refuses every service start while packages configure (invoke-rc.d's policy layer). */
 export const POLICY_RC_D = "#!/bin/sh\nexit 101\n";

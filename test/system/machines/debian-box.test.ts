@@ -1,0 +1,167 @@
+// hangar/debian-bookworm as a Vagrant user meets it, driven by the built CLI:
+// `hangar box build` makes it from Debian packages (the second stage really
+// configures them in the emulator); a Vagrantfile that provisions with apt
+// comes up and the package's service answers on a forwarded port; OpenSSH's
+// ssh and scp work through ssh-config; its root is a disk that keeps a 200 MB
+// file across halt and up and across a killed daemon, is fsck-clean after
+// halt, and a snapshot takes the disk with the memory.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import packageJson from "../../../package.json";
+import { CowDisk } from "../../../src/core/emulator/cow-disk";
+import { SHARED_CACHE } from "../fixtures/default-box-home";
+import { freePort } from "../fixtures/openssh-server";
+import { runCommand, type Run } from "../fixtures/command-run";
+
+const exec = promisify(execFile);
+const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
+let home = "";
+let project = "";
+let port = 0;
+
+async function hangar(args: string[], o: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<Run> {
+  return runCommand(process.execPath, [CLI, ...args], {
+    cwd: project,
+    env: { ...process.env, HANGAR_HOME: home },
+    allowFail: o.allowFail ?? false,
+    timeoutMs: o.timeoutMs ?? 300_000,
+    maxBuffer: 32 * 1024 * 1024,
+  });
+}
+
+const guest = async (command: string): Promise<string> => (await hangar(["ssh", "-c", command])).stdout;
+
+before(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), "hangar-home-debian-"));
+  project = await mkdtemp(path.join(os.tmpdir(), "hangar-debian-project-"));
+  // Debian downloads are shared with the other system tests (content-addressed).
+  await mkdir(SHARED_CACHE, { recursive: true });
+  await symlink(SHARED_CACHE, path.join(home, "cache"));
+  port = await freePort();
+  await writeFile(path.join(project, "from-host.txt"), "written on the host\n");
+  await writeFile(
+    path.join(project, "Vagrantfile"),
+    `Vagrant.configure("2") do |config|
+  config.vm.box = "hangar/debian-bookworm"
+  config.vm.network "forwarded_port", guest: 80, host: ${port}
+  config.vm.provision "shell", inline: "apt-get update && apt-get install -y nginx && echo served-by-hangar > /var/www/html/index.html"
+end
+`,
+  );
+});
+
+after(async () => {
+  if (!home) return;
+  await hangar(["destroy", "-f"], { allowFail: true }).catch(() => undefined);
+  await exec("pkill", ["-9", "-f", `daemon.js ${home}`]).catch(() => undefined);
+  await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  await rm(project, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+});
+
+test("hangar box build hangar/debian-bookworm builds the box; its disk image is fsck-clean", { timeout: 1_200_000 }, async () => {
+  const built = await hangar(["box", "build", "hangar/debian-bookworm"], { timeoutMs: 1_200_000 });
+  assert.match(built.stdout, /Built hangar\/debian-bookworm 1\.\d+\.\d+ in (.+)/);
+  const dir = /Built hangar\/debian-bookworm \S+ in (.+)/.exec(built.stdout)![1].trim();
+  assert.match(built.stdout, /openssh-server /);
+  assert.match(built.stdout, /\bapt /);
+  const image = path.join(dir, "disk.img");
+  const st = await stat(image);
+  assert.equal(st.size, 8 * 1024 ** 3);
+  assert.ok(st.blocks * 512 < 600 * 1024 ** 2, `the 8 GiB image is sparse (${Math.round((st.blocks * 512) / 1024 ** 2)} MiB used)`);
+  await exec("e2fsck", ["-fn", image]);
+  const status = (await exec("debugfs", ["-R", "cat /var/lib/dpkg/status", image], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+  const states = [...status.matchAll(/^Status: (.+)$/gm)].map((m) => m[1]);
+  assert.ok(states.length > 100, `${states.length} packages`);
+  assert.deepEqual([...new Set(states)], ["install ok installed"], "the second stage configured every package");
+  const list = await hangar(["box", "list"]);
+  assert.match(list.stdout, /hangar\/debian-bookworm/);
+});
+
+test("a Vagrantfile that provisions with apt comes up: nginx from the mirror through NAT and DNS, on a forwarded port", { timeout: 900_000 }, async () => {
+  const up = await hangar(["up"], { timeoutMs: 900_000 });
+  assert.match(up.stdout, /Setting up nginx/);
+  const page = await fetch(`http://127.0.0.1:${port}/`);
+  assert.equal((await page.text()).trim(), "served-by-hangar");
+  assert.match(await guest("cat /etc/debian_version; cat /vagrant/from-host.txt; id -un; sudo -n id -un; findmnt -no FSTYPE /"), /^12\.\d+\nwritten on the host\nvagrant\nroot\next4\n$/);
+});
+
+test("OpenSSH's ssh and scp reach it through ssh-config", { timeout: 120_000 }, async () => {
+  const config = path.join(project, "ssh_config");
+  await writeFile(config, (await hangar(["ssh-config"])).stdout);
+  const ssh = await exec("ssh", ["-F", config, "default", "uname -m; echo $SHELL"]);
+  assert.match(ssh.stdout, /^i686\n\/bin\/bash\n$/);
+  await writeFile(path.join(project, "up.txt"), "copied up\n");
+  await exec("scp", ["-F", config, path.join(project, "up.txt"), "default:/tmp/up.txt"]);
+  await exec("scp", ["-F", config, "default:/tmp/up.txt", path.join(project, "down.txt")]);
+  assert.equal((await exec("cat", [path.join(project, "down.txt")])).stdout, "copied up\n");
+});
+
+test("the root is a disk: a 200 MB file survives halt and up and a killed daemon; the disk is fsck-clean after halt; a snapshot takes the disk", { timeout: 900_000 }, async () => {
+  const sum = (await guest("head -c 200000000 /dev/urandom > /home/vagrant/big && sha256sum /home/vagrant/big")).split(" ")[0];
+  assert.match(sum, /^[0-9a-f]{64}$/);
+
+  await hangar(["halt"]);
+  const diskDir = path.join(project, ".hangar", "machines", "default", "disk");
+  assert.deepEqual((await readdir(diskDir)).sort(), ["root.data", "root.map"]);
+  await fsckMachineDisk(path.join(diskDir, "root"));
+
+  await hangar(["up"]);
+  assert.equal((await guest("sha256sum /home/vagrant/big")).split(" ")[0], sum, "after halt and up");
+  // Enabled services start at boot, as under sysvinit.
+  assert.equal((await (await fetch(`http://127.0.0.1:${port}/`)).text()).trim(), "served-by-hangar");
+
+  await guest("echo before > /home/vagrant/mark");
+  await hangar(["snapshot", "save", "s1"]);
+  await guest("echo after > /home/vagrant/mark; rm /home/vagrant/big; sync");
+  await hangar(["snapshot", "restore", "s1"]);
+  assert.equal((await guest("cat /home/vagrant/mark; sha256sum /home/vagrant/big")).split(/\s+/).slice(0, 2).join(" "), `before ${sum}`, "the snapshot's disk came back with its memory");
+
+  // The daemon killed mid-run: the journal makes the disk whole at the next boot.
+  await guest("echo survived > /home/vagrant/killed; sync");
+  await exec("pkill", ["-9", "-f", `daemon.js ${home}`]);
+  await hangar(["up"]);
+  assert.equal((await guest("cat /home/vagrant/killed; sha256sum /home/vagrant/big")).split(/\s+/).slice(0, 2).join(" "), `survived ${sum}`);
+  await hangar(["halt"]);
+  await fsckMachineDisk(path.join(diskDir, "root"));
+
+  await hangar(["destroy", "-f"]);
+  assert.deepEqual(await readdir(diskDir).catch(() => []), [], "destroy removes the disk");
+});
+
+/** e2fsck -fn of what the guest sees (the box's image under the machine's overlay), composed into a sparse file. */
+async function fsckMachineDisk(overlay: string): Promise<void> {
+  const base = path.join(await findBoxDir(), "disk.img");
+  const size = (await stat(base)).size;
+  const disk = new CowDisk(base, overlay, size);
+  const composed = path.join(project, "composed.img");
+  const fd = openSync(composed, "w");
+  try {
+    const chunk = 4 * 1024 * 1024;
+    for (let at = 0; at < size; at += chunk) {
+      const data = disk.get_from_cache(at, Math.min(chunk, size - at));
+      if (data.some((b) => b !== 0)) writeSync(fd, data, 0, data.length, at);
+    }
+    // the file's end: sparse up to the disk's size
+    writeSync(fd, new Uint8Array(1), 0, 1, size - 1);
+  } finally {
+    closeSync(fd);
+    disk.close();
+  }
+  try {
+    await exec("e2fsck", ["-fn", composed]);
+  } finally {
+    await rm(composed, { force: true });
+  }
+}
+
+async function findBoxDir(): Promise<string> {
+  const root = path.join(home, "boxes", "hangar-VAGRANTSLASH-debian-bookworm");
+  const [version] = await readdir(root);
+  return path.join(root, version, "embedded");
+}
