@@ -166,13 +166,8 @@ export class MachineDaemon {
       case "save": {
         const m = this.machines.get(req.params.key);
         if (!m) throw new HangarError(`Machine ${req.params.key} is not running.`);
-        if (!(req.params.compress ?? true) && m.runner.rootOnDisk)
-          throw new HangarError(
-            "Packaging a machine whose root file system is a disk (hangar/debian-bookworm) as a box is not supported yet.",
-            "Package a machine of the busybox box, or build the Debian box again.",
-          );
-        // A snapshot's state (compressed) takes a root disk's overlay with it; an uncompressed save is a raw state only.
-        return { bytes: await ((req.params.compress ?? true) ? m.runner.snapshot(req.params.stateFile) : m.runner.save(req.params.stateFile, false)) };
+        // A root disk's overlay is copied with the state (snapshots, box package); an uncompressed state is a box's booted state.
+        return { bytes: await m.runner.snapshot(req.params.stateFile, req.params.compress ?? true) };
       }
       case "suspend": {
         const { key, stateFile } = req.params;

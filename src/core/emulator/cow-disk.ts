@@ -2,6 +2,8 @@ import { closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, 
 import { copyFile, open, rename, rm } from "node:fs/promises";
 import * as path from "node:path";
 import { HangarError } from "../util/errors";
+import { isZeros } from "../util/sparse-file";
+import { HostDiskBuffer } from "./disk-buffer";
 
 /** The unit copied from the base into the overlay on a first write. */
 export const COW_CHUNK_BYTES = 64 * 1024;
@@ -25,10 +27,8 @@ const CHUNK = COW_CHUNK_BYTES;
  * As with FileDisk, a saved state holds only the disk's size (and chunk
  * count): the overlay files are the disk's part of the state.
  */
-export class CowDisk {
+export class CowDisk extends HostDiskBuffer {
   readonly byteLength: number;
-  onload: ((e: unknown) => void) | undefined;
-  onprogress: ((e: unknown) => void) | undefined;
   private baseFd: number | undefined;
   private dataFd: number | undefined;
   private mapFd: number | undefined;
@@ -51,6 +51,7 @@ export class CowDisk {
     readonly overlayPrefix: string,
     sizeBytes: number,
   ) {
+    super();
     if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes % 512 !== 0) throw new HangarError(`A disk's size must be a positive multiple of 512 bytes, not ${sizeBytes}.`);
     if (!existsSync(baseFile)) throw new HangarError(`The base disk image ${baseFile} is missing.`, "Add the box again to bring its disk back.");
     const files = CowDisk.files(overlayPrefix);
@@ -144,28 +145,39 @@ export class CowDisk {
   }
 
   /** Removes the overlay at `prefix` (the disk reads as its base again); missing files are fine. */
+  /**
+   * What the guest sees (the base under the overlay at `prefix`), written to
+   * `out` as one sparse image: zeros are left as holes. For a new box made
+   * from a machine (box package), and for checking a machine's disk on the host.
+   */
+  static async flatten(baseFile: string, prefix: string, sizeBytes: number, out: string): Promise<void> {
+    const disk = new CowDisk(baseFile, prefix, sizeBytes);
+    const tmp = `${out}.tmp`;
+    const fd = openSync(tmp, "w", 0o644);
+    try {
+      const piece = 4 * 1024 * 1024;
+      for (let at = 0; at < sizeBytes; at += piece) {
+        const data = disk.read(at, Math.min(piece, sizeBytes - at));
+        for (let b = 0; b < data.length; b += 65536) {
+          const block = data.subarray(b, b + 65536);
+          if (!isZeros(block)) writeSync(fd, block, 0, block.length, at + b);
+        }
+        if (at % (256 * piece) === 0) await new Promise((r) => setImmediate(r)); // let the event loop breathe
+      }
+      ftruncateSync(fd, sizeBytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+      disk.close();
+    }
+    await rename(tmp, out);
+  }
+
   static async removeOverlay(prefix: string): Promise<void> {
     const files = CowDisk.files(prefix);
     // .data first: cut short, what is left is a map whose entries are all past .data's end, which opens as the bare base.
     await rm(files.data, { force: true });
     await rm(files.map, { force: true });
-  }
-
-  load(): void {
-    this.onload?.(Object.create(null));
-  }
-
-  get(start: number, length: number, done: (data: Uint8Array) => void): void {
-    done(this.read(start, length));
-  }
-
-  get_and_cache(start: number, length: number, done: (data: Uint8Array) => void): void {
-    done(this.read(start, length));
-  }
-
-  /** Synchronous read (v86 reads the partition table through it for the disk's geometry). */
-  get_from_cache(start: number, length: number): Uint8Array {
-    return this.read(start, length);
   }
 
   set(start: number, data: Uint8Array, done: () => void): void {
@@ -208,10 +220,6 @@ export class CowDisk {
     done();
   }
 
-  get_buffer(done: (buffer: ArrayBuffer | undefined) => void): void {
-    done(undefined); // the whole disk in memory is what this class avoids
-  }
-
   /** The disk's part of a saved state: its size and chunks in the overlay (the overlay files hold the sectors). */
   get_state(): unknown[] {
     return [this.byteLength, this.overlayChunks];
@@ -239,7 +247,7 @@ export class CowDisk {
     }
   }
 
-  private read(start: number, length: number): Uint8Array {
+  protected read(start: number, length: number): Uint8Array {
     this.check(start, length);
     const out = new Uint8Array(length);
     const end = start + length;

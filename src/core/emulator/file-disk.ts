@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { HangarError } from "../util/errors";
+import { HostDiskBuffer } from "./disk-buffer";
 
 /**
  * A guest disk whose sectors live in a host file, not in memory: v86's IDE
@@ -9,10 +10,8 @@ import { HangarError } from "../util/errors";
  * disk's size: the file itself is the disk's part of the state, consistent
  * with it as long as nothing writes the file between save and restore.
  */
-export class FileDisk {
+export class FileDisk extends HostDiskBuffer {
   readonly byteLength: number;
-  onload: ((e: unknown) => void) | undefined;
-  onprogress: ((e: unknown) => void) | undefined;
   private fd: number | undefined;
 
   /** Opens `file` (made sparse, `size` bytes, when missing or smaller). */
@@ -20,6 +19,7 @@ export class FileDisk {
     readonly file: string,
     size: number,
   ) {
+    super();
     if (!Number.isSafeInteger(size) || size <= 0 || size % 512 !== 0) throw new HangarError(`A disk's size must be a positive multiple of 512 bytes, not ${size}.`);
     this.fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o644);
     const have = fstatSync(this.fd).size;
@@ -27,32 +27,11 @@ export class FileDisk {
     this.byteLength = Math.max(have, size);
   }
 
-  load(): void {
-    this.onload?.(Object.create(null));
-  }
-
-  get(start: number, length: number, done: (data: Uint8Array) => void): void {
-    done(this.read(start, length));
-  }
-
-  get_and_cache(start: number, length: number, done: (data: Uint8Array) => void): void {
-    done(this.read(start, length));
-  }
-
-  /** Synchronous read (v86 reads the partition table through it for the disk's geometry). */
-  get_from_cache(start: number, length: number): Uint8Array {
-    return this.read(start, length);
-  }
-
   set(start: number, data: Uint8Array, done: () => void): void {
     this.check(start, data.length);
     let at = 0;
     while (at < data.length) at += writeSync(this.openFd(), data, at, data.length - at, start + at);
     done();
-  }
-
-  get_buffer(done: (buffer: ArrayBuffer | undefined) => void): void {
-    done(undefined); // the whole disk in memory is what this class avoids
   }
 
   /** The disk's part of a saved state: its size only (the file holds the sectors). */
@@ -79,7 +58,7 @@ export class FileDisk {
     this.fd = undefined;
   }
 
-  private read(start: number, length: number): Uint8Array {
+  protected read(start: number, length: number): Uint8Array {
     this.check(start, length);
     const out = new Uint8Array(length);
     let at = 0;

@@ -1,6 +1,9 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { writeBoxFile } from "../boxes/box-archive";
+import { CowDisk } from "../emulator/cow-disk";
+import { writeFileAtomic } from "../util/atomic-file";
+import { snapshotDisk } from "./machine-runner";
 import { EmbeddedBox } from "../boxes/embedded-box";
 import { product } from "../product";
 import { CancelledError, HangarError } from "../util/errors";
@@ -40,7 +43,7 @@ export async function packageMachine(project: ProjectMachines, name: string, out
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
   try {
-    const stateName = path.basename(box.bootedStateFile(memoryMiB(m, project.options), product.v86Version));
+    const stateName = path.basename(box.bootedStateFile(memoryMiB(m, project.options, box.metadata.defaultMemoryMiB), product.v86Version));
     const daemon = (await runningMachines(project.hangarHome))!;
     try {
       // Uncompressed, as every box's booted state is.
@@ -51,6 +54,7 @@ export async function packageMachine(project: ProjectMachines, name: string, out
     checkCancelled();
     const files = ["metadata.json", box.metadata.kernel, box.metadata.initrd, box.metadata.bios, box.metadata.vgaBios, box.metadata.bootstrapKey];
     for (const f of files) await fs.copyFile(path.join(box.dir, f), path.join(staging, f));
+    if (box.disk) files.push(...(await packageRootDisk(box, staging, stateName, m.primaryDiskBytes ?? box.disk.sizeBytes)));
     checkCancelled();
     try {
       await writeBoxFile(staging, [...files, stateName], path.resolve(project.dir, out), signal);
@@ -61,4 +65,23 @@ export async function packageMachine(project: ProjectMachines, name: string, out
   } finally {
     await fs.rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * A machine whose root is a disk: the new box's disk.img is the box's image
+ * under the machine's overlay as saved with the state (flattened, sparse),
+ * and its booted state's overlay is empty (that disk holds everything).
+ * Returns the files it added to `staging`.
+ */
+async function packageRootDisk(box: EmbeddedBox, staging: string, stateName: string, sizeBytes: number): Promise<string[]> {
+  const saved = snapshotDisk(path.join(staging, stateName));
+  const disk = path.join(staging, "disk.img");
+  await CowDisk.flatten(box.disk!.file, saved, sizeBytes, disk);
+  await CowDisk.removeOverlay(saved);
+  new CowDisk(disk, saved, sizeBytes).close();
+  const metadataFile = path.join(staging, "metadata.json");
+  const metadata = JSON.parse(await fs.readFile(metadataFile, "utf8")) as Record<string, unknown>;
+  await writeFileAtomic(metadataFile, JSON.stringify({ ...metadata, disk: "disk.img", diskBytes: sizeBytes }, null, 2) + "\n");
+  const overlay = CowDisk.files(saved);
+  return ["disk.img", path.basename(overlay.data), path.basename(overlay.map)];
 }

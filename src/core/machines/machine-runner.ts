@@ -410,9 +410,13 @@ export class MachineRunner {
     return this.emulator.save(file, compress);
   }
 
-  /** A snapshot: the whole guest state and, for a root disk, its overlay at the same instant (snapshotDisk(file)); the machine runs on. */
-  snapshot(file: string): Promise<number> {
-    return this.rootOnDisk ? this.emulator.save(file, true, { copyTo: snapshotDisk(file), resume: true }) : this.emulator.save(file, true);
+  /**
+   * A snapshot: the whole guest state and, for a root disk, its overlay at
+   * the same instant (snapshotDisk(file)); the machine runs on. Compressed
+   * unless it becomes a box's booted state (box package).
+   */
+  snapshot(file: string, compress = true): Promise<number> {
+    return this.rootOnDisk ? this.emulator.save(file, compress, { copyTo: snapshotDisk(file), resume: true }) : this.emulator.save(file, compress);
   }
 
   /** Before the power goes: the guest's writes on the host's side, and a root disk left clean (read-only) where the guest allows. */
@@ -516,7 +520,13 @@ function rootDiskOf(o: RunOptions): { file: string; sizeBytes: number; base: str
   const disk = o.box.disk;
   if (!disk) return undefined;
   if (!o.diskDir) throw new HangarError(`The box ${o.box.dir} boots from a disk, and the machine has no disk folder for its copy.`);
-  return { file: path.join(o.diskDir, ROOT_DISK_OVERLAY), sizeBytes: o.rootDiskBytes ?? disk.sizeBytes, base: disk.file };
+  const sizeBytes = o.rootDiskBytes ?? disk.sizeBytes;
+  if (sizeBytes < disk.sizeBytes || sizeBytes % 512 !== 0)
+    throw new HangarError(
+      `The machine's disk (config.vm.disk size, ${sizeBytes} bytes) must be a multiple of 512 bytes and at least the box's ${disk.sizeBytes / 1024 ** 3} GiB: a disk grows, it does not shrink.`,
+      `Set config.vm.disk :disk, size: "${Math.ceil(disk.sizeBytes / 1024 ** 3)}GB", primary: true or more, or leave it out.`,
+    );
+  return { file: path.join(o.diskDir, ROOT_DISK_OVERLAY), sizeBytes, base: disk.file };
 }
 /** How long `up` waits for the watch helper to hold the synced folders (a huge tree keeps chokidar scanning); watching works later regardless. */
 const WATCH_SYNC_TIMEOUT_MS = 15_000;

@@ -33,6 +33,7 @@ export async function upParams(
     hostname: m.hostname,
     syncedFolders: await mountedFolders(m, records.projectDir, options.syncExcludes ?? []),
     diskDir: records.diskDir(m.name),
+    ...(m.primaryDiskBytes !== null ? { rootDiskBytes: m.primaryDiskBytes } : {}),
     forwards: forwards(m, options.sshPortBase ?? 2222, o.onOutput),
     privateNetworks: privateNetworks(m, o.onOutput),
     ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}),

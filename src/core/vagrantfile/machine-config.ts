@@ -24,6 +24,8 @@ export interface MachineConfig {
   /** MiB, from the hangar provider block, else the first of virtualbox, libvirt, vmware_desktop, hyperv, parallels. */
   memory: number | null;
   cpus: number | null;
+  /** `config.vm.disk :disk, size: "…", primary: true`: the root disk's size in bytes (boxes whose root is a disk), or null for the box's. */
+  primaryDiskBytes: number | null;
   forwardedPorts: ForwardedPort[];
   privateNetworks: PrivateNetwork[];
   publicNetworks: PublicNetwork[];
@@ -340,6 +342,33 @@ export function providerResources(providers: Record<string, JsonObject>, order: 
   return { memory: null, cpus: null };
 }
 
+/** A size as Vagrant writes one ("20GB", "512 MB", or bytes): units are powers of 1024, as Vagrant::Util::Numeric reads them. */
+export function diskSizeBytes(size: Json | undefined): number | null {
+  if (typeof size === "number") return Number.isSafeInteger(size) && size > 0 ? size : null;
+  const m = typeof size === "string" ? /^(\d+)\s?(KB|MB|GB|TB)?$/.exec(size.trim()) : null;
+  if (!m) return null;
+  const bytes = Number(m[1]) * 1024 ** { "": 0, KB: 1, MB: 2, GB: 3, TB: 4 }[m[2] ?? ""]!;
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : null;
+}
+
+/** The machine's `config.vm.disk` calls (the machine's own after the global ones), as type, options and line. */
+export function diskCalls(m: MergedMachine): Array<{ type: string; options: JsonObject; line: number | null }> {
+  return [...m.global.vm.calls, ...(m.own?.vm.calls ?? [])]
+    .filter((c) => c.name === "disk")
+    .map((c) => {
+      const [type, options] = c.args as [Json, Json];
+      return { type: String(type ?? ""), options: options && typeof options === "object" && !Array.isArray(options) ? options : {}, line: c.line };
+    });
+}
+
+/** The primary disk's size (the last `disk :disk, primary: true` wins, as a later setting does). */
+function primaryDisk(m: MergedMachine): { bytes: number | null; line: number | null } | undefined {
+  const last = diskCalls(m)
+    .filter((d) => d.type === "disk" && d.options.primary === true)
+    .pop();
+  return last && { bytes: diskSizeBytes(last.options.size), line: last.line };
+}
+
 /** The merged raw pieces of one machine; kept for validation, which needs lines. */
 export interface MergedMachine {
   name: string;
@@ -413,6 +442,7 @@ export function toMachineConfig(m: MergedMachine, isOnlyMachine: boolean, memory
     postUpMessage: str(vm.post_up_message),
     memory,
     cpus,
+    primaryDiskBytes: primaryDisk(m)?.bytes ?? null,
     forwardedPorts,
     privateNetworks,
     publicNetworks,

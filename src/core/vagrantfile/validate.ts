@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import * as path from "node:path";
-import { forwardedPortId, portRange, provisionerOptions, type MergedMachine } from "./machine-config";
+import { diskCalls, diskSizeBytes, forwardedPortId, portRange, provisionerOptions, type MergedMachine } from "./machine-config";
 import type { ConfigRecord, Json, NetworkRecord, RecorderRecord } from "./vagrant-record";
 import {
   FILE_PROVISIONER_OPTIONS,
@@ -127,6 +127,12 @@ export function validateMachine(m: MergedMachine, dir: string): VagrantfileIssue
     } catch (err) {
       error(err instanceof Error ? err.message : String(err), vmLine("box_version"));
     }
+  }
+  for (const d of diskCalls(m)) {
+    if (!["disk", "dvd", "floppy"].includes(d.type)) error(`config.vm.disk takes a type of :disk, :dvd or :floppy, not ${JSON.stringify(d.type)}.`, d.line);
+    else if (d.options.size !== undefined && diskSizeBytes(d.options.size) === null)
+      error(`config.vm.disk size must be a size such as "20GB" (KB, MB, GB or TB), not ${JSON.stringify(d.options.size)}.`, d.line);
+    else if (d.type !== "disk" || d.options.primary !== true) warn(`Hangar's embedded machines have one disk: the ${d.type} ${JSON.stringify(d.options.name ?? "")} is not attached.`, d.line);
   }
   // The two duplicate-port checks can both see one pair; report it once.
   const seen = new Set<string>();

@@ -15,8 +15,8 @@ import { DebianRepository, type DebianPackage } from "../debian/debian-repositor
 import { writeExtImage } from "../disk-image/ext-image";
 import { DownloadCache } from "../download-cache";
 import type { EmbeddedBoxMetadata } from "../embedded-box";
-import type { BuildOptions, BuiltBox } from "../default-box/default-box-builder";
-import { GUEST_MODULES, KERNEL_CMDLINE, READY_MARKER, UDHCPC_SCRIPT } from "../default-box/guest-files";
+import { builtBoxMetadata, builtBoxVersion, type BuildOptions, type BuiltBox } from "../default-box/default-box-builder";
+import { GUEST_MODULES, KERNEL_CMDLINE, UDHCPC_SCRIPT } from "../default-box/guest-files";
 import { assembleRootfs, dpkgInfoName, withParents } from "./debian-rootfs";
 import {
   aptSources,
@@ -113,25 +113,13 @@ export async function buildDebianBox(o: BuildOptions): Promise<BuiltBox> {
   withParents(tree, EPOCH);
 
   const pair = generateEd25519KeyPair("hangar box bootstrap key");
-  const abi = /-(\d+)-686$/.exec(kernelVersion)?.[1] ?? "0";
-  const version = `1.${DEBIAN_BOX_REVISION}.${abi}`;
-  const metadata: EmbeddedBoxMetadata & { built: object } = {
-    provider: "embedded",
-    format: 1,
-    kernel: "vmlinuz",
-    initrd: "initrd.img",
-    bios: "bios.bin",
-    vgaBios: "vgabios-stdvga.bin",
+  const version = builtBoxVersion(DEBIAN_BOX_REVISION, kernelVersion);
+  const metadata = builtBoxMetadata(pair.public, {
     disk: "disk.img",
     diskBytes: DEBIAN_BOX_DISK_BYTES,
     defaultMemoryMiB: DEBIAN_BOX_MEMORY_MIB,
-    cmdline: `${KERNEL_CMDLINE} hangar.key=${Buffer.from(pair.public).toString("base64")}`,
-    bootstrapKey: "bootstrap_key",
-    readyMarker: READY_MARKER,
-    sshUser: "vagrant",
-    sshUserIds: { uid: 1000, gid: 1000 },
     built: { kernel: `${kernel.Package} ${kernel.Version}`, packages: packages.map((p) => `${p.Package} ${p.Version}`) },
-  };
+  });
 
   const dir = await publishBox(o.hangarHome, DEBIAN_BOX_NAME, version, async (tmp) => {
     progress(0.43, "Writing the root file system's disk image");

@@ -131,22 +131,8 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
 
   // The box's bootstrap key pair (Vagrant's "insecure key", but per box).
   const pair = generateEd25519KeyPair("hangar box bootstrap key");
-  const abi = /-(\d+)-686$/.exec(kernelVersion)?.[1] ?? "0";
-  const version = `1.${DEFAULT_BOX_REVISION}.${abi}`;
-  const metadata: EmbeddedBoxMetadata & { built: object } = {
-    provider: "embedded",
-    format: 1,
-    kernel: "vmlinuz",
-    initrd: "initrd.img",
-    bios: "bios.bin",
-    vgaBios: "vgabios-stdvga.bin",
-    cmdline: `${KERNEL_CMDLINE} hangar.key=${Buffer.from(pair.public).toString("base64")}`,
-    bootstrapKey: "bootstrap_key",
-    readyMarker: READY_MARKER,
-    sshUser: "vagrant",
-    sshUserIds: { uid: 1000, gid: 1000 },
-    built: { kernel: `${kernel.Package} ${kernel.Version}`, packages: all.map((p) => `${p.Package} ${p.Version}`), initrdSha256 },
-  };
+  const version = builtBoxVersion(DEFAULT_BOX_REVISION, kernelVersion);
+  const metadata = builtBoxMetadata(pair.public, { built: { kernel: `${kernel.Package} ${kernel.Version}`, packages: all.map((p) => `${p.Package} ${p.Version}`), initrdSha256 } });
 
   progress(0.95, "Adding the box to the box store");
   const finalDir = await publishBox(o.hangarHome, DEFAULT_BOX_NAME, version, async (tmp) => {
@@ -159,6 +145,29 @@ export async function buildDefaultBox(o: BuildOptions): Promise<BuiltBox> {
   });
   progress(1, `Built ${DEFAULT_BOX_NAME} ${version}`);
   return { dir: finalDir, version, initrdSha256, packages: all.map((p) => `${p.Package} ${p.Version}`) };
+}
+
+/** A built box's version: 1.<builder revision>.<kernel ABI>, so a newer kernel or builder makes a newer box. */
+export function builtBoxVersion(revision: number, kernelRelease: string): string {
+  return `1.${revision}.${/-(\d+)-686$/.exec(kernelRelease)?.[1] ?? "0"}`;
+}
+
+/** The metadata.json of a box Hangar builds: its files' names, the boot contract (guest-files.ts), and `fields` of its own. */
+export function builtBoxMetadata<T extends Partial<EmbeddedBoxMetadata> & { built: object }>(bootstrapPublicKey: string, fields: T): EmbeddedBoxMetadata & T {
+  return {
+    provider: "embedded",
+    format: 1,
+    kernel: "vmlinuz",
+    initrd: "initrd.img",
+    bios: "bios.bin",
+    vgaBios: "vgabios-stdvga.bin",
+    cmdline: `${KERNEL_CMDLINE} hangar.key=${Buffer.from(bootstrapPublicKey).toString("base64")}`,
+    bootstrapKey: "bootstrap_key",
+    readyMarker: READY_MARKER,
+    sshUser: "vagrant",
+    sshUserIds: { uid: 1000, gid: 1000 },
+    ...fields,
+  };
 }
 
 function isWantedModule(p: string): boolean {

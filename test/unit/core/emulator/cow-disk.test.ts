@@ -292,3 +292,27 @@ test("500 random reads and writes agree with an in-memory disk", async () => {
     assert.ok((await readFile(base)).equals(baseBytes), "the base's bytes are unchanged");
   });
 });
+
+test("flatten writes what the guest sees as one sparse image: overlay over base, zeros as holes, the base untouched", async () => {
+  await withBase(3 * MiB, async (base, prefix, baseBytes) => {
+    await mkdir(path.dirname(prefix), { recursive: true });
+    const size = 64 * MiB;
+    const disk = new CowDisk(base, prefix, size);
+    await set(disk, CHUNK + 512, Buffer.alloc(1024, 0xab)); // inside the base
+    await set(disk, 0, Buffer.alloc(CHUNK)); // zeros over base data
+    await set(disk, 40 * MiB, Buffer.from("far past the base"));
+    disk.close();
+    const out = path.join(path.dirname(prefix), "flat.img");
+    await CowDisk.flatten(base, prefix, size, out);
+    const flat = await readFile(out);
+    assert.equal(flat.length, size);
+    const expected = Buffer.alloc(size);
+    baseBytes.copy(expected);
+    expected.fill(0, 0, CHUNK);
+    expected.fill(0xab, CHUNK + 512, CHUNK + 1536);
+    expected.write("far past the base", 40 * MiB);
+    assert.ok(flat.equals(expected), "the flattened image is the guest's view");
+    assert.ok((await stat(out)).blocks * 512 < 8 * MiB, "the zeros past the base are holes");
+    assert.ok((await readFile(base)).equals(baseBytes), "the base is unchanged");
+  });
+});

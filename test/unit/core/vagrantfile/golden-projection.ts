@@ -26,6 +26,7 @@ export function project(report: ValidationReport): unknown {
       hostname: m.hostname,
       memory: m.memory,
       cpus: m.cpus,
+      ...(m.primaryDiskBytes !== null ? { primaryDiskBytes: m.primaryDiskBytes } : {}),
       forwardedPorts: m.forwardedPorts.map((p) => ({ guest: p.guest, host: p.host, hostIp: p.hostIp, protocol: p.protocol, id: p.id })),
       privateNetworks: m.privateNetworks.map((n) => ({ ip: n.ip, type: n.type, ...(n.netmask === null ? {} : { netmask: n.netmask }) })),
       syncedFolders: m.syncedFolders.map((f) => ({ hostPath: f.hostPath, guestPath: f.guestPath, disabled: f.disabled, type: f.type, exclude: f.exclude })),
