@@ -319,9 +319,15 @@ export class MachineRunner {
       const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
       // root's for the host's own sessions, vagrant's (boxes that have the user) for people and their tools.
       steps.push(
-        `{ umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys && if id vagrant >/dev/null 2>&1; then mkdir -p /home/vagrant/.ssh && cp /root/.ssh/authorized_keys /home/vagrant/.ssh/ && chown -R vagrant:vagrant /home/vagrant/.ssh; fi; } || exit 12`,
+        // A subshell: the umask is the key's, not the console's (files later steps write keep their usual modes).
+        `( umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys && if id vagrant >/dev/null 2>&1; then mkdir -p /home/vagrant/.ssh && cp /root/.ssh/authorized_keys /home/vagrant/.ssh/ && chown -R vagrant:vagrant /home/vagrant/.ssh; fi ) || exit 12`,
       );
     }
+    // A new machine of a box whose root is a disk gets SSH host keys of its own (the box's are every machine's until then).
+    if (newKey && o.box.disk)
+      steps.push(
+        `( umask 022; rm -f /etc/ssh/ssh_host_*key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && ssh-keygen -q -t ecdsa -N '' -f /etc/ssh/ssh_host_ecdsa_key ) || exit 15`,
+      );
     if (o.hostname) steps.push(`{ hostname ${shellQuote(o.hostname)} && echo ${shellQuote(o.hostname)} > /etc/hostname; } || exit 13`);
     // One NIC: private addresses go on eth0 beside the NAT's (a resumed guest may have them already).
     for (const a of o.privateAddresses ?? []) steps.push(`{ ip addr show dev eth0 | grep -q ' ${a.ip}/' || ip addr add ${a.ip}/${a.prefix} dev eth0; } || exit 14`);
@@ -344,7 +350,7 @@ export class MachineRunner {
     if (folder)
       throw new HangarError(`Mounting the synced folder ${folder.hostPath} at ${folder.guestPath} in the machine failed.`, "Check that the guest path is a directory path the guest can create.");
     throw new HangarError(
-      `Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : code === 14 ? "private network address" : "state"} on its console failed (exit ${code}).`,
+      `Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : code === 14 ? "private network address" : code === 15 ? "SSH host keys" : "state"} on its console failed (exit ${code}).`,
     );
   }
 

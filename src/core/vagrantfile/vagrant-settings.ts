@@ -62,7 +62,11 @@ export const VM_METHODS: SettingDoc[] = [
     'network "${1|forwarded_port,private_network,public_network|}", ${2:guest: 80, host: 8080}',
   ),
   s("synced_folder", "Keeps a host folder in sync with a guest path. The project folder is synced to /vagrant by default.", 'synced_folder "${1:.}", "${2:/vagrant}"'),
-  s("disk", 'Disks: `disk :disk, size: "20GB", primary: true` sizes the root disk of a box whose root is a disk (hangar/debian-bookworm); other disks are not attached.', 'disk :disk, size: "${1:20GB}", primary: true'),
+  s(
+    "disk",
+    'Disks: `disk :disk, size: "20GB", primary: true` sizes the root disk of a box whose root is a disk (hangar/debian-bookworm); other disks are not attached.',
+    'disk :disk, size: "${1:20GB}", primary: true',
+  ),
   s("cloud_init", "cloud-init user data for the guest."),
 ];
 

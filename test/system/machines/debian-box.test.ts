@@ -27,6 +27,8 @@ const CLI = path.resolve(__dirname, "..", "..", "..", packageJson.bin.hangar);
 let home = "";
 let project = "";
 let port = 0;
+/** The first machine's SSH host key, which a machine made from its packaged box must not share. */
+let hostKey = "";
 
 async function hangar(args: string[], o: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<Run> {
   return runCommand(process.execPath, [CLI, ...args], {
@@ -133,6 +135,7 @@ test("the root is a disk: a 200 MB file survives a snapshot, a killed daemon, ha
   // Enabled services start at boot, as under sysvinit.
   assert.equal((await (await fetch(`http://127.0.0.1:${port}/`)).text()).trim(), "served-by-hangar");
 
+  hostKey = (await guest("cat /etc/ssh/ssh_host_ed25519_key.pub")).trim();
   await hangar(["box", "package", "--output", "debian-packaged.box"], { timeoutMs: 600_000 });
   const packaged = await stat(path.join(project, "debian-packaged.box"));
   assert.ok(packaged.size < 700 * 1024 ** 2, `the .box is ${packaged.size} bytes`);
@@ -154,7 +157,9 @@ test('a machine of the packaged box has its files; config.vm.disk :disk, size: "
     assert.match(small.stderr, /at least the box's 8 GiB/);
     await writeFile(path.join(other, "Vagrantfile"), vagrantfile("10GB"));
     await inOther(["up"]);
-    const [killed, size] = (await inOther(["ssh", "-c", "cat /home/vagrant/killed; findmnt -bno SIZE /"])).stdout.trim().split("\n");
+    const [killed, size, key] = (await inOther(["ssh", "-c", "cat /home/vagrant/killed; findmnt -bno SIZE /; cat /etc/ssh/ssh_host_ed25519_key.pub"])).stdout.trim().split("\n");
+    assert.match(key, /^ssh-ed25519 /);
+    assert.notEqual(key, hostKey, "a new machine has SSH host keys of its own");
     assert.equal(killed, "survived", "the packaged machine's files");
     assert.ok(Number(size) > 9.5 * 1024 ** 3 && Number(size) <= 10 * 1024 ** 3, `the root file system is ${size} bytes`);
     await inOther(["destroy", "-f"]);

@@ -35,8 +35,8 @@ import {
 } from "./debian-box-files";
 
 export const DEBIAN_BOX_NAME = "hangar/debian-bookworm";
-/** What the builder adds beyond the packages (the version's minor number): 1, the first. */
-export const DEBIAN_BOX_REVISION = 1;
+/** What the builder adds beyond the packages (the version's minor number): 1, the first; 2, no RSA host key (machines make their own keys). */
+export const DEBIAN_BOX_REVISION = 2;
 /** The box's disk: what `config.vm.disk` sizes default to (sparse: it takes what is written). */
 export const DEBIAN_BOX_DISK_BYTES = 8 * 1024 ** 3;
 /** Memory for the second stage and the box's default. */
@@ -167,10 +167,10 @@ function addBoxFiles(tree: Map<string, DebEntry>, debs: readonly DebArchive[], m
   // What debootstrap puts in place before any script runs: scripts call awk before mawk's configure makes the alternative.
   if (!tree.has("usr/bin/awk")) link("usr/bin/awk", "mawk");
   if (!tree.has("usr/bin/sh")) link("usr/bin/sh", "dash");
-  // Host keys made here (an emulated RSA key generation takes minutes): openssh-server's postinst makes only missing ones.
-  for (const type of ["ed25519", "ecdsa", "rsa"] as const) {
-    const pair =
-      type === "ed25519" ? generateEd25519KeyPair("root@hangar") : sshUtils.generateKeyPairSync(type, type === "rsa" ? { bits: 3072, comment: "root@hangar" } : { bits: 256, comment: "root@hangar" });
+  // Host keys made here: openssh-server's postinst makes only missing ones. Each machine makes its own on its first up
+  // (machine-runner.ts); no RSA key, whose generation takes the emulated guest minutes (sshd's HostKey lines say which).
+  for (const type of ["ed25519", "ecdsa"] as const) {
+    const pair = type === "ed25519" ? generateEd25519KeyPair("root@hangar") : sshUtils.generateKeyPairSync(type, { bits: 256, comment: "root@hangar" });
     file(`etc/ssh/ssh_host_${type}_key`, pair.private, 0o600);
     file(`etc/ssh/ssh_host_${type}_key.pub`, pair.public + "\n");
   }

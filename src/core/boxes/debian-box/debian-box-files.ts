@@ -150,7 +150,9 @@ export const RUNLEVEL_SCRIPT = "#!/bin/sh\necho N 2\n";
 export const POLICY_RC_D = "#!/bin/sh\nexit 101\n";
 
 /** OpenSSH as Vagrant boxes set it: keys only; root logs in with a key (the host's own session). */
-export const SSHD_CONFIG = `PasswordAuthentication no
+export const SSHD_CONFIG = `HostKey /etc/ssh/ssh_host_ed25519_key
+HostKey /etc/ssh/ssh_host_ecdsa_key
+PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 UseDNS no
