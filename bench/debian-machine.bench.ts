@@ -96,6 +96,7 @@ async function underQemu(box: EmbeddedBox): Promise<Record<keyof typeof STEPS, n
 export async function run(): Promise<BenchResult[]> {
   const reuse = process.env.HANGAR_BENCH_HOME;
   const home = reuse ?? (await mkdtemp(path.join(os.tmpdir(), "hangar-bench-debian-")));
+  const cleanup: string[] = reuse ? [] : [home];
   try {
     let boxDir: string;
     if (reuse) {
@@ -105,8 +106,11 @@ export async function run(): Promise<BenchResult[]> {
       boxDir = (await buildDebianBox({ hangarHome: home })).dir;
     }
     const box = await EmbeddedBox.open(boxDir);
-    const keyFile = path.join(home, "bench_key");
-    const machine = (disk: string) => ({ box, memoryMiB: 512, keyFile, diskDir: path.join(home, disk) });
+    // The machines' own files in a folder of the bench's (a reused home keeps only its box).
+    const work = await mkdtemp(path.join(os.tmpdir(), "hangar-bench-debian-machines-"));
+    cleanup.push(work);
+    const keyFile = path.join(work, "bench_key");
+    const machine = (disk: string) => ({ box, memoryMiB: 512, keyFile, diskDir: path.join(work, disk) });
     // Made once (a cold boot saved with its overlay) outside the timings.
     await (await MachineRunner.start(machine("warmup"))).stop();
 
@@ -137,6 +141,6 @@ export async function run(): Promise<BenchResult[]> {
     console.log(`debian: up from booted state ${warm.toFixed(0)} ms (goal <= 2000 ms), cold boot to SSH ${cold.toFixed(0)} ms`);
     return results;
   } finally {
-    if (!reuse) await rm(home, { recursive: true, force: true });
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
   }
 }
