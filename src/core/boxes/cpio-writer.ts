@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createDeflateRaw } from "node:zlib";
 import { HangarError } from "../util/errors";
+import { FILE_TYPE_BITS } from "../util/file-type-bits";
 
 /**
  * Writes an uncompressed cpio "newc" archive (magic 070701), the format the
@@ -44,13 +45,7 @@ export class CpioError extends HangarError {}
 
 type Kind = "file" | "directory" | "symlink" | "char-device" | "block-device";
 
-const TYPE_BITS: Record<Kind, number> = {
-  file: 0o100000,
-  directory: 0o040000,
-  symlink: 0o120000,
-  "char-device": 0o020000,
-  "block-device": 0o060000,
-};
+const TYPE_BITS: Record<Kind, number> = FILE_TYPE_BITS;
 
 interface Entry {
   path: string;

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import type { DebEntry } from "../debian/deb-archive";
 import { HangarError } from "../../util/errors";
+import { FILE_TYPE_BITS } from "../../util/file-type-bits";
 
 /**
  * Writes an ext3-style file system image (ext2 layout plus an empty JBD2
@@ -71,14 +72,7 @@ const WRITE_BATCH_BUFFERS = 1024; // IOV_MAX on Linux and macOS
 
 type Kind = Exclude<DebEntry["type"], "hardlink">;
 
-const TYPE_BITS: Record<Kind, number> = {
-  file: 0o100000,
-  directory: 0o040000,
-  symlink: 0o120000,
-  "char-device": 0o020000,
-  "block-device": 0o060000,
-  fifo: 0o010000,
-};
+const TYPE_BITS: Record<Kind, number> = FILE_TYPE_BITS;
 
 /** Directory entry file_type codes (the filetype feature). */
 const DIRENT_TYPE: Record<Kind, number> = { file: 1, directory: 2, "char-device": 3, "block-device": 4, fifo: 5, symlink: 7 };
