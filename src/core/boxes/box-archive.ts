@@ -62,6 +62,9 @@ export async function addBox(hangarHome: string, source: string, name: string, v
 async function unpackBox(file: string, dest: string, signal?: AbortSignal): Promise<void> {
   const extract = tar.extract();
   extract.on("entry", (header, stream, next) => {
+    // A cancel destroys the entry, maybe before its file is open (the folder is made first): the unpacking's own
+    // pipeline reports that, so the entry's error must not go uncaught meanwhile.
+    stream.on("error", () => undefined);
     const name = path.posix.normalize(header.name).replace(/^\.\//, "");
     if (name.startsWith("../") || name.startsWith("/") || name === "..") {
       stream.resume();

@@ -93,6 +93,8 @@ test("a Vagrantfile that provisions with apt comes up: nginx from the mirror thr
   const page = await fetch(`http://127.0.0.1:${port}/`);
   assert.equal((await page.text()).trim(), "served-by-hangar");
   assert.match(await guest("cat /etc/debian_version; cat /vagrant/from-host.txt; id -un; sudo -n id -un; findmnt -no FSTYPE /"), /^12\.\d+\nwritten on the host\nvagrant\nroot\next4\n$/);
+  // The guest's 9p mount shows the synced folder alone: its own disk's overlay files (the busybox box's "disk" share) are not the guest's to reach.
+  assert.equal((await guest("ls /mnt/host9p")).trim(), "s0");
 });
 
 test("OpenSSH's ssh and scp reach it through ssh-config", { timeout: 120_000 }, async () => {
