@@ -77,7 +77,8 @@ describe("Machine files", function () {
         return machine?.description === "running";
       },
       "the machine's item to say running",
-      15_000,
+      // The view evaluates the Vagrantfile (ruby.wasm) for each refresh: under CI's load beside the Debian box test, over 15 s.
+      60_000,
     );
     const [files] = await api.machinesTree.getChildren(machine as never);
     assert.equal(labelOf(files), "Files");
