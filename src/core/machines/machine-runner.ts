@@ -271,7 +271,7 @@ export class MachineRunner {
       progress(0.1, "Booting the machine from its disk");
       return bootCold(rootDisk);
     }
-    const bootedDisk = `${booted.replace(/\.state$/, "")}.disk`;
+    const bootedDisk = snapshotDisk(booted);
     if (!(await exists(booted)) || !(await exists(CowDisk.files(bootedDisk).map))) {
       progress(0.05, "Booting the box for the first time (its booted state is saved for next time)");
       // Booted into an overlay of its own, saved with the state: both become the box's booted pair at once.

@@ -86,7 +86,7 @@ test("`npm run package` makes a .vsix that a real VS Code installs offline, hold
       await run("pkill", ["-f", `daemon.js ${home}`]).catch(() => undefined);
     }
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     // package.mjs built dist/ for production; rebuild the development bundles the other tests expect.
     if (!packaged) await run(process.execPath, ["esbuild.mjs"], { cwd: ROOT });
   }
