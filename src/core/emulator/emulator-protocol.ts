@@ -32,6 +32,8 @@ export interface EmulatorBoot {
    * unless the save says to resume.
    */
   disk?: { file: string; sizeBytes: number; base?: string };
+  /** A second IDE disk (the guest's /dev/sdb) in a sparse host file: where a build's guest writes what it made. Not kept in saved states. */
+  outputDisk?: { file: string; sizeBytes: number };
 }
 
 export type ToWorker =

@@ -22,6 +22,7 @@ let emulator: V86Class | undefined;
 let privateLink: PrivateLink | undefined;
 let watchRelay: GuestWatchRelay | undefined;
 let disk: FileDisk | CowDisk | undefined;
+let outputDisk: FileDisk | undefined;
 /** Each share's host folder (real path), for folders watched on request. */
 let shareRoots = new Map<string, string>();
 const shares = new HostShareServer();
@@ -58,6 +59,10 @@ async function boot(b: EmulatorBoot, moduleFile: string): Promise<void> {
     disk = b.disk.base ? new CowDisk(b.disk.base, b.disk.file, b.disk.sizeBytes) : new FileDisk(b.disk.file, b.disk.sizeBytes);
     options.hda = disk;
     options.boot_order = 0x123; // the kernel is loaded directly, as without a disk
+  }
+  if (b.outputDisk) {
+    outputDisk = new FileDisk(b.outputDisk.file, b.outputDisk.sizeBytes);
+    options.hdb = outputDisk;
   }
   shares.setShares(b.shares ?? []);
   if (b.stateFile) {
@@ -226,6 +231,8 @@ port.on("message", (msg: ToWorker) => {
         .then(() => {
           disk?.close();
           disk = undefined;
+          outputDisk?.close();
+          outputDisk = undefined;
           emulator = undefined;
           watchRelay = undefined;
           shares.closeAll();

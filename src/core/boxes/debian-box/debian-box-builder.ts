@@ -1,38 +1,22 @@
 import { promises as fs } from "node:fs";
 import * as path from "node:path";
 import { utils as sshUtils } from "ssh2";
-import { Emulator } from "../../emulator/emulator-host";
 import { HOST_GATEWAY_IP } from "../../emulator/guest-nat";
 import { WATCH_HELPER, WATCH_HELPER_FILE } from "../../emulator/guest-watch-relay";
 import { writeFileAtomic } from "../../util/atomic-file";
-import { CancelledError, HangarError } from "../../util/errors";
+import { HangarError } from "../../util/errors";
 import { generateEd25519KeyPair } from "../../util/ssh-keys";
 import { publishBox } from "../box-store";
-import { CpioWriter } from "../cpio-writer";
 import { resolveDebianMirror } from "../debian/apt-mirror";
 import { readDeb, type DebArchive, type DebEntry } from "../debian/deb-archive";
 import { DebianRepository, type DebianPackage } from "../debian/debian-repository";
 import { writeExtImage } from "../disk-image/ext-image";
 import { DownloadCache } from "../download-cache";
-import type { EmbeddedBoxMetadata } from "../embedded-box";
 import { builtBoxMetadata, builtBoxVersion, type BuildOptions, type BuiltBox } from "../default-box/default-box-builder";
-import { GUEST_MODULES, KERNEL_CMDLINE, UDHCPC_SCRIPT } from "../default-box/guest-files";
+import { UDHCPC_SCRIPT } from "../default-box/guest-files";
+import { extractBootFiles, runGuestStage, stageInitramfs } from "./debian-guest-stage";
 import { assembleRootfs, dpkgInfoName, withParents } from "./debian-rootfs";
-import {
-  aptSources,
-  BOOT_SCRIPT,
-  debianInitramfsInit,
-  FSTAB,
-  HOSTS,
-  INITTAB,
-  PACKAGE_ORDER_FILE,
-  POLICY_RC_D,
-  RUNLEVEL_SCRIPT,
-  SECOND_STAGE_MARKER,
-  SECOND_STAGE_SCRIPT,
-  SHUTDOWN_SCRIPT,
-  SSHD_CONFIG,
-} from "./debian-box-files";
+import { aptSources, BOOT_SCRIPT, FSTAB, HOSTS, INITTAB, PACKAGE_ORDER_FILE, POLICY_RC_D, RUNLEVEL_SCRIPT, secondStageScript, SHUTDOWN_SCRIPT, SSHD_CONFIG } from "./debian-box-files";
 
 export const DEBIAN_BOX_NAME = "hangar/debian-bookworm";
 /** What the builder adds beyond the packages (the version's minor number): 1, the first; 2, no RSA host key (machines make their own keys). */
@@ -74,30 +58,8 @@ export async function buildDebianBox(o: BuildOptions): Promise<BuiltBox> {
   }
 
   progress(0.3, `Unpacking ${kernel.Package}`);
-  const kernelVersion = kernel.kernelRelease;
-  const kernelDeb = await readDeb(files.get(kernel.Package)!, { signal: o.signal });
-  const kernelEntries = new Map<string, DebEntry>();
-  await kernelDeb.extractData(
-    (p) => p === `boot/vmlinuz-${kernelVersion}` || /\.ko$/.test(p),
-    (e) => void kernelEntries.set(e.path, e),
-    { signal: o.signal },
-  );
-  const vmlinuz = kernelEntries.get(`boot/vmlinuz-${kernelVersion}`)?.content;
-  if (!vmlinuz) throw new HangarError(`${kernel.Package} has no boot/vmlinuz-${kernelVersion}.`);
-  const modules = GUEST_MODULES.map((m) => {
-    const e = [...kernelEntries.values()].find((x) => x.path.startsWith(`lib/modules/${kernelVersion}/`) && x.path.endsWith(`/${m}.ko`));
-    if (!e?.content) throw new HangarError(`${kernel.Package} has no ${m}.ko module, which the box needs.`);
-    return e;
-  });
-  const bios = new Map<string, Buffer>();
-  await (
-    await readDeb(files.get(seabios.Package)!, { signal: o.signal })
-  ).extractData(
-    (p) => p === "usr/share/seabios/bios.bin" || p === "usr/share/seabios/vgabios-stdvga.bin",
-    (e) => void (e.content && bios.set(path.posix.basename(e.path), e.content)),
-    { signal: o.signal },
-  );
-  if (!bios.get("bios.bin") || !bios.get("vgabios-stdvga.bin")) throw new HangarError(`${seabios.Package} lacks bios.bin or vgabios-stdvga.bin.`);
+  const boot = await extractBootFiles(kernel, files.get(kernel.Package)!, seabios, files.get(seabios.Package)!, o.signal);
+  const kernelVersion = boot.kernelVersion;
 
   progress(0.32, "Unpacking the packages");
   const debs: DebArchive[] = [];
@@ -126,13 +88,24 @@ export async function buildDebianBox(o: BuildOptions): Promise<BuiltBox> {
     const disk = path.join(tmp, "disk.img");
     await writeExtImage(disk, tree.values(), { sizeBytes: DEBIAN_BOX_DISK_BYTES, label: "hangar-root", mtime: EPOCH });
     tree.clear(); // the packages' bytes are on the disk now
-    await fs.writeFile(path.join(tmp, "vmlinuz"), vmlinuz);
-    await fs.writeFile(path.join(tmp, "initrd.img"), initramfs(busybox, kernelVersion, modules));
-    await fs.writeFile(path.join(tmp, "bios.bin"), bios.get("bios.bin")!);
-    await fs.writeFile(path.join(tmp, "vgabios-stdvga.bin"), bios.get("vgabios-stdvga.bin")!);
+    await fs.writeFile(path.join(tmp, "vmlinuz"), boot.vmlinuz);
+    await fs.writeFile(path.join(tmp, "initrd.img"), stageInitramfs(busybox, boot));
+    await fs.writeFile(path.join(tmp, "bios.bin"), boot.bios);
+    await fs.writeFile(path.join(tmp, "vgabios-stdvga.bin"), boot.vgaBios);
     progress(0.45, "Configuring the packages in the machine (debootstrap's second stage)");
     let configured = 0;
-    await secondStage(tmp, metadata, (line) => progress(0.45 + 0.5 * Math.min(1, configured++ / packages.length), line), o.signal);
+    await runGuestStage({
+      bios: path.join(tmp, metadata.bios),
+      vgaBios: path.join(tmp, metadata.vgaBios),
+      kernel: path.join(tmp, metadata.kernel),
+      initrd: path.join(tmp, metadata.initrd),
+      memoryMiB: DEBIAN_BOX_MEMORY_MIB,
+      stage: "second",
+      disk: { file: disk, sizeBytes: DEBIAN_BOX_DISK_BYTES },
+      timeoutMs: SECOND_STAGE_TIMEOUT_MS,
+      onLine: (line) => progress(0.45 + 0.5 * Math.min(1, configured++ / packages.length), line),
+      signal: o.signal,
+    });
     await writeFileAtomic(path.join(tmp, "bootstrap_key"), pair.private, { mode: 0o600 });
     await writeFileAtomic(path.join(tmp, "metadata.json"), JSON.stringify(metadata, null, 2) + "\n");
   });
@@ -146,7 +119,7 @@ function addBoxFiles(tree: Map<string, DebEntry>, debs: readonly DebArchive[], m
   const link = (p: string, target: string): void => void tree.set(p, { path: p, type: "symlink", mode: 0o777, uid: 0, gid: 0, mtime: EPOCH, linkname: target });
   file("usr/lib/hangar/boot", BOOT_SCRIPT, 0o755);
   file("usr/lib/hangar/shutdown", SHUTDOWN_SCRIPT, 0o755);
-  file("usr/lib/hangar/second-stage", SECOND_STAGE_SCRIPT, 0o755);
+  file("usr/lib/hangar/second-stage", secondStageScript({ vagrant: true }), 0o755);
   file("usr/lib/hangar/udhcpc.script", UDHCPC_SCRIPT, 0o755);
   file("etc/inittab", INITTAB);
   file("etc/fstab", FSTAB);
@@ -173,64 +146,5 @@ function addBoxFiles(tree: Map<string, DebEntry>, debs: readonly DebArchive[], m
     const pair = type === "ed25519" ? generateEd25519KeyPair("root@hangar") : sshUtils.generateKeyPairSync(type, { bits: 256, comment: "root@hangar" });
     file(`etc/ssh/ssh_host_${type}_key`, pair.private, 0o600);
     file(`etc/ssh/ssh_host_${type}_key.pub`, pair.public + "\n");
-  }
-}
-
-/** The initramfs: busybox, the drivers, and an /init that mounts the disk. */
-function initramfs(busybox: Buffer, kernelVersion: string, modules: DebEntry[]): Buffer {
-  const cpio = new CpioWriter();
-  for (const d of ["bin", "dev", "proc", "sys", "newroot", "lib", "lib/modules", `lib/modules/${kernelVersion}`]) cpio.addDirectory(d, { mode: 0o755 });
-  cpio.addCharDevice("dev/console", 5, 1, { mode: 0o600 });
-  cpio.addFile("bin/busybox", busybox, { mode: 0o755 });
-  const dirs = new Set<string>();
-  for (const m of modules) for (let d = path.posix.dirname(m.path); d !== `lib/modules/${kernelVersion}`; d = path.posix.dirname(d)) dirs.add(d);
-  for (const d of [...dirs].sort()) cpio.addDirectory(d, { mode: 0o755 });
-  for (const m of modules) cpio.addFile(m.path, m.content!, { mode: 0o644 });
-  cpio.addFile("init", debianInitramfsInit(modules.map((m) => m.path.slice(`lib/modules/${kernelVersion}/`.length))), { mode: 0o755 });
-  return cpio.toBuffer();
-}
-
-/** Boots the box's kernel on its disk with hangar.stage=second and waits for the second stage's exit status. */
-async function secondStage(dir: string, meta: EmbeddedBoxMetadata, onLine: (line: string) => void, signal?: AbortSignal): Promise<void> {
-  const emulator = await Emulator.start({
-    biosFile: path.join(dir, meta.bios),
-    vgaBiosFile: path.join(dir, meta.vgaBios),
-    memoryMiB: DEBIAN_BOX_MEMORY_MIB,
-    kernelFile: path.join(dir, meta.kernel),
-    initrdFile: path.join(dir, meta.initrd),
-    cmdline: `${KERNEL_CMDLINE} hangar.stage=second`,
-    disk: { file: path.join(dir, meta.disk!), sizeBytes: meta.diskBytes! },
-  });
-  const tail: string[] = [];
-  try {
-    const code = await new Promise<number>((resolve, reject) => {
-      let partial = "";
-      const timer = setTimeout(
-        () => reject(new HangarError(`The second stage did not finish within ${SECOND_STAGE_TIMEOUT_MS / 60_000} minutes. Last lines:\n${tail.join("\n")}`)),
-        SECOND_STAGE_TIMEOUT_MS,
-      );
-      const abort = (): void => reject(new CancelledError("Cancelled while configuring packages; no box was added."));
-      signal?.addEventListener("abort", abort, { once: true });
-      emulator.on("serial", (text: string) => {
-        partial += text;
-        const lines = partial.split(/\r?\n/);
-        partial = lines.pop() ?? "";
-        for (const line of lines) {
-          tail.push(line);
-          if (tail.length > 40) tail.shift();
-          if (/^(Setting up|hangar:)/.test(line)) onLine(line.trim());
-          const m = new RegExp(`${SECOND_STAGE_MARKER} (\\d+)`).exec(line);
-          if (m) {
-            clearTimeout(timer);
-            signal?.removeEventListener("abort", abort);
-            resolve(Number(m[1]));
-          }
-        }
-      });
-      emulator.once("exit", () => reject(new HangarError(`The emulator stopped during the second stage. Last lines:\n${tail.join("\n")}`)));
-    });
-    if (code !== 0) throw new HangarError(`Configuring the packages in the machine failed (exit ${code}). Last lines:\n${tail.join("\n")}`);
-  } finally {
-    await emulator.stop();
   }
 }

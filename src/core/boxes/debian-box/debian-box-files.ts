@@ -34,7 +34,7 @@ i=0
 while [ ! -b /dev/sda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 mkdir -p /newroot
 mount -t ext4 -o rw /dev/sda /newroot || { echo "hangar: the root disk /dev/sda does not mount"; exec sh; }
-if [ "$stage" = second ]; then
+if [ "$stage" = second ] || [ "$stage" = image ]; then
   for d in proc sys dev dev/pts run tmp; do mkdir -p /newroot/$d; done
   mount -t proc proc /newroot/proc
   mount -t sysfs sysfs /newroot/sys
@@ -45,6 +45,11 @@ if [ "$stage" = second ]; then
   code=$?
   for d in run dev/pts dev sys proc; do umount /newroot/$d; done
   sync
+  # An image's tree leaves as a tar on the second disk (the host reads it up to the archive's end).
+  if [ "$stage" = image ] && [ $code = 0 ]; then
+    (cd /newroot && tar -cf /dev/sdb .) || code=7
+    sync
+  fi
   umount /newroot || mount -o remount,ro /newroot
   sync
   echo "${SECOND_STAGE_MARKER} $code"
@@ -118,7 +123,8 @@ sync
  * running; services are not started meanwhile (policy-rc.d). Then the
  * Vagrant conventions: the vagrant user with passwordless sudo.
  */
-export const SECOND_STAGE_SCRIPT = `#!/bin/sh
+export function secondStageScript(o: { vagrant: boolean; finish?: string }): string {
+  return `#!/bin/sh
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true
 cd /
 started=$(date +%s)
@@ -131,12 +137,17 @@ echo "hangar: preinst scripts done in $(( $(date +%s) - started )) s"
 dpkg --configure -a --force-configure-any --force-depends || exit 2
 dpkg --configure -a || exit 3
 echo "hangar: packages configured in $(( $(date +%s) - started )) s"
-id vagrant >/dev/null 2>&1 || useradd --create-home --uid 1000 --user-group --shell /bin/bash vagrant || exit 4
+${
+  o.vagrant
+    ? `id vagrant >/dev/null 2>&1 || useradd --create-home --uid 1000 --user-group --shell /bin/bash vagrant || exit 4
 install -m 0440 /dev/null /etc/sudoers.d/vagrant && echo 'vagrant ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/vagrant || exit 5
-rm -f /usr/sbin/policy-rc.d /${PACKAGE_ORDER_FILE}
+`
+    : ""
+}rm -f /usr/sbin/policy-rc.d /${PACKAGE_ORDER_FILE}
 rm -rf /var/cache/apt/*.bin /var/log/*.log
-echo "hangar: second stage done in $(( $(date +%s) - started )) s"
+${o.finish ?? ""}echo "hangar: second stage done in $(( $(date +%s) - started )) s"
 `;
+}
 
 /**
  * The runlevel busybox init runs in, as sysvinit's `runlevel` prints it:

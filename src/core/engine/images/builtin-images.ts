@@ -11,6 +11,7 @@ import { bundledFile } from "../../util/bundled-file";
 import { HangarError } from "../../util/errors";
 import { ImageNotFoundError, InvalidReferenceError } from "./image-errors";
 import { familiarName, parseReference } from "./image-reference";
+import { createDebianImage, DEBIAN_IMAGE_TAGS, debianVariantOf, isCurrentDebianImage, type DebianVariant } from "./debian-images";
 import type { ImageStore, StoredImage } from "./image-store";
 
 /**
@@ -176,11 +177,12 @@ const GROUP = [
 ].join("\n");
 
 /** Which built-in image a reference names, if any. */
-export function builtinImageName(ref: string): "busybox" | undefined {
+export function builtinImageName(ref: string): "busybox" | DebianVariant | undefined {
   try {
     const parsed = parseReference(ref);
     if (parsed.digest !== undefined) return undefined;
     if (familiarName(parsed.name) === "busybox" && (parsed.tag === undefined || parsed.tag === "latest")) return "busybox";
+    if (parsed.tag !== undefined) return debianVariantOf(`${familiarName(parsed.name)}:${parsed.tag}`);
   } catch (err) {
     if (!(err instanceof InvalidReferenceError)) throw err;
   }
@@ -194,7 +196,9 @@ export function builtinImageName(ref: string): "busybox" | undefined {
  * `${hangarHome}/cache/debian`, where later builds find it.
  */
 export async function ensureBuiltinImage(store: ImageStore, name: string, o: BuiltinImageOptions): Promise<StoredImage | undefined> {
-  if (builtinImageName(name) !== "busybox") return undefined;
+  const builtin = builtinImageName(name);
+  if (builtin === undefined) return undefined;
+  if (builtin !== "busybox") return ensureDebianImage(store, builtin, o);
   try {
     const stored = await store.image(BUSYBOX_TAG);
     // One this Hangar made is kept; one an older Hangar made (another line of the package in its history) is made again;
@@ -221,6 +225,27 @@ export async function ensureBuiltinImage(store: ImageStore, name: string, o: Bui
   if (!binary) throw new HangarError(`${pkg.Package} ${pkg.Version} has no bin/busybox.`, "The mirror's package is not what Hangar expects; try another mirror.");
   progress(0.8, "Making the busybox image");
   return createBusyboxImage(store, { binary: binary.content, version: pkg.Version, mtime: binary.mtime });
+}
+
+/** Debian images being made, by store and variant: a second request waits for the first instead of making it again. */
+const making = new WeakMap<ImageStore, Map<DebianVariant, Promise<StoredImage>>>();
+
+async function ensureDebianImage(store: ImageStore, variant: DebianVariant, o: BuiltinImageOptions): Promise<StoredImage> {
+  try {
+    const stored = await store.image(DEBIAN_IMAGE_TAGS[variant][0]!);
+    // One this Hangar made is kept; one the user tagged debian:bookworm themselves (a pull, a load) is theirs.
+    if (isCurrentDebianImage(stored.config.history ?? [], variant) !== "older") return stored;
+  } catch (err) {
+    if (!(err instanceof ImageNotFoundError)) throw err;
+  }
+  const pending = making.get(store) ?? new Map<DebianVariant, Promise<StoredImage>>();
+  making.set(store, pending);
+  let made = pending.get(variant);
+  if (!made) {
+    made = createDebianImage(store, variant, o).finally(() => pending.delete(variant));
+    pending.set(variant, made);
+  }
+  return made;
 }
 
 /**
