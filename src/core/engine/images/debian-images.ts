@@ -227,6 +227,12 @@ export async function layerFromGuestTar(disk: string, layer: string): Promise<vo
     }
     header.name = name;
     if (header.type === "link" && header.linkname) header.linkname = header.linkname.replace(/^\.\//, "");
+    // A pax record's path (a long name) would be written back over the name: it gets the same treatment.
+    if (header.pax) {
+      const pax: Record<string, string> = { ...header.pax, path: name };
+      if (header.type === "link" && header.linkname) pax.linkpath = header.linkname;
+      header.pax = pax;
+    }
     if (header.mtime && header.mtime.getTime() > EPOCH * 1000) header.mtime = new Date(EPOCH * 1000);
     const body = pack.entry(header);
     await pipeline(entry, body);

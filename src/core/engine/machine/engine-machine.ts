@@ -48,6 +48,8 @@ const ENGINE_DATA_DIR = "/var/lib/hangar";
 const ENGINE_DISK_DIR = `${ENGINE_DATA_DIR}/disk`;
 /** Unpacked images, containers' layers, image-unpack.ts's layer chains. */
 const ENGINE_DISK_FOLDERS = ["images", "containers", "chains"];
+/** How much of a disk-less engine machine's memory its root tmpfs (images, containers) may take. */
+const MEMORY_ROOT_PERCENT = 80;
 
 /** Docker Desktop's Resource Saver waits five minutes; so does Hangar by default. */
 export const DEFAULT_IDLE_SUSPEND_MS = 5 * 60_000;
@@ -160,6 +162,12 @@ export class EngineMachine {
     try {
       const session = await MachineSession.open(runner.sshPort, keyFile);
       if (!formatted && this.o.disk) await this.mountDisk(session);
+      // Without a disk, images and containers live in the root's tmpfs: let them have most of the memory, not half
+      // (a Debian image and one built on it need ~250 MB), the rest stays for the processes.
+      else if (!formatted) {
+        const r = await session.run(`mount -o remount,size=${MEMORY_ROOT_PERCENT}% /`);
+        if (r.code !== 0) this.o.log?.(`the engine machine's root keeps its default size (${r.stderr.trim() || `exit status ${r.code}`})`);
+      }
       session.onClose((error) => {
         // The guest went away (it crashed, was stopped or suspended): the next request starts or resumes one.
         if (this.session !== session) return;

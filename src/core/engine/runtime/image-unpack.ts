@@ -148,7 +148,9 @@ export async function unpackImage(session: UnpackShell, store: Pick<ImageStore, 
   };
   const inRoot = `chroot ${shellQuote(rootfs)} ${bb}`;
   // The base root is copied as it is (cp -a copies symlinks as symlinks, never through them); the helper goes in after.
-  const start = base >= 0 ? `mkdir -p ${shellQuote(dir)} && cp -a ${chainsDir}/${found}/rootfs ${shellQuote(rootfs)}` : `mkdir -p ${shellQuote(rootfs)}`;
+  // Its files are hard links (-l): a Debian root is ~100 MB of the machine's memory, and nothing writes an image's
+  // files in place (tar -x and the whiteouts unlink a file before they replace it; containers write to an overlay).
+  const start = base >= 0 ? `mkdir -p ${shellQuote(dir)} && cp -al ${chainsDir}/${found}/rootfs ${shellQuote(rootfs)}` : `mkdir -p ${shellQuote(rootfs)}`;
   await must(`rm -rf ${shellQuote(dir)} && ${start} && mkdir -p ${shellQuote(rootfs + helperDir)} && cp ${BUSYBOX} ${shellQuote(rootfs + bb)}`, "prepare the folder");
   for (const layerFile of layerFiles.slice(base + 1)) {
     const layer = await prepareLayer(layerFile);

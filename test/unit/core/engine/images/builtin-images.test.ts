@@ -17,6 +17,10 @@ import { dockerHistory, shaped } from "./docker-shapes";
 test("which names are built in", () => {
   for (const name of ["busybox", "busybox:latest", "library/busybox", `${DEFAULT_DOMAIN}/library/busybox:latest`]) assert.equal(builtinImageName(name), "busybox", name);
   for (const name of ["scratch", "busybox:1.36", "alpine", "me/busybox", "busybox@sha256:" + "0".repeat(64), "Not Valid"]) assert.equal(builtinImageName(name), undefined, name);
+  for (const name of ["debian:bookworm", "debian:12", "library/debian:bookworm", `${DEFAULT_DOMAIN}/library/debian:12`]) assert.equal(builtinImageName(name), "bookworm", name);
+  for (const name of ["debian:bookworm-slim", "debian:12-slim"]) assert.equal(builtinImageName(name), "bookworm-slim", name);
+  // Another suite, no tag (latest is another release), a digest or another repository are not made from bookworm's packages.
+  for (const name of ["debian", "debian:latest", "debian:trixie-slim", "debian:11", "me/debian:bookworm", "debian@sha256:" + "0".repeat(64)]) assert.equal(builtinImageName(name), undefined, name);
 });
 
 test("scratch and other names are not built-in images (no network needed to say so)", async () => {

@@ -245,6 +245,7 @@ test(
           { name: "rel", type: "symlink", linkname: up + outside },
           { name: "keep/", type: "directory" },
           { name: "keep/old", body: "old" },
+          { name: "replaced", body: "base" },
         ]),
         await writeLayerFile(dir, "2.tar", [
           { name: `${outside.slice(1)}/same-layer`, body: "1" },
@@ -276,6 +277,7 @@ test(
         { name: "keep/.wh..wh..opq", body: "" },
         { name: "keep/new", body: "new" },
         { name: "added", body: "on top" },
+        { name: "replaced", body: "next" },
       ]);
       const sent: string[] = [];
       const counting: UnpackShell = { run: (command, o) => (command.includes("tar -x") && sent.push(command), localShell.run(command, o)) };
@@ -287,6 +289,9 @@ test(
       assert.deepEqual(await listTree(path.join(nextRoot, "keep")), ["new"]);
       assert.ok((await lstat(path.join(nextRoot, "abs"))).isSymbolicLink(), "the copy keeps symlinks as symlinks");
       assert.ok(!existsSync(path.join(rootfs, "added")), "the base image's root is untouched");
+      // The copy's files are hard links to the base's: a file the next layer replaces is a new file there, the base keeps its own.
+      assert.equal(await readFile(path.join(nextRoot, "replaced"), "utf8"), "next");
+      assert.equal(await readFile(path.join(rootfs, "replaced"), "utf8"), "base", "replacing a file in the copy leaves the base's file as it was");
       assert.ok(!(await listTree(nextRoot)).some((p) => p.includes(".hangar-unpack")), "no helper left in the copy");
       // The same layers again under another image ID (another config): a copy, nothing unpacked.
       sent.length = 0;
