@@ -9,6 +9,7 @@ import { booleanFilter, labelsMatch, queryBool, queryFilters } from "./api-reque
 import { JsonMessageStream, sendEmpty, sendJson } from "./api-response";
 import type { EngineContext } from "./engine-context";
 import { pullFromRegistry } from "./registry-routes";
+import { RegistryUnreachableError, registryOf } from "../engine/registry/registry-client";
 import { imageHistory, imageInspect, imageSummary } from "./image-responses";
 
 /** Platforms the built-in images are made for (the engine machine is i686). */
@@ -72,7 +73,18 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     const tag = query.get("tag") ?? "";
     const text = tag === "" ? fromImage : tag.startsWith("sha256:") ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
     const wanted = familiarString(withDefaultTag(parseReference(text)));
-    if (!builtinImageName(text)) return pullFromRegistry(engine, req, res, parseReference(text), query.get("platform"));
+    const builtinName = builtinImageName(text);
+    if (!builtinName) return pullFromRegistry(engine, req, res, parseReference(text), query.get("platform"));
+    // The Debian images come from their registry when it answers; the built-in ones are made when it cannot be reached.
+    let unreachable: string | undefined;
+    if (builtinName !== "busybox" && registryOf(parseReference(text).name, registry.known)) {
+      try {
+        return await pullFromRegistry(engine, req, res, parseReference(text), query.get("platform"));
+      } catch (err) {
+        if (!(err instanceof RegistryUnreachableError)) throw err;
+        unreachable = err.message.split(/(?<=\.) /)[0]; // the reason, without the hint about insecure registries
+      }
+    }
     const platform = query.get("platform");
     if (platform && !BUILTIN_PLATFORMS.has(platform.toLowerCase()))
       throw new NotFoundError(`The built-in image ${wanted} exists for linux/386 only, not for ${platform}.`, "Pull it without --platform.");
@@ -86,6 +98,7 @@ export function addImageRoutes(router: ApiRouter, engine: EngineContext): void {
     });
     const [repo, tagName] = [wanted.slice(0, wanted.lastIndexOf(":")), wanted.slice(wanted.lastIndexOf(":") + 1)];
     out.write({ status: `Pulling from ${repo.includes("/") ? repo : `library/${repo}`}`, id: tagName });
+    if (unreachable && !known) out.write({ status: `${unreachable} Making the built-in ${wanted} from Debian packages instead.` });
     try {
       const image = await ensureBuiltinImage(images, text, {
         hangarHome: engine.hangarHome,

@@ -3,9 +3,9 @@ import type { CompletionItemData, ImageNamesProvider, Position, Range } from "./
 
 /**
  * Images every Hangar engine has without a registry: `scratch` (the empty
- * image) and the built-in `busybox:latest`. Always offered after FROM.
+ * image), the built-in `busybox:latest` and Debian 12 images. Always offered after FROM.
  */
-export const BUILTIN_IMAGE_NAMES = ["busybox:latest", "scratch"];
+export const BUILTIN_IMAGE_NAMES = ["debian:bookworm", "debian:bookworm-slim", "busybox:latest", "scratch"];
 
 /**
  * The range a FROM image name at `position` would replace, or undefined when

@@ -4,12 +4,13 @@
 // mirror through the containers' NAT and DNS, adds a user, and runs as
 // under Docker; the image itself is what Debian's slim image is (every
 // package configured, no documentation but copyright files, Docker's apt
-// settings, linux/386).
+// settings, linux/386). The image is made once per machine (debian-image-cache.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { keepDebianImage, loadKeptDebianImage } from "../fixtures/debian-image-cache";
 import { engineForThisFile } from "../fixtures/engine-under-test";
 
 // apt and a Debian root want more room than the warm 128 MiB engine machine has: this file's machine starts cold with 512 MiB.
@@ -30,7 +31,9 @@ test("FROM debian:bookworm-slim: apt-get update && apt-get install from the mirr
         "",
       ].join("\n"),
     );
+    const kept = await loadKeptDebianImage(docker);
     const built = await docker(["build", "-t", "jq-app", context]);
+    if (!kept) await keepDebianImage(docker);
     assert.match(built.stdout, /Setting up jq /);
     assert.match(built.stdout, /Successfully tagged jq-app:latest/);
     const run = await docker(["run", "--rm", "jq-app"]);

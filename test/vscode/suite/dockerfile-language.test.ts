@@ -98,7 +98,7 @@ describe("dockerfile language", () => {
       );
     const images = (await complete(3, 5)).filter((i) => i.kind === vscode.CompletionItemKind.Module).map(labelOf);
     // The tests start no engine: only the built-in names (an engine's images would come first).
-    assert.deepEqual(images.slice(-2), ["busybox:latest", "scratch"]);
+    assert.deepEqual(images.slice(-4), ["debian:bookworm", "debian:bookworm-slim", "busybox:latest", "scratch"]);
 
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>("vscode.executeHoverProvider", doc.uri, new vscode.Position(1, 1));
     assert.match(hoverText(hovers), /Execute any commands on top of the current image as a new layer/);

@@ -2,7 +2,8 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { errorMessage, HangarError } from "../../util/errors";
-import { ensureBuiltinImage } from "../images/builtin-images";
+import { builtinImageName, ensureBuiltinImage } from "../images/builtin-images";
+import { RegistryUnreachableError } from "../registry/registry-client";
 import type { ImageContainerConfig } from "../images/image-config";
 import { ImageNotFoundError } from "../images/image-errors";
 import type { ImageStore, StoredImage } from "../images/image-store";
@@ -374,6 +375,16 @@ class Builder {
       return (await this.o.store.image(ref)).id;
     } catch (err) {
       if (!(err instanceof ImageNotFoundError)) throw err;
+    }
+    // The Debian images come from their registry when it answers; the built-in ones are made when it cannot be reached.
+    const name = builtinImageName(ref);
+    if (name && name !== "busybox" && this.o.pull) {
+      try {
+        const pulled = await this.o.pull(ref);
+        if (pulled) return pulled;
+      } catch (err) {
+        if (!(err instanceof RegistryUnreachableError)) throw this.error(ins, `FROM ${ref}: ${errorMessage(err)}`);
+      }
     }
     const builtin = await ensureBuiltinImage(this.o.store, ref, { hangarHome: this.o.hangarHome, signal: this.o.signal });
     if (builtin) return builtin.id;

@@ -22,6 +22,9 @@ export class RegistryError extends HangarError {
   }
 }
 
+/** The registry did not answer at all (no such name, refused, no route): a built-in image may stand in. */
+export class RegistryUnreachableError extends RegistryError {}
+
 /** The environment variable listing registries (host[:port]) that may be used over plain http, besides loopback ones. */
 export const INSECURE_REGISTRIES_ENV = "HANGAR_INSECURE_REGISTRIES";
 
@@ -342,7 +345,7 @@ function transient(err: unknown): boolean {
 function unreachable(domain: string, err: unknown): RegistryError {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-  return new RegistryError(
+  return new RegistryUnreachableError(
     `The registry ${domain} cannot be reached: ${detail}.`,
     "Check the name and your network; a registry on plain http must be on this computer or listed in the hangar.engine.insecureRegistries setting (HANGAR_INSECURE_REGISTRIES).",
   );

@@ -12,7 +12,7 @@ describe("FROM image completion", () => {
     const images = items.filter((i) => i.kind === "image");
     assert.deepEqual(
       images.map((i) => i.label),
-      ["alpine:3.20", "myapp:dev", "busybox:latest", "scratch"],
+      ["alpine:3.20", "myapp:dev", "busybox:latest", "debian:bookworm", "debian:bookworm-slim", "scratch"],
     );
     assert.deepEqual(images[0].range, { start: at(0, 5), end: at(0, 5) });
     // The service's own suggestion (--platform) stays.
@@ -42,7 +42,7 @@ describe("FROM image completion", () => {
     const items = await language.computeCompletions("FROM ", at(0, 5));
     assert.deepEqual(
       items.filter((i) => i.kind === "image").map((i) => i.label),
-      ["busybox:latest", "scratch"],
+      ["debian:bookworm", "debian:bookworm-slim", "busybox:latest", "scratch"],
     );
   });
 });
