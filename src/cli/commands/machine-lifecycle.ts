@@ -44,6 +44,20 @@ export function provisionFlags(args: string[]): { rest: string[]; provision?: bo
   return { rest, ...(provision !== undefined ? { provision } : {}), ...(provisionWith ? { provisionWith } : {}) };
 }
 
+/** Vagrant's --provider NAME (or =NAME): what runs new machines. */
+export function providerFlag(args: string[]): { rest: string[]; provider?: string } {
+  const rest: string[] = [];
+  let provider: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--provider" || a.startsWith("--provider=")) {
+      provider = a === "--provider" ? args[++i] : a.slice("--provider=".length);
+      if (!provider) throw new UsageError("--provider needs a provider's name (embedded or qemu).");
+    } else rest.push(a);
+  }
+  return { rest, ...(provider ? { provider } : {}) };
+}
+
 /**
  * Ctrl-C as Vagrant takes it: the first interrupt cancels the operation at
  * its next safe point (the error then says what state it left), a second
@@ -82,11 +96,12 @@ function progressPrinter(io: CliIo): (fraction: number, message: string) => void
 
 export const up: CliCommand = {
   words: ["up"],
-  usage: "hangar up [NAME...] [--provision|--no-provision] [--provision-with x,y,z]",
+  usage: "hangar up [NAME...] [--provision|--no-provision] [--provision-with x,y,z] [--provider embedded|qemu]",
   summary: "Create and start machines (restores the box's booted state; resumes suspended machines).",
   run: (args, io) =>
     withProject(io, async (p) => {
-      const { rest, ...flags } = provisionFlags(args);
+      const { rest: afterProvider, provider } = providerFlag(args);
+      const { rest, ...flags } = provisionFlags(afterProvider);
       const list = names(rest);
       if (flags.provisionWith) checkProvisionWith(await p.select(list), flags.provisionWith);
       const started = await interruptible(io, (signal) =>
@@ -94,6 +109,7 @@ export const up: CliCommand = {
           progress: progressPrinter(io),
           onOutput: (line, stream) => (stream === "stdout" ? io.out(line) : io.err(line)),
           ...flags,
+          ...(provider ? { provider } : {}),
           signal,
         }),
       );
@@ -115,7 +131,7 @@ export const status: CliCommand = {
     withProject(io, async (p) => {
       const list = await p.status(names(args));
       io.out("Current machine states:\n");
-      for (const s of list) io.out(`${s.name.padEnd(20)} ${s.state.replace("_", " ")} (embedded)${s.addresses?.length ? `  ${s.addresses.join(", ")}` : ""}`);
+      for (const s of list) io.out(`${s.name.padEnd(20)} ${s.state.replace("_", " ")} (${s.provider ?? "embedded"})${s.addresses?.length ? `  ${s.addresses.join(", ")}` : ""}`);
       return 0;
     }),
 };

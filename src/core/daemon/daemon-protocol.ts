@@ -1,5 +1,6 @@
 import type { PrivateNetworkRequest } from "../network/private-addresses";
 import type { BoundPort, PortForward } from "../ports/port-relays";
+import type { ProviderName } from "../machines/machine-provider";
 
 /**
  * The machine daemon's protocol: JSON lines over a Unix socket (a named pipe
@@ -12,6 +13,10 @@ import type { BoundPort, PortForward } from "../ports/port-relays";
 export interface UpParams {
   /** Stable key of the machine: "<Vagrantfile folder>#<machine name>". */
   key: string;
+  /** What runs it (machine-provider.ts); embedded when absent. */
+  provider?: ProviderName;
+  /** The qemu provider's qemu-system-i386, when a setting names it. */
+  qemuPath?: string;
   boxDir: string;
   memoryMiB: number;
   /** config.vm.boot_timeout: how long the guest may take to boot before `up` fails. */
@@ -34,6 +39,7 @@ export interface UpParams {
 
 export interface MachineInfo {
   key: string;
+  provider?: ProviderName;
   sshPort: number;
   /** Every forwarded port as bound (the SSH endpoint's id is "ssh"). */
   ports: BoundPort[];

@@ -3,6 +3,8 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { EmbeddedBox } from "../boxes/embedded-box";
 import { MachineRunner } from "../machines/machine-runner";
+import type { RunningMachine } from "../machines/machine-provider";
+import { QemuRunner } from "../machines/qemu/qemu-runner";
 import { PrivateSwitch } from "../network/private-switch";
 import { CancelledError, errorMessage, HangarError } from "../util/errors";
 import { ensureHangarHome } from "../util/hangar-home";
@@ -22,7 +24,7 @@ export function daemonSocketPath(hangarHome: string): string {
 
 /** Holds running machines and answers the protocol in daemon-protocol.ts. */
 export class MachineDaemon {
-  private readonly machines = new Map<string, { runner: MachineRunner; info: MachineInfo }>();
+  private readonly machines = new Map<string, { runner: RunningMachine; info: MachineInfo }>();
   private readonly starting = new Map<string, Promise<MachineInfo>>();
   /** Machines a halt or suspend is working on: a second one is refused rather than run twice. */
   private readonly stopping = new Set<string>();
@@ -102,6 +104,28 @@ export class MachineDaemon {
         if (pending) return pending;
         const start = (async (): Promise<MachineInfo> => {
           const box = await EmbeddedBox.open(p.boxDir);
+          if (p.provider === "qemu") {
+            if (p.privateNetworks?.length)
+              throw new HangarError("Private networks are not available on the qemu provider yet.", 'Remove config.vm.network "private_network" or use the embedded provider.');
+            const runner = await QemuRunner.start({
+              box,
+              memoryMiB: p.memoryMiB,
+              keyFile: p.keyFile,
+              hostname: p.hostname,
+              resumeFrom: p.resumeFrom,
+              diskDir: p.diskDir ?? path.join(path.dirname(p.keyFile), "disk"),
+              ...(p.rootDiskBytes ? { rootDiskBytes: p.rootDiskBytes } : {}),
+              forwards: p.forwards,
+              ...(p.bootTimeoutMs ? { bootTimeoutMs: p.bootTimeoutMs } : {}),
+              onProgress: progress,
+              signal,
+              env: p.qemuPath ? { ...process.env, HANGAR_QEMU: p.qemuPath } : process.env,
+            });
+            const info: MachineInfo = { key: p.key, provider: "qemu", sshPort: runner.sshPort, ports: runner.ports.ports, addresses: [], startedAt: new Date().toISOString() };
+            this.machines.set(p.key, { runner, info });
+            runner.onExit(() => this.machines.delete(p.key));
+            return info;
+          }
           const privateAddresses = this.network.claim(p.key, p.privateNetworks ?? [], machineName);
           const runner = await MachineRunner.start({
             box,
@@ -123,11 +147,18 @@ export class MachineDaemon {
             this.network.release(p.key);
             throw err;
           });
-          const info: MachineInfo = { key: p.key, sshPort: runner.sshPort, ports: runner.ports.ports, addresses: this.network.addresses(p.key), startedAt: new Date().toISOString() };
+          const info: MachineInfo = {
+            key: p.key,
+            provider: "embedded",
+            sshPort: runner.sshPort,
+            ports: runner.ports.ports,
+            addresses: this.network.addresses(p.key),
+            startedAt: new Date().toISOString(),
+          };
           this.machines.set(p.key, { runner, info });
           this.network.connect(p.key, (packet) => runner.emulator.deliverIp(packet));
           runner.emulator.on("ip-out", (packet) => this.network.route(p.key, packet));
-          runner.emulator.once("exit", () => {
+          runner.onExit(() => {
             this.machines.delete(p.key);
             this.network.release(p.key);
           });
@@ -195,18 +226,18 @@ export class MachineDaemon {
     const stop = m.runner.watchConsole((text) => reply({ id, console: text }));
     const end = (): void => {
       stop();
-      m.runner.emulator.off("exit", onExit);
+      m.runner.offExit(onExit);
     };
     const onExit = (): void => {
       end();
       reply({ id, result: { stopped: true } });
     };
-    m.runner.emulator.once("exit", onExit);
+    m.runner.onExit(onExit);
     conn.once("close", end);
   }
 
   /** Runs a halt or suspend of a running machine, one at a time per machine; `stop` removes it from the running ones once past its safe point. */
-  private async stoppingOne<T>(key: string, stop: (m: { runner: MachineRunner; info: MachineInfo }) => Promise<T>): Promise<T> {
+  private async stoppingOne<T>(key: string, stop: (m: { runner: RunningMachine; info: MachineInfo }) => Promise<T>): Promise<T> {
     const m = this.machines.get(key);
     if (!m) throw new HangarError(`Machine ${key} is not running.`);
     if (this.stopping.has(key)) throw new HangarError(`Machine ${key} is already being halted or suspended.`);

@@ -4,6 +4,7 @@ import { DaemonClient } from "../daemon/daemon-client";
 import type { MachineInfo } from "../daemon/daemon-protocol";
 import { writeFileAtomic } from "../util/atomic-file";
 import type { BoundPort } from "../ports/port-relays";
+import type { ProviderName } from "./machine-provider";
 
 /** Vagrant's machine states. */
 export type MachineState = "not_created" | "running" | "saved" | "poweroff" | "aborted";
@@ -11,6 +12,8 @@ export type MachineState = "not_created" | "running" | "saved" | "poweroff" | "a
 export interface MachineStatus {
   name: string;
   state: MachineState;
+  /** Absent for machines not created. */
+  provider?: ProviderName;
   sshPort?: number;
   /** A running machine's forwarded ports as bound (the SSH endpoint's id is "ssh"). */
   ports?: BoundPort[];
@@ -28,6 +31,8 @@ export interface MachineRecord {
   state: "running" | "saved" | "poweroff";
   /** `run: once` provisioners have run (Vagrant's first-up provisioning). */
   provisioned?: boolean;
+  /** What runs it (machine-provider.ts); embedded when absent. A machine keeps its provider until destroyed. */
+  provider?: ProviderName;
 }
 
 /** A created machine's state: the daemon knows what runs; a record left "running" without it died (aborted). */

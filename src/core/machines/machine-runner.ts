@@ -1,6 +1,5 @@
 import { promises as fs } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
-import { generateEd25519KeyPair, isUsablePrivateKey } from "../util/ssh-keys";
 import { WATCH_HELPER, WATCH_HELPER_FILE, WATCH_PORT, WATCH_TOKEN_FILE } from "../emulator/guest-watch-relay";
 import { ALWAYS_EXCLUDED } from "../sync/sync-excludes";
 import type { EmbeddedBox } from "../boxes/embedded-box";
@@ -8,7 +7,7 @@ import { Emulator } from "../emulator/emulator-host";
 import type { EmulatorBoot } from "../emulator/emulator-protocol";
 import { product } from "../product";
 import * as path from "node:path";
-import { fsyncDir, writeFileAtomic } from "../util/atomic-file";
+import { fsyncDir } from "../util/atomic-file";
 import type { PrivateAddress } from "../network/private-addresses";
 import type { Share } from "../shares/host-share-server";
 import { CancelledError, errorMessage, HangarError } from "../util/errors";
@@ -17,6 +16,9 @@ import type { Progress } from "../util/progress";
 import { shellQuote } from "../util/shell-quote";
 import { PortRelays, type PortForward } from "../ports/port-relays";
 import { CowDisk } from "../emulator/cow-disk";
+import { serialRun, serialSteps, waitForSerial } from "./serial-console";
+import { authorizedKeyStep, clockStep, ensureMachineKey, hostKeysStep, hostnameStep, identityStepFailure } from "./guest-identity";
+import type { RunningMachine } from "./machine-provider";
 
 export interface RunOptions {
   box: EmbeddedBox;
@@ -87,7 +89,8 @@ export interface RunOptions {
 const WATCHED_EXCLUDES = [...ALWAYS_EXCLUDED, ".git/", "node_modules/"];
 let watchIds = 0;
 
-export class MachineRunner {
+export class MachineRunner implements RunningMachine {
+  readonly provider = "embedded" as const;
   /** The console's recent output, for `hangar console` (boot diagnostics, a guest whose network is down). */
   private consoleTail = "";
 
@@ -103,6 +106,14 @@ export class MachineRunner {
     emulator.on("serial", (text) => {
       this.consoleTail = (this.consoleTail + text).slice(-CONSOLE_TAIL_BYTES);
     });
+  }
+
+  onExit(listener: () => void): void {
+    this.emulator.once("exit", listener);
+  }
+
+  offExit(listener: () => void): void {
+    this.emulator.off("exit", listener);
   }
 
   /** Recent console output, then every new chunk until the returned function is called. */
@@ -300,13 +311,7 @@ export class MachineRunner {
    */
   private static async prepareGuest(emulator: Emulator, o: RunOptions, watchToken?: string): Promise<void> {
     // A key an earlier Hangar stored malformed (ssh2's generator, see ssh-keys.ts) is replaced, and installed again below.
-    let newKey = false;
-    if (!(await exists(o.keyFile)) || !isUsablePrivateKey(await fs.readFile(o.keyFile))) {
-      const pair = generateEd25519KeyPair("hangar machine key");
-      await writeFileAtomic(o.keyFile, pair.private, { mode: 0o600 });
-      await writeFileAtomic(`${o.keyFile}.pub`, pair.public + "\n");
-      newKey = true;
-    }
+    const newKey = await ensureMachineKey(o.keyFile);
     // One console command for everything (each costs a round of typing on an emulated UART); a failing step exits with its own code.
     const fresh = !o.resumeFrom;
     const steps: string[] = [];
@@ -314,21 +319,11 @@ export class MachineRunner {
     const disk = fresh && o.diskDir && (await exists(path.join(o.diskDir, ROOTFS_ARCHIVE))) ? path.join(o.diskDir, ROOTFS_ARCHIVE) : undefined;
     if (disk) steps.push(`{ ${RESTORE_ROOTFS}; } || exit 10`);
     // A restored guest's clock stands where its state was saved: set it to now.
-    steps.push(`date -u -s @${Math.floor(Date.now() / 1000)} || exit 11`);
-    if (fresh || newKey) {
-      const pub = Buffer.from((await fs.readFile(`${o.keyFile}.pub`, "utf8")).trim() + "\n").toString("base64");
-      // root's for the host's own sessions, vagrant's (boxes that have the user) for people and their tools.
-      steps.push(
-        // A subshell: the umask is the key's, not the console's (files later steps write keep their usual modes).
-        `( umask 077; mkdir -p /root/.ssh && echo ${pub} | base64 -d > /root/.ssh/authorized_keys && if id vagrant >/dev/null 2>&1; then mkdir -p /home/vagrant/.ssh && cp /root/.ssh/authorized_keys /home/vagrant/.ssh/ && chown -R vagrant:vagrant /home/vagrant/.ssh; fi ) || exit 12`,
-      );
-    }
+    steps.push(clockStep());
+    if (fresh || newKey) steps.push(await authorizedKeyStep(o.keyFile));
     // A new machine of a box whose root is a disk gets SSH host keys of its own (the box's are every machine's until then).
-    if (newKey && o.box.disk)
-      steps.push(
-        `( umask 022; rm -f /etc/ssh/ssh_host_*key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key && ssh-keygen -q -t ecdsa -N '' -f /etc/ssh/ssh_host_ecdsa_key ) || exit 15`,
-      );
-    if (o.hostname) steps.push(`{ hostname ${shellQuote(o.hostname)} && echo ${shellQuote(o.hostname)} > /etc/hostname; } || exit 13`);
+    if (newKey && o.box.disk) steps.push(hostKeysStep(false));
+    if (o.hostname) steps.push(hostnameStep(o.hostname));
     // One NIC: private addresses go on eth0 beside the NAT's (a resumed guest may have them already).
     for (const a of o.privateAddresses ?? []) steps.push(`{ ip addr show dev eth0 | grep -q ' ${a.ip}/' || ip addr add ${a.ip}/${a.prefix} dev eth0; } || exit 14`);
     // A resumed guest keeps its mounts; a fresh one binds each share where its synced folder belongs.
@@ -349,9 +344,7 @@ export class MachineRunner {
     const folder = folders[code - 20];
     if (folder)
       throw new HangarError(`Mounting the synced folder ${folder.hostPath} at ${folder.guestPath} in the machine failed.`, "Check that the guest path is a directory path the guest can create.");
-    throw new HangarError(
-      `Setting the machine's ${code === 11 ? "clock" : code === 12 ? "SSH key" : code === 13 ? "hostname" : code === 14 ? "private network address" : code === 15 ? "SSH host keys" : "state"} on its console failed (exit ${code}).`,
-    );
+    throw new HangarError(`Setting the machine's ${identityStepFailure(code)} on its console failed (exit ${code}).`);
   }
 
   /**
@@ -454,64 +447,6 @@ function watchSynced(emulator: Emulator): Promise<void> {
   });
 }
 
-/**
- * Runs shell steps on the console, as few lines as busybox ash's line editor
- * takes (it keeps 1024 characters of a line): resolves with the first
- * non-zero exit code, or 0.
- */
-async function serialSteps(emulator: Emulator, steps: string[], timeoutMs: number): Promise<number> {
-  const lines: string[] = [];
-  for (const step of steps) {
-    const last = lines.length - 1;
-    if (last >= 0 && lines[last].length + step.length + 2 <= CONSOLE_LINE_MAX) lines[last] += `; ${step}`;
-    else lines.push(step);
-  }
-  for (const line of lines) {
-    const code = await serialRun(emulator, line, timeoutMs);
-    if (code !== 0) return code;
-  }
-  return 0;
-}
-
-/**
- * Types `command` into the serial console's shell and resolves with its exit
- * code when the guest prints the completion marker. The marker is quoted in
- * the typed line, so the terminal's echo of that line cannot match it.
- */
-async function serialRun(emulator: Emulator, command: string, timeoutMs: number): Promise<number> {
-  const nonce = Math.random().toString(36).slice(2);
-  const done = waitForSerial(emulator, `hangar-done-${nonce}-`, timeoutMs, undefined, "answer on its serial console");
-  emulator.serial(`(${command}) >/dev/null 2>&1; echo hangar-done-"${nonce}"-$?\n`);
-  const line = await done;
-  return Number(/hangar-done-\w+-(\d+)/.exec(line)?.[1] ?? 255);
-}
-
-function waitForSerial(emulator: Emulator, marker: string, timeoutMs: number, onLine?: (line: string) => void, what = "finish booting"): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const tail: string[] = [];
-    const timer = setTimeout(() => {
-      emulator.off("serial", onSerial);
-      reject(
-        new HangarError(
-          `The machine did not ${what} within ${timeoutMs / 1000} s. Last console lines:\n${tail.join("")}`,
-          what === "finish booting" ? "Raise config.vm.boot_timeout, or check the box." : undefined,
-        ),
-      );
-    }, timeoutMs);
-    const onSerial = (line: string): void => {
-      onLine?.(line);
-      tail.push(line);
-      if (tail.length > 20) tail.shift();
-      if (line.includes(marker)) {
-        clearTimeout(timer);
-        emulator.off("serial", onSerial);
-        resolve(line);
-      }
-    };
-    emulator.on("serial", onSerial);
-  });
-}
-
 const ROOTFS_ARCHIVE = "rootfs.cpio";
 /** The overlay of a machine's root disk, in its disk folder (cow-disk.ts adds .data and .map). */
 export const ROOT_DISK_OVERLAY = "root";
@@ -538,8 +473,6 @@ function rootDiskOf(o: RunOptions): { file: string; sizeBytes: number; base: str
 const WATCH_SYNC_TIMEOUT_MS = 15_000;
 /** The current watch helper's sha256: a guest whose helper has it (the box ships it) is not sent it again. */
 const WATCH_HELPER_SHA256 = createHash("sha256").update(WATCH_HELPER).digest("hex");
-/** The longest command typed as one console line, leaving room for serialRun's wrapping within ash's 1024 characters. */
-const CONSOLE_LINE_MAX = 900;
 const CONSOLE_TAIL_BYTES = 16 * 1024;
 const DISK = "/mnt/host9p/disk";
 /**

@@ -8,6 +8,7 @@ import type { Progress } from "../util/progress";
 import { runningMachines } from "./machine-records";
 import type { ProjectMachines } from "./project-machines";
 import { upParams } from "./up-params";
+import { accelFile, qemuSnapshotDisk } from "./qemu/qemu-runner";
 
 /**
  * A machine's snapshots: whole saved guest states (memory and devices, as
@@ -67,7 +68,7 @@ export class MachineSnapshots {
     if (!rec) throw new HangarError(`Machine '${name}' is not created.`);
     const [m] = await this.project.select([name]);
     // Before anything stops: a synced folder that went missing fails here.
-    const params = await upParams(m, rec.boxDir, this.project, { resumeFrom: file });
+    const params = await upParams(m, rec.boxDir, this.project, { resumeFrom: file, ...(rec.provider ? { provider: rec.provider } : {}) });
     if (signal?.aborted) throw new CancelledError(`Restoring '${name}' to snapshot '${snapshot}' was cancelled before it began: the machine is as it was.`);
     const daemon = (await runningMachines(this.project.hangarHome, true))!;
     try {
@@ -86,5 +87,7 @@ export class MachineSnapshots {
     if (!(await exists(file))) throw new HangarError(`Machine '${name}' has no snapshot '${snapshot}'.`);
     await fs.rm(file);
     await CowDisk.removeOverlay(snapshotDisk(file));
+    await fs.rm(qemuSnapshotDisk(file), { force: true });
+    await fs.rm(accelFile(file), { force: true });
   }
 }

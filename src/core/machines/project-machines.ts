@@ -19,10 +19,11 @@ import { CowDisk } from "../emulator/cow-disk";
 import { MachineIndex } from "./machine-index";
 import { packageMachine } from "./machine-packaging";
 import { ROOT_DISK_OVERLAY } from "./machine-runner";
-import { MachineRecords, machineState, runningMachines, type MachineStatus } from "./machine-records";
+import { MachineRecords, machineState, runningMachines, type MachineRecord, type MachineStatus } from "./machine-records";
 import { MachineSession } from "./machine-session";
 import { MachineSnapshots } from "./machine-snapshots";
 import { rsyncFolders, syncFolders } from "./machine-sync";
+import { providerNamed, type ProviderName } from "./machine-provider";
 import { checkProvisionWith, provisionPlan, runProvisioners } from "./provision";
 import { memoryMiB, upParams } from "./up-params";
 
@@ -36,6 +37,8 @@ export interface UpOptions {
   provisionWith?: string[];
   /** Cancels between steps: a machine started meanwhile is powered off again (nothing half-provisioned is left running). */
   signal?: AbortSignal;
+  /** --provider: what runs new machines (an existing machine keeps its own). */
+  provider?: string;
 }
 
 /** Host-side preferences (the extension's settings; the CLI uses the defaults). */
@@ -50,6 +53,10 @@ export interface ProjectOptions {
   syncSettleMs?: number;
   /** The Debian mirror a built-in box that is not installed is built from (hangar.debianMirror; else HANGAR_DEBIAN_MIRROR, else apt's). */
   debianMirror?: string;
+  /** The provider of new machines when neither --provider nor the Vagrantfile says (hangar.machines.provider; else HANGAR_DEFAULT_PROVIDER). */
+  defaultProvider?: string;
+  /** qemu-system-i386 for the qemu provider (hangar.qemu.path; else HANGAR_QEMU, else PATH). */
+  qemuPath?: string;
 }
 
 /**
@@ -104,8 +111,10 @@ export class ProjectMachines {
     for (const m of machines) {
       const rec = await this.records.read(m.name);
       const live = daemon?.list.find((i) => i.key === this.records.daemonKey(m.name));
-      if (live) out.push({ name: m.name, state: "running", sshPort: live.sshPort, ports: live.ports, addresses: live.addresses ?? [] });
-      else out.push({ name: m.name, state: rec ? machineState(rec, false) : "not_created" });
+      // Not created: the provider an up would choose (an unknown default is up's error to give).
+      const provider = rec ? (rec.provider ?? "embedded") : this.tryProviderFor(m);
+      if (live) out.push({ name: m.name, state: "running", provider: live.provider ?? provider, sshPort: live.sshPort, ports: live.ports, addresses: live.addresses ?? [] });
+      else out.push({ name: m.name, state: rec ? machineState(rec, false) : "not_created", ...(provider ? { provider } : {}) });
     }
     return out;
   }
@@ -155,12 +164,47 @@ export class ProjectMachines {
     return { dir: chosen.path, version: chosen.version };
   }
 
+  /**
+   * What runs machine `m`, as Vagrant chooses: the one it was created with
+   * (another asked for is refused until it is destroyed), else --provider,
+   * else the default (setting, HANGAR_DEFAULT_PROVIDER), else the first of the
+   * Vagrantfile's provider blocks Hangar has ("qemu", "hangar"), else embedded.
+   */
+  providerFor(m: MachineConfig, rec: MachineRecord | undefined, asked?: string): ProviderName {
+    const wanted = asked ? providerNamed(asked, "--provider") : undefined;
+    if (rec) {
+      const current = rec.provider ?? "embedded";
+      if (wanted && wanted !== current)
+        throw new HangarError(
+          `Machine '${m.name}' was created with the ${current} provider; it cannot be brought up with ${wanted} as well.`,
+          `Destroy it first (\`hangar destroy ${m.name}\`), or leave out --provider.`,
+        );
+      return current;
+    }
+    if (wanted) return wanted;
+    const fallback = this.options.defaultProvider || this.env.HANGAR_DEFAULT_PROVIDER;
+    if (fallback) return providerNamed(fallback, this.options.defaultProvider ? "The hangar.machines.provider setting" : "HANGAR_DEFAULT_PROVIDER");
+    const block = Object.keys(m.providers).find((p) => p === "qemu" || p === "hangar");
+    return block === "qemu" ? "qemu" : "embedded";
+  }
+
+  private tryProviderFor(m: MachineConfig): ProviderName {
+    try {
+      return this.providerFor(m, undefined);
+    } catch {
+      return "embedded";
+    }
+  }
+
   async up(names: string[], o: UpOptions = {}): Promise<MachineStatus[]> {
     const progress = o.progress ?? (() => undefined);
     const onOutput = o.onOutput ?? (() => undefined);
     const machines = await this.select(names, true);
-    // Memory outside what the emulator gives is refused before anything is added, built or started.
-    for (const m of machines) memoryMiB(m, this.options);
+    // Memory outside what the emulator gives, or an unknown provider, is refused before anything is added, built or started.
+    for (const m of machines) {
+      memoryMiB(m, this.options);
+      this.providerFor(m, await this.records.read(m.name), o.provider);
+    }
     const daemon = (await runningMachines(this.hangarHome, true))!;
     try {
       const result: MachineStatus[] = [];
@@ -168,11 +212,12 @@ export class ProjectMachines {
         const rec = await this.records.read(m.name);
         if (o.signal?.aborted)
           throw new CancelledError(`Bringing up '${m.name}' was cancelled before it started; it is ${rec ? machineState(rec, false).replace("_", " ") : "not created"}, as before.`);
-        if ((m.cpus ?? 1) > 1) onOutput(`${m.name}: the embedded emulator runs one CPU; cpus = ${m.cpus} is ignored.`, "stderr");
+        const provider = this.providerFor(m, rec, o.provider);
+        if ((m.cpus ?? 1) > 1 && provider === "embedded") onOutput(`${m.name}: the embedded emulator runs one CPU; cpus = ${m.cpus} is ignored.`, "stderr");
         const box = rec ? { dir: rec.boxDir, version: rec.boxVersion } : await this.resolveBox(m, (msg) => progress(0.02, `${m.name}: ${msg}`), o.signal);
         const savedState = this.records.savedStateFile(m.name);
         const resume = rec?.state === "saved" && (await exists(savedState));
-        const params = await upParams(m, box.dir, this, { onOutput, ...(resume ? { resumeFrom: savedState } : {}) });
+        const params = await upParams(m, box.dir, this, { onOutput, provider, ...(resume ? { resumeFrom: savedState } : {}) });
         // A machine that died while running (aborted) comes back from its disk as of its last halt; with none, it starts from the box and is provisioned again.
         const diskDir = this.records.diskDir(m.name);
         const aborted = rec?.state === "running" && !(await exists(path.join(diskDir, "rootfs.cpio"))) && !(await exists(CowDisk.files(path.join(diskDir, ROOT_DISK_OVERLAY)).map));
@@ -183,6 +228,7 @@ export class ProjectMachines {
           createdAt: rec?.createdAt ?? new Date().toISOString(),
           state: "running",
           provisioned: !aborted && (rec?.provisioned ?? false),
+          ...(provider !== "embedded" ? { provider } : {}),
         });
         await new MachineIndex(this.hangarHome).add(this.dir, m.name, m.box!);
         let info: MachineInfo;
@@ -205,9 +251,9 @@ export class ProjectMachines {
           await this.halt([m.name], true);
           throw new CancelledError(`Bringing up '${m.name}' was cancelled; it is powered off.`);
         }
-        result.push({ name: m.name, state: "running", sshPort: info.sshPort, ports: info.ports, addresses: info.addresses ?? [] });
-        // A resumed guest kept its files; a booted one gets its rsync copies again.
-        const copies = resume ? [] : rsyncFolders(m);
+        result.push({ name: m.name, state: "running", provider, sshPort: info.sshPort, ports: info.ports, addresses: info.addresses ?? [] });
+        // A resumed guest kept its files; a booted one gets its rsync copies again (on QEMU, every synced folder is one).
+        const copies = resume ? [] : rsyncFolders(provider === "qemu" ? asCopies(m) : m);
         // An SSH handshake costs about a second of emulated crypto: open one only when there is work for it.
         if (copies.length) {
           const session = await MachineSession.open(info.sshPort, this.records.keyFile(m.name));
@@ -501,4 +547,9 @@ export function postUpMessage(name: string, message: string): string[] {
       .split("\n")
       .map((line) => `==> ${name}: ${line}`.trimEnd()),
   ];
+}
+
+/** The machine with every synced folder copied in (rsync type), as on providers without shared folders. */
+function asCopies(m: MachineConfig): MachineConfig {
+  return { ...m, syncedFolders: m.syncedFolders.map((f) => (f.disabled ? f : { ...f, type: "rsync" })) };
 }

@@ -7,6 +7,7 @@ import type { PortForward } from "../ports/port-relays";
 import { HangarError } from "../util/errors";
 import type { MachineConfig } from "../vagrantfile/machine-config";
 import type { MachineRecords } from "./machine-records";
+import type { ProviderName } from "./machine-provider";
 import type { ProjectOptions } from "./project-machines";
 
 /**
@@ -20,18 +21,21 @@ export async function upParams(
   m: MachineConfig,
   boxDir: string,
   project: { records: MachineRecords; options: ProjectOptions },
-  o: { resumeFrom?: string; onOutput?(line: string, stream: "stdout" | "stderr"): void } = {},
+  o: { resumeFrom?: string; provider?: ProviderName; onOutput?(line: string, stream: "stdout" | "stderr"): void } = {},
 ): Promise<UpParams> {
   const { records, options } = project;
   const box = await boxNeeds(boxDir);
+  const qemu = o.provider === "qemu";
   return {
     key: records.daemonKey(m.name),
+    ...(qemu ? { provider: "qemu" as const, ...(options.qemuPath ? { qemuPath: options.qemuPath } : {}) } : {}),
     boxDir,
     memoryMiB: memoryMiB(m, options, box.defaultMemoryMiB),
     bootTimeoutMs: m.bootTimeout * 1000,
     keyFile: records.keyFile(m.name),
     hostname: m.hostname,
-    syncedFolders: await mountedFolders(m, records.projectDir, options.syncExcludes ?? []),
+    // QEMU machines get their synced folders as copies (rsync type: qemuFolders), none mounted.
+    syncedFolders: qemu ? [] : await mountedFolders(m, records.projectDir, options.syncExcludes ?? []),
     diskDir: records.diskDir(m.name),
     ...(m.primaryDiskBytes !== null ? { rootDiskBytes: m.primaryDiskBytes } : {}),
     forwards: forwards(m, options.sshPortBase ?? 2222, o.onOutput),

@@ -56,6 +56,8 @@ export class WorkspaceMachines implements vscode.Disposable {
       sshPortBase: settings.get<number>("ssh.portBase"),
       syncSettleMs: settings.get<number>("sync.settleMs"),
       debianMirror: settings.get<string>("debianMirror") || undefined,
+      defaultProvider: settings.get<string>("machines.provider") || undefined,
+      qemuPath: settings.get<string>("qemu.path") || undefined,
     });
   }
 

@@ -23,7 +23,11 @@ export class MachineItem extends vscode.TreeItem {
     this.id = `machine:${machine.vagrantfile}#${machine.name}`;
     const addresses = machine.addresses ?? [];
     this.description =
-      STATE_LABEL[machine.state] + (addresses.length ? ` · ${addresses.map((a) => a.split("/")[0]).join(", ")}` : "") + (machine.elsewhere ? ` · ${path.dirname(machine.vagrantfile)}` : "");
+      STATE_LABEL[machine.state] +
+      // The provider when it is not the embedded default (status says it always).
+      (machine.provider && machine.provider !== "embedded" ? ` · ${machine.provider}` : "") +
+      (addresses.length ? ` · ${addresses.map((a) => a.split("/")[0]).join(", ")}` : "") +
+      (machine.elsewhere ? ` · ${path.dirname(machine.vagrantfile)}` : "");
     this.iconPath = STATE_ICON[machine.state];
     this.contextValue = `machine.${machine.state}`;
     const forwarded = (machine.ports ?? []).filter((p) => p.id !== "ssh").map((p) => `guest ${p.guest} → \`${p.hostIp}:${p.host}\``);
@@ -31,7 +35,8 @@ export class MachineItem extends vscode.TreeItem {
       (machine.sshPort ? `\n\nSSH: \`127.0.0.1:${machine.sshPort}\`` : "") +
       (forwarded.length ? `\n\nForwarded: ${forwarded.join(", ")}` : "") +
       (addresses.length ? `\n\nPrivate network: ${addresses.map((a) => `\`${a}\``).join(", ")}` : "");
-    this.tooltip = new vscode.MarkdownString(`**${machine.name}** — ${STATE_LABEL[machine.state]}\n\n\`${machine.vagrantfile}\`${ssh}`);
+    const provider = machine.provider ? `\n\nProvider: ${machine.provider}` : "";
+    this.tooltip = new vscode.MarkdownString(`**${machine.name}** — ${STATE_LABEL[machine.state]}\n\n\`${machine.vagrantfile}\`${provider}${ssh}`);
   }
 }
 
