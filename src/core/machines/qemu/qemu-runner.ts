@@ -16,7 +16,7 @@ import type { RunningMachine } from "../machine-provider";
 import { snapshotDisk } from "../machine-runner";
 import { serialRun, serialSteps, waitForSerial, type SerialConsole } from "../serial-console";
 import { authorizedKeyStep, clockStep, ensureMachineKey, hostKeysStep, hostnameStep, identityStepFailure } from "../guest-identity";
-import { findQemu, type QemuInstall } from "./qemu-binary";
+import { findQemu, QEMU_ACCEL_ENV, type QemuInstall } from "./qemu-binary";
 import { QmpClient } from "./qmp-client";
 
 const exec = promisify(execFile);
@@ -103,7 +103,10 @@ export class QemuRunner extends EventEmitter implements RunningMachine, SerialCo
       );
     const found = await findQemu(o.env);
     // A saved state resumes under the accelerator (and so the CPU model) it was saved with.
-    const savedWith = o.resumeFrom ? await readAccel(o.resumeFrom) : undefined;
+    // A machine whose hypervisor failed it once boots with TCG from then on (its disk folder remembers).
+    // (HANGAR_QEMU_ACCEL still chooses; a saved state's own accelerator wins over both.)
+    const forced = Boolean((o.env ?? process.env)[QEMU_ACCEL_ENV]);
+    const savedWith = o.resumeFrom ? await readAccel(o.resumeFrom) : forced ? undefined : await readAccel(path.join(o.diskDir, "machine"));
     const qemu = savedWith ? { ...found, accel: savedWith } : found;
     try {
       return await QemuRunner.launch(o, qemu);
@@ -111,6 +114,8 @@ export class QemuRunner extends EventEmitter implements RunningMachine, SerialCo
       // A hypervisor that is there but cannot run this guest (nested virtualisation often cannot): QEMU's own translator can.
       if (!(err instanceof AcceleratorError)) throw err;
       (o.onProgress ?? (() => undefined))(0.1, `${qemu.accel.toUpperCase()} could not run the machine (${err.message}); booting with TCG`);
+      await fs.mkdir(o.diskDir, { recursive: true });
+      await writeFileAtomic(accelFile(path.join(o.diskDir, "machine")), "tcg");
       return QemuRunner.launch(o, { ...qemu, accel: "tcg" });
     }
   }
